@@ -1,0 +1,66 @@
+import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule, type AppOptions } from './app.module';
+import { AllExceptionsFilter, validationException } from './common/errors';
+import { useJsonBodyOnly } from './common/http/json-body';
+import { requestId } from './common/logging/logger-options';
+import { type AppConfig } from './config';
+import { setupOpenApi } from './openapi';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The HTTP application (roles `all` and `api`), configured exactly as production runs it. */
+export async function createHttpApp(
+  config: AppConfig,
+  options: AppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: true,
+    logger: false,
+    requestIdHeader: false,
+    genReqId: requestId,
+  });
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, options),
+    adapter,
+    {
+      rawBody: true,
+      bodyParser: false,
+      bufferLogs: true,
+    },
+  );
+  useJsonBodyOnly(app, BODY_LIMIT_BYTES);
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      transform: true,
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      exceptionFactory: validationException,
+    }),
+  );
+  app.useGlobalFilters(new AllExceptionsFilter());
+  setupOpenApi(app);
+  await app.init();
+  return app;
+}
+
+/** Queue workers without HTTP (role `worker`). */
+export async function createWorkerContext(
+  config: AppConfig,
+  options: AppOptions = {},
+): Promise<INestApplicationContext> {
+  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config, options), {
+    bufferLogs: true,
+  });
+  context.useLogger(context.get(Logger));
+  await context.init();
+  return context;
+}

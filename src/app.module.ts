@@ -1,0 +1,33 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AuthModule } from './auth/auth.module';
+import { BotsModule } from './bots/bots.module';
+import { loggerOptions } from './common/logging/logger-options';
+import { type AppConfig, ConfigModule } from './config';
+import { DatabaseModule } from './database';
+import { HealthModule } from './health/health.module';
+import { QueuesModule } from './queues';
+
+export interface AppOptions {
+  /** Where log lines go (stdout by default); tests read them from here. */
+  logDestination?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerOptions(config, options.logDestination)),
+        DatabaseModule,
+        QueuesModule.forRoot(),
+        HealthModule,
+        BotsModule,
+        AuthModule,
+      ],
+    };
+  }
+}

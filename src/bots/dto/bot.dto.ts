@@ -1,0 +1,34 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class MessengerChannelDto {
+  pageId!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  pageUsername!: string | null;
+
+  connectedAt!: Date;
+}
+
+export class WidgetChannelDto {
+  /** Public key of the website widget and hosted chat page. */
+  widgetKey!: string;
+}
+
+export class BotChannelsDto {
+  @ApiProperty({
+    type: MessengerChannelDto,
+    nullable: true,
+    description: 'Null until a Facebook Page is connected.',
+  })
+  messenger!: MessengerChannelDto | null;
+
+  widget!: WidgetChannelDto;
+}
+
+export class BotDto {
+  id!: string;
+  name!: string;
+  channels!: BotChannelsDto;
+  createdAt!: Date;
+  updatedAt!: Date;
+}

@@ -1,0 +1,35 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  OneToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { MessengerConnection } from './messenger-connection.entity';
+
+/** The tenant: every other row of the platform belongs to one bot. */
+@Entity('bots')
+@Index('ix_bots_created', ['createdAt', 'id'])
+export class Bot {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_bots' })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  name!: string;
+
+  /** Public and unguessable: identifies the bot to the website widget and hosted chat page. */
+  @Index('uq_bots_widget_key', { unique: true })
+  @Column({ name: 'widget_key', type: 'varchar', length: 64 })
+  widgetKey!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
+  updatedAt!: Date;
+
+  @OneToOne(() => MessengerConnection, (connection) => connection.bot)
+  messenger?: MessengerConnection | null;
+}

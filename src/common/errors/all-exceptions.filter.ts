@@ -1,0 +1,42 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { renderError } from './http-errors';
+
+type RequestWithId = FastifyRequest & { raw: { id?: unknown } };
+
+function errorIdOf(request: RequestWithId | undefined): string {
+  const id = request?.raw.id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : randomUUID();
+}
+
+const logger = new Logger('Errors');
+
+/** Sends `exception` in the one error body shape; logs unexpected ones with the id the body carries. */
+function sendError(
+  exception: unknown,
+  request: RequestWithId | undefined,
+  reply: FastifyReply,
+): void {
+  const errorId = errorIdOf(request);
+  const { body, unexpected } = renderError(exception, errorId);
+  if (unexpected) {
+    logger.error(
+      { err: exception, errorId, method: request?.method, url: request?.url },
+      'Unexpected error',
+    );
+  }
+  void reply
+    .status(body.statusCode)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(body);
+}
+
+/** Also receives Fastify's own errors (body parsing, limits): Nest routes them through global filters. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendError(exception, http.getRequest<RequestWithId>(), http.getResponse<FastifyReply>());
+  }
+}

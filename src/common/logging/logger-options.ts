@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { type AppConfig } from '../../config';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Query parameters whose values are secrets and must not reach a log line. */
+const SECRET_QUERY = /([?&](?:hub\.verify_token|access_token|token)=)[^&]*/gi;
+
+/** Fastify's request id: the caller's X-Request-Id when it is sane, else a new UUID. pino-http reuses it. */
+export function requestId(req: IncomingMessage): string {
+  const header = req.headers['x-request-id'];
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/**
+ * Structured JSON logs (pino). Each request gets an id (from X-Request-Id or generated), echoed in the
+ * response and present on every line logged while serving it. Credentials never reach a line.
+ */
+export function loggerOptions(config: AppConfig, destination?: DestinationStream): Params {
+  const options = {
+    level: config.logLevel,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.headers["x-hub-signature-256"]',
+      ],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url.replace(SECRET_QUERY, '$1[redacted]'),
+        remoteAddress: req.remoteAddress,
+      }),
+    },
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
+      error || res.statusCode >= 500 ? 'error' : 'info',
+  };
+  return { pinoHttp: destination ? [options, destination] : options };
+}

@@ -1,0 +1,108 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { Environment, type LogLevel, type NodeEnv, type ProcessRole } from './environment';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface MessengerConfig {
+  readonly appSecret: string | undefined;
+  readonly verifyToken: string | undefined;
+  readonly graphApiUrl: string;
+  readonly graphApiVersion: string;
+  readonly sendRatePerSecond: number;
+}
+
+/** The typed configuration every module reads; built once from the environment and validated. */
+export class AppConfig {
+  readonly nodeEnv: NodeEnv;
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly dbMigrationsRun: boolean;
+  readonly dbPoolSize: number;
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly adminToken: string;
+  /** True when no ADMIN_TOKEN was given and one was generated for this run (development only). */
+  readonly adminTokenGenerated: boolean;
+  readonly publicBaseUrl: string;
+  readonly processRole: ProcessRole;
+  readonly messenger: MessengerConfig;
+  /** 32-byte key derived from SECRETS_KEY; encrypts page access tokens at rest. */
+  readonly secretsKey: Buffer;
+  readonly secretsKeyIsDevDefault: boolean;
+  readonly logLevel: LogLevel;
+
+  constructor(env: Environment) {
+    this.nodeEnv = env.NODE_ENV;
+    this.port = env.PORT;
+    this.host = env.HOST;
+    this.databaseUrl = env.DATABASE_URL;
+    this.dbMigrationsRun = env.DB_MIGRATIONS_RUN;
+    this.dbPoolSize = env.DB_POOL_SIZE;
+    this.redisUrl = env.REDIS_URL;
+    this.queuePrefix = env.QUEUE_PREFIX;
+    this.adminTokenGenerated = !env.ADMIN_TOKEN;
+    this.adminToken = env.ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
+    this.publicBaseUrl = env.PUBLIC_BASE_URL.replace(/\/+$/, '');
+    this.processRole = env.PROCESS_ROLE;
+    this.messenger = {
+      appSecret: env.MESSENGER_APP_SECRET,
+      verifyToken: env.MESSENGER_VERIFY_TOKEN,
+      graphApiUrl: env.MESSENGER_GRAPH_API_URL.replace(/\/+$/, ''),
+      graphApiVersion: env.MESSENGER_GRAPH_API_VERSION,
+      sendRatePerSecond: env.MESSENGER_SEND_RATE_PER_SECOND,
+    };
+    this.secretsKeyIsDevDefault = !env.SECRETS_KEY;
+    // A fixed development key keeps tokens readable across restarts; production must set its own.
+    this.secretsKey = createHash('sha256')
+      .update(env.SECRETS_KEY ?? 'development-only-secrets-key')
+      .digest();
+    this.logLevel = env.LOG_LEVEL;
+  }
+
+  get isProduction(): boolean {
+    return this.nodeEnv === 'production';
+  }
+
+  get runsHttp(): boolean {
+    return this.processRole !== 'worker';
+  }
+
+  get runsWorkers(): boolean {
+    return this.processRole !== 'api';
+  }
+}
+
+const PRODUCTION_REQUIRED: (keyof Environment)[] = ['ADMIN_TOKEN', 'SECRETS_KEY'];
+
+function describe(error: ValidationError): string {
+  const reasons = Object.values(error.constraints ?? {})
+    .map((message) => message.replace(new RegExp(`^${error.property} `), ''))
+    .join(', ');
+  const shown = typeof error.value === 'string' ? JSON.stringify(error.value) : String(error.value);
+  return `${error.property} ${reasons} (got ${shown})`;
+}
+
+/**
+ * Reads and validates the environment. Throws a ConfigError whose message is one line naming
+ * every bad variable, so the process can refuse to start with a clear reason.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Empty values count as unset, so `PORT=` falls back to the default instead of failing.
+  const raw = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const env = plainToInstance(Environment, raw);
+  const problems = validateSync(env, { whitelist: true, stopAtFirstError: true }).map(describe);
+  if (env.NODE_ENV === 'production') {
+    for (const key of PRODUCTION_REQUIRED) {
+      if (env[key] === undefined) problems.push(`${key} is required when NODE_ENV=production`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  return new AppConfig(env);
+}

@@ -1,0 +1,11 @@
+export { jitteredBackoff } from './backoff';
+export {
+  JOB_DEFAULTS,
+  QueueName,
+  WORKER_CONCURRENCY,
+  type JobPayloads,
+  type MaintenanceTask,
+} from './queue-catalogue';
+export { QueueWorker } from './queue-worker';
+export { QueuesModule } from './queues.module';
+export { InjectRedis, REDIS } from './redis.provider';

@@ -1,0 +1,52 @@
+import { type JobOptions } from 'bull';
+
+/**
+ * Every queue of the app, its job payload and its job defaults, in one place.
+ * Payloads carry ids only: handlers reload state and re-check it, so a retried job is safe.
+ */
+export const QueueName = {
+  MessengerInbound: 'messenger-inbound',
+  Outbound: 'outbound',
+  Maintenance: 'maintenance',
+} as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+export type MaintenanceTask = 'sweep-messenger-inbox' | 'sweep-outbound-replies';
+
+export interface JobPayloads {
+  /** One stored Messenger webhook item; the job id is the inbox id. */
+  [QueueName.MessengerInbound]: { inboxId: string };
+  /** One reply (a group of outbound messages answering one inbound event); the job id is the reply id. */
+  [QueueName.Outbound]: { replyId: string };
+  [QueueName.Maintenance]: { task: MaintenanceTask };
+}
+
+/** Backoff strategy name registered on every queue: exponential with full jitter. */
+export const JITTER_BACKOFF = 'exponential-jitter';
+
+const retention: Pick<JobOptions, 'removeOnComplete' | 'removeOnFail'> = {
+  // Completed jobs go at once: the database records the outcome, and a re-added id must run again.
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};
+
+export const JOB_DEFAULTS: Record<QueueName, JobOptions> = {
+  [QueueName.MessengerInbound]: {
+    attempts: 6,
+    backoff: { type: JITTER_BACKOFF, options: { baseDelayMs: 500 } },
+    ...retention,
+  },
+  [QueueName.Outbound]: {
+    attempts: 8,
+    backoff: { type: JITTER_BACKOFF, options: { baseDelayMs: 1000 } },
+    ...retention,
+  },
+  [QueueName.Maintenance]: { attempts: 1, ...retention },
+};
+
+/** How many jobs of each queue one worker process runs at once. */
+export const WORKER_CONCURRENCY: Record<QueueName, number> = {
+  [QueueName.MessengerInbound]: 16,
+  [QueueName.Outbound]: 32,
+  [QueueName.Maintenance]: 1,
+};

@@ -1,0 +1,42 @@
+import { BullModule } from '@nestjs/bull';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { AppConfig } from '../config';
+import { jitteredBackoff } from './backoff';
+import { JITTER_BACKOFF, JOB_DEFAULTS, QueueName } from './queue-catalogue';
+import { createRedis, REDIS, RedisCloser } from './redis.provider';
+
+const queues = BullModule.registerQueue(
+  ...Object.values(QueueName).map((name) => ({ name, defaultJobOptions: JOB_DEFAULTS[name] })),
+);
+
+/** Bull on REDIS_URL, every queue of the catalogue, and a shared fail-fast Redis client. */
+@Global()
+@Module({})
+export class QueuesModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: QueuesModule,
+      imports: [
+        BullModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            url: config.redisUrl,
+            prefix: config.queuePrefix,
+            settings: {
+              backoffStrategies: {
+                [JITTER_BACKOFF]: (
+                  attemptsMade: number,
+                  _error: Error,
+                  options?: { baseDelayMs?: number },
+                ) => jitteredBackoff(attemptsMade, options?.baseDelayMs ?? 1000),
+              },
+            },
+          }),
+        }),
+        queues,
+      ],
+      providers: [{ provide: REDIS, inject: [AppConfig], useFactory: createRedis }, RedisCloser],
+      exports: [queues, REDIS],
+    };
+  }
+}

@@ -1,0 +1,108 @@
+import { startTestApp, type TestApp } from '../support/test-app';
+
+describe('Error responses', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  const shape = {
+    statusCode: expect.any(Number),
+    error: expect.any(String),
+    message: expect.any(String),
+    code: expect.stringMatching(/^[A-Z][A-Z0-9_]*$/),
+  };
+
+  it('answers malformed JSON with 400 INVALID_JSON and stores nothing', async () => {
+    const before = await t.db.query('SELECT count(*)::int AS n FROM bots');
+    const response = await t.admin.request('POST', '/api/v1/bots', {
+      raw: '{"name": "x",',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      ...shape,
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'INVALID_JSON',
+    });
+    const empty = await t.admin.request('POST', '/api/v1/bots', {
+      raw: '',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.body.code).toBe('INVALID_JSON');
+    const after = await t.db.query('SELECT count(*)::int AS n FROM bots');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('rejects unknown fields with 400 VALIDATION_FAILED naming each field', async () => {
+    const response = await t.admin.post('/api/v1/bots', { name: 'ok', color: 'red', owner: 'me' });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ ...shape, code: 'VALIDATION_FAILED' });
+    expect(response.body.details).toEqual(
+      expect.arrayContaining([
+        { field: 'color', messages: ['property color should not exist'] },
+        { field: 'owner', messages: ['property owner should not exist'] },
+      ]),
+    );
+    expect(response.body.message).toMatch(/and 1 more/);
+  });
+
+  it('answers an unsupported content type with 415 and an oversized body with 413', async () => {
+    const text = await t.admin.request('POST', '/api/v1/bots', {
+      raw: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(text.status).toBe(415);
+    expect(text.body).toMatchObject({ ...shape, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    const plain = await t.admin.request('POST', '/api/v1/bots', {
+      raw: '{"name":"x"}',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(plain.status).toBe(415);
+    const huge = await t.admin.post('/api/v1/bots', { name: 'x'.repeat(2 * 1024 * 1024) });
+    expect(huge.status).toBe(413);
+    expect(huge.body).toMatchObject({ ...shape, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers unknown routes and methods with 404 NOT_FOUND', async () => {
+    const response = await t.admin.get('/api/v1/nothing-here');
+    expect(response.status).toBe(404);
+    expect(response.body).toMatchObject({ ...shape, code: 'NOT_FOUND' });
+    const malformedId = await t.admin.get('/api/v1/bots/not-a-uuid');
+    expect(malformedId.status).toBe(404);
+    expect(malformedId.body.code).toBe('BOT_NOT_FOUND');
+  });
+
+  it('answers an unexpected failure with 500 carrying the id it was logged under', async () => {
+    await t.db.query('ALTER TABLE bots RENAME TO bots_moved');
+    try {
+      const response = await t.admin.get('/api/v1/bots');
+      expect(response.status).toBe(500);
+      expect(response.body).toMatchObject({ ...shape, statusCode: 500, code: 'INTERNAL_ERROR' });
+      const errorId = response.body.details.errorId as string;
+      expect(response.body.message).toContain(errorId);
+      expect(response.headers.get('x-request-id')).toBe(errorId);
+      // The body reveals nothing of the cause; the log line has it, under the same id.
+      expect(response.text).not.toContain('bots');
+      const line = t.logs.lines.map((l) => JSON.parse(l)).find((l) => l.errorId === errorId);
+      expect(line).toMatchObject({ level: 50, msg: 'Unexpected error' });
+      expect(JSON.stringify(line.err)).toContain('relation');
+    } finally {
+      await t.db.query('ALTER TABLE bots_moved RENAME TO bots');
+    }
+  });
+
+  it('tags every log line of a request with its request id', async () => {
+    const response = await t.admin.get('/api/v1/bots', {
+      headers: { 'x-request-id': 'req-abc-123' },
+    });
+    expect(response.headers.get('x-request-id')).toBe('req-abc-123');
+    const lines = t.logs.lines.map((l) => JSON.parse(l)).filter((l) => l.req?.id === 'req-abc-123');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).not.toContain(t.config.adminToken);
+  });
+});

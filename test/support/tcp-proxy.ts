@@ -1,0 +1,60 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+/**
+ * A loopback TCP proxy in front of a real service (Redis, Postgres). `cut()` drops every connection
+ * and refuses new ones, as if the service went away, without touching the service other suites use.
+ */
+export class TcpProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
+
+  async start(port = 0): Promise<number> {
+    this.server = createServer((client) => {
+      const upstream = connect(this.targetPort, this.targetHost);
+      this.track(client);
+      this.track(upstream);
+      client.pipe(upstream).pipe(client);
+      const destroy = (): void => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', destroy).on('close', destroy);
+      upstream.on('error', destroy).on('close', destroy);
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', (error) => {
+        this.server = undefined;
+        reject(error);
+      });
+      this.server!.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  /** Stops listening and kills live connections. */
+  async cut(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Listens again on the same port (no-op while listening). */
+  async restore(): Promise<void> {
+    if (this.server) return;
+    await this.start(this.port);
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+}
