@@ -43,7 +43,7 @@ export async function createHttpApp(
       transform: true,
       whitelist: true,
       forbidNonWhitelisted: true,
-      exceptionFactory: validationException,
+      exceptionFactory: (errors) => validationException(errors),
     }),
   );
   app.useGlobalFilters(new AllExceptionsFilter());

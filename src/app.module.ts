@@ -3,11 +3,15 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { BotsModule } from './bots/bots.module';
+import { ContactsModule } from './contacts';
 import { loggerOptions } from './common/logging/logger-options';
 import { type AppConfig, ConfigModule } from './config';
 import { DatabaseModule } from './database';
 import { HealthModule } from './health/health.module';
+import { ModulesModule } from './modules';
 import { QueuesModule } from './queues';
+import { ReferralsModule } from './referrals';
+import { SegmentsModule } from './segments';
 
 export interface AppOptions {
   /** Where log lines go (stdout by default); tests read them from here. */
@@ -27,6 +31,10 @@ export class AppModule {
         HealthModule,
         BotsModule,
         AuthModule,
+        ContactsModule,
+        SegmentsModule,
+        ModulesModule,
+        ReferralsModule,
       ],
     };
   }

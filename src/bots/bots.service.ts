@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
 import { isUniqueViolation } from '../common/errors';
+import { type Content } from '../creator/content/content.types';
 import { decodeCursor, type Page, type PageQueryDto, toPage } from '../common/pagination';
 import { BotErrors } from './bots.errors';
 import { type BotDto } from './dto/bot.dto';
@@ -20,6 +21,38 @@ export interface MessengerPage {
   pageUsername: string | null;
 }
 
+export interface BotLinkTargets {
+  botId: string;
+  widgetKey: string;
+  messenger: MessengerPage | null;
+}
+
+/** What a bot answers with when no referral applies. */
+export interface BotAnswerSettings {
+  welcome?: Content;
+  fallbackModuleId?: string | null;
+}
+
+/**
+ * Checks settings that point at things owned by a higher module (module instances). ModulesModule
+ * registers it at start-up, so dependencies keep pointing down.
+ */
+export type AnswerSettingsCheck = (
+  botId: string,
+  settings: BotAnswerSettings,
+  tx: EntityManager,
+) => Promise<void>;
+
+export interface ModuleUsageOfBot {
+  kind: 'botWelcome' | 'botFallback';
+  id: string;
+  name: string;
+}
+
+export const DEFAULT_WELCOME: Content = {
+  messages: [{ type: 'text', text: 'Hi {{contact.firstName|there}}! How can we help you today?' }],
+};
+
 function toDto(bot: Bot): BotDto {
   const messenger = bot.messenger;
   return {
@@ -35,6 +68,8 @@ function toDto(bot: Bot): BotDto {
         : null,
       widget: { widgetKey: bot.widgetKey },
     },
+    welcome: bot.welcome,
+    fallbackModuleId: bot.fallbackModuleId,
     createdAt: bot.createdAt,
     updatedAt: bot.updatedAt,
   };
@@ -42,7 +77,10 @@ function toDto(bot: Bot): BotDto {
 
 @Injectable()
 export class BotsService {
+  private answerSettingsCheck: AnswerSettingsCheck | undefined;
+
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(Bot) private readonly bots: Repository<Bot>,
     @InjectRepository(MessengerConnection)
     private readonly connections: Repository<MessengerConnection>,
@@ -54,6 +92,8 @@ export class BotsService {
       this.bots.create({
         name: dto.name,
         widgetKey: `wk_${randomBytes(18).toString('base64url')}`,
+        welcome: DEFAULT_WELCOME,
+        fallbackModuleId: null,
       }),
     );
     return toDto({ ...bot, messenger: null });
@@ -73,15 +113,31 @@ export class BotsService {
     return toPage(await builder.getMany(), query.limit, toDto);
   }
 
-  async get(botId: string): Promise<BotDto> {
-    return toDto(await this.load(botId));
+  async get(botId: string, tx?: EntityManager): Promise<BotDto> {
+    return toDto(await this.load(botId, tx));
   }
 
   async update(botId: string, dto: UpdateBotDto): Promise<BotDto> {
-    const bot = await this.load(botId);
-    if (dto.name !== undefined) bot.name = dto.name;
-    await this.bots.save(bot);
-    return toDto(bot);
+    return this.dataSource.transaction(async (tx) => {
+      const bot = await tx.findOne(Bot, {
+        where: { id: botId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!bot) throw BotErrors.notFound();
+      const settings: BotAnswerSettings = {
+        welcome: dto.welcome,
+        fallbackModuleId: dto.fallbackModuleId,
+      };
+      if (settings.welcome !== undefined || settings.fallbackModuleId) {
+        if (!this.answerSettingsCheck) throw new Error('No answer settings check registered');
+        await this.answerSettingsCheck(botId, settings, tx);
+      }
+      if (dto.name !== undefined) bot.name = dto.name;
+      if (dto.welcome !== undefined) bot.welcome = dto.welcome;
+      if (dto.fallbackModuleId !== undefined) bot.fallbackModuleId = dto.fallbackModuleId;
+      await tx.save(bot);
+      return this.get(botId, tx);
+    });
   }
 
   async remove(botId: string): Promise<void> {
@@ -118,9 +174,55 @@ export class BotsService {
     if (!result.affected) throw BotErrors.messengerNotConnected();
   }
 
+  useAnswerSettingsCheck(check: AnswerSettingsCheck): void {
+    this.answerSettingsCheck = check;
+  }
+
+  async getAnswerSettings(
+    botId: string,
+    tx?: EntityManager,
+  ): Promise<Required<BotAnswerSettings> | null> {
+    const bot = await (tx ?? this.dataSource.manager).findOne(Bot, {
+      select: { id: true, welcome: true, fallbackModuleId: true },
+      where: { id: botId },
+    });
+    return bot ? { welcome: bot.welcome, fallbackModuleId: bot.fallbackModuleId } : null;
+  }
+
+  /** Where the bot's own settings use a module instance (for MODULE_IN_USE). */
+  async moduleUsages(
+    botId: string,
+    moduleId: string,
+    tx: EntityManager,
+  ): Promise<ModuleUsageOfBot[]> {
+    const rows = await tx.query<{ name: string; fallback: boolean | null; welcome: boolean }[]>(
+      `SELECT name, fallback_module_id = $2 AS fallback,
+              jsonb_path_exists(welcome, 'strict $.**.moduleId ? (@ == $id)', jsonb_build_object('id', $2::text)) AS welcome
+         FROM bots WHERE id = $1`,
+      [botId, moduleId],
+    );
+    const bot = rows[0];
+    if (!bot) return [];
+    const usages: ModuleUsageOfBot[] = [];
+    if (bot.welcome) usages.push({ kind: 'botWelcome', id: botId, name: bot.name });
+    if (bot.fallback) usages.push({ kind: 'botFallback', id: botId, name: bot.name });
+    return usages;
+  }
+
   /** Throws BOT_NOT_FOUND unless the bot exists. */
   async assertExists(botId: string): Promise<void> {
     if (!(await this.bots.exists({ where: { id: botId } }))) throw BotErrors.notFound();
+  }
+
+  /** What links into the bot are built from: its widget key and its Messenger page, if any. */
+  async getLinkTargets(botId: string): Promise<BotLinkTargets> {
+    const bot = await this.load(botId);
+    const page = bot.messenger;
+    return {
+      botId,
+      widgetKey: bot.widgetKey,
+      messenger: page ? { botId, pageId: page.pageId, pageUsername: page.pageUsername } : null,
+    };
   }
 
   async findMessengerPage(botId: string): Promise<MessengerPage | null> {
@@ -143,8 +245,11 @@ export class BotsService {
     return connection ? this.cipher.decrypt(connection.accessTokenEncrypted) : null;
   }
 
-  private async load(botId: string): Promise<Bot> {
-    const bot = await this.bots.findOne({ where: { id: botId }, relations: { messenger: true } });
+  private async load(botId: string, tx?: EntityManager): Promise<Bot> {
+    const bot = await (tx ?? this.dataSource.manager).findOne(Bot, {
+      where: { id: botId },
+      relations: { messenger: true },
+    });
     if (!bot) throw BotErrors.notFound();
     return bot;
   }

@@ -1,9 +1,10 @@
 import { Transform } from 'class-transformer';
 import { IsString, Length } from 'class-validator';
+import { trimString } from '../../common/http/transforms';
 
 export class CreateApiKeyDto {
   /** What the key is for, e.g. "campaign dashboard". */
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(trimString)
   @IsString()
   @Length(1, 100)
   name!: string;

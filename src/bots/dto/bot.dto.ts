@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ContentDto } from '../../creator/dto/content.dto';
 
 export class MessengerChannelDto {
   pageId!: string;
@@ -29,6 +30,18 @@ export class BotDto {
   id!: string;
   name!: string;
   channels!: BotChannelsDto;
+
+  /** The answer when no referral applies. */
+  welcome!: ContentDto;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Module answering ordinary messages.',
+  })
+  fallbackModuleId!: string | null;
+
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -1,4 +1,30 @@
-import { PartialType } from '@nestjs/swagger';
-import { CreateBotDto } from './create-bot.dto';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsOptional, IsString, IsUUID, Length, ValidateIf, ValidateNested } from 'class-validator';
+import { IsOptionalNonNull, trimString } from '../../common/http/transforms';
+import { ContentDto } from '../../creator/dto/content.dto';
 
-export class UpdateBotDto extends PartialType(CreateBotDto) {}
+export class UpdateBotDto {
+  @IsOptionalNonNull()
+  @Transform(trimString)
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  /** The answer when no referral applies: Get Started without a ref, an unknown or inactive ref. */
+  @IsOptionalNonNull()
+  @ValidateNested()
+  @Type(() => ContentDto)
+  welcome?: ContentDto;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Module instance answering ordinary messages; null to leave them unanswered.',
+  })
+  @ValidateIf((_dto, value) => value !== null)
+  @IsOptional()
+  @IsUUID('all')
+  fallbackModuleId?: string | null;
+}

@@ -7,6 +7,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import { type Content } from '../../creator/content/content.types';
 import { MessengerConnection } from './messenger-connection.entity';
 
 /** The tenant: every other row of the platform belongs to one bot. */
@@ -23,6 +24,14 @@ export class Bot {
   @Index('uq_bots_widget_key', { unique: true })
   @Column({ name: 'widget_key', type: 'varchar', length: 64 })
   widgetKey!: string;
+
+  /** Creator content answered when no referral applies (Get Started, unknown or inactive refs). */
+  @Column({ type: 'jsonb' })
+  welcome!: Content;
+
+  /** Module instance that answers ordinary messages; none means they are logged, not answered. */
+  @Column({ name: 'fallback_module_id', type: 'uuid', nullable: true })
+  fallbackModuleId!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
 import { renderError } from './http-errors';
 
 type RequestWithId = FastifyRequest & { raw: { id?: unknown } };
@@ -12,6 +13,14 @@ function errorIdOf(request: RequestWithId | undefined): string {
 
 const logger = new Logger('Errors');
 
+/** The error as logged: a failed query keeps its SQL but not its parameters, which can hold user data. */
+function loggable(exception: unknown): unknown {
+  if (!(exception instanceof QueryFailedError)) return exception;
+  const { message, stack, query } = exception;
+  const code = (exception.driverError as { code?: string }).code;
+  return { type: 'QueryFailedError', message, code, query, stack };
+}
+
 /** Sends `exception` in the one error body shape; logs unexpected ones with the id the body carries. */
 function sendError(
   exception: unknown,
@@ -22,7 +31,7 @@ function sendError(
   const { body, unexpected } = renderError(exception, errorId);
   if (unexpected) {
     logger.error(
-      { err: exception, errorId, method: request?.method, url: request?.url },
+      { err: loggable(exception), errorId, method: request?.method, url: request?.url },
       'Unexpected error',
     );
   }

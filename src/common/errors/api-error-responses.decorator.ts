@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ErrorBody } from './error-body';
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -13,9 +13,12 @@ const DESCRIPTIONS: Record<number, string> = {
 
 /** Documents error responses with the shared error body schema. 401 is implied for protected routes. */
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
+  // Explicit JSON content: routes that produce images (QR codes) still fail with JSON bodies.
+  const content = { 'application/json': { schema: { $ref: getSchemaPath(ErrorBody) } } };
   return applyDecorators(
+    ApiExtraModels(ErrorBody),
     ...statuses.map((status) =>
-      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', type: ErrorBody }),
+      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', content }),
     ),
   );
 }

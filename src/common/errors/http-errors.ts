@@ -125,8 +125,8 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return issues;
 }
 
-export function validationException(errors: ValidationError[]): AppError {
-  const issues = flattenValidationErrors(errors);
+export function validationException(errors: ValidationError[], parent = ''): AppError {
+  const issues = flattenValidationErrors(errors, parent);
   const first = issues[0];
   const message = first ? `${first.field}: ${first.messages[0]}` : 'Request validation failed';
   return AppError.validation(

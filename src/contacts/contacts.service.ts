@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, In } from 'typeorm';
+import { type Channel, Contact, type ExternalIdKind } from './entities/contact.entity';
+
+export interface ContactKey {
+  botId: string;
+  channel: Channel;
+  externalId: string;
+  externalIdKind: ExternalIdKind;
+}
+
+export interface ContactNames {
+  firstName: string | null;
+  lastName: string | null;
+}
+
+export interface SeenContact {
+  contact: Contact;
+  /** True when this event is the first the bot ever saw from this person. */
+  created: boolean;
+}
+
+const RETURNED_COLUMNS = [
+  'id',
+  'bot_id AS "botId"',
+  'channel',
+  'external_id AS "externalId"',
+  'external_id_kind AS "externalIdKind"',
+  'first_name AS "firstName"',
+  'last_name AS "lastName"',
+  'profile_fetched_at AS "profileFetchedAt"',
+  'first_seen_at AS "firstSeenAt"',
+  'last_seen_at AS "lastSeenAt"',
+  'created_at AS "createdAt"',
+].join(', ');
+
+@Injectable()
+export class ContactsService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Finds or creates the contact and moves its last-seen time forward. */
+  async recordSeen(key: ContactKey, seenAt: Date, tx?: EntityManager): Promise<SeenContact> {
+    const manager = tx ?? this.dataSource.manager;
+    // xmax = 0 only on a freshly inserted row: it tells creation from update in one round trip.
+    const rows = await manager.query<(Contact & { created: boolean })[]>(
+      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
+       VALUES ($1, $2, $3, $4, $5, $5)
+       ON CONFLICT (bot_id, channel, external_id) DO UPDATE
+         SET last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
+             first_seen_at = LEAST(contacts.first_seen_at, EXCLUDED.first_seen_at)
+       RETURNING ${RETURNED_COLUMNS}, (xmax = 0) AS created`,
+      [key.botId, key.channel, key.externalId, key.externalIdKind, seenAt],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('contact upsert returned no row');
+    const { created, ...contact } = row;
+    return { contact, created };
+  }
+
+  async get(botId: string, contactId: string, tx?: EntityManager): Promise<Contact | null> {
+    return (tx ?? this.dataSource.manager).findOneBy(Contact, { id: contactId, botId });
+  }
+
+  async getMany(botId: string, contactIds: string[]): Promise<Map<string, Contact>> {
+    if (contactIds.length === 0) return new Map();
+    const contacts = await this.dataSource.manager.findBy(Contact, { botId, id: In(contactIds) });
+    return new Map(contacts.map((contact) => [contact.id, contact]));
+  }
+
+  /** Stores the names a channel's profile lookup found (or nothing, after a failed lookup). */
+  async saveProfile(contactId: string, names: ContactNames | null): Promise<void> {
+    await this.dataSource.manager.update(
+      Contact,
+      { id: contactId },
+      names
+        ? { firstName: names.firstName, lastName: names.lastName, profileFetchedAt: new Date() }
+        : { profileFetchedAt: new Date() },
+    );
+  }
+}

@@ -1,0 +1,8 @@
+export { ContactsModule } from './contacts.module';
+export {
+  ContactsService,
+  type ContactKey,
+  type ContactNames,
+  type SeenContact,
+} from './contacts.service';
+export { CHANNELS, Contact, type Channel, type ExternalIdKind } from './entities/contact.entity';

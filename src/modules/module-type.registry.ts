@@ -1,0 +1,30 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { MODULE_TYPE, type ModuleTypeHandler } from './module-type';
+
+/** Every module type of the app, found at start-up among providers marked with @ModuleType(). */
+@Injectable()
+export class ModuleTypeRegistry implements OnModuleInit {
+  private readonly handlers = new Map<string, ModuleTypeHandler>();
+
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const type = wrapper.metatype
+        ? (Reflect.getMetadata(MODULE_TYPE, wrapper.metatype) as unknown)
+        : undefined;
+      if (typeof type !== 'string' || !wrapper.instance) continue;
+      if (this.handlers.has(type)) throw new Error(`Module type "${type}" is registered twice`);
+      this.handlers.set(type, wrapper.instance as ModuleTypeHandler);
+    }
+  }
+
+  get(type: string): ModuleTypeHandler | undefined {
+    return this.handlers.get(type);
+  }
+
+  types(): string[] {
+    return [...this.handlers.keys()].sort();
+  }
+}

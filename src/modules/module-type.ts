@@ -1,0 +1,34 @@
+import { SetMetadata, type Type } from '@nestjs/common';
+import { type Content } from '../creator';
+
+export const MODULE_TYPE = 'modules:type';
+
+/** What entering a module produces: content to send and effects on the conversation. */
+export interface ModuleAnswer {
+  content: Content | null;
+  /** Hand the conversation to a human agent once the content is sent; the bot then stays silent. */
+  handover?: { note: string | null };
+}
+
+export interface ModuleInstanceView<C = Record<string, unknown>> {
+  id: string;
+  botId: string;
+  name: string;
+  type: string;
+  config: C;
+}
+
+/**
+ * One kind of module. Implementations are providers marked with @ModuleType('name'); the registry
+ * finds them at start-up, so a new type plugs in without touching the registry.
+ */
+export interface ModuleTypeHandler<C extends object = object> {
+  /** The DTO class validating this type's `config` (class-validator, unknown properties rejected). */
+  readonly configClass: Type<C>;
+  /** Creator content inside the config, whose module references must point into the same bot. */
+  contentOf(config: C): Content[];
+  /** What the user gets when a conversation enters an instance of this type. */
+  enter(instance: ModuleInstanceView<C>): ModuleAnswer;
+}
+
+export const ModuleType = (name: string): ClassDecorator => SetMetadata(MODULE_TYPE, name);

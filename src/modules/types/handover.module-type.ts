@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { type Content } from '../../creator';
+import { HandoverModuleConfigDto } from '../dto/handover-module-config.dto';
+import {
+  type ModuleAnswer,
+  type ModuleInstanceView,
+  ModuleType,
+  type ModuleTypeHandler,
+} from '../module-type';
+
+/** `handover`: sends its content, then marks the conversation as handed over to a human agent. */
+@Injectable()
+@ModuleType('handover')
+export class HandoverModuleType implements ModuleTypeHandler<HandoverModuleConfigDto> {
+  readonly configClass = HandoverModuleConfigDto;
+
+  contentOf(config: HandoverModuleConfigDto): Content[] {
+    return config.content ? [config.content] : [];
+  }
+
+  enter(instance: ModuleInstanceView<HandoverModuleConfigDto>): ModuleAnswer {
+    return {
+      content: instance.config.content ?? null,
+      handover: { note: instance.config.note ?? null },
+    };
+  }
+}

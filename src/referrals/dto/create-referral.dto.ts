@@ -1,0 +1,67 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { trimString } from '../../common/http/transforms';
+import { ContentDto } from '../../creator/dto/content.dto';
+import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
+import { BelongsToAnswerType } from './answer-fields';
+
+export const TRACKING_PARAM = /^[A-Za-z0-9_=-]{1,100}$/;
+export const TRACKING_PARAM_MESSAGE =
+  'trackingParam must be 1-100 characters of letters, digits, "-", "_" or "="';
+
+export class CreateReferralDto {
+  /**
+   * Identifies the referral in links (`m.me/<page>?ref=<trackingParam>`): 1-100 letters, digits, `-`, `_`
+   * or `=`, unique per bot compared case-insensitively.
+   */
+  @IsString()
+  @Matches(TRACKING_PARAM, { message: TRACKING_PARAM_MESSAGE })
+  trackingParam!: string;
+
+  /** `message`: reply with `content`; `module`: start the module instance `moduleId`. */
+  @IsIn(ANSWER_TYPES)
+  answerType!: AnswerType;
+
+  /** Required when answerType is `message`, not allowed when it is `module`. */
+  @ValidateIf(
+    (dto: CreateReferralDto, value) => value !== undefined || dto.answerType === 'message',
+  )
+  @BelongsToAnswerType()
+  @ValidateNested()
+  @Type(() => ContentDto)
+  content?: ContentDto;
+
+  /** Required when answerType is `module`, not allowed when it is `message`. */
+  @ValidateIf((dto: CreateReferralDto, value) => value !== undefined || dto.answerType === 'module')
+  @BelongsToAnswerType()
+  @IsUUID('all')
+  moduleId?: string;
+
+  /** Users entering through the link join this segment; created if the bot has none of that name. */
+  @Transform(trimString)
+  @IsString()
+  @Length(1, 100)
+  segmentName!: string;
+
+  @IsOptional()
+  @Transform(trimString)
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  /** Inactive referrals answer with the bot's default welcome. Default true. */
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}

@@ -1,0 +1,65 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { IsOptionalNonNull, trimString } from '../../common/http/transforms';
+import { ContentDto } from '../../creator/dto/content.dto';
+import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
+import { TRACKING_PARAM, TRACKING_PARAM_MESSAGE } from './create-referral.dto';
+
+/**
+ * Every field is optional; the result must still be consistent (`content` with `message`, `moduleId`
+ * with `module`). Switching answerType clears the field of the other type.
+ */
+export class UpdateReferralDto {
+  /**
+   * Changing it breaks links that carry the old value: they then get the bot's default welcome and
+   * their entries are recorded as unknown refs.
+   */
+  @IsOptionalNonNull()
+  @IsString()
+  @Matches(TRACKING_PARAM, { message: TRACKING_PARAM_MESSAGE })
+  trackingParam?: string;
+
+  @IsOptionalNonNull()
+  @IsIn(ANSWER_TYPES)
+  answerType?: AnswerType;
+
+  @IsOptionalNonNull()
+  @ValidateNested()
+  @Type(() => ContentDto)
+  content?: ContentDto;
+
+  @IsOptionalNonNull()
+  @IsUUID('all')
+  moduleId?: string;
+
+  /** Later entries join this segment; existing members stay where they are. */
+  @IsOptionalNonNull()
+  @Transform(trimString)
+  @IsString()
+  @Length(1, 100)
+  segmentName?: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })
+  @ValidateIf((_dto, value) => value !== null)
+  @IsOptional()
+  @Transform(trimString)
+  @IsString()
+  @MaxLength(500)
+  description?: string | null;
+
+  @IsOptionalNonNull()
+  @IsBoolean()
+  active?: boolean;
+}

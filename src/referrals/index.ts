@@ -1,0 +1,2 @@
+export { ReferralsModule } from './referrals.module';
+export { ReferralsService } from './referrals.service';

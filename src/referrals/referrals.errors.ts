@@ -1,0 +1,19 @@
+import { HttpStatus } from '@nestjs/common';
+import { AppError } from '../common/errors';
+
+export const ReferralErrors = {
+  notFound: (): AppError =>
+    new AppError(HttpStatus.NOT_FOUND, 'REFERRAL_NOT_FOUND', 'Referral not found'),
+  trackingParamTaken: (trackingParam: string): AppError =>
+    new AppError(
+      HttpStatus.CONFLICT,
+      'TRACKING_PARAM_TAKEN',
+      `Another referral of this bot already uses the tracking param "${trackingParam}" (compared case-insensitively)`,
+    ),
+  messengerNotConnected: (): AppError =>
+    new AppError(
+      HttpStatus.CONFLICT,
+      'MESSENGER_NOT_CONNECTED',
+      'The bot has no Facebook Page connected, so there is no Messenger link yet',
+    ),
+};

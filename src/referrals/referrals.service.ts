@@ -1,0 +1,247 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, IsNull } from 'typeorm';
+import { BotsService, type BotLinkTargets } from '../bots/bots.service';
+import { AppError, isUniqueViolation } from '../common/errors';
+import { decodeCursor, encodeCursor } from '../common/pagination';
+import { AppConfig } from '../config';
+import { type Content } from '../creator';
+import { type ModuleRef, ModulesService, type ModuleUsage } from '../modules';
+import { type SegmentRef, SegmentsService } from '../segments';
+import { answerFieldProblem } from './dto/answer-fields';
+import { type CreateReferralDto } from './dto/create-referral.dto';
+import { type ListReferralsQueryDto } from './dto/list-referrals-query.dto';
+import { type ReferralDto, type ReferralPageDto } from './dto/referral.dto';
+import { type UpdateReferralDto } from './dto/update-referral.dto';
+import { type AnswerType, Referral } from './entities/referral.entity';
+import { type QrQueryDto } from './dto/qr-query.dto';
+import { type QrImage, renderQr } from './qr-code';
+import { referralLinks } from './referral-links';
+import { ReferralErrors } from './referrals.errors';
+
+const UNIQUE_PARAM = 'uq_referrals_bot_param';
+
+@Injectable()
+export class ReferralsService implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly bots: BotsService,
+    private readonly segments: SegmentsService,
+    private readonly modules: ModulesService,
+  ) {}
+
+  onModuleInit(): void {
+    this.modules.registerUsageFinder((botId, moduleId, tx) =>
+      this.moduleUsages(botId, moduleId, tx),
+    );
+  }
+
+  async create(botId: string, dto: CreateReferralDto): Promise<ReferralDto> {
+    const referral = await this.dataSource.transaction(async (tx) => {
+      await this.modules.lockReferences(
+        botId,
+        this.answerRefs(dto.content ?? null, dto.moduleId ?? null),
+        tx,
+      );
+      const segment = await this.segments.findOrCreateByName(botId, dto.segmentName, tx);
+      const created = tx.create(Referral, {
+        botId,
+        trackingParam: dto.trackingParam,
+        answerType: dto.answerType,
+        content: dto.content ?? null,
+        moduleId: dto.moduleId ?? null,
+        segmentId: segment.id,
+        description: dto.description ?? null,
+        active: dto.active ?? true,
+      });
+      return this.saveUnique(tx, created);
+    });
+    return this.toDtos(botId, [referral]).then((dtos) => dtos[0]);
+  }
+
+  async list(botId: string, query: ListReferralsQueryDto): Promise<ReferralPageDto> {
+    const cursor = decodeCursor(query.cursor);
+    const builder = this.dataSource.manager
+      .createQueryBuilder(Referral, 'r')
+      .where('r.botId = :botId', { botId });
+    if (query.answerType)
+      builder.andWhere('r.answerType = :answerType', { answerType: query.answerType });
+    if (query.active !== undefined)
+      builder.andWhere('r.active = :active', { active: query.active });
+    if (query.search) {
+      const segmentIds = await this.segments.findIdsByNameContaining(botId, query.search);
+      builder.andWhere(
+        "(r.trackingParam ILIKE :pattern ESCAPE '\\' OR r.description ILIKE :pattern ESCAPE '\\' OR r.segmentId = ANY(:segmentIds))",
+        { pattern: `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, segmentIds },
+      );
+    }
+    const total = await builder.getCount();
+    if (cursor) builder.andWhere('(r.createdAt, r.id) < (:createdAt, :id)', cursor);
+    const rows = await builder
+      .orderBy('r.createdAt', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .take(query.limit + 1)
+      .getMany();
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      items: await this.toDtos(botId, page),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+      total,
+    };
+  }
+
+  async get(botId: string, referralId: string): Promise<ReferralDto> {
+    const referral = await this.load(botId, referralId, this.dataSource.manager);
+    return this.toDtos(botId, [referral]).then((dtos) => dtos[0]);
+  }
+
+  async update(botId: string, referralId: string, dto: UpdateReferralDto): Promise<ReferralDto> {
+    const referral = await this.dataSource.transaction(async (tx) => {
+      const current = await this.load(botId, referralId, tx, true);
+      const answerType = dto.answerType ?? current.answerType;
+      const content = this.mergedField(
+        'content',
+        dto.content,
+        current,
+        answerType,
+      ) as Content | null;
+      const moduleId = this.mergedField('moduleId', dto.moduleId, current, answerType) as
+        string | null;
+      await this.modules.lockReferences(botId, this.answerRefs(content, moduleId), tx);
+      if (dto.segmentName !== undefined) {
+        current.segmentId = (await this.segments.findOrCreateByName(botId, dto.segmentName, tx)).id;
+      }
+      Object.assign(current, { answerType, content, moduleId });
+      if (dto.trackingParam !== undefined) current.trackingParam = dto.trackingParam;
+      if (dto.description !== undefined) current.description = dto.description;
+      if (dto.active !== undefined) current.active = dto.active;
+      return this.saveUnique(tx, current);
+    });
+    return this.toDtos(botId, [referral]).then((dtos) => dtos[0]);
+  }
+
+  /** Soft delete: the entries stay for the statistics and the tracking param is free again. */
+  async remove(botId: string, referralId: string): Promise<void> {
+    const result = await this.dataSource.manager.update(
+      Referral,
+      { id: referralId, botId, deletedAt: IsNull() },
+      { deletedAt: new Date() },
+    );
+    if (!result.affected) throw ReferralErrors.notFound();
+  }
+
+  /** A QR code of one channel's link; 409 MESSENGER_NOT_CONNECTED for Messenger without a page. */
+  async qr(botId: string, referralId: string, query: QrQueryDto): Promise<QrImage> {
+    const { links } = await this.get(botId, referralId);
+    const link = links[query.channel];
+    if (!link) throw ReferralErrors.messengerNotConnected();
+    return renderQr(link, query.format);
+  }
+
+  /** The bot's live, active referral with this tracking param, compared case-insensitively. */
+  async findActiveByTrackingParam(
+    botId: string,
+    trackingParam: string,
+    tx?: EntityManager,
+  ): Promise<Referral | null> {
+    return (tx ?? this.dataSource.manager)
+      .createQueryBuilder(Referral, 'r')
+      .where('r.botId = :botId AND lower(r.trackingParam) = lower(:trackingParam) AND r.active', {
+        botId,
+        trackingParam,
+      })
+      .getOne();
+  }
+
+  private mergedField(
+    field: 'content' | 'moduleId',
+    given: unknown,
+    current: Referral,
+    answerType: AnswerType,
+  ): unknown {
+    const kept = current.answerType === answerType ? current[field] : null;
+    const value = given !== undefined ? given : kept;
+    const problem = answerFieldProblem(field, answerType, value);
+    if (problem) throw AppError.invalidField(field, problem);
+    return value ?? null;
+  }
+
+  private answerRefs(content: Content | null, moduleId: string | null): ModuleRef[] {
+    const refs = content ? this.modules.contentRefs(content, 'content') : [];
+    if (moduleId) refs.push({ field: 'moduleId', moduleId });
+    return refs;
+  }
+
+  private async saveUnique(tx: EntityManager, referral: Referral): Promise<Referral> {
+    try {
+      return await tx.save(referral);
+    } catch (error) {
+      if (isUniqueViolation(error, UNIQUE_PARAM))
+        throw ReferralErrors.trackingParamTaken(referral.trackingParam);
+      throw error;
+    }
+  }
+
+  private async load(
+    botId: string,
+    referralId: string,
+    manager: EntityManager,
+    lock = false,
+  ): Promise<Referral> {
+    const referral = await manager.findOne(Referral, {
+      where: { id: referralId, botId },
+      lock: lock ? { mode: 'pessimistic_write' } : undefined,
+    });
+    if (!referral) throw ReferralErrors.notFound();
+    return referral;
+  }
+
+  private async moduleUsages(
+    botId: string,
+    moduleId: string,
+    tx: EntityManager,
+  ): Promise<ModuleUsage[]> {
+    const rows = await tx.query<{ id: string; name: string }[]>(
+      `SELECT id, tracking_param AS name FROM referrals
+        WHERE bot_id = $1 AND deleted_at IS NULL
+          AND (module_id = $2 OR jsonb_path_exists(content, 'strict $.**.moduleId ? (@ == $id)',
+                                                   jsonb_build_object('id', $2::text)))`,
+      [botId, moduleId],
+    );
+    return rows.map((row) => ({ kind: 'referral', id: row.id, name: row.name }));
+  }
+
+  private async toDtos(botId: string, referrals: Referral[]): Promise<ReferralDto[]> {
+    if (referrals.length === 0) return [];
+    const [targets, segments] = await Promise.all([
+      this.bots.getLinkTargets(botId),
+      this.segments.getRefs(
+        botId,
+        referrals.map((r) => r.segmentId),
+      ),
+    ]);
+    return referrals.map((referral) => this.toDto(referral, targets, segments));
+  }
+
+  private toDto(
+    referral: Referral,
+    targets: BotLinkTargets,
+    segments: Map<string, SegmentRef>,
+  ): ReferralDto {
+    return {
+      id: referral.id,
+      trackingParam: referral.trackingParam,
+      answerType: referral.answerType,
+      content: referral.content,
+      moduleId: referral.moduleId,
+      segment: segments.get(referral.segmentId) ?? { id: referral.segmentId, name: '' },
+      description: referral.description,
+      active: referral.active,
+      links: referralLinks(targets, referral.trackingParam, this.config.publicBaseUrl),
+      createdAt: referral.createdAt,
+      updatedAt: referral.updatedAt,
+    };
+  }
+}

@@ -1,0 +1,11 @@
+import { Transform } from 'class-transformer';
+import { IsString, Length } from 'class-validator';
+import { trimString } from '../../common/http/transforms';
+
+export class CreateSegmentDto {
+  /** Unique per bot, compared case-insensitively; 1-100 characters, trimmed. */
+  @Transform(trimString)
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+}

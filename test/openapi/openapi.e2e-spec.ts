@@ -1,0 +1,144 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const ROOT = join(__dirname, '..', '..');
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+interface Operation {
+  operationId: string;
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+  security?: Record<string, string[]>[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
+}
+
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  let document: { paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>> };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    document = (await t.http.get('/docs-json')).body;
+  });
+  afterAll(() => t.close());
+
+  const operations = (): [string, string, Operation][] =>
+    Object.entries(document.paths).flatMap(([path, item]) =>
+      METHODS.filter((m) => item[m]).map((m) => [path, m, item[m]!] as [string, string, Operation]),
+    );
+
+  it('serves Swagger UI at /docs', async () => {
+    const page = await t.http.get('/docs');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('swagger-ui');
+  });
+
+  it('is a valid OpenAPI 3 document', async () => {
+    await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeDefined();
+  });
+
+  it('documents every management route', () => {
+    const routes = operations().map(([path, method]) => `${method.toUpperCase()} ${path}`);
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /api/v1/bots',
+        'GET /api/v1/bots',
+        'GET /api/v1/bots/{botId}',
+        'PATCH /api/v1/bots/{botId}',
+        'DELETE /api/v1/bots/{botId}',
+        'PUT /api/v1/bots/{botId}/channels/messenger',
+        'DELETE /api/v1/bots/{botId}/channels/messenger',
+        'POST /api/v1/bots/{botId}/api-keys',
+        'GET /api/v1/bots/{botId}/api-keys',
+        'DELETE /api/v1/bots/{botId}/api-keys/{keyId}',
+        'POST /api/v1/bots/{botId}/referrals',
+        'GET /api/v1/bots/{botId}/referrals',
+        'GET /api/v1/bots/{botId}/referrals/{referralId}',
+        'PATCH /api/v1/bots/{botId}/referrals/{referralId}',
+        'DELETE /api/v1/bots/{botId}/referrals/{referralId}',
+        'GET /api/v1/bots/{botId}/referrals/{referralId}/qr',
+        'POST /api/v1/bots/{botId}/modules',
+        'GET /api/v1/bots/{botId}/modules',
+        'GET /api/v1/bots/{botId}/modules/{moduleId}',
+        'PATCH /api/v1/bots/{botId}/modules/{moduleId}',
+        'DELETE /api/v1/bots/{botId}/modules/{moduleId}',
+        'GET /api/v1/bots/{botId}/segments',
+        'POST /api/v1/bots/{botId}/segments',
+        'GET /api/v1/bots/{botId}/segments/{segmentId}',
+        'GET /api/v1/bots/{botId}/segments/{segmentId}/members',
+        'GET /health',
+      ]),
+    );
+  });
+
+  it('gives every operation a success response, error schemas, bodies and bearer auth', () => {
+    for (const [path, method, operation] of operations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const statuses = Object.keys(operation.responses);
+      expect({ where, success: statuses.some((s) => s.startsWith('2')) }).toEqual({
+        where,
+        success: true,
+      });
+      for (const status of statuses.filter((s) => Number(s) >= 400)) {
+        const ref = operation.responses[status].content?.['application/json']?.schema?.$ref;
+        expect({ where, status, ref }).toEqual({
+          where,
+          status,
+          ref: '#/components/schemas/ErrorBody',
+        });
+      }
+      if (['post', 'put', 'patch'].includes(method) && path.startsWith('/api/')) {
+        expect({
+          where,
+          body: Boolean(operation.requestBody?.content['application/json']?.schema),
+        }).toEqual({
+          where,
+          body: true,
+        });
+      }
+      if (path.startsWith('/api/v1')) {
+        expect({ where, security: operation.security }).toEqual({
+          where,
+          security: [{ bearer: [] }],
+        });
+        expect({ where, has401: statuses.includes('401') }).toEqual({ where, has401: true });
+      }
+    }
+  });
+
+  it('yields a generated TypeScript client that compiles against a usage file, and rejects misuse', async () => {
+    const generatedRoot = join(__dirname, '.generated');
+    mkdirSync(generatedRoot, { recursive: true });
+    const dir = mkdtempSync(join(generatedRoot, 'client-'));
+    try {
+      writeFileSync(join(dir, 'openapi.json'), JSON.stringify(document));
+      await promisify(execFile)(
+        join(ROOT, 'node_modules', '.bin', 'openapi-typescript'),
+        [join(dir, 'openapi.json'), '--output', join(dir, 'api.d.ts')],
+        { cwd: ROOT },
+      );
+      copyFileSync(join(__dirname, 'fixtures', 'client-usage.ts.txt'), join(dir, 'usage.ts'));
+      const program = ts.createProgram([join(dir, 'usage.ts')], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
+        moduleResolution: ts.ModuleResolutionKind.Node10,
+        esModuleInterop: true,
+        skipLibCheck: true,
+        types: [],
+        lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+      });
+      const problems = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      expect(problems).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

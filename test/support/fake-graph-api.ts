@@ -1,0 +1,345 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type Socket } from 'node:net';
+
+export interface GraphError {
+  message: string;
+  /** Meta always sends a type; the fake fills in `OAuthException` when a test leaves it out. */
+  type?: string;
+  code: number;
+  error_subcode?: number;
+}
+
+/** What the next send request gets instead of a success. */
+export type GraphFailure = { status: number; error: GraphError } | { networkError: true };
+
+export interface GraphRecipient {
+  id?: string;
+  user_ref?: string;
+  [key: string]: unknown;
+}
+
+export interface SendRecord {
+  /** When the request body arrived, before any latency, so order matches the app's sends. */
+  at: number;
+  accessToken: string | undefined;
+  /** The parsed JSON body, or the raw text when it was not JSON. */
+  body: any;
+  recipient: GraphRecipient | undefined;
+  message: any;
+  senderAction: string | undefined;
+  messagingType: string | undefined;
+}
+
+export interface FailedSendRecord extends SendRecord {
+  failure: GraphFailure;
+}
+
+export interface ProfileRequest {
+  psid: string;
+  fields: string | undefined;
+  accessToken: string | undefined;
+}
+
+export interface Profile {
+  first_name?: string;
+  last_name?: string;
+  profile_pic?: string;
+}
+
+interface SendWaiter {
+  count: number;
+  resolve: (sends: SendRecord[]) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+// Any version segment Graph would route (v2.0 ... v21.0); an unversioned path is a bug in the caller.
+const SEND_PATH = /^\/v\d+(?:\.\d+)?\/me\/messages\/?$/;
+const NODE_PATH = /^\/v\d+(?:\.\d+)?\/([^/]+)\/?$/;
+
+/**
+ * A stand-in for graph.facebook.com on a loopback port: records what the app sends, answers like
+ * Meta does, and fails on demand so retry and error paths can be tested without the network.
+ */
+export class FakeGraphApi {
+  readonly sends: SendRecord[] = [];
+  readonly failedSends: FailedSendRecord[] = [];
+  readonly profileRequests: ProfileRequest[] = [];
+  baseUrl = '';
+
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly failures: GraphFailure[] = [];
+  private readonly profiles = new Map<string, Profile>();
+  private readonly pending = new Set<NodeJS.Timeout>();
+  private readonly waiters = new Set<SendWaiter>();
+  private latencyMs = 0;
+  private profilesFail = false;
+  // Never reset, so message ids stay unique for the whole run even across `reset()`.
+  private messageCounter = 0;
+
+  async start(): Promise<string> {
+    if (this.server) return this.baseUrl;
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    return this.baseUrl;
+  }
+
+  /** Closes the port and drops keep-alive connections; jest would otherwise wait on them. */
+  async stop(): Promise<void> {
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new Error('FakeGraphApi stopped while waiting for sends'));
+    }
+    this.waiters.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+
+  /** Queues `failure` for the next `count` send requests, after any already queued. */
+  failNext(count: number, failure: GraphFailure): void {
+    for (let i = 0; i < count; i++) this.failures.push(failure);
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = ms;
+  }
+
+  setProfile(psid: string, profile: Profile): void {
+    this.profiles.set(psid, profile);
+  }
+
+  /** While on, every profile request answers 500 (a transient Graph error). */
+  failProfiles(on: boolean): void {
+    this.profilesFail = on;
+  }
+
+  sendsTo(psid: string): SendRecord[] {
+    return this.sends.filter((s) => s.recipient?.id === psid || s.recipient?.user_ref === psid);
+  }
+
+  waitForSends(count: number, timeoutMs = 10_000): Promise<SendRecord[]> {
+    if (this.sends.length >= count) return Promise.resolve([...this.sends]);
+    return new Promise((resolve, reject) => {
+      const waiter: SendWaiter = {
+        count,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(
+            new Error(
+              `FakeGraphApi: expected at least ${count} sends within ${timeoutMs} ms, got ` +
+                `${this.sends.length} (and ${this.failedSends.length} failed attempts)`,
+            ),
+          );
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Forgets records, queued failures, profiles and latency; the server keeps running. */
+  reset(): void {
+    this.sends.length = 0;
+    this.failedSends.length = 0;
+    this.profileRequests.length = 0;
+    this.failures.length = 0;
+    this.profiles.clear();
+    this.latencyMs = 0;
+    this.profilesFail = false;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const accessToken = url.searchParams.get('access_token') ?? undefined;
+    let raw: string;
+    try {
+      raw = await readBody(req);
+    } catch {
+      return;
+    }
+    const at = Date.now();
+
+    if (req.method === 'POST' && SEND_PATH.test(url.pathname)) {
+      this.handleSend(req, res, raw, at, accessToken);
+      return;
+    }
+    const node = NODE_PATH.exec(url.pathname);
+    if (req.method === 'GET' && node) {
+      this.handleProfile(res, decodeURIComponent(node[1]), url, accessToken);
+      return;
+    }
+    this.answer(res, 404, { error: { message: 'Unknown path', code: 803 } });
+  }
+
+  private handleSend(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: string,
+    at: number,
+    accessToken: string | undefined,
+  ): void {
+    let body: any = raw;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      // Kept as text: a failed record should still show what the app sent.
+    }
+    const parsed = typeof body === 'object' && body !== null;
+    const record: SendRecord = {
+      at,
+      accessToken,
+      body,
+      recipient: parsed ? body.recipient : undefined,
+      message: parsed ? body.message : undefined,
+      senderAction: parsed ? body.sender_action : undefined,
+      messagingType: parsed ? body.messaging_type : undefined,
+    };
+
+    const failure = this.failures.shift();
+    if (failure) {
+      this.failedSends.push({ ...record, failure });
+      if ('networkError' in failure) this.later(() => req.socket.destroy());
+      else this.answer(res, failure.status, graphError(failure.error));
+      return;
+    }
+
+    // Meta rejects these too; answering 200 would hide a broken request in a passing test.
+    const recipientId = parsed ? (body.recipient?.id ?? body.recipient?.user_ref) : undefined;
+    if (recipientId === undefined) {
+      const error: GraphError = {
+        message: parsed
+          ? '(#100) The parameter recipient is required'
+          : '(#100) Request body is not valid JSON',
+        type: 'OAuthException',
+        code: 100,
+      };
+      this.failedSends.push({ ...record, failure: { status: 400, error } });
+      this.answer(res, 400, graphError(error));
+      return;
+    }
+
+    this.sends.push(record);
+    this.notifyWaiters();
+    this.answer(res, 200, {
+      recipient_id: recipientId,
+      message_id: `m_${++this.messageCounter}`,
+    });
+  }
+
+  private handleProfile(
+    res: ServerResponse,
+    psid: string,
+    url: URL,
+    accessToken: string | undefined,
+  ): void {
+    const fields = url.searchParams.get('fields') ?? undefined;
+    this.profileRequests.push({ psid, fields, accessToken });
+    if (this.profilesFail) {
+      this.answer(
+        res,
+        500,
+        graphError({
+          message: 'An unexpected error has occurred. Please retry your request later.',
+          type: 'OAuthException',
+          code: 2,
+        }),
+      );
+      return;
+    }
+    const profile = this.profiles.get(psid);
+    if (!profile) {
+      this.answer(
+        res,
+        400,
+        graphError({
+          message: '(#100) No profile available for this user',
+          type: 'OAuthException',
+          code: 100,
+          error_subcode: 2018218,
+        }),
+      );
+      return;
+    }
+    // Graph returns only the fields asked for, plus the id.
+    const wanted = fields?.split(',').map((f) => f.trim());
+    const answer: Record<string, string> = {};
+    for (const [key, value] of Object.entries(profile) as [string, string | undefined][]) {
+      if (value !== undefined && (!wanted || wanted.includes(key))) answer[key] = value;
+    }
+    this.answer(res, 200, { ...answer, id: psid });
+  }
+
+  private answer(res: ServerResponse, status: number, body: unknown): void {
+    this.later(() => {
+      if (res.destroyed) return;
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=UTF-8',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    });
+  }
+
+  private later(action: () => void): void {
+    if (this.latencyMs <= 0) {
+      action();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      action();
+    }, this.latencyMs);
+    this.pending.add(timer);
+  }
+
+  private notifyWaiters(): void {
+    for (const waiter of this.waiters) {
+      if (this.sends.length < waiter.count) continue;
+      clearTimeout(waiter.timer);
+      this.waiters.delete(waiter);
+      waiter.resolve([...this.sends]);
+    }
+  }
+}
+
+function graphError(error: GraphError): { error: GraphError & { fbtrace_id: string } } {
+  return {
+    error: {
+      message: error.message,
+      type: error.type ?? 'OAuthException',
+      code: error.code,
+      ...(error.error_subcode !== undefined && { error_subcode: error.error_subcode }),
+      fbtrace_id: randomBytes(9).toString('base64url'),
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
