@@ -4,10 +4,12 @@ import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { BotsModule } from './bots/bots.module';
 import { ContactsModule } from './contacts';
+import { ConversationsModule } from './conversations';
 import { loggerOptions } from './common/logging/logger-options';
 import { type AppConfig, ConfigModule } from './config';
 import { DatabaseModule } from './database';
 import { HealthModule } from './health/health.module';
+import { MessengerModule } from './messenger/messenger.module';
 import { ModulesModule } from './modules';
 import { QueuesModule } from './queues';
 import { ReferralsModule } from './referrals';
@@ -35,6 +37,8 @@ export class AppModule {
         SegmentsModule,
         ModulesModule,
         ReferralsModule,
+        ConversationsModule,
+        MessengerModule,
       ],
     };
   }

@@ -6,6 +6,7 @@ export {
   type JobPayloads,
   type MaintenanceTask,
 } from './queue-catalogue';
-export { QueueWorker } from './queue-worker';
+export { enqueueSafely } from './enqueue';
+export { QueueWorker, type WorkerOptions } from './queue-worker';
 export { QueuesModule } from './queues.module';
 export { InjectRedis, REDIS } from './redis.provider';

@@ -48,5 +48,6 @@ export const JOB_DEFAULTS: Record<QueueName, JobOptions> = {
 export const WORKER_CONCURRENCY: Record<QueueName, number> = {
   [QueueName.MessengerInbound]: 16,
   [QueueName.Outbound]: 32,
+  // Named jobs add up: each maintenance task gets one slot.
   [QueueName.Maintenance]: 1,
 };

@@ -9,9 +9,19 @@ import { type JobPayloads, type QueueName, WORKER_CONCURRENCY } from './queue-ca
 
 const CLOSE_TIMEOUT_MS = 25_000;
 
+export interface WorkerOptions<N extends QueueName> {
+  queue: Queue<JobPayloads[N]>;
+  name: N;
+  config: AppConfig;
+  /** For queues shared by several kinds of job (maintenance): the job name this worker takes. */
+  jobName?: string;
+  /** Runs the job every `repeatEveryMs`, once across all workers (a Bull repeatable job). */
+  repeat?: { everyMs: number; data: JobPayloads[N] };
+}
+
 /**
- * Base of every queue processor. It starts taking jobs only in processes whose PROCESS_ROLE runs
- * workers, and on shutdown stops taking new jobs and waits for the ones in flight.
+ * Base of every queue processor. It takes jobs only in processes whose PROCESS_ROLE runs workers,
+ * and on shutdown stops taking new jobs and waits for the ones in flight.
  */
 export abstract class QueueWorker<N extends QueueName>
   implements OnApplicationBootstrap, BeforeApplicationShutdown
@@ -19,22 +29,29 @@ export abstract class QueueWorker<N extends QueueName>
   protected readonly logger = new Logger(this.constructor.name);
   private started = false;
 
-  protected constructor(
-    protected readonly queue: Queue<JobPayloads[N]>,
-    private readonly name: N,
-    private readonly config: AppConfig,
-  ) {}
+  protected constructor(private readonly options: WorkerOptions<N>) {}
 
   protected abstract handle(job: Job<JobPayloads[N]>): Promise<void>;
 
-  onApplicationBootstrap(): void {
-    if (!this.config.runsWorkers) return;
+  async onApplicationBootstrap(): Promise<void> {
+    const { queue, name, config, jobName, repeat } = this.options;
+    if (!config.runsWorkers) return;
     this.started = true;
-    this.queue
-      .process(WORKER_CONCURRENCY[this.name], (job: Job<JobPayloads[N]>) => this.handle(job))
-      .catch((error: Error) =>
-        this.logger.error(`Worker for ${this.name} stopped: ${error.message}`),
-      );
+    const concurrency = WORKER_CONCURRENCY[name];
+    const handler = (job: Job<JobPayloads[N]>): Promise<void> => this.handle(job);
+    const processing = jobName
+      ? queue.process(jobName, concurrency, handler)
+      : queue.process(concurrency, handler);
+    processing.catch((error: Error) =>
+      this.logger.error(`Worker for ${name} stopped: ${error.message}`),
+    );
+    if (repeat && jobName) {
+      await queue
+        .add(jobName, repeat.data, { repeat: { every: repeat.everyMs }, jobId: jobName })
+        .catch((error: Error) =>
+          this.logger.warn(`Could not schedule ${jobName}: ${error.message}`),
+        );
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -42,13 +59,11 @@ export abstract class QueueWorker<N extends QueueName>
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        this.logger.warn(
-          `Jobs of ${this.name} still running after ${CLOSE_TIMEOUT_MS} ms; closing anyway`,
-        );
+        this.logger.warn(`Jobs still running after ${CLOSE_TIMEOUT_MS} ms; closing anyway`);
         resolve();
       }, CLOSE_TIMEOUT_MS);
     });
-    await Promise.race([this.queue.close(), timeout]);
+    await Promise.race([this.options.queue.close(), timeout]);
     clearTimeout(timer);
   }
 

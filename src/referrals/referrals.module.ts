@@ -1,16 +1,25 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BotsModule } from '../bots/bots.module';
+import { ContactsModule } from '../contacts';
 import { ModulesModule } from '../modules';
 import { SegmentsModule } from '../segments';
+import { ReferralEntry } from './entities/referral-entry.entity';
 import { Referral } from './entities/referral.entity';
+import { ReferralResolution } from './referral-resolution';
 import { ReferralsController } from './referrals.controller';
 import { ReferralsService } from './referrals.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Referral]), BotsModule, SegmentsModule, ModulesModule],
+  imports: [
+    TypeOrmModule.forFeature([Referral, ReferralEntry]),
+    BotsModule,
+    ContactsModule,
+    SegmentsModule,
+    ModulesModule,
+  ],
   controllers: [ReferralsController],
-  providers: [ReferralsService],
+  providers: [ReferralsService, ReferralResolution],
   exports: [ReferralsService],
 })
 export class ReferralsModule {}

@@ -16,7 +16,9 @@ import { type UpdateReferralDto } from './dto/update-referral.dto';
 import { type AnswerType, Referral } from './entities/referral.entity';
 import { type QrQueryDto } from './dto/qr-query.dto';
 import { type QrImage, renderQr } from './qr-code';
+import { findActiveReferral } from './find-active-referral';
 import { referralLinks } from './referral-links';
+import { type Resolution, ReferralResolution, type ResolveInput } from './referral-resolution';
 import { ReferralErrors } from './referrals.errors';
 
 const UNIQUE_PARAM = 'uq_referrals_bot_param';
@@ -29,6 +31,7 @@ export class ReferralsService implements OnModuleInit {
     private readonly bots: BotsService,
     private readonly segments: SegmentsService,
     private readonly modules: ModulesService,
+    private readonly resolution: ReferralResolution,
   ) {}
 
   onModuleInit(): void {
@@ -140,19 +143,23 @@ export class ReferralsService implements OnModuleInit {
     return renderQr(link, query.format);
   }
 
+  /**
+   * A contact came in through `ref`: records the entry (also for unknown refs) and the segment
+   * membership in the caller's transaction, and returns the answer (the bot's welcome when no
+   * active referral matches).
+   */
+  async resolve(input: ResolveInput, tx?: EntityManager): Promise<Resolution> {
+    if (tx) return this.resolution.resolve(input, tx);
+    return this.dataSource.transaction((own) => this.resolution.resolve(input, own));
+  }
+
   /** The bot's live, active referral with this tracking param, compared case-insensitively. */
-  async findActiveByTrackingParam(
+  findActiveByTrackingParam(
     botId: string,
     trackingParam: string,
     tx?: EntityManager,
   ): Promise<Referral | null> {
-    return (tx ?? this.dataSource.manager)
-      .createQueryBuilder(Referral, 'r')
-      .where('r.botId = :botId AND lower(r.trackingParam) = lower(:trackingParam) AND r.active', {
-        botId,
-        trackingParam,
-      })
-      .getOne();
+    return findActiveReferral(tx ?? this.dataSource.manager, botId, trackingParam);
   }
 
   private mergedField(

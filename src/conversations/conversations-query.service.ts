@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { decodeCursor, type Page, type PageQueryDto, toPage } from '../common/pagination';
+import { ConversationErrors } from './conversations.errors';
+import {
+  type ConversationDto,
+  type ListConversationsQueryDto,
+  type MessageDto,
+} from './dto/conversation.dto';
+import { Conversation } from './entities/conversation.entity';
+import { Message } from './entities/message.entity';
+
+function toDto(c: Conversation): ConversationDto {
+  return {
+    id: c.id,
+    contactId: c.contactId,
+    channel: c.channel,
+    startedAt: c.startedAt,
+    lastInboundAt: c.lastInboundAt,
+    handedOver: c.handedOver,
+    handedOverAt: c.handedOverAt,
+    handoverNote: c.handoverNote,
+    firstReferralId: c.firstReferralId,
+    lastReferralId: c.lastReferralId,
+  };
+}
+
+/** The management API's read side of conversations, and releasing a handed-over one. */
+@Injectable()
+export class ConversationsQueryService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async list(botId: string, query: ListConversationsQueryDto): Promise<Page<ConversationDto>> {
+    const cursor = decodeCursor(query.cursor);
+    const builder = this.dataSource.manager
+      .createQueryBuilder(Conversation, 'c')
+      .where('c.botId = :botId', { botId })
+      .orderBy('c.createdAt', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .take(query.limit + 1);
+    if (query.handedOver !== undefined)
+      builder.andWhere('c.handedOver = :handedOver', { handedOver: query.handedOver });
+    if (cursor) builder.andWhere('(c.createdAt, c.id) < (:createdAt, :id)', cursor);
+    return toPage(await builder.getMany(), query.limit, toDto);
+  }
+
+  async get(botId: string, conversationId: string): Promise<ConversationDto> {
+    const conversation = await this.dataSource.manager.findOneBy(Conversation, {
+      id: conversationId,
+      botId,
+    });
+    if (!conversation) throw ConversationErrors.notFound();
+    return toDto(conversation);
+  }
+
+  /** Gives the conversation back to the bot after a handover. */
+  async release(botId: string, conversationId: string): Promise<ConversationDto> {
+    const result = await this.dataSource.manager.update(
+      Conversation,
+      { id: conversationId, botId },
+      { handedOver: false, handedOverAt: null, handoverNote: null },
+    );
+    if (!result.affected) throw ConversationErrors.notFound();
+    return this.get(botId, conversationId);
+  }
+
+  /** The message log, newest first. */
+  async messages(
+    botId: string,
+    conversationId: string,
+    query: PageQueryDto,
+  ): Promise<Page<MessageDto>> {
+    await this.get(botId, conversationId);
+    const cursor = decodeCursor(query.cursor);
+    const builder = this.dataSource.manager
+      .createQueryBuilder(Message, 'm')
+      .where('m.conversationId = :conversationId AND m.botId = :botId', { conversationId, botId })
+      .orderBy('m.createdAt', 'DESC')
+      .addOrderBy('m.id', 'DESC')
+      .take(query.limit + 1);
+    if (cursor) builder.andWhere('(m.createdAt, m.id) < (:createdAt, :id)', cursor);
+    return toPage(await builder.getMany(), query.limit, (m) => ({
+      id: m.id,
+      direction: m.direction,
+      kind: m.kind,
+      text: m.text,
+      status: m.status,
+      errorCode: m.errorCode,
+      errorMessage: m.errorMessage,
+      occurredAt: m.occurredAt,
+      sentAt: m.sentAt,
+    }));
+  }
+}

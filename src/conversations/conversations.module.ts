@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BotsModule } from '../bots/bots.module';
+import { ContactsModule } from '../contacts';
+import { CreatorModule } from '../creator';
+import { ModulesModule } from '../modules';
+import { ReferralsModule } from '../referrals';
+import { ConversationsQueryService } from './conversations-query.service';
+import { ConversationsController } from './conversations.controller';
+import { ConversationsService } from './conversations.service';
+import { Dispatcher } from './dispatcher';
+import { Conversation } from './entities/conversation.entity';
+import { Message } from './entities/message.entity';
+import { Reply } from './entities/reply.entity';
+import { OutboundWorker } from './jobs/outbound.worker';
+import { ReplySweeperWorker } from './jobs/reply-sweeper.worker';
+import { OutboundService } from './outbound.service';
+import { ReplyWriter } from './reply-writer';
+import { SenderRegistry } from './senders/channel-sender';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Conversation, Message, Reply]),
+    DiscoveryModule,
+    BotsModule,
+    ContactsModule,
+    CreatorModule,
+    ModulesModule,
+    ReferralsModule,
+  ],
+  controllers: [ConversationsController],
+  providers: [
+    ConversationsService,
+    ConversationsQueryService,
+    Dispatcher,
+    ReplyWriter,
+    OutboundService,
+    SenderRegistry,
+    OutboundWorker,
+    ReplySweeperWorker,
+  ],
+  exports: [ConversationsService],
+})
+export class ConversationsModule {}

@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { type EntityManager } from 'typeorm';
+import { BotsService } from '../bots/bots.service';
+import { CreatorService } from '../creator';
+import { type ModuleAnswer, ModulesService } from '../modules';
+import { ReferralsService } from '../referrals';
+import { type InboundEvent } from './inbound-event';
+
+export interface Decision {
+  /** What to answer with; null to stay silent. */
+  answer: ModuleAnswer | null;
+  /** The referral the event came through, when it matched one. */
+  referral: { id: string; trackingParam: string } | null;
+}
+
+const SILENT: Decision = { answer: null, referral: null };
+
+/** Decides what one inbound event is answered with. */
+@Injectable()
+export class Dispatcher {
+  constructor(
+    private readonly bots: BotsService,
+    private readonly referrals: ReferralsService,
+    private readonly modules: ModulesService,
+    private readonly creator: CreatorService,
+  ) {}
+
+  async decide(event: InboundEvent, conversationId: string, tx: EntityManager): Promise<Decision> {
+    switch (event.kind) {
+      case 'referral': {
+        const referral = event.referral;
+        const resolution = await this.referrals.resolve(
+          {
+            botId: event.botId,
+            contactId: event.contactId,
+            conversationId,
+            channel: event.channel,
+            ref: referral?.ref ?? null,
+            source: referral?.source ?? null,
+            adId: referral?.adId,
+            adsContext: referral?.adsContext,
+            refererUri: referral?.refererUri,
+            occurredAt: event.occurredAt,
+          },
+          tx,
+        );
+        return { answer: resolution.answer, referral: resolution.referral };
+      }
+      case 'postback':
+      case 'quickReply': {
+        const moduleId = this.creator.parseModulePayload(event.payload);
+        if (moduleId) {
+          const answer = await this.modules.enter(event.botId, moduleId, tx);
+          // A button whose module was deleted since gets the welcome rather than silence.
+          return { answer: answer ?? (await this.welcome(event.botId, tx)), referral: null };
+        }
+        // Any other postback is the Get Started button (or a stale payload): the welcome.
+        if (event.kind === 'postback')
+          return { answer: await this.welcome(event.botId, tx), referral: null };
+        return this.fallback(event.botId, tx);
+      }
+      case 'text':
+      case 'attachment':
+        return this.fallback(event.botId, tx);
+      case 'other':
+        return SILENT;
+    }
+  }
+
+  private async welcome(botId: string, tx: EntityManager): Promise<ModuleAnswer | null> {
+    const settings = await this.bots.getAnswerSettings(botId, tx);
+    return settings ? { content: settings.welcome } : null;
+  }
+
+  /** Ordinary messages: the bot's fallback module when it has one, else logged and not answered. */
+  private async fallback(botId: string, tx: EntityManager): Promise<Decision> {
+    const settings = await this.bots.getAnswerSettings(botId, tx);
+    if (!settings?.fallbackModuleId) return SILENT;
+    return {
+      answer: await this.modules.enter(botId, settings.fallbackModuleId, tx),
+      referral: null,
+    };
+  }
+}

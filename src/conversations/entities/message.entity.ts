@@ -1,0 +1,87 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+import { Conversation } from './conversation.entity';
+import { Reply } from './reply.entity';
+
+export type MessageDirection = 'in' | 'out';
+/** Inbound messages are `received`; outbound ones go from `pending` to `sent`, `failed` or `skipped`. */
+export type MessageStatus = 'received' | 'pending' | 'sent' | 'failed' | 'skipped';
+
+/** The message log of a conversation, both directions, with delivery status for outbound ones. */
+@Entity('messages')
+@Index('ix_messages_conversation', ['conversationId', 'id'])
+@Index('ix_messages_reply', ['replyId', 'position'])
+export class Message {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'pk_messages' })
+  id!: string;
+
+  @Column({ name: 'bot_id', type: 'uuid' })
+  botId!: string;
+
+  @Column({ name: 'conversation_id', type: 'uuid' })
+  conversationId!: string;
+
+  @ManyToOne(() => Conversation, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'conversation_id', foreignKeyConstraintName: 'fk_messages_conversation' })
+  conversation?: Conversation;
+
+  @Column({ type: 'varchar', length: 3 })
+  direction!: MessageDirection;
+
+  @Column({ name: 'reply_id', type: 'uuid', nullable: true })
+  replyId!: string | null;
+
+  @ManyToOne(() => Reply, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'reply_id', foreignKeyConstraintName: 'fk_messages_reply' })
+  reply?: Reply;
+
+  /** Order within the reply. */
+  @Column({ type: 'smallint', nullable: true })
+  position!: number | null;
+
+  /** Inbound: the event kind (referral, text, ...). Outbound: the content message type. */
+  @Column({ type: 'varchar', length: 20 })
+  kind!: string;
+
+  @Column({ type: 'text', nullable: true })
+  text!: string | null;
+
+  /** Inbound: the channel's item. Outbound: the channel payload to send. */
+  @Column({ type: 'jsonb' })
+  payload!: Record<string, unknown>;
+
+  @Column({ type: 'varchar', length: 12 })
+  status!: MessageStatus;
+
+  /** The channel's id of the message (Messenger mid / message_id). */
+  @Column({ name: 'external_id', type: 'varchar', length: 255, nullable: true })
+  externalId!: string | null;
+
+  @Column({ name: 'error_code', type: 'integer', nullable: true })
+  errorCode!: number | null;
+
+  @Column({ name: 'error_subcode', type: 'integer', nullable: true })
+  errorSubcode!: number | null;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage!: string | null;
+
+  @Column({ type: 'smallint', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'occurred_at', type: 'timestamptz', precision: 3 })
+  occurredAt!: Date;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', precision: 3, nullable: true })
+  sentAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+}

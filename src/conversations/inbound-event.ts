@@ -1,0 +1,32 @@
+import { type Channel } from '../contacts';
+
+/** What the user did, in channel-neutral terms; channels map their payloads onto it. */
+export type InboundKind = 'referral' | 'postback' | 'quickReply' | 'text' | 'attachment' | 'other';
+
+export interface InboundReferral {
+  /** The raw ref, as the link carried it; null for plugin referrals without one. */
+  ref: string | null;
+  /** Where the click came from (SHORTLINK, ADS, CUSTOMER_CHAT_PLUGIN, ...): an open string. */
+  source: string | null;
+  adId: string | null;
+  adsContext: Record<string, unknown> | null;
+  refererUri: string | null;
+}
+
+export interface InboundEvent {
+  botId: string;
+  contactId: string;
+  channel: Channel;
+  occurredAt: Date;
+  /** Another app owns the thread (Messenger standby): record everything, answer nothing. */
+  standby: boolean;
+  kind: InboundKind;
+  text: string | null;
+  /** A postback or quick-reply payload. */
+  payload: string | null;
+  /** The channel's id of the inbound message, when it has one. */
+  externalMessageId: string | null;
+  referral: InboundReferral | null;
+  /** The channel's original item, kept in the message log. */
+  raw: Record<string, unknown>;
+}

@@ -1,0 +1,48 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config';
+import { type JobPayloads, QueueName, QueueWorker } from '../../queues';
+import { ConversationsService } from '../conversations.service';
+
+type Payload = JobPayloads[typeof QueueName.Maintenance];
+
+const TASK = 'sweep-outbound-replies';
+const EVERY_MS = 5000;
+/** Younger replies are most likely still on their way to the queue. */
+const GRACE_SECONDS = 5;
+const BATCH = 500;
+
+/**
+ * Queues replies left pending because Redis was away when they were stored. Job ids dedupe, so a
+ * reply already waiting in the queue is not added twice.
+ */
+@Injectable()
+export class ReplySweeperWorker extends QueueWorker<typeof QueueName.Maintenance> {
+  constructor(
+    @InjectQueue(QueueName.Maintenance) queue: Queue<Payload>,
+    config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly conversations: ConversationsService,
+  ) {
+    super({
+      queue,
+      name: QueueName.Maintenance,
+      config,
+      jobName: TASK,
+      repeat: { everyMs: EVERY_MS, data: { task: TASK } },
+    });
+  }
+
+  protected async handle(): Promise<void> {
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM replies
+        WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1)
+        ORDER BY created_at LIMIT $2`,
+      [GRACE_SECONDS, BATCH],
+    );
+    await this.conversations.enqueueReplies(rows.map((row) => row.id));
+  }
+}

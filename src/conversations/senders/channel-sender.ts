@@ -1,0 +1,48 @@
+import { Injectable, type OnModuleInit, SetMetadata } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { type Channel, type ExternalIdKind } from '../../contacts';
+
+export const CHANNEL_SENDER = 'conversations:channelSender';
+
+export interface Recipient {
+  externalId: string;
+  externalIdKind: ExternalIdKind;
+}
+
+/** A failure says whether trying again later can help (network, rate limits) or not (blocked user). */
+export type SendOutcome =
+  | { ok: true; externalId: string | null }
+  | { ok: false; retryable: boolean; code: number | null; subcode: number | null; message: string };
+
+/**
+ * How a channel delivers one rendered message. Channels implement it in their own module and mark
+ * the provider with @ChannelSenderFor('messenger'); conversations never import a channel.
+ */
+export interface ChannelSender {
+  send(botId: string, recipient: Recipient, payload: Record<string, unknown>): Promise<SendOutcome>;
+}
+
+export const ChannelSenderFor = (channel: Channel): ClassDecorator =>
+  SetMetadata(CHANNEL_SENDER, channel);
+
+/** The senders of all channels, found at start-up. */
+@Injectable()
+export class SenderRegistry implements OnModuleInit {
+  private readonly senders = new Map<string, ChannelSender>();
+
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const channel = wrapper.metatype
+        ? (Reflect.getMetadata(CHANNEL_SENDER, wrapper.metatype) as unknown)
+        : undefined;
+      if (typeof channel === 'string' && wrapper.instance)
+        this.senders.set(channel, wrapper.instance as ChannelSender);
+    }
+  }
+
+  get(channel: Channel): ChannelSender | undefined {
+    return this.senders.get(channel);
+  }
+}

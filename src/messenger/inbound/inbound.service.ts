@@ -1,0 +1,157 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type Contact, ContactsService } from '../../contacts';
+import { ConversationsService, type InboundEvent } from '../../conversations';
+import { type InboxStatus } from '../entities/inbox-item.entity';
+import { GraphApiClient } from '../graph/graph-api.client';
+import { PageDirectory } from '../page-directory';
+import { normalise, type NormalisedItem } from './normalise';
+
+interface InboxRow {
+  id: string;
+  pageId: string;
+  botId: string | null;
+  senderKey: string | null;
+  standby: boolean;
+  occurredAt: Date;
+  payload: Record<string, unknown>;
+  status: InboxStatus;
+}
+
+const INBOX_COLUMNS = `id, page_id AS "pageId", bot_id AS "botId", sender_key AS "senderKey", standby,
+  occurred_at AS "occurredAt", payload, status`;
+
+/**
+ * Turns a stored webhook item into conversation work. Items of one contact are handled one at a
+ * time, oldest first: the job takes a per-contact lock, then handles every pending item of that
+ * contact up to its own, each in the same transaction as its effects, so a redelivered or retried
+ * item is answered and counted exactly once.
+ */
+@Injectable()
+export class MessengerInboundService {
+  private readonly logger = new Logger(MessengerInboundService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly contacts: ContactsService,
+    private readonly conversations: ConversationsService,
+    private readonly pages: PageDirectory,
+    private readonly graph: GraphApiClient,
+  ) {}
+
+  async process(inboxId: string): Promise<void> {
+    const [item] = await this.dataSource.query<InboxRow[]>(
+      `SELECT ${INBOX_COLUMNS} FROM messenger_inbox WHERE id = $1`,
+      [inboxId],
+    );
+    if (!item || item.status !== 'pending') return;
+    const botId = item.botId ?? (await this.pages.botIdFor(item.pageId));
+    const who = normalise(item.payload);
+    if (!botId || !who) {
+      await this.mark(
+        this.dataSource.manager,
+        item.id,
+        'ignored',
+        botId ? 'NO_SENDER' : 'PAGE_NOT_CONNECTED',
+      );
+      return;
+    }
+    const contact = await this.prepareContact(botId, who, item.occurredAt);
+
+    const replyIds = await this.dataSource.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [contact.id]);
+      const queue = await tx.query<InboxRow[]>(
+        `SELECT ${INBOX_COLUMNS} FROM messenger_inbox
+          WHERE page_id = $1 AND sender_key = $2 AND status = 'pending' AND (occurred_at, id) <= ($3, $4::bigint)
+          ORDER BY occurred_at, id
+          FOR UPDATE`,
+        [item.pageId, item.senderKey, item.occurredAt, item.id],
+      );
+      const replies: string[] = [];
+      for (const row of queue) {
+        const own = row.id === item.id;
+        // An earlier item that fails must not block this one: it stays pending for its own job.
+        const replyId = own
+          ? await this.handle(tx, row, botId, contact.id)
+          : await tx
+              .transaction((savepoint) => this.handle(savepoint, row, botId, contact.id))
+              .catch((error: Error) => {
+                this.logger.warn(`Inbox item ${row.id} left for its own job: ${error.message}`);
+                return null;
+              });
+        if (replyId) replies.push(replyId);
+      }
+      return replies;
+    });
+    await this.conversations.enqueueReplies(replyIds);
+  }
+
+  /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
+  async fail(inboxId: string, reason: string): Promise<void> {
+    await this.mark(this.dataSource.manager, inboxId, 'failed', reason.slice(0, 1000));
+  }
+
+  private async handle(
+    tx: EntityManager,
+    row: InboxRow,
+    botId: string,
+    contactId: string,
+  ): Promise<string | null> {
+    const normalised = normalise(row.payload);
+    if (!normalised) {
+      await this.mark(tx, row.id, 'ignored', 'NO_SENDER');
+      return null;
+    }
+    const event: InboundEvent = {
+      ...normalised,
+      botId,
+      contactId,
+      channel: 'messenger',
+      occurredAt: row.occurredAt,
+      standby: row.standby,
+    };
+    const result = await this.conversations.handleInbound(event, tx);
+    await this.mark(tx, row.id, 'processed', null);
+    return result.replyId;
+  }
+
+  /** The contact, with its profile names fetched from the Graph API the first time it is seen. */
+  private async prepareContact(
+    botId: string,
+    who: NormalisedItem,
+    occurredAt: Date,
+  ): Promise<Contact> {
+    const { contact } = await this.contacts.recordSeen(
+      {
+        botId,
+        channel: 'messenger',
+        externalId: who.externalId,
+        externalIdKind: who.externalIdKind,
+      },
+      occurredAt,
+    );
+    if (contact.profileFetchedAt || who.externalIdKind !== 'psid') return contact;
+    const page = await this.pages.pageOf(botId);
+    const profile = page ? await this.graph.getProfile(page.accessToken, who.externalId) : null;
+    // A failed lookup is recorded too: names are optional, and asking again on every message would not help.
+    await this.contacts.saveProfile(contact.id, profile);
+    return {
+      ...contact,
+      firstName: profile?.firstName ?? null,
+      lastName: profile?.lastName ?? null,
+    };
+  }
+
+  private async mark(
+    manager: EntityManager,
+    id: string,
+    status: InboxStatus,
+    note: string | null,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE messenger_inbox SET status = $2, note = $3, processed_at = now() WHERE id = $1`,
+      [id, status, note],
+    );
+  }
+}

@@ -1,0 +1,52 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config';
+import { enqueueSafely, type JobPayloads, QueueName, QueueWorker } from '../../queues';
+
+type Payload = JobPayloads[typeof QueueName.Maintenance];
+
+const TASK = 'sweep-messenger-inbox';
+const EVERY_MS = 3000;
+/** Younger items are most likely still on their way to the queue. */
+const GRACE_SECONDS = 3;
+const BATCH = 1000;
+
+/**
+ * Queues inbox items that were stored while Redis was away. Job ids are inbox ids, so an item
+ * already waiting in the queue is not added twice, and a processed one is skipped by its handler.
+ */
+@Injectable()
+export class InboxSweeperWorker extends QueueWorker<typeof QueueName.Maintenance> {
+  constructor(
+    @InjectQueue(QueueName.Maintenance) maintenance: Queue<Payload>,
+    @InjectQueue(QueueName.MessengerInbound)
+    private readonly inbound: Queue<JobPayloads[typeof QueueName.MessengerInbound]>,
+    config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {
+    super({
+      queue: maintenance,
+      name: QueueName.Maintenance,
+      config,
+      jobName: TASK,
+      repeat: { everyMs: EVERY_MS, data: { task: TASK } },
+    });
+  }
+
+  protected async handle(): Promise<void> {
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM messenger_inbox
+        WHERE status = 'pending' AND received_at < now() - make_interval(secs => $1)
+        ORDER BY received_at, id LIMIT $2`,
+      [GRACE_SECONDS, BATCH],
+    );
+    await enqueueSafely(
+      this.inbound,
+      rows.map((row) => ({ data: { inboxId: row.id }, jobId: row.id })),
+      this.logger,
+    );
+  }
+}

@@ -1,0 +1,116 @@
+import { type ExternalIdKind } from '../../contacts';
+import { type InboundEvent, type InboundReferral } from '../../conversations/inbound-event';
+import { type MessagingItem } from '../intake/envelope';
+
+export type NormalisedItem = Omit<
+  InboundEvent,
+  'botId' | 'contactId' | 'channel' | 'occurredAt' | 'standby'
+> & {
+  externalId: string;
+  externalIdKind: ExternalIdKind;
+};
+
+type Json = Record<string, unknown>;
+
+function record(value: unknown): Json | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Json)
+    : undefined;
+}
+
+function str(value: unknown): string | null {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+function toReferral(referral: Json): InboundReferral {
+  return {
+    ref: str(referral.ref),
+    source: str(referral.source),
+    adId: str(referral.ad_id),
+    adsContext: record(referral.ads_context_data) ?? null,
+    refererUri: str(referral.referer_uri),
+  };
+}
+
+function sender(
+  item: MessagingItem,
+): { externalId: string; externalIdKind: ExternalIdKind } | null {
+  const from = record(item.sender);
+  const psid = str(from?.id);
+  if (psid) return { externalId: psid, externalIdKind: 'psid' };
+  // Checkbox opt-ins can come with no sender at all, only optin.user_ref.
+  const userRef = str(from?.user_ref) ?? str(record(item.optin)?.user_ref);
+  return userRef ? { externalId: userRef, externalIdKind: 'user_ref' } : null;
+}
+
+/**
+ * Maps a Messenger item onto a channel-neutral event. A referral counts wherever Meta put it: a
+ * Get Started postback (new thread), `messaging_referrals` (existing thread), a message from an ad,
+ * an opt-in, or a chat-plugin referral that may carry no ref at all.
+ */
+export function normalise(item: MessagingItem): NormalisedItem | null {
+  const who = sender(item);
+  if (!who) return null;
+  const message = record(item.message);
+  const postback = record(item.postback);
+  const optin = record(item.optin);
+  const itemReferral = record(item.referral);
+  const base = {
+    ...who,
+    text: null,
+    payload: null,
+    externalMessageId: null,
+    referral: null,
+    raw: item,
+  };
+
+  if (postback) {
+    const referral = record(postback.referral);
+    return {
+      ...base,
+      kind: referral ? 'referral' : 'postback',
+      payload: str(postback.payload),
+      text: str(postback.title),
+      externalMessageId: str(postback.mid),
+      referral: referral ? toReferral(referral) : null,
+    };
+  }
+  // An echo repeats what the page said: nothing for the bot to answer.
+  if (message?.is_echo === true) return { ...base, kind: 'other' };
+  if (message) {
+    const referral = record(message.referral);
+    const quickReply = record(message.quick_reply);
+    const attachments = Array.isArray(message.attachments) && message.attachments.length > 0;
+    const kind = referral
+      ? 'referral'
+      : quickReply
+        ? 'quickReply'
+        : str(message.text)
+          ? 'text'
+          : attachments
+            ? 'attachment'
+            : 'other';
+    return {
+      ...base,
+      kind,
+      text: str(message.text),
+      payload: str(quickReply?.payload),
+      externalMessageId: str(message.mid),
+      referral: referral ? toReferral(referral) : null,
+    };
+  }
+  if (itemReferral) return { ...base, kind: 'referral', referral: toReferral(itemReferral) };
+  if (optin) {
+    const referral: InboundReferral = {
+      ref: str(optin.ref),
+      source: 'OPTIN',
+      adId: null,
+      adsContext: null,
+      refererUri: null,
+    };
+    return { ...base, kind: 'referral', referral };
+  }
+  return { ...base, kind: 'other' };
+}

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { type EnvelopeItem, type MessagingItem } from './envelope';
+
+/** What an inbox row holds about an item before it is processed. */
+export type ItemKind =
+  | 'postback'
+  | 'referral'
+  | 'message'
+  | 'optin'
+  | 'delivery'
+  | 'read'
+  | 'echo'
+  | 'reaction'
+  | 'other';
+
+/** Kinds the bot never answers; stored as ignored and never queued. */
+export const UNHANDLED_KINDS: ReadonlySet<ItemKind> = new Set([
+  'delivery',
+  'read',
+  'echo',
+  'reaction',
+  'other',
+]);
+
+export interface ClassifiedItem {
+  pageId: string;
+  /** `psid:<id>` or `user_ref:<ref>`: who the contact is. Null when the item names nobody. */
+  senderKey: string | null;
+  kind: ItemKind;
+  standby: boolean;
+  occurredAt: Date;
+  dedupeKey: string;
+  item: MessagingItem;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Milliseconds from Meta's timestamp: ms, seconds, or either as a string. */
+export function toEpochMs(value: unknown): number | null {
+  if (typeof value === 'string' && value.trim() !== '' && !/^\d+(\.\d+)?$/.test(value.trim())) {
+    const parsed = Date.parse(value);
+    return Number.isFinite(parsed) && parsed > 0 ? parsed : null;
+  }
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : NaN;
+  if (!Number.isFinite(n) || n <= 0) return null;
+  // Below 10^11 a number can only be seconds (10^11 ms is 1973, 10^11 s is year 5138).
+  const ms = Math.round(n < 1e11 ? n * 1000 : n);
+  // Beyond 10^13 ms (year 2286) it is garbage, not a time.
+  return ms < 1e13 ? ms : null;
+}
+
+export function senderKeyOf(item: MessagingItem): string | null {
+  const sender = record(item.sender);
+  const psid = text(sender?.id);
+  if (psid) return `psid:${psid}`;
+  const userRef = text(sender?.user_ref) ?? text(record(item.optin)?.user_ref);
+  return userRef ? `user_ref:${userRef}` : null;
+}
+
+export function kindOf(item: MessagingItem): ItemKind {
+  const message = record(item.message);
+  if (message) return message.is_echo === true ? 'echo' : 'message';
+  if (record(item.postback)) return 'postback';
+  if (record(item.referral)) return 'referral';
+  if (record(item.optin)) return 'optin';
+  if (record(item.delivery)) return 'delivery';
+  if (record(item.read)) return 'read';
+  if (record(item.reaction)) return 'reaction';
+  return 'other';
+}
+
+/** The ref an item carries, wherever Meta put it; null when it has none (plugin referrals may not). */
+export function refOf(item: MessagingItem): string | null {
+  const referral =
+    record(item.referral) ??
+    record(record(item.postback)?.referral) ??
+    record(record(item.message)?.referral);
+  return text(referral?.ref) ?? text(record(item.optin)?.ref) ?? null;
+}
+
+function midOf(item: MessagingItem): string | undefined {
+  return text(record(item.message)?.mid) ?? text(record(item.postback)?.mid);
+}
+
+/**
+ * Classifies an envelope item and gives it a dedupe key: Meta's message id when there is one, else
+ * page + sender + timestamp + kind + ref, so a redelivery of the same event maps to the same row.
+ */
+export function classify(envelopeItem: EnvelopeItem, receivedAt: number): ClassifiedItem {
+  const { item, pageId, standby } = envelopeItem;
+  const kind = kindOf(item);
+  const senderKey = senderKeyOf(item);
+  const occurredMs = toEpochMs(item.timestamp) ?? toEpochMs(envelopeItem.entryTime) ?? receivedAt;
+  const mid = midOf(item);
+  const natural = mid
+    ? `mid:${mid}`
+    : [
+        pageId,
+        senderKey ?? '-',
+        occurredMs,
+        kind,
+        refOf(item) ?? '-',
+        standby ? 'standby' : 'messaging',
+      ].join('|');
+  // Refs run to 2,083 characters: long keys are hashed rather than cut, so they stay distinct.
+  const dedupeKey =
+    natural.length <= 200
+      ? natural
+      : `sha256:${createHash('sha256').update(natural).digest('base64url')}`;
+  return {
+    pageId,
+    senderKey,
+    kind,
+    standby,
+    occurredAt: new Date(occurredMs),
+    dedupeKey,
+    item,
+  };
+}

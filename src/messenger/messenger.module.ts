@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BotsModule } from '../bots/bots.module';
+import { ContactsModule } from '../contacts';
+import { ConversationsModule } from '../conversations';
+import { InboxItem } from './entities/inbox-item.entity';
+import { GraphApiClient } from './graph/graph-api.client';
+import { SendRateLimiter } from './graph/send-rate-limiter';
+import { InboxSweeperWorker } from './inbound/inbox-sweeper.worker';
+import { MessengerInboundService } from './inbound/inbound.service';
+import { MessengerInboundWorker } from './inbound/inbound.worker';
+import { MessengerIntakeService } from './intake/messenger-intake.service';
+import { MessengerWebhookController } from './messenger-webhook.controller';
+import { MessengerSender } from './messenger.sender';
+import { PageDirectory } from './page-directory';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([InboxItem]), BotsModule, ContactsModule, ConversationsModule],
+  controllers: [MessengerWebhookController],
+  providers: [
+    PageDirectory,
+    GraphApiClient,
+    SendRateLimiter,
+    MessengerSender,
+    MessengerIntakeService,
+    MessengerInboundService,
+    MessengerInboundWorker,
+    InboxSweeperWorker,
+  ],
+})
+export class MessengerModule {}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import {
+  ChannelSenderFor,
+  type ChannelSender,
+  type Recipient,
+  type SendOutcome,
+} from '../conversations';
+import { GraphApiClient } from './graph/graph-api.client';
+import { SendRateLimiter } from './graph/send-rate-limiter';
+import { PageDirectory } from './page-directory';
+
+/** Delivers rendered messages through the Send API, within the page's rate budget. */
+@Injectable()
+@ChannelSenderFor('messenger')
+export class MessengerSender implements ChannelSender {
+  constructor(
+    private readonly pages: PageDirectory,
+    private readonly graph: GraphApiClient,
+    private readonly rate: SendRateLimiter,
+  ) {}
+
+  async send(
+    botId: string,
+    recipient: Recipient,
+    message: Record<string, unknown>,
+  ): Promise<SendOutcome> {
+    const page = await this.pages.pageOf(botId);
+    if (!page) {
+      return {
+        ok: false,
+        retryable: false,
+        code: null,
+        subcode: null,
+        message: 'MESSENGER_NOT_CONNECTED: the bot has no page',
+      };
+    }
+    try {
+      await this.rate.acquire(page.pageId);
+    } catch (error) {
+      return {
+        ok: false,
+        retryable: true,
+        code: null,
+        subcode: null,
+        message: (error as Error).message,
+      };
+    }
+    const to =
+      recipient.externalIdKind === 'user_ref'
+        ? { user_ref: recipient.externalId }
+        : { id: recipient.externalId };
+    return this.graph.sendMessage(page.accessToken, to, message);
+  }
+}
