@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import { BotsModule } from './bots/bots.module';
 import { ContactsModule } from './contacts';
 import { ConversationsModule } from './conversations';
+import { HttpShutdown } from './common/http/http-shutdown';
 import { loggerOptions } from './common/logging/logger-options';
 import { type AppConfig, ConfigModule } from './config';
 import { DatabaseModule } from './database';
@@ -40,6 +41,7 @@ export class AppModule {
         ConversationsModule,
         MessengerModule,
       ],
+      providers: [HttpShutdown],
     };
   }
 }

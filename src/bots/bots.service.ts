@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
 import { isUniqueViolation } from '../common/errors';
+import { prepared } from '../database';
 import { type Content } from '../creator/content/content.types';
 import { decodeCursor, type Page, type PageQueryDto, toPage } from '../common/pagination';
 import { BotErrors } from './bots.errors';
@@ -182,11 +183,13 @@ export class BotsService {
     botId: string,
     tx?: EntityManager,
   ): Promise<Required<BotAnswerSettings> | null> {
-    const bot = await (tx ?? this.dataSource.manager).findOne(Bot, {
-      select: { id: true, welcome: true, fallbackModuleId: true },
-      where: { id: botId },
-    });
-    return bot ? { welcome: bot.welcome, fallbackModuleId: bot.fallbackModuleId } : null;
+    const [settings] = await prepared<Required<BotAnswerSettings>[]>(
+      tx ?? this.dataSource.manager,
+      'bot_answer_settings',
+      'SELECT welcome, fallback_module_id AS "fallbackModuleId" FROM bots WHERE id = $1',
+      [botId],
+    );
+    return settings ?? null;
   }
 
   /** Where the bot's own settings use a module instance (for MODULE_IN_USE). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, In } from 'typeorm';
+import { prepared } from '../database';
 import { type Channel, Contact, type ExternalIdKind } from './entities/contact.entity';
 
 export interface ContactKey {
@@ -43,7 +44,9 @@ export class ContactsService {
   async recordSeen(key: ContactKey, seenAt: Date, tx?: EntityManager): Promise<SeenContact> {
     const manager = tx ?? this.dataSource.manager;
     // xmax = 0 only on a freshly inserted row: it tells creation from update in one round trip.
-    const rows = await manager.query<(Contact & { created: boolean })[]>(
+    const rows = await prepared<(Contact & { created: boolean })[]>(
+      manager,
+      'contact_seen',
       `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
        VALUES ($1, $2, $3, $4, $5, $5)
        ON CONFLICT (bot_id, channel, external_id) DO UPDATE
@@ -70,12 +73,13 @@ export class ContactsService {
 
   /** Stores the names a channel's profile lookup found (or nothing, after a failed lookup). */
   async saveProfile(contactId: string, names: ContactNames | null): Promise<void> {
-    await this.dataSource.manager.update(
-      Contact,
-      { id: contactId },
-      names
-        ? { firstName: names.firstName, lastName: names.lastName, profileFetchedAt: new Date() }
-        : { profileFetchedAt: new Date() },
+    await prepared(
+      this.dataSource.manager,
+      'contact_profile',
+      `UPDATE contacts SET first_name = COALESCE($2, first_name), last_name = COALESCE($3, last_name),
+              profile_fetched_at = now()
+        WHERE id = $1`,
+      [contactId, names?.firstName ?? null, names?.lastName ?? null],
     );
   }
 }

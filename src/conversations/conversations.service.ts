@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Queue } from 'bull';
 import { type EntityManager } from 'typeorm';
-import { ContactsService } from '../contacts';
+import { prepared } from '../database';
 import { enqueueSafely, type JobPayloads, QueueName } from '../queues';
 import { Dispatcher } from './dispatcher';
 import { type InboundEvent } from './inbound-event';
@@ -26,7 +26,6 @@ export class ConversationsService {
   constructor(
     @InjectQueue(QueueName.Outbound)
     private readonly outbound: Queue<JobPayloads[typeof QueueName.Outbound]>,
-    private readonly contacts: ContactsService,
     private readonly dispatcher: Dispatcher,
     private readonly replies: ReplyWriter,
   ) {}
@@ -37,47 +36,28 @@ export class ConversationsService {
    * caller commits, then hands the reply id to `enqueueReplies`.
    */
   async handleInbound(event: InboundEvent, tx: EntityManager): Promise<InboundResult> {
-    const conversation = await this.touchConversation(event, tx);
-    await tx.query(
-      `INSERT INTO messages (bot_id, conversation_id, direction, kind, text, payload, status, external_id, occurred_at)
-       VALUES ($1, $2, 'in', $3, $4, $5, 'received', $6, $7)`,
-      [
-        event.botId,
-        conversation.id,
-        event.kind,
-        event.text,
-        JSON.stringify(event.raw),
-        event.externalMessageId?.slice(0, 255) ?? null,
-        event.occurredAt,
-      ],
-    );
-
+    const conversation = await this.openConversation(event, tx);
     const decision = await this.dispatcher.decide(event, conversation.id, tx);
     const silent = event.standby || conversation.handedOver;
-    const handover = !silent ? decision.answer?.handover : undefined;
-    if (decision.referral || handover) {
-      await tx.query(
-        `UPDATE conversations
-            SET last_referral_id = COALESCE($2, last_referral_id),
-                first_referral_id = COALESCE(first_referral_id, $2),
-                handed_over = handed_over OR $3,
-                handed_over_at = CASE WHEN $3 THEN now() ELSE handed_over_at END,
-                handover_note = CASE WHEN $3 THEN $4 ELSE handover_note END,
-                updated_at = now()
-          WHERE id = $1`,
-        [conversation.id, decision.referral?.id ?? null, Boolean(handover), handover?.note ?? null],
-      );
-    }
     const content = silent ? null : decision.answer?.content;
-    if (!content) return { conversationId: conversation.id, replyId: null };
-    const contact = await this.contacts.get(event.botId, event.contactId, tx);
-    if (!contact) throw new Error(`contact ${event.contactId} not found`);
+    const messages = content
+      ? this.replies.render(event.channel, content, {
+          contact: { firstName: event.contact.firstName, lastName: event.contact.lastName },
+          referral: { trackingParam: decision.referral?.trackingParam ?? null },
+        })
+      : [];
+    const change = {
+      referralId: decision.referral?.id ?? null,
+      handover: (!silent && decision.answer?.handover) || null,
+    };
+    if (messages.length === 0 && !change.referralId && !change.handover) {
+      return { conversationId: conversation.id, replyId: null };
+    }
     const replyId = await this.replies.write(
       tx,
       { id: conversation.id, botId: event.botId, channel: event.channel },
-      contact,
-      content,
-      decision.referral?.trackingParam ?? null,
+      change,
+      messages,
       event.occurredAt,
     );
     return { conversationId: conversation.id, replyId };
@@ -92,18 +72,33 @@ export class ConversationsService {
     );
   }
 
-  private async touchConversation(
-    event: InboundEvent,
-    tx: EntityManager,
-  ): Promise<ConversationRow> {
-    const rows = await tx.query<ConversationRow[]>(
-      `INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at)
-       VALUES ($1, $2, $3, $4, $4)
-       ON CONFLICT (contact_id) DO UPDATE
-         SET last_inbound_at = GREATEST(conversations.last_inbound_at, EXCLUDED.last_inbound_at),
-             updated_at = now()
-       RETURNING id, handed_over AS "handedOver"`,
-      [event.botId, event.contactId, event.channel, event.occurredAt],
+  /** Opens the conversation (or moves its last inbound time) and logs the inbound message. */
+  private async openConversation(event: InboundEvent, tx: EntityManager): Promise<ConversationRow> {
+    const rows = await prepared<ConversationRow[]>(
+      tx,
+      'conversation_open',
+      `WITH conversation AS (
+         INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at)
+         VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (contact_id) DO UPDATE
+           SET last_inbound_at = GREATEST(conversations.last_inbound_at, EXCLUDED.last_inbound_at),
+               updated_at = now()
+         RETURNING id, handed_over
+       ), logged AS (
+         INSERT INTO messages (bot_id, conversation_id, direction, kind, text, payload, status, external_id, occurred_at)
+         SELECT $1, id, 'in', $5, $6, $7, 'received', $8, $4 FROM conversation
+       )
+       SELECT id, handed_over AS "handedOver" FROM conversation`,
+      [
+        event.botId,
+        event.contactId,
+        event.channel,
+        event.occurredAt,
+        event.kind,
+        event.text,
+        JSON.stringify(event.raw),
+        event.externalMessageId?.slice(0, 255) ?? null,
+      ],
     );
     if (!rows[0]) throw new Error('conversation upsert returned no row');
     return rows[0];

@@ -41,6 +41,7 @@ export class Dispatcher {
             adsContext: referral?.adsContext,
             refererUri: referral?.refererUri,
             occurredAt: event.occurredAt,
+            contactFirstSeenAt: event.contact.firstSeenAt,
           },
           tx,
         );

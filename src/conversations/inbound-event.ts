@@ -13,9 +13,18 @@ export interface InboundReferral {
   refererUri: string | null;
 }
 
+/** What the channel already knows about the contact, so handling needs no extra lookup. */
+export interface InboundContact {
+  firstName: string | null;
+  lastName: string | null;
+  /** The contact's first event: an entry at this time comes from a new contact. */
+  firstSeenAt: Date;
+}
+
 export interface InboundEvent {
   botId: string;
   contactId: string;
+  contact: InboundContact;
   channel: Channel;
   occurredAt: Date;
   /** Another app owns the thread (Messenger standby): record everything, answer nothing. */

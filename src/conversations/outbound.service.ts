@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { type Channel, type ExternalIdKind } from '../contacts';
+import { prepared } from '../database';
 import { type MessageStatus } from './entities/message.entity';
 import { type ReplyStatus } from './entities/reply.entity';
 import { type SendOutcome, SenderRegistry } from './senders/channel-sender';
@@ -20,6 +21,7 @@ interface ReplyRow {
   lastInboundAt: Date;
   externalId: string;
   externalIdKind: ExternalIdKind;
+  messages: MessageRow[];
 }
 
 interface MessageRow {
@@ -43,101 +45,112 @@ export class OutboundService {
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
     const reply = await this.loadReply(replyId);
     if (!reply || reply.status !== 'pending') return;
-    const messages = await this.dataSource.query<MessageRow[]>(
-      `SELECT id, status, payload FROM messages WHERE reply_id = $1 ORDER BY position`,
-      [replyId],
-    );
     if (now.getTime() - reply.lastInboundAt.getTime() > MESSAGING_WINDOW_MS) {
-      await this.finish(replyId, 'skipped', {
-        code: null,
-        subcode: null,
-        message: 'OUTSIDE_MESSAGING_WINDOW: the contact last wrote more than 24 hours ago',
-      });
+      await this.finish(
+        replyId,
+        'skipped',
+        'OUTSIDE_MESSAGING_WINDOW: the contact last wrote more than 24 hours ago',
+      );
       return;
     }
     const sender = this.senders.get(reply.channel);
     if (!sender) throw new Error(`no sender registered for channel ${reply.channel}`);
     const recipient = { externalId: reply.externalId, externalIdKind: reply.externalIdKind };
+    const unsent = reply.messages.filter((message) => message.status === 'pending');
 
-    for (const message of messages) {
-      // Messages already sent by an earlier attempt are never sent again.
-      if (message.status !== 'pending') continue;
+    for (const [index, message] of unsent.entries()) {
+      // Messages sent by an earlier attempt are not in `unsent`: nothing is sent twice.
       const outcome = await sender.send(reply.botId, recipient, message.payload);
       if (outcome.ok) {
-        await this.dataSource.query(
-          `UPDATE messages SET status = 'sent', external_id = $2, sent_at = now(), attempts = attempts + 1,
-                  error_code = NULL, error_subcode = NULL, error_message = NULL
-            WHERE id = $1`,
-          [message.id, outcome.externalId],
+        await this.markSent(
+          message.id,
+          outcome.externalId,
+          index === unsent.length - 1 ? replyId : null,
         );
         continue;
       }
       if (outcome.retryable && !lastAttempt) {
-        await this.recordAttempt(message.id, outcome);
+        await this.recordFailure(message.id, outcome, 'pending');
         throw new RetryableSendError(
           `${reply.channel} send failed, will retry: ${outcome.message}`,
         );
       }
-      await this.failMessage(message.id, outcome);
-      await this.finish(replyId, 'failed', {
-        code: null,
-        subcode: null,
-        message: 'PREVIOUS_MESSAGE_FAILED: an earlier message of this reply could not be sent',
-      });
+      await this.recordFailure(message.id, outcome, 'failed');
+      await this.finish(
+        replyId,
+        'failed',
+        'PREVIOUS_MESSAGE_FAILED: an earlier message of this reply could not be sent',
+      );
       this.logger.warn(`Reply ${replyId} failed: ${outcome.message} (code ${outcome.code ?? '-'})`);
       return;
     }
-    await this.dataSource.query(
-      `UPDATE replies SET status = 'sent', completed_at = now() WHERE id = $1`,
-      [replyId],
+    if (unsent.length === 0) await this.finish(replyId, 'sent', '');
+  }
+
+  /** Marks a message sent; with `replyId`, the reply too (it was the last message), in one statement. */
+  private async markSent(
+    messageId: string,
+    externalId: string | null,
+    replyId: string | null,
+  ): Promise<void> {
+    await prepared(
+      this.dataSource.manager,
+      'outbound_message_sent',
+      `WITH sent AS (
+         UPDATE messages SET status = 'sent', external_id = $2, sent_at = now(), attempts = attempts + 1,
+                error_code = NULL, error_subcode = NULL, error_message = NULL
+          WHERE id = $1
+       )
+       UPDATE replies SET status = 'sent', completed_at = now() WHERE id = $3`,
+      [messageId, externalId, replyId],
     );
   }
 
   /** Marks a reply done with `status`, and its unsent messages skipped with `reason`. */
-  private async finish(
-    replyId: string,
-    status: ReplyStatus,
-    reason: Omit<Failure, 'ok' | 'retryable'>,
-  ): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE messages SET status = 'skipped', error_message = $2 WHERE reply_id = $1 AND status = 'pending'`,
-        [replyId, reason.message],
-      );
-      await tx.query(`UPDATE replies SET status = $2, completed_at = now() WHERE id = $1`, [
-        replyId,
-        status,
-      ]);
-    });
-  }
-
-  private async failMessage(messageId: string, failure: Failure): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE messages SET status = 'failed', attempts = attempts + 1,
-              error_code = $2, error_subcode = $3, error_message = $4
-        WHERE id = $1`,
-      [messageId, failure.code, failure.subcode, failure.message],
+  private async finish(replyId: string, status: ReplyStatus, reason: string): Promise<void> {
+    await prepared(
+      this.dataSource.manager,
+      'outbound_reply_finish',
+      `WITH skipped AS (
+         UPDATE messages SET status = 'skipped', error_message = $3 WHERE reply_id = $1 AND status = 'pending'
+       )
+       UPDATE replies SET status = $2, completed_at = now() WHERE id = $1`,
+      [replyId, status, reason],
     );
   }
 
-  private async recordAttempt(messageId: string, failure: Failure): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE messages SET attempts = attempts + 1, error_code = $2, error_subcode = $3, error_message = $4
+  /** Records a failed attempt; the message stays `pending` for a retry or becomes `failed`. */
+  private async recordFailure(
+    messageId: string,
+    failure: Failure,
+    status: 'pending' | 'failed',
+  ): Promise<void> {
+    await prepared(
+      this.dataSource.manager,
+      'outbound_message_failure',
+      `UPDATE messages SET status = $5, attempts = attempts + 1, error_code = $2, error_subcode = $3, error_message = $4
         WHERE id = $1`,
-      [messageId, failure.code, failure.subcode, failure.message],
+      [messageId, failure.code, failure.subcode, failure.message, status],
     );
   }
 
   private async loadReply(replyId: string): Promise<ReplyRow | undefined> {
-    const rows = await this.dataSource.query<ReplyRow[]>(
+    const rows = await prepared<ReplyRow[]>(
+      this.dataSource.manager,
+      'outbound_reply_load',
       `SELECT r.id, r.bot_id AS "botId", r.channel, r.status, c.last_inbound_at AS "lastInboundAt",
-              k.external_id AS "externalId", k.external_id_kind AS "externalIdKind"
+              k.external_id AS "externalId", k.external_id_kind AS "externalIdKind",
+              (SELECT json_agg(json_build_object('id', m.id::text, 'status', m.status, 'payload', m.payload)
+                               ORDER BY m.position)
+                 FROM messages m WHERE m.reply_id = r.id) AS messages
          FROM replies r
          JOIN conversations c ON c.id = r.conversation_id
          JOIN contacts k ON k.id = c.contact_id
         WHERE r.id = $1`,
       [replyId],
     );
-    return rows[0];
+    const reply = rows[0];
+    if (reply) reply.lastInboundAt = new Date(reply.lastInboundAt);
+    return reply;
   }
 }

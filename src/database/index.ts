@@ -1,2 +1,3 @@
 export { DatabaseModule } from './database.module';
 export { dataSourceOptions } from './data-source-options';
+export { prepared } from './prepared';

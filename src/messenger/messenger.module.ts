@@ -6,6 +6,7 @@ import { ConversationsModule } from '../conversations';
 import { InboxItem } from './entities/inbox-item.entity';
 import { GraphApiClient } from './graph/graph-api.client';
 import { SendRateLimiter } from './graph/send-rate-limiter';
+import { InboxPurgeWorker } from './inbound/inbox-purge.worker';
 import { InboxSweeperWorker } from './inbound/inbox-sweeper.worker';
 import { MessengerInboundService } from './inbound/inbound.service';
 import { MessengerInboundWorker } from './inbound/inbound.worker';
@@ -26,6 +27,7 @@ import { PageDirectory } from './page-directory';
     MessengerInboundService,
     MessengerInboundWorker,
     InboxSweeperWorker,
+    InboxPurgeWorker,
   ],
 })
 export class MessengerModule {}

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BotsService, type BotAnswerSettings } from '../bots/bots.service';
 import { validateAs } from '../common/http/validate-dto';
+import { prepared } from '../database';
 import { decodeCursor, type Page, toPage } from '../common/pagination';
 import { type Content, CreatorService } from '../creator';
 import { type CreateModuleDto } from './dto/create-module.dto';
@@ -10,7 +11,7 @@ import { type ListModulesQueryDto } from './dto/list-modules-query.dto';
 import { type ModuleInstanceDto } from './dto/module-instance.dto';
 import { type UpdateModuleDto } from './dto/update-module.dto';
 import { ModuleInstance } from './entities/module-instance.entity';
-import { type ModuleAnswer, type ModuleTypeHandler } from './module-type';
+import { type ModuleAnswer, type ModuleInstanceView, type ModuleTypeHandler } from './module-type';
 import { ModuleTypeRegistry } from './module-type.registry';
 import { ModuleErrors, type ModuleUsage } from './modules.errors';
 
@@ -135,10 +136,12 @@ export class ModulesService implements OnModuleInit {
 
   /** What the user gets on entering the instance, or null when it no longer exists. */
   async enter(botId: string, moduleId: string, tx?: EntityManager): Promise<ModuleAnswer | null> {
-    const instance = await (tx ?? this.dataSource.manager).findOneBy(ModuleInstance, {
-      id: moduleId,
-      botId,
-    });
+    const [instance] = await prepared<ModuleInstanceView[]>(
+      tx ?? this.dataSource.manager,
+      'module_instance_get',
+      'SELECT id, bot_id AS "botId", name, type, config FROM module_instances WHERE id = $1 AND bot_id = $2',
+      [moduleId, botId],
+    );
     if (!instance) return null;
     return this.registry.get(instance.type)?.enter(instance) ?? null;
   }

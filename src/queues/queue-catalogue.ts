@@ -11,7 +11,8 @@ export const QueueName = {
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
-export type MaintenanceTask = 'sweep-messenger-inbox' | 'sweep-outbound-replies';
+export type MaintenanceTask =
+  'sweep-messenger-inbox' | 'sweep-outbound-replies' | 'purge-messenger-inbox';
 
 export interface JobPayloads {
   /** One stored Messenger webhook item; the job id is the inbox id. */

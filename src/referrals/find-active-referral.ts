@@ -1,20 +1,35 @@
 import { type EntityManager } from 'typeorm';
-import { Referral } from './entities/referral.entity';
+import { type Content } from '../creator';
+import { prepared } from '../database';
+import { type AnswerType } from './entities/referral.entity';
+
+export interface ActiveReferral {
+  id: string;
+  botId: string;
+  trackingParam: string;
+  answerType: AnswerType;
+  content: Content | null;
+  moduleId: string | null;
+  segmentId: string;
+}
 
 /**
  * The bot's live, active referral with this tracking param, compared case-insensitively (served by
- * the unique index on (bot_id, lower(tracking_param)) of live referrals).
+ * the unique index on (bot_id, lower(tracking_param)) of live referrals). On every referral entry.
  */
-export function findActiveReferral(
+export async function findActiveReferral(
   manager: EntityManager,
   botId: string,
   trackingParam: string,
-): Promise<Referral | null> {
-  return manager
-    .createQueryBuilder(Referral, 'r')
-    .where('r.botId = :botId AND lower(r.trackingParam) = lower(:trackingParam) AND r.active', {
-      botId,
-      trackingParam,
-    })
-    .getOne();
+): Promise<ActiveReferral | null> {
+  const rows = await prepared<ActiveReferral[]>(
+    manager,
+    'referral_find_active',
+    `SELECT id, bot_id AS "botId", tracking_param AS "trackingParam", answer_type AS "answerType", content,
+            module_id AS "moduleId", segment_id AS "segmentId"
+       FROM referrals
+      WHERE bot_id = $1 AND lower(tracking_param) = lower($2) AND active AND deleted_at IS NULL`,
+    [botId, trackingParam],
+  );
+  return rows[0] ?? null;
 }

@@ -1,3 +1,4 @@
 export { ReferralsModule } from './referrals.module';
+export { type ActiveReferral } from './find-active-referral';
 export { ReferralsService } from './referrals.service';
 export { type Resolution, type ResolveInput } from './referral-resolution';

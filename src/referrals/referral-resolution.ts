@@ -2,11 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { BotsService } from '../bots/bots.service';
 import { type Channel, ContactsService } from '../contacts';
+import { prepared } from '../database';
 import { type ModuleAnswer, ModulesService } from '../modules';
 import { SegmentsService } from '../segments';
-import { ReferralEntry } from './entities/referral-entry.entity';
-import { type Referral } from './entities/referral.entity';
-import { findActiveReferral } from './find-active-referral';
+import { type ActiveReferral, findActiveReferral } from './find-active-referral';
 
 export interface ResolveInput {
   botId: string;
@@ -20,6 +19,8 @@ export interface ResolveInput {
   adsContext?: Record<string, unknown> | null;
   refererUri?: string | null;
   occurredAt: Date;
+  /** When the caller already has the contact: spares a lookup on the hot path. */
+  contactFirstSeenAt?: Date;
 }
 
 export interface Resolution {
@@ -43,24 +44,28 @@ export class ReferralResolution {
 
   async resolve(input: ResolveInput, tx: EntityManager): Promise<Resolution> {
     const referral = input.ref ? await findActiveReferral(tx, input.botId, input.ref) : null;
-    const contact = await this.contacts.get(input.botId, input.contactId, tx);
-    if (!contact) throw new Error(`contact ${input.contactId} of bot ${input.botId} not found`);
-    const isNewContact = contact.firstSeenAt.getTime() >= input.occurredAt.getTime();
-    const entry = await tx.save(
-      tx.create(ReferralEntry, {
-        botId: input.botId,
-        referralId: referral?.id ?? null,
-        rawRef: input.ref?.slice(0, 2100) ?? null,
-        source: input.source?.slice(0, 100) ?? null,
-        channel: input.channel,
-        contactId: input.contactId,
-        conversationId: input.conversationId,
+    const firstSeenAt = input.contactFirstSeenAt ?? (await this.firstSeenAt(input, tx));
+    const isNewContact = firstSeenAt.getTime() >= input.occurredAt.getTime();
+    const [entry] = await prepared<{ id: string }[]>(
+      tx,
+      'referral_entry_insert',
+      `INSERT INTO referral_entries (bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
+                                     is_new_contact, ad_id, ads_context, referer_uri, occurred_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+      [
+        input.botId,
+        referral?.id ?? null,
+        input.ref?.slice(0, 2100) ?? null,
+        input.source?.slice(0, 100) ?? null,
+        input.channel,
+        input.contactId,
+        input.conversationId,
         isNewContact,
-        adId: input.adId?.slice(0, 100) ?? null,
-        adsContext: input.adsContext ?? null,
-        refererUri: input.refererUri ?? null,
-        occurredAt: input.occurredAt,
-      }),
+        input.adId?.slice(0, 100) ?? null,
+        input.adsContext ? JSON.stringify(input.adsContext) : null,
+        input.refererUri ?? null,
+        input.occurredAt,
+      ],
     );
     if (referral) {
       await this.segments.addMember(
@@ -84,7 +89,16 @@ export class ReferralResolution {
     };
   }
 
-  private async answerOf(referral: Referral, tx: EntityManager): Promise<ModuleAnswer | null> {
+  private async firstSeenAt(input: ResolveInput, tx: EntityManager): Promise<Date> {
+    const contact = await this.contacts.get(input.botId, input.contactId, tx);
+    if (!contact) throw new Error(`contact ${input.contactId} of bot ${input.botId} not found`);
+    return contact.firstSeenAt;
+  }
+
+  private async answerOf(
+    referral: ActiveReferral,
+    tx: EntityManager,
+  ): Promise<ModuleAnswer | null> {
     if (referral.answerType === 'message')
       return referral.content ? { content: referral.content } : null;
     return referral.moduleId ? this.modules.enter(referral.botId, referral.moduleId, tx) : null;

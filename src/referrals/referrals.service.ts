@@ -16,7 +16,7 @@ import { type UpdateReferralDto } from './dto/update-referral.dto';
 import { type AnswerType, Referral } from './entities/referral.entity';
 import { type QrQueryDto } from './dto/qr-query.dto';
 import { type QrImage, renderQr } from './qr-code';
-import { findActiveReferral } from './find-active-referral';
+import { type ActiveReferral, findActiveReferral } from './find-active-referral';
 import { referralLinks } from './referral-links';
 import { type Resolution, ReferralResolution, type ResolveInput } from './referral-resolution';
 import { ReferralErrors } from './referrals.errors';
@@ -158,7 +158,7 @@ export class ReferralsService implements OnModuleInit {
     botId: string,
     trackingParam: string,
     tx?: EntityManager,
-  ): Promise<Referral | null> {
+  ): Promise<ActiveReferral | null> {
     return findActiveReferral(tx ?? this.dataSource.manager, botId, trackingParam);
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isUniqueViolation } from '../common/errors';
+import { prepared } from '../database';
 import { decodeCursor, type Page, type PageQueryDto, toPage } from '../common/pagination';
 import { ContactsService } from '../contacts';
 import { type SegmentDto, type SegmentMemberDto } from './dto/segment.dto';
@@ -108,7 +109,9 @@ export class SegmentsService {
 
   /** Adds a contact to a segment; adding it again changes nothing. Returns true if it joined now. */
   async addMember(member: NewMember, tx?: EntityManager): Promise<boolean> {
-    const result = await (tx ?? this.dataSource.manager).query<unknown[]>(
+    const result = await prepared<unknown[]>(
+      tx ?? this.dataSource.manager,
+      'segment_member_add',
       `INSERT INTO segment_members (segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param)
        SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM segments WHERE id = $1 AND bot_id = $3)
        ON CONFLICT (segment_id, contact_id) DO NOTHING

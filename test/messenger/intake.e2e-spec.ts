@@ -1,3 +1,4 @@
+import { InboxPurgeWorker } from '../../src/messenger/inbound/inbox-purge.worker';
 import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import {
@@ -225,5 +226,38 @@ describe('Messenger webhook intake', () => {
     ]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(t.graph.sends).toHaveLength(0);
+  });
+});
+
+describe('Inbox retention', () => {
+  let t: MessengerTestApp;
+  beforeAll(async () => {
+    t = await startMessengerApp();
+  });
+  afterAll(() => t.close());
+
+  it('purges handled items past the retention and keeps recent ones', async () => {
+    const insert = (key: string, status: string, age: string): Promise<unknown> =>
+      t.db.query(
+        `INSERT INTO messenger_inbox (dedupe_key, page_id, kind, occurred_at, payload, status, received_at)
+         VALUES ($1, '1', 'message', now(), '{}', $2, now() - $3::interval)`,
+        [key, status, age],
+      );
+    await insert('old-processed', 'processed', '20 days');
+    await insert('old-ignored', 'ignored', '15 days');
+    await insert('old-pending', 'pending', '20 days');
+    await insert('recent-processed', 'processed', '2 days');
+    await t.db.query(
+      `UPDATE messenger_inbox SET status = 'processed' WHERE dedupe_key = 'old-pending'`,
+    );
+    await t.db.query(
+      `UPDATE messenger_inbox SET status = 'pending' WHERE dedupe_key = 'old-pending'`,
+    );
+    expect(await t.app.get(InboxPurgeWorker).purge()).toBe(2);
+    const left = await t.db.query(`SELECT dedupe_key FROM messenger_inbox ORDER BY dedupe_key`);
+    expect(left.rows.map((r: { dedupe_key: string }) => r.dedupe_key)).toEqual([
+      'old-pending',
+      'recent-processed',
+    ]);
   });
 });

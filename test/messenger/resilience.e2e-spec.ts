@@ -5,7 +5,7 @@ import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef } from '../support/messenger-payloads';
 import { TcpProxy } from '../support/tcp-proxy';
-import { LogCapture } from '../support/test-app';
+import { LogCapture, uniqueName } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 const pending = (t: MessengerTestApp): Promise<number> =>
@@ -58,7 +58,7 @@ describe('When Postgres goes away', () => {
   beforeAll(async () => {
     const port = await postgres.start();
     t = await startMessengerApp({
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/${`bp_test_pg_${process.pid}`}`,
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/${uniqueName('bp_test_pg')}`,
     });
     await createReferral(t.admin, t.botId, {
       trackingParam: 'pg',
@@ -147,5 +147,28 @@ describe('Process roles and shutdown', () => {
     );
     expect(sent.rows).toEqual([{ status: 'sent' }]);
     expect(t.graph.sendsTo('roles-user')).toHaveLength(1);
+  });
+});
+
+describe('Graceful shutdown of a process with HTTP and workers', () => {
+  it('stops taking HTTP at once, then lets the job in flight finish before closing', async () => {
+    const t = await startMessengerApp();
+    try {
+      await createReferral(t.admin, t.botId, { trackingParam: 'bye', content: text('Sent during shutdown') });
+      t.graph.setLatency(1500);
+      await t.deliver(delivery(t.pageId, [getStartedWithRef({ pageId: t.pageId, psid: 'shutdown-user', ref: 'bye' })]));
+      await t.graph.waitForSends(1, 10_000);
+      const closing = t.app.close();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // HTTP is closed while the send is still in flight.
+      await expect(fetch(`${t.http.baseUrl}/health`)).rejects.toThrow();
+      await closing;
+      const sent = await t.db.query(
+        `SELECT m.status FROM messages m JOIN replies r ON r.id = m.reply_id WHERE r.status = 'sent'`,
+      );
+      expect(sent.rows).toEqual([{ status: 'sent' }]);
+    } finally {
+      await t.close().catch(() => undefined);
+    }
   });
 });

@@ -105,6 +105,8 @@ export async function startTestApp(extraEnv: Record<string, string> = {}): Promi
   const address = app.getHttpServer().address() as { port: number };
   const http = new Http(`http://127.0.0.1:${address.port}`);
   const db = new Pool({ connectionString: config.databaseUrl, max: 4 });
+  // The database the app really uses: a test may point DATABASE_URL elsewhere (through a proxy).
+  const ownDatabase = decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1));
   return {
     app,
     config,
@@ -116,8 +118,8 @@ export async function startTestApp(extraEnv: Record<string, string> = {}): Promi
     async close() {
       await app.close();
       await db.end();
-      await dropDatabase(databaseName);
-      await deleteRedisPrefix(config.redisUrl, config.queuePrefix);
+      await dropDatabase(ownDatabase);
+      await deleteRedisPrefix(REDIS_URL, config.queuePrefix);
     },
   };
 }

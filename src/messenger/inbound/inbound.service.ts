@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type Contact, ContactsService } from '../../contacts';
-import { ConversationsService, type InboundEvent } from '../../conversations';
+import { prepared } from '../../database';
+import { ConversationsService } from '../../conversations';
 import { type InboxStatus } from '../entities/inbox-item.entity';
 import { GraphApiClient } from '../graph/graph-api.client';
 import { PageDirectory } from '../page-directory';
@@ -41,7 +42,9 @@ export class MessengerInboundService {
   ) {}
 
   async process(inboxId: string): Promise<void> {
-    const [item] = await this.dataSource.query<InboxRow[]>(
+    const [item] = await prepared<InboxRow[]>(
+      this.dataSource.manager,
+      'messenger_inbox_get',
       `SELECT ${INBOX_COLUMNS} FROM messenger_inbox WHERE id = $1`,
       [inboxId],
     );
@@ -60,26 +63,33 @@ export class MessengerInboundService {
     const contact = await this.prepareContact(botId, who, item.occurredAt);
 
     const replyIds = await this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [contact.id]);
-      const queue = await tx.query<InboxRow[]>(
-        `SELECT ${INBOX_COLUMNS} FROM messenger_inbox
-          WHERE page_id = $1 AND sender_key = $2 AND status = 'pending' AND (occurred_at, id) <= ($3, $4::bigint)
-          ORDER BY occurred_at, id
-          FOR UPDATE`,
-        [item.pageId, item.senderKey, item.occurredAt, item.id],
+      // The lock runs first (a materialised CTE on the outer side); FOR UPDATE then re-checks each
+      // row, so items another job finished while this one waited are skipped.
+      const queue = await prepared<InboxRow[]>(
+        tx,
+        'messenger_inbox_contact_pending',
+        `WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($5, 0)))
+         SELECT item.* FROM lock CROSS JOIN LATERAL (
+           SELECT ${INBOX_COLUMNS} FROM messenger_inbox
+            WHERE page_id = $1 AND sender_key = $2 AND status = 'pending'
+              AND (occurred_at, id) <= ($3, $4::bigint)
+            ORDER BY occurred_at, id
+            FOR UPDATE
+         ) item`,
+        [item.pageId, item.senderKey, item.occurredAt, item.id, `contact:${contact.id}`],
       );
       const replies: string[] = [];
       for (const row of queue) {
-        const own = row.id === item.id;
         // An earlier item that fails must not block this one: it stays pending for its own job.
-        const replyId = own
-          ? await this.handle(tx, row, botId, contact.id)
-          : await tx
-              .transaction((savepoint) => this.handle(savepoint, row, botId, contact.id))
-              .catch((error: Error) => {
-                this.logger.warn(`Inbox item ${row.id} left for its own job: ${error.message}`);
-                return null;
-              });
+        const replyId =
+          row.id === item.id
+            ? await this.handle(tx, row, botId, contact)
+            : await tx
+                .transaction((savepoint) => this.handle(savepoint, row, botId, contact))
+                .catch((error: Error) => {
+                  this.logger.warn(`Inbox item ${row.id} left for its own job: ${error.message}`);
+                  return null;
+                });
         if (replyId) replies.push(replyId);
       }
       return replies;
@@ -96,22 +106,29 @@ export class MessengerInboundService {
     tx: EntityManager,
     row: InboxRow,
     botId: string,
-    contactId: string,
+    contact: Contact,
   ): Promise<string | null> {
     const normalised = normalise(row.payload);
     if (!normalised) {
       await this.mark(tx, row.id, 'ignored', 'NO_SENDER');
       return null;
     }
-    const event: InboundEvent = {
-      ...normalised,
-      botId,
-      contactId,
-      channel: 'messenger',
-      occurredAt: row.occurredAt,
-      standby: row.standby,
-    };
-    const result = await this.conversations.handleInbound(event, tx);
+    const result = await this.conversations.handleInbound(
+      {
+        ...normalised,
+        botId,
+        contactId: contact.id,
+        contact: {
+          firstName: contact.firstName,
+          lastName: contact.lastName,
+          firstSeenAt: contact.firstSeenAt,
+        },
+        channel: 'messenger',
+        occurredAt: row.occurredAt,
+        standby: row.standby,
+      },
+      tx,
+    );
     await this.mark(tx, row.id, 'processed', null);
     return result.replyId;
   }
@@ -134,7 +151,7 @@ export class MessengerInboundService {
     if (contact.profileFetchedAt || who.externalIdKind !== 'psid') return contact;
     const page = await this.pages.pageOf(botId);
     const profile = page ? await this.graph.getProfile(page.accessToken, who.externalId) : null;
-    // A failed lookup is recorded too: names are optional, and asking again on every message would not help.
+    // A failed lookup is recorded too: names are optional, and asking on every message would not help.
     await this.contacts.saveProfile(contact.id, profile);
     return {
       ...contact,
@@ -149,7 +166,9 @@ export class MessengerInboundService {
     status: InboxStatus,
     note: string | null,
   ): Promise<void> {
-    await manager.query(
+    await prepared(
+      manager,
+      'messenger_inbox_mark',
       `UPDATE messenger_inbox SET status = $2, note = $3, processed_at = now() WHERE id = $1`,
       [id, status, note],
     );

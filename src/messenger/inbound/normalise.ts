@@ -4,7 +4,7 @@ import { type MessagingItem } from '../intake/envelope';
 
 export type NormalisedItem = Omit<
   InboundEvent,
-  'botId' | 'contactId' | 'channel' | 'occurredAt' | 'standby'
+  'botId' | 'contactId' | 'contact' | 'channel' | 'occurredAt' | 'standby'
 > & {
   externalId: string;
   externalIdKind: ExternalIdKind;

@@ -3,6 +3,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
+import { GroupCommit } from '../../common/group-commit';
+import { prepared } from '../../database';
 import { enqueueSafely, type JobPayloads, QueueName } from '../../queues';
 import { type InboxStatus } from '../entities/inbox-item.entity';
 import { MessengerErrors } from '../messenger.errors';
@@ -18,6 +20,9 @@ interface Row extends ClassifiedItem {
   note: string | null;
 }
 
+/** What storing an item did: the new row, or null for a duplicate of a stored item. */
+type Stored = { id: string; status: InboxStatus } | null;
+
 function triage(item: ClassifiedItem, botId: string | null): Row {
   const ignore = (note: string): Row => ({ ...item, botId, status: 'ignored', note });
   if (!botId) return ignore('PAGE_NOT_CONNECTED');
@@ -27,12 +32,14 @@ function triage(item: ClassifiedItem, botId: string | null): Row {
 }
 
 /**
- * The webhook's work: store every item durably (one statement, duplicates skipped), then queue
- * the new ones. Postgres failing is the caller's 503; Redis failing only delays processing.
+ * The webhook's work: store every item durably, then queue the new ones. Concurrent deliveries are
+ * stored together (group commit), one statement and one enqueue per group. Postgres failing is
+ * the caller's 503; Redis failing only delays processing (the inbox sweeper queues what is left).
  */
 @Injectable()
 export class MessengerIntakeService {
   private readonly logger = new Logger(MessengerIntakeService.name);
+  private readonly inbox = new GroupCommit<Row, Stored>((rows) => this.store(rows));
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -40,7 +47,7 @@ export class MessengerIntakeService {
     private readonly pages: PageDirectory,
   ) {}
 
-  /** Returns how many items were new. */
+  /** Returns how many items were new. Resolves once they are committed. */
   async receive(body: unknown): Promise<number> {
     let items: ClassifiedItem[];
     try {
@@ -51,46 +58,55 @@ export class MessengerIntakeService {
       throw error;
     }
     if (items.length === 0) return 0;
-    const created = await this.store(items);
-    const pending = created.filter((row) => row.status === 'pending').map((row) => row.id);
-    await enqueueSafely(
-      this.queue,
-      pending.map((inboxId) => ({ data: { inboxId }, jobId: inboxId })),
-      this.logger,
-    );
-    return created.length;
-  }
-
-  private async store(items: ClassifiedItem[]): Promise<{ id: string; status: InboxStatus }[]> {
     try {
-      const pageIds = [...new Set(items.map((item) => item.pageId))];
-      const bots = new Map(
-        await Promise.all(pageIds.map(async (id) => [id, await this.pages.botIdFor(id)] as const)),
+      const rows = await Promise.all(
+        items.map(async (item) => triage(item, await this.pages.botIdFor(item.pageId))),
       );
-      const rows = items.map((item) => triage(item, bots.get(item.pageId) ?? null));
-      return await this.dataSource.query<{ id: string; status: InboxStatus }[]>(
-        `INSERT INTO messenger_inbox
-           (dedupe_key, page_id, bot_id, sender_key, kind, standby, occurred_at, payload, status, note)
-         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::uuid[], $4::varchar[], $5::varchar[],
-                              $6::boolean[], $7::timestamptz[], $8::jsonb[], $9::varchar[], $10::text[])
-         ON CONFLICT (dedupe_key) DO NOTHING
-         RETURNING id, status`,
-        [
-          rows.map((r) => r.dedupeKey),
-          rows.map((r) => r.pageId),
-          rows.map((r) => r.botId),
-          rows.map((r) => r.senderKey),
-          rows.map((r) => r.kind),
-          rows.map((r) => r.standby),
-          rows.map((r) => r.occurredAt),
-          rows.map((r) => JSON.stringify(r.item)),
-          rows.map((r) => r.status),
-          rows.map((r) => r.note),
-        ],
-      );
+      const stored = await this.inbox.submit(rows);
+      return stored.filter(Boolean).length;
     } catch (error) {
       this.logger.error(`Could not store webhook items: ${(error as Error).message}`);
       throw MessengerErrors.storageUnavailable();
     }
+  }
+
+  private async store(rows: Row[]): Promise<Stored[]> {
+    const inserted = await prepared<{ id: string; status: InboxStatus; dedupeKey: string }[]>(
+      this.dataSource.manager,
+      'messenger_inbox_insert',
+      `INSERT INTO messenger_inbox
+         (dedupe_key, page_id, bot_id, sender_key, kind, standby, occurred_at, payload, status, note)
+       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::uuid[], $4::varchar[], $5::varchar[],
+                            $6::boolean[], $7::timestamptz[], $8::jsonb[], $9::varchar[], $10::text[])
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id, status, dedupe_key AS "dedupeKey"`,
+      [
+        rows.map((r) => r.dedupeKey),
+        rows.map((r) => r.pageId),
+        rows.map((r) => r.botId),
+        rows.map((r) => r.senderKey),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.standby),
+        rows.map((r) => r.occurredAt),
+        rows.map((r) => JSON.stringify(r.item)),
+        rows.map((r) => r.status),
+        rows.map((r) => r.note),
+      ],
+    );
+    // Not awaited: the items are safe in Postgres, and the webhook should answer without Redis.
+    void enqueueSafely(
+      this.queue,
+      inserted
+        .filter((row) => row.status === 'pending')
+        .map((row) => ({ data: { inboxId: row.id }, jobId: row.id })),
+      this.logger,
+    );
+    // The same item twice in one group: only its first occurrence is new.
+    const byKey = new Map(inserted.map((row) => [row.dedupeKey, row]));
+    return rows.map((row) => {
+      const stored = byKey.get(row.dedupeKey);
+      byKey.delete(row.dedupeKey);
+      return stored ? { id: stored.id, status: stored.status } : null;
+    });
   }
 }

@@ -1,0 +1,330 @@
+/**
+ * npm run bench:webhook — the Messenger path under load on this machine.
+ *
+ * The app runs as one process (PROCESS_ROLE=all: HTTP and queue workers together, built from
+ * dist/, LOG_LEVEL=info as in production) against the local Postgres and Redis; a fake Graph API
+ * runs in a second process; autocannon posts signed referral webhooks (a new PSID per delivery, so
+ * every delivery is a new contact with a profile lookup, an entry, a membership and a reply).
+ *
+ *  1. intake: as fast as 64 connections can post, 15 s: requests/s and latency p50/p99;
+ *     then waits until every delivery was answered.
+ *  2. end to end: 300 deliveries/s for 20 s spread over 4 pages (Meta allows about 300 sends/s
+ *     per page): webhook posted -> Send API call, p50/p99; then the same at a steady 100/s
+ *     (BENCH_STEADY_RATE), a rate this machine's processing keeps up with.
+ * Peak RSS of the app process is read from /proc (VmHWM).
+ */
+import autocannon from 'autocannon';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { PG_URL, summarise } from './bench-support';
+
+const ROOT = join(__dirname, '..');
+const APP_SECRET = randomBytes(16).toString('hex');
+const ADMIN_TOKEN = randomBytes(24).toString('hex');
+const PORT = 3900 + Math.floor(Math.random() * 90);
+const BASE = `http://127.0.0.1:${PORT}`;
+const PAGES = 4;
+/** A rate this machine sustains (see the capacity the intake phase's drain shows), for a latency at steady state. */
+const SUSTAINABLE_RATE = Number(process.env.BENCH_STEADY_RATE ?? 100);
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'intake,e2e,steady').split(','));
+
+interface Collected {
+  arrivals: [string, number][];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+function startGraph(): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(join(__dirname, 'fake-graph-process.ts'), [], {
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+  });
+  return new Promise((resolve) =>
+    child.once('message', (message: { url: string }) => resolve({ child, url: message.url })),
+  );
+}
+
+function collect(graph: ChildProcess): Promise<Collected> {
+  return new Promise((resolve) => {
+    graph.once('message', (message: Collected) => resolve(message));
+    graph.send({ type: 'collect' });
+  });
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return Math.round(kb / 1024);
+}
+
+/** A signed Get Started delivery with a ref, from a PSID never seen before. */
+function signedDelivery(
+  pageId: string,
+  psid: string,
+): { body: string; headers: Record<string, string> } {
+  const now = Date.now();
+  const body = JSON.stringify({
+    object: 'page',
+    entry: [
+      {
+        id: pageId,
+        time: now,
+        messaging: [
+          {
+            sender: { id: psid },
+            recipient: { id: pageId },
+            timestamp: now,
+            postback: {
+              title: 'Get Started',
+              payload: 'GET_STARTED',
+              mid: `m_${psid}`,
+              referral: { ref: 'bench-campaign', source: 'SHORTLINK', type: 'OPEN_THREAD' },
+            },
+          },
+        ],
+      },
+    ],
+  });
+  const signature = `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`;
+  return {
+    body,
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+  };
+}
+
+async function waitForAnswers(pool: Pool, expected: number, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM messages WHERE direction = 'out' AND status = 'sent'`,
+    );
+    if (rows[0].n >= expected) return Date.now() - started;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`only ${rows[0].n} of ${expected} answered`);
+    await sleep(250);
+  }
+}
+
+interface Paced {
+  sent: number;
+  rate: number;
+  intakeLatencies: number[];
+  failures: number;
+}
+
+/**
+ * Posts deliveries at a steady `rate` for `seconds`, stamping each just before it is sent (a load
+ * generator that builds requests ahead of time would stamp them too early).
+ */
+async function paced(
+  rate: number,
+  seconds: number,
+  next: () => { psid: string; body: string; headers: Record<string, string> },
+  postedAt: Map<string, number>,
+): Promise<Paced> {
+  const result: Paced = { sent: 0, rate: 0, intakeLatencies: [], failures: 0 };
+  const started = Date.now();
+  const inFlight: Promise<void>[] = [];
+  const total = rate * seconds;
+  while (result.sent < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate) + 1);
+    while (result.sent < due) {
+      const delivery = next();
+      result.sent++;
+      const sentAt = Date.now();
+      postedAt.set(delivery.psid, sentAt);
+      inFlight.push(
+        fetch(`${BASE}/webhooks/messenger`, {
+          method: 'POST',
+          headers: delivery.headers,
+          body: delivery.body,
+        })
+          .then(async (response) => {
+            await response.arrayBuffer();
+            if (response.status !== 200) result.failures++;
+            result.intakeLatencies.push(Date.now() - sentAt);
+          })
+          .catch(() => {
+            result.failures++;
+          }),
+      );
+    }
+    await sleep(2);
+  }
+  await Promise.all(inFlight);
+  result.rate = Math.round(result.sent / ((Date.now() - started) / 1000));
+  return result;
+}
+
+function run(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error: Error | null, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+async function main(): Promise<void> {
+  const databaseName = `bp_bench_webhook_${process.pid}`;
+  const graph = await startGraph();
+  const app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `${PG_URL}/${databaseName}`,
+      REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
+      ADMIN_TOKEN,
+      SECRETS_KEY: randomBytes(32).toString('hex'),
+      MESSENGER_APP_SECRET: APP_SECRET,
+      MESSENGER_VERIFY_TOKEN: 'bench',
+      MESSENGER_GRAPH_API_URL: graph.url,
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  app.once('exit', (code) => {
+    if (code !== 0 && code !== null) {
+      console.error(`the app exited with code ${code}`);
+      process.exit(1);
+    }
+  });
+  const pool = new Pool({ connectionString: `${PG_URL}/${databaseName}`, max: 2 });
+  try {
+    for (let i = 0; ; i++) {
+      if (i > 120) throw new Error('the app did not start');
+      const healthy = await fetch(`${BASE}/health`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (healthy) break;
+      await sleep(500);
+    }
+    const pages: string[] = [];
+    for (let i = 0; i < PAGES; i++) {
+      const bot = await api('POST', '/api/v1/bots', { name: `Bench bot ${i}` });
+      const pageId = String(200_000_000_000 + i);
+      await api('PUT', `/api/v1/bots/${bot.id}/channels/messenger`, {
+        pageId,
+        pageAccessToken: `EAAbench${randomBytes(12).toString('hex')}`,
+      });
+      await api('POST', `/api/v1/bots/${bot.id}/referrals`, {
+        trackingParam: 'bench-campaign',
+        answerType: 'message',
+        content: {
+          messages: [
+            { type: 'text', text: 'Hi {{contact.firstName|there}}, welcome to the campaign!' },
+          ],
+        },
+        segmentName: 'Bench',
+      });
+      pages.push(pageId);
+    }
+
+    let counter = 0;
+    const postedAt = new Map<string, number>();
+    const setupRequest = (pageFor: (n: number) => string) => (request: any) => {
+      const n = counter++;
+      const signed = signedDelivery(pageFor(n), `9${String(n).padStart(12, '0')}`);
+      return {
+        ...request,
+        method: 'POST',
+        path: '/webhooks/messenger',
+        body: signed.body,
+        headers: signed.headers,
+      };
+    };
+
+    const nextFor = (pageFor: (n: number) => string) => () => {
+      const n = counter++;
+      const psid = `9${String(n).padStart(12, '0')}`;
+      return { psid, ...signedDelivery(pageFor(n), psid) };
+    };
+
+    // Warm-up: JIT, connection pools, prepared plans.
+    await run({
+      url: BASE,
+      connections: 8,
+      amount: 300,
+      requests: [{ setupRequest: setupRequest(() => pages[0]) }],
+    });
+    await waitForAnswers(pool, 300, 60_000);
+    await collect(graph.child);
+    postedAt.clear();
+
+    console.log(
+      'bench:webhook (signed single-item referral deliveries; app in one process, PROCESS_ROLE=all)',
+    );
+    if (PHASES.has('intake')) await intakePhase();
+    for (const rate of [300, SUSTAINABLE_RATE]) {
+      if (!PHASES.has(rate === 300 ? 'e2e' : 'steady')) continue;
+      postedAt.clear();
+      const load = await paced(
+        rate,
+        20,
+        nextFor((n) => pages[n % PAGES]),
+        postedAt,
+      );
+      await waitForAnswers(pool, counter, 300_000);
+      const { arrivals } = await collect(graph.child);
+      const latencies = arrivals
+        .filter(([psid]) => postedAt.has(psid))
+        .map(([psid, at]) => at - postedAt.get(psid)!);
+      const e2e = summarise(latencies);
+      const intakeStats = summarise(load.intakeLatencies);
+      console.log(
+        `end to end:  ${latencies.length} deliveries at ${load.rate}/s over ${PAGES} pages (${load.failures} not 200): ` +
+          `webhook -> Send API p50 ${e2e.p50} ms, p99 ${e2e.p99} ms (intake p50 ${intakeStats.p50} ms, p99 ${intakeStats.p99} ms)`,
+      );
+    }
+    console.log(`memory:      peak RSS of the app process ${peakRssMb(app.pid!)} MB`);
+
+    async function intakePhase(): Promise<void> {
+      const intake = await run({
+        url: BASE,
+        connections: 64,
+        duration: 15,
+        requests: [{ setupRequest: setupRequest(() => pages[0]) }],
+      });
+      const delivered = counter;
+      const non2xx = intake.non2xx + intake.errors + intake.timeouts;
+      console.log(
+        `intake:      ${Math.round(intake.requests.average)} requests/s over 15 s (${intake.requests.total} sent, ${non2xx} not 200), ` +
+          `latency p50 ${intake.latency.p50} ms, p99 ${intake.latency.p99} ms`,
+      );
+      const drainMs = await waitForAnswers(pool, delivered, 300_000);
+      console.log(
+        `             all ${delivered} deliveries so far answered; the backlog drained ${Math.round(drainMs / 1000)} s after the load stopped`,
+      );
+      await collect(graph.child);
+      postedAt.clear();
+    }
+  } finally {
+    await pool.end();
+    app.kill('SIGTERM');
+    await new Promise((resolve) => app.once('exit', resolve));
+    graph.child.send({ type: 'stop' });
+    const admin = new Pool({ connectionString: `${PG_URL}/postgres` });
+    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { GroupCommit } from './group-commit';
+
+describe('GroupCommit', () => {
+  it('flushes at once when idle and groups what arrives during a flush', async () => {
+    const flushes: number[][] = [];
+    let release: () => void = () => undefined;
+    const group = new GroupCommit<number, number>(async (items) => {
+      flushes.push(items);
+      if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      return items.map((n) => n * 10);
+    });
+    const first = group.submit([1]);
+    const second = group.submit([2, 3]);
+    const third = group.submit([4]);
+    release();
+    expect(await first).toEqual([10]);
+    expect(await second).toEqual([20, 30]);
+    expect(await third).toEqual([40]);
+    expect(flushes).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('caps a flush at maxItems without splitting a submission', async () => {
+    const flushes: number[][] = [];
+    let release: () => void = () => undefined;
+    const group = new GroupCommit<number, number>(async (items) => {
+      flushes.push(items);
+      if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      return items;
+    }, 3);
+    const all = [group.submit([0]), group.submit([1, 2]), group.submit([3, 4]), group.submit([5])];
+    release();
+    await Promise.all(all);
+    expect(flushes).toEqual([[0], [1, 2], [3, 4, 5]]);
+  });
+
+  it('rejects every submission of a failed flush, and keeps working afterwards', async () => {
+    let fail = true;
+    const group = new GroupCommit<number, number>((items) => {
+      if (fail) return Promise.reject(new Error('database down'));
+      return Promise.resolve(items);
+    });
+    await expect(group.submit([1])).rejects.toThrow('database down');
+    fail = false;
+    await expect(group.submit([2])).resolves.toEqual([2]);
+    await expect(group.submit([])).resolves.toEqual([]);
+  });
+});

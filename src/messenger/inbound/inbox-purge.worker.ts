@@ -1,0 +1,60 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config';
+import { type JobPayloads, QueueName, QueueWorker } from '../../queues';
+
+type Payload = JobPayloads[typeof QueueName.Maintenance];
+
+const TASK = 'purge-messenger-inbox';
+const EVERY_MS = 3600_000;
+/** Meta redelivers for hours, not weeks: two weeks of history keeps deduplication safe. */
+export const INBOX_RETENTION_DAYS = 14;
+const BATCH = 5000;
+
+/**
+ * Deletes handled inbox items past the retention, in small batches so the table is never locked
+ * for long. What a conversation needs lives in its message log, not here.
+ */
+@Injectable()
+export class InboxPurgeWorker extends QueueWorker<typeof QueueName.Maintenance> {
+  constructor(
+    @InjectQueue(QueueName.Maintenance) queue: Queue<Payload>,
+    config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {
+    super({
+      queue,
+      name: QueueName.Maintenance,
+      config,
+      jobName: TASK,
+      repeat: { everyMs: EVERY_MS, data: { task: TASK } },
+    });
+  }
+
+  /** Returns how many items were deleted. */
+  async purge(retentionDays = INBOX_RETENTION_DAYS): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const [, count] = await this.dataSource.query<[unknown, number]>(
+        `DELETE FROM messenger_inbox WHERE id IN (
+           SELECT id FROM messenger_inbox
+            WHERE status <> 'pending' AND received_at < now() - make_interval(days => $1)
+            LIMIT $2)`,
+        [retentionDays, BATCH],
+      );
+      deleted += count;
+      if (count < BATCH) return deleted;
+    }
+  }
+
+  protected async handle(): Promise<void> {
+    const deleted = await this.purge();
+    if (deleted > 0)
+      this.logger.log(
+        `Purged ${deleted} handled inbox items older than ${INBOX_RETENTION_DAYS} days`,
+      );
+  }
+}
