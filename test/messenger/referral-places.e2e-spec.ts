@@ -397,4 +397,108 @@ describe('Referrals arriving through Messenger', () => {
     );
     expect(rows.rows.map((r: { text: string }) => r.text)).toEqual(['first', 'second', 'third']);
   });
+
+  it('fetches a profile once, and answers anyway when the lookup fails', async () => {
+    t.graph.setProfile('profiled', { first_name: 'Pia', last_name: 'Park' });
+    await t.deliver(
+      delivery(t.pageId, [
+        getStartedWithRef({ pageId: t.pageId, psid: 'profiled', ref: 'spring-sale' }),
+      ]),
+    );
+    await t.graph.waitForSends(1);
+    await t.deliver(
+      delivery(t.pageId, [
+        referral({
+          pageId: t.pageId,
+          psid: 'profiled',
+          ref: 'spring-sale',
+          timestamp: Date.now() + 10,
+        }),
+      ]),
+    );
+    const sends = await t.graph.waitForSends(2);
+    expect(sends.map((s) => s.message.text)).toEqual([
+      'Hi Pia, you came via Spring-Sale',
+      'Hi Pia, you came via Spring-Sale',
+    ]);
+    expect(t.graph.profileRequests.filter((r) => r.psid === 'profiled')).toHaveLength(1);
+    const names = await t.db.query(
+      `SELECT first_name, last_name FROM contacts WHERE external_id = 'profiled'`,
+    );
+    expect(names.rows).toEqual([{ first_name: 'Pia', last_name: 'Park' }]);
+
+    t.graph.failProfiles(true);
+    await t.deliver(
+      delivery(t.pageId, [
+        getStartedWithRef({ pageId: t.pageId, psid: 'no-profile', ref: 'spring-sale' }),
+      ]),
+    );
+    const [third] = (await t.graph.waitForSends(3)).slice(2);
+    expect(third!.message).toEqual({ text: 'Hi there, you came via Spring-Sale' });
+    t.graph.failProfiles(false);
+  });
+
+  it("answers a renamed referral's old ref with the welcome, recording it as unknown", async () => {
+    const renamed = await createReferral(t.admin, t.botId, {
+      trackingParam: 'old-name',
+      content: text('New name content'),
+      segmentName: 'Renamed',
+    });
+    await t.admin.patch(`/api/v1/bots/${t.botId}/referrals/${renamed.id}`, {
+      trackingParam: 'new-name',
+    });
+    await t.deliver(
+      delivery(t.pageId, [
+        getStartedWithRef({ pageId: t.pageId, psid: 'old-link', ref: 'old-name' }),
+        getStartedWithRef({ pageId: t.pageId, psid: 'new-link', ref: 'new-name' }),
+      ]),
+    );
+    const sends = await t.graph.waitForSends(2);
+    expect(Object.fromEntries(sends.map((s) => [s.recipient!.id, s.message.text]))).toEqual({
+      'old-link': 'Welcome to the shop, friend!',
+      'new-link': 'New name content',
+    });
+    await t.settle();
+    expect(await entriesOf('old-link')).toEqual([
+      expect.objectContaining({ referral_id: null, raw_ref: 'old-name' }),
+    ]);
+    expect(await entriesOf('new-link')).toEqual([
+      expect.objectContaining({ referral_id: renamed.id }),
+    ]);
+  });
+
+  it('keeps the entries of a deleted referral for the statistics', async () => {
+    const doomed = await createReferral(t.admin, t.botId, {
+      trackingParam: 'doomed',
+      content: text('Soon gone'),
+      segmentName: 'Doomed',
+    });
+    await t.deliver(
+      delivery(t.pageId, [
+        getStartedWithRef({ pageId: t.pageId, psid: 'doomed-user', ref: 'doomed' }),
+      ]),
+    );
+    await t.graph.waitForSends(1);
+    await t.settle();
+    expect((await t.admin.delete(`/api/v1/bots/${t.botId}/referrals/${doomed.id}`)).status).toBe(
+      204,
+    );
+    expect(
+      await t.count('SELECT count(*) AS n FROM referral_entries WHERE referral_id = $1', [
+        doomed.id,
+      ]),
+    ).toBe(1);
+    await t.deliver(
+      delivery(t.pageId, [
+        referral({
+          pageId: t.pageId,
+          psid: 'doomed-user',
+          ref: 'doomed',
+          timestamp: Date.now() + 5,
+        }),
+      ]),
+    );
+    const sends = await t.graph.waitForSends(2);
+    expect(sends[1]!.message).toEqual({ text: 'Welcome to the shop, friend!' });
+  });
 });

@@ -1,4 +1,4 @@
-import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 
@@ -10,9 +10,13 @@ import type { Server } from 'node:http';
 export class HttpShutdown implements BeforeApplicationShutdown {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  async beforeApplicationShutdown(): Promise<void> {
+  private readonly logger = new Logger('Shutdown');
+
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    if (!server?.listening) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.logger.log(
+      `Shutting down${signal ? ` on ${signal}` : ''}: HTTP stopped, finishing jobs in flight`,
+    );
   }
 }
