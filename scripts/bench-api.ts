@@ -3,7 +3,7 @@
  * measures the latency of listing pages of 50 over real HTTP, one request at a time.
  */
 import { Pool } from 'pg';
-import { PG_URL, startBenchApp, summarise } from './bench-support';
+import { dropBenchDatabase, startBenchApp, summarise } from './bench-support';
 
 const REFERRALS = 10_000;
 const REQUESTS = 400;
@@ -81,9 +81,7 @@ async function main(): Promise<void> {
   } finally {
     await pool.end();
     await bench.app.close();
-    const admin = new Pool({ connectionString: `${PG_URL}/postgres` });
-    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-    await admin.end();
+    await dropBenchDatabase(databaseName);
   }
 }
 

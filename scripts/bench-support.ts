@@ -1,5 +1,6 @@
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
 import { createHttpApp } from '../src/app.factory';
 import { type AppConfig, loadConfig } from '../src/config';
 
@@ -31,6 +32,16 @@ export async function startBenchApp(
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   return { app, config, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+/** Drops a bench's throwaway database. */
+export async function dropBenchDatabase(name: string): Promise<void> {
+  const admin = new Pool({ connectionString: `${PG_URL}/postgres` });
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
 }
 
 export function percentile(sorted: number[], p: number): number {

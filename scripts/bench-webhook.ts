@@ -19,7 +19,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { PG_URL, summarise } from './bench-support';
+import { dropBenchDatabase, PG_URL, summarise } from './bench-support';
 
 const ROOT = join(__dirname, '..');
 const APP_SECRET = randomBytes(16).toString('hex');
@@ -318,9 +318,7 @@ async function main(): Promise<void> {
     app.kill('SIGTERM');
     await new Promise((resolve) => app.once('exit', resolve));
     graph.child.send({ type: 'stop' });
-    const admin = new Pool({ connectionString: `${PG_URL}/postgres` });
-    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-    await admin.end();
+    await dropBenchDatabase(databaseName);
   }
 }
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { FakeGraphApi } from '../test/support/fake-graph-api';
 import { signedRequest } from '../test/support/messenger-payloads';
-import { PG_URL, startBenchApp } from './bench-support';
+import { dropBenchDatabase, startBenchApp } from './bench-support';
 
 const APP_SECRET = randomBytes(16).toString('hex');
 
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const json = await response.json();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+    if (!response.ok)
+      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
     return json;
   };
 
@@ -55,8 +56,15 @@ async function main(): Promise<void> {
       answerType: 'message',
       content: {
         messages: [
-          { type: 'text', text: 'Hi {{contact.firstName|there}}! Spring sale: 20% off all sneakers 👟' },
-          { type: 'buttons', text: 'Have a look', buttons: [{ type: 'url', title: 'Shop now', url: 'https://shop.example.com/spring' }] },
+          {
+            type: 'text',
+            text: 'Hi {{contact.firstName|there}}! Spring sale: 20% off all sneakers 👟',
+          },
+          {
+            type: 'buttons',
+            text: 'Have a look',
+            buttons: [{ type: 'url', title: 'Shop now', url: 'https://shop.example.com/spring' }],
+          },
         ],
       },
       segmentName: 'Spring 2026',
@@ -93,13 +101,21 @@ async function main(): Promise<void> {
     step(`Meta → POST /webhooks/messenger: Get Started with ref=spring-sale from PSID ${psid}`);
     console.log(`  X-Hub-Signature-256: ${request.headers['x-hub-signature-256'].slice(0, 24)}…`);
     const posted = Date.now();
-    const response = await fetch(`${baseUrl}/webhooks/messenger`, { method: 'POST', headers: request.headers, body: request.raw });
+    const response = await fetch(`${baseUrl}/webhooks/messenger`, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.raw,
+    });
     console.log(`  ← ${response.status} ${await response.text()} in ${Date.now() - posted} ms`);
 
     const sends = await graph.waitForSends(2, 15_000);
-    step(`The fake Graph API received ${sends.length} Send API calls (${sends[sends.length - 1].at - posted} ms after the webhook):`);
+    step(
+      `The fake Graph API received ${sends.length} Send API calls (${sends[sends.length - 1].at - posted} ms after the webhook):`,
+    );
     for (const send of sends) {
-      console.log(`  POST /${config.messenger.graphApiVersion}/me/messages ${JSON.stringify({ recipient: send.recipient, messaging_type: send.messagingType, message: send.message })}`);
+      console.log(
+        `  POST /${config.messenger.graphApiVersion}/me/messages ${JSON.stringify({ recipient: send.recipient, messaging_type: send.messagingType, message: send.message })}`,
+      );
     }
 
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -112,13 +128,13 @@ async function main(): Promise<void> {
     const segments = await api('GET', `/api/v1/bots/${bot.id}/segments`);
     step('Recorded:');
     console.log(`  entries: ${JSON.stringify(entries.rows)}`);
-    console.log(`  segment "${segments.items[0].name}" has ${segments.items[0].memberCount} member(s)`);
+    console.log(
+      `  segment "${segments.items[0].name}" has ${segments.items[0].memberCount} member(s)`,
+    );
   } finally {
     await app.close();
     await graph.stop();
-    const admin = new Pool({ connectionString: `${PG_URL}/postgres` });
-    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-    await admin.end();
+    await dropBenchDatabase(databaseName);
     step('Done; the demo database was dropped.');
   }
 }

@@ -3,6 +3,7 @@ export { ConversationsService, type InboundResult } from './conversations.servic
 export { type InboundEvent, type InboundKind, type InboundReferral } from './inbound-event';
 export {
   ChannelSenderFor,
+  sendFailure,
   type ChannelSender,
   type Recipient,
   type SendOutcome,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type Redis from 'ioredis';
+import { withTimeout } from '../common/with-timeout';
 import { InjectRedis } from '../queues';
 
 const TIMEOUT_MS = 1000;
@@ -14,20 +15,11 @@ export class RedisHealthIndicator {
 
   async pingCheck(key: 'redis'): Promise<HealthIndicatorResult<'redis'>> {
     const check = this.indicators.check(key);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)),
-          TIMEOUT_MS,
-        );
-      });
-      await Promise.race([this.redis.ping(), timeout]);
+      await withTimeout(this.redis.ping(), TIMEOUT_MS, `no answer within ${TIMEOUT_MS} ms`);
       return check.up();
     } catch (error) {
       return check.down({ message: (error as Error).message });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

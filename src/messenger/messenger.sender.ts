@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   ChannelSenderFor,
+  sendFailure,
   type ChannelSender,
   type Recipient,
   type SendOutcome,
@@ -26,24 +27,12 @@ export class MessengerSender implements ChannelSender {
   ): Promise<SendOutcome> {
     const page = await this.pages.pageOf(botId);
     if (!page) {
-      return {
-        ok: false,
-        retryable: false,
-        code: null,
-        subcode: null,
-        message: 'MESSENGER_NOT_CONNECTED: the bot has no page',
-      };
+      return sendFailure('MESSENGER_NOT_CONNECTED: the bot has no page', false);
     }
     try {
       await this.rate.acquire(page.pageId);
     } catch (error) {
-      return {
-        ok: false,
-        retryable: true,
-        code: null,
-        subcode: null,
-        message: (error as Error).message,
-      };
+      return sendFailure((error as Error).message, true);
     }
     const to =
       recipient.externalIdKind === 'user_ref'

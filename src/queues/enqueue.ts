@@ -1,5 +1,6 @@
 import { type Logger } from '@nestjs/common';
 import { type JobOptions, type Queue } from 'bull';
+import { withTimeout } from '../common/with-timeout';
 
 const ENQUEUE_TIMEOUT_MS = 1000;
 
@@ -20,15 +21,8 @@ export async function enqueueSafely<T>(
     );
     return false;
   }
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${ENQUEUE_TIMEOUT_MS} ms`)),
-        ENQUEUE_TIMEOUT_MS,
-      );
-    });
-    await Promise.race([
+    await withTimeout(
       queue.addBulk(
         jobs.map((job) => ({
           name: job.name,
@@ -36,15 +30,14 @@ export async function enqueueSafely<T>(
           opts: { ...job.opts, jobId: job.jobId },
         })),
       ),
-      timeout,
-    ]);
+      ENQUEUE_TIMEOUT_MS,
+      `no answer within ${ENQUEUE_TIMEOUT_MS} ms`,
+    );
     return true;
   } catch (error) {
     logger.warn(
       `Could not enqueue ${jobs.length} job(s), left for the sweeper: ${(error as Error).message}`,
     );
     return false;
-  } finally {
-    clearTimeout(timer);
   }
 }

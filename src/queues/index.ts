@@ -7,6 +7,7 @@ export {
   type MaintenanceTask,
 } from './queue-catalogue';
 export { enqueueSafely } from './enqueue';
+export { MaintenanceWorker } from './maintenance-worker';
 export { QueueWorker, type WorkerOptions } from './queue-worker';
 export { QueuesModule } from './queues.module';
 export { InjectRedis, REDIS } from './redis.provider';

@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { type Job, type Queue } from 'bull';
+import { withTimeout } from '../common/with-timeout';
 import { type AppConfig } from '../config';
 import { type JobPayloads, type QueueName, WORKER_CONCURRENCY } from './queue-catalogue';
 
@@ -56,15 +57,9 @@ export abstract class QueueWorker<N extends QueueName>
 
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.started) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.logger.warn(`Jobs still running after ${CLOSE_TIMEOUT_MS} ms; closing anyway`);
-        resolve();
-      }, CLOSE_TIMEOUT_MS);
-    });
-    await Promise.race([this.options.queue.close(), timeout]);
-    clearTimeout(timer);
+    await withTimeout(this.options.queue.close(), CLOSE_TIMEOUT_MS, 'jobs still running').catch(
+      () => this.logger.warn(`Jobs still running after ${CLOSE_TIMEOUT_MS} ms; closing anyway`),
+    );
   }
 
   /** True when this run is the job's last allowed attempt. */

@@ -111,7 +111,7 @@ describe('Starting the app as `npm start` does', () => {
           const match = /the admin token of this run is (\S+?)"/.exec(output);
           if (match && output.includes('Listening on')) {
             clearTimeout(timer);
-            resolve(match[1]!);
+            resolve(match[1]);
           } else setTimeout(check, 100);
         };
         check();

@@ -434,7 +434,7 @@ describe('Referrals arriving through Messenger', () => {
       ]),
     );
     const [third] = (await t.graph.waitForSends(3)).slice(2);
-    expect(third!.message).toEqual({ text: 'Hi there, you came via Spring-Sale' });
+    expect(third.message).toEqual({ text: 'Hi there, you came via Spring-Sale' });
     t.graph.failProfiles(false);
   });
 
@@ -499,6 +499,6 @@ describe('Referrals arriving through Messenger', () => {
       ]),
     );
     const sends = await t.graph.waitForSends(2);
-    expect(sends[1]!.message).toEqual({ text: 'Welcome to the shop, friend!' });
+    expect(sends[1].message).toEqual({ text: 'Welcome to the shop, friend!' });
   });
 });

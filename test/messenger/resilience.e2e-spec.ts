@@ -154,9 +154,16 @@ describe('Graceful shutdown of a process with HTTP and workers', () => {
   it('stops taking HTTP at once, then lets the job in flight finish before closing', async () => {
     const t = await startMessengerApp();
     try {
-      await createReferral(t.admin, t.botId, { trackingParam: 'bye', content: text('Sent during shutdown') });
+      await createReferral(t.admin, t.botId, {
+        trackingParam: 'bye',
+        content: text('Sent during shutdown'),
+      });
       t.graph.setLatency(1500);
-      await t.deliver(delivery(t.pageId, [getStartedWithRef({ pageId: t.pageId, psid: 'shutdown-user', ref: 'bye' })]));
+      await t.deliver(
+        delivery(t.pageId, [
+          getStartedWithRef({ pageId: t.pageId, psid: 'shutdown-user', ref: 'bye' }),
+        ]),
+      );
       await t.graph.waitForSends(1, 10_000);
       const closing = t.app.close();
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config';
-import { type JobPayloads, QueueName, QueueWorker } from '../../queues';
+import { type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
 import { ConversationsService } from '../conversations.service';
 
 type Payload = JobPayloads[typeof QueueName.Maintenance];
@@ -20,20 +20,14 @@ const BATCH = 500;
  * reply already waiting in the queue is not added twice.
  */
 @Injectable()
-export class ReplySweeperWorker extends QueueWorker<typeof QueueName.Maintenance> {
+export class ReplySweeperWorker extends MaintenanceWorker {
   constructor(
     @InjectQueue(QueueName.Maintenance) queue: Queue<Payload>,
     config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly conversations: ConversationsService,
   ) {
-    super({
-      queue,
-      name: QueueName.Maintenance,
-      config,
-      jobName: TASK,
-      repeat: { everyMs: EVERY_MS, data: { task: TASK } },
-    });
+    super(queue, config, TASK, EVERY_MS);
   }
 
   protected async handle(): Promise<void> {

@@ -18,6 +18,11 @@ export type SendOutcome =
  * How a channel delivers one rendered message. Channels implement it in their own module and mark
  * the provider with @ChannelSenderFor('messenger'); conversations never import a channel.
  */
+/** A failure the channel did not give a code for (network, configuration, local limits). */
+export function sendFailure(message: string, retryable: boolean): SendOutcome {
+  return { ok: false, retryable, code: null, subcode: null, message };
+}
+
 export interface ChannelSender {
   send(botId: string, recipient: Recipient, payload: Record<string, unknown>): Promise<SendOutcome>;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config';
-import { type SendOutcome } from '../../conversations';
+import { sendFailure, type SendOutcome } from '../../conversations';
 import { type GraphError, isRetryable } from './graph-errors';
 
 const SEND_TIMEOUT_MS = 10_000;
@@ -40,13 +40,7 @@ export class GraphApiClient {
         signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
       });
     } catch (error) {
-      return {
-        ok: false,
-        retryable: true,
-        code: null,
-        subcode: null,
-        message: `network error: ${(error as Error).message}`,
-      };
+      return sendFailure(`network error: ${(error as Error).message}`, true);
     }
     const body = (await response.json().catch(() => ({}))) as {
       message_id?: string;

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config';
-import { type JobPayloads, QueueName, QueueWorker } from '../../queues';
+import { type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
 
 type Payload = JobPayloads[typeof QueueName.Maintenance];
 
@@ -19,19 +19,13 @@ const BATCH = 5000;
  * for long. What a conversation needs lives in its message log, not here.
  */
 @Injectable()
-export class InboxPurgeWorker extends QueueWorker<typeof QueueName.Maintenance> {
+export class InboxPurgeWorker extends MaintenanceWorker {
   constructor(
     @InjectQueue(QueueName.Maintenance) queue: Queue<Payload>,
     config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
-    super({
-      queue,
-      name: QueueName.Maintenance,
-      config,
-      jobName: TASK,
-      repeat: { everyMs: EVERY_MS, data: { task: TASK } },
-    });
+    super(queue, config, TASK, EVERY_MS);
   }
 
   /** Returns how many items were deleted. */

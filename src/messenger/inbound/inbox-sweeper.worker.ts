@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config';
-import { enqueueSafely, type JobPayloads, QueueName, QueueWorker } from '../../queues';
+import { enqueueSafely, type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
 
 type Payload = JobPayloads[typeof QueueName.Maintenance];
 
@@ -19,7 +19,7 @@ const BATCH = 1000;
  * already waiting in the queue is not added twice, and a processed one is skipped by its handler.
  */
 @Injectable()
-export class InboxSweeperWorker extends QueueWorker<typeof QueueName.Maintenance> {
+export class InboxSweeperWorker extends MaintenanceWorker {
   constructor(
     @InjectQueue(QueueName.Maintenance) maintenance: Queue<Payload>,
     @InjectQueue(QueueName.MessengerInbound)
@@ -27,13 +27,7 @@ export class InboxSweeperWorker extends QueueWorker<typeof QueueName.Maintenance
     config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
-    super({
-      queue: maintenance,
-      name: QueueName.Maintenance,
-      config,
-      jobName: TASK,
-      repeat: { everyMs: EVERY_MS, data: { task: TASK } },
-    });
+    super(maintenance, config, TASK, EVERY_MS);
   }
 
   protected async handle(): Promise<void> {
