@@ -6,12 +6,13 @@
  * runs in a second process; autocannon posts signed referral webhooks (a new PSID per delivery, so
  * every delivery is a new contact with a profile lookup, an entry, a membership and a reply).
  *
- *  1. intake: as fast as 64 connections can post, 15 s: requests/s and latency p50/p99;
+ *  1. intake: as fast as 32 connections (BENCH_CONNECTIONS) can post, 15 s: requests/s and latency p50/p99;
  *     then waits until every delivery was answered.
  *  2. end to end: 300 deliveries/s for 20 s spread over 4 pages (Meta allows about 300 sends/s
  *     per page): webhook posted -> Send API call, p50/p99; then the same at a steady 100/s
  *     (BENCH_STEADY_RATE), a rate this machine's processing keeps up with.
- * Peak RSS of the app process is read from /proc (VmHWM).
+ * Peak RSS of the app process is read from /proc (VmHWM). BENCH_ROLE=api runs the intake phase
+ * against an HTTP-only process (PROCESS_ROLE=api), to see intake without workers sharing its CPU.
  */
 import autocannon from 'autocannon';
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -29,7 +30,12 @@ const BASE = `http://127.0.0.1:${PORT}`;
 const PAGES = 4;
 /** A rate this machine sustains (see the capacity the intake phase's drain shows), for a latency at steady state. */
 const SUSTAINABLE_RATE = Number(process.env.BENCH_STEADY_RATE ?? 100);
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'intake,e2e,steady').split(','));
+/** BENCH_ROLE=api measures intake alone: no workers, so no answers to wait for. */
+const INTAKE_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ROLE = process.env.BENCH_ROLE === 'api' ? 'api' : 'all';
+const PHASES = new Set(
+  (ROLE === 'api' ? 'intake' : (process.env.BENCH_PHASES ?? 'intake,e2e,steady')).split(','),
+);
 
 interface Collected {
   arrivals: [string, number][];
@@ -195,6 +201,7 @@ async function main(): Promise<void> {
       MESSENGER_VERIFY_TOKEN: 'bench',
       MESSENGER_GRAPH_API_URL: graph.url,
       LOG_LEVEL: 'info',
+      PROCESS_ROLE: ROLE,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -262,12 +269,12 @@ async function main(): Promise<void> {
       amount: 300,
       requests: [{ setupRequest: setupRequest(() => pages[0]) }],
     });
-    await waitForAnswers(pool, 300, 60_000);
+    if (ROLE === 'all') await waitForAnswers(pool, 300, 60_000);
     await collect(graph.child);
     postedAt.clear();
 
     console.log(
-      'bench:webhook (signed single-item referral deliveries; app in one process, PROCESS_ROLE=all)',
+      `bench:webhook (signed single-item referral deliveries; app in one process, PROCESS_ROLE=${ROLE})`,
     );
     if (PHASES.has('intake')) await intakePhase();
     for (const rate of [300, SUSTAINABLE_RATE]) {
@@ -296,7 +303,7 @@ async function main(): Promise<void> {
     async function intakePhase(): Promise<void> {
       const intake = await run({
         url: BASE,
-        connections: 64,
+        connections: INTAKE_CONNECTIONS,
         duration: 15,
         requests: [{ setupRequest: setupRequest(() => pages[0]) }],
       });
@@ -306,6 +313,7 @@ async function main(): Promise<void> {
         `intake:      ${Math.round(intake.requests.average)} requests/s over 15 s (${intake.requests.total} sent, ${non2xx} not 200), ` +
           `latency p50 ${intake.latency.p50} ms, p99 ${intake.latency.p99} ms`,
       );
+      if (ROLE === 'api') return;
       const drainMs = await waitForAnswers(pool, delivered, 300_000);
       console.log(
         `             all ${delivered} deliveries so far answered; the backlog drained ${Math.round(drainMs / 1000)} s after the load stopped`,
