@@ -40,20 +40,53 @@ const RETURNED_COLUMNS = [
 export class ContactsService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Finds or creates the contact and moves its last-seen time forward. */
-  async recordSeen(key: ContactKey, seenAt: Date, tx?: EntityManager): Promise<SeenContact> {
+  /** Whether the contact exists and whether its profile was looked up already (a read, no write). */
+  async find(key: ContactKey): Promise<{ id: string; profileFetched: boolean } | null> {
+    const [row] = await prepared<{ id: string; profileFetched: boolean }[]>(
+      this.dataSource.manager,
+      'contact_find',
+      `SELECT id, profile_fetched_at IS NOT NULL AS "profileFetched" FROM contacts
+        WHERE bot_id = $1 AND channel = $2 AND external_id = $3`,
+      [key.botId, key.channel, key.externalId],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Finds or creates the contact and moves its last-seen time forward. With `profile`, also stores
+   * the names a channel's profile lookup found (null after a failed lookup) and marks it done.
+   */
+  async recordSeen(
+    key: ContactKey,
+    seenAt: Date,
+    tx?: EntityManager,
+    profile?: { names: ContactNames | null },
+  ): Promise<SeenContact> {
     const manager = tx ?? this.dataSource.manager;
     // xmax = 0 only on a freshly inserted row: it tells creation from update in one round trip.
     const rows = await prepared<(Contact & { created: boolean })[]>(
       manager,
       'contact_seen',
-      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
-       VALUES ($1, $2, $3, $4, $5, $5)
+      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at,
+                             first_name, last_name, profile_fetched_at)
+       VALUES ($1, $2, $3, $4, $5, $5, $6, $7, CASE WHEN $8 THEN now() END)
        ON CONFLICT (bot_id, channel, external_id) DO UPDATE
          SET last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
-             first_seen_at = LEAST(contacts.first_seen_at, EXCLUDED.first_seen_at)
+             first_seen_at = LEAST(contacts.first_seen_at, EXCLUDED.first_seen_at),
+             first_name = COALESCE(EXCLUDED.first_name, contacts.first_name),
+             last_name = COALESCE(EXCLUDED.last_name, contacts.last_name),
+             profile_fetched_at = COALESCE(contacts.profile_fetched_at, EXCLUDED.profile_fetched_at)
        RETURNING ${RETURNED_COLUMNS}, (xmax = 0) AS created`,
-      [key.botId, key.channel, key.externalId, key.externalIdKind, seenAt],
+      [
+        key.botId,
+        key.channel,
+        key.externalId,
+        key.externalIdKind,
+        seenAt,
+        profile?.names?.firstName ?? null,
+        profile?.names?.lastName ?? null,
+        profile !== undefined,
+      ],
     );
     const row = rows[0];
     if (!row) throw new Error('contact upsert returned no row');
@@ -69,17 +102,5 @@ export class ContactsService {
     if (contactIds.length === 0) return new Map();
     const contacts = await this.dataSource.manager.findBy(Contact, { botId, id: In(contactIds) });
     return new Map(contacts.map((contact) => [contact.id, contact]));
-  }
-
-  /** Stores the names a channel's profile lookup found (or nothing, after a failed lookup). */
-  async saveProfile(contactId: string, names: ContactNames | null): Promise<void> {
-    await prepared(
-      this.dataSource.manager,
-      'contact_profile',
-      `UPDATE contacts SET first_name = COALESCE($2, first_name), last_name = COALESCE($3, last_name),
-              profile_fetched_at = now()
-        WHERE id = $1`,
-      [contactId, names?.firstName ?? null, names?.lastName ?? null],
-    );
   }
 }

@@ -79,6 +79,7 @@ describe('Handover and standby', () => {
     );
     const sends = await t.graph.waitForSends(2);
     expect(sends[1].message).toEqual({ text: 'Bot here' });
+    await t.settle(); // the send is marked sent just after the Graph API answers
 
     const log = await t.admin.get(
       `/api/v1/bots/${t.botId}/conversations/${conversationId}/messages?limit=100`,

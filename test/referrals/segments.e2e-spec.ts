@@ -27,8 +27,9 @@ describe('Segments', () => {
     const { contact } = await contacts.recordSeen(
       { botId: bot, channel: 'messenger', externalId: psid, externalIdKind: 'psid' },
       new Date(),
+      undefined,
+      firstName ? { names: { firstName, lastName: 'Tester' } } : undefined,
     );
-    if (firstName) await contacts.saveProfile(contact.id, { firstName, lastName: 'Tester' });
     return contact.id;
   }
 

@@ -1,13 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type Contact, ContactsService } from '../../contacts';
+import { type Contact, type ContactKey, type ContactNames, ContactsService } from '../../contacts';
 import { prepared } from '../../database';
 import { ConversationsService } from '../../conversations';
 import { type InboxStatus } from '../entities/inbox-item.entity';
 import { GraphApiClient } from '../graph/graph-api.client';
 import { PageDirectory } from '../page-directory';
-import { normalise, type NormalisedItem } from './normalise';
+import { normalise } from './normalise';
 
 interface InboxRow {
   id: string;
@@ -60,7 +60,13 @@ export class MessengerInboundService {
       );
       return;
     }
-    const contact = await this.prepareContact(botId, who, item.occurredAt);
+    const key = {
+      botId,
+      channel: 'messenger' as const,
+      externalId: who.externalId,
+      externalIdKind: who.externalIdKind,
+    };
+    const profile = await this.lookUpProfile(key);
 
     const replyIds = await this.dataSource.transaction(async (tx) => {
       // The lock runs first (a materialised CTE on the outer side); FOR UPDATE then re-checks each
@@ -68,7 +74,7 @@ export class MessengerInboundService {
       const queue = await prepared<InboxRow[]>(
         tx,
         'messenger_inbox_contact_pending',
-        `WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($5, 0)))
+        `WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($1 || '|' || $2, 0)))
          SELECT item.* FROM lock CROSS JOIN LATERAL (
            SELECT ${INBOX_COLUMNS} FROM messenger_inbox
             WHERE page_id = $1 AND sender_key = $2 AND status = 'pending'
@@ -76,8 +82,10 @@ export class MessengerInboundService {
             ORDER BY occurred_at, id
             FOR UPDATE
          ) item`,
-        [item.pageId, item.senderKey, item.occurredAt, item.id, `contact:${contact.id}`],
+        [item.pageId, item.senderKey, item.occurredAt, item.id],
       );
+      if (queue.length === 0) return [];
+      const { contact } = await this.contacts.recordSeen(key, queue[0].occurredAt, tx, profile);
       const replies: string[] = [];
       for (const row of queue) {
         // An earlier item that fails must not block this one: it stays pending for its own job.
@@ -133,31 +141,20 @@ export class MessengerInboundService {
     return result.replyId;
   }
 
-  /** The contact, with its profile names fetched from the Graph API the first time it is seen. */
-  private async prepareContact(
-    botId: string,
-    who: NormalisedItem,
-    occurredAt: Date,
-  ): Promise<Contact> {
-    const { contact } = await this.contacts.recordSeen(
-      {
-        botId,
-        channel: 'messenger',
-        externalId: who.externalId,
-        externalIdKind: who.externalIdKind,
-      },
-      occurredAt,
-    );
-    if (contact.profileFetchedAt || who.externalIdKind !== 'psid') return contact;
-    const page = await this.pages.pageOf(botId);
-    const profile = page ? await this.graph.getProfile(page.accessToken, who.externalId) : null;
-    // A failed lookup is recorded too: names are optional, and asking on every message would not help.
-    await this.contacts.saveProfile(contact.id, profile);
-    return {
-      ...contact,
-      firstName: profile?.firstName ?? null,
-      lastName: profile?.lastName ?? null,
-    };
+  /**
+   * The contact's profile names, looked up on the Graph API the first time the contact is seen
+   * (before the transaction: no lock is held during the call). Undefined when nothing is to be
+   * looked up; null names after a failed lookup, which is recorded too so it is not repeated.
+   */
+  private async lookUpProfile(
+    key: ContactKey,
+  ): Promise<{ names: ContactNames | null } | undefined> {
+    if (key.externalIdKind !== 'psid') return undefined;
+    const existing = await this.contacts.find(key);
+    if (existing?.profileFetched) return undefined;
+    const page = await this.pages.pageOf(key.botId);
+    const names = page ? await this.graph.getProfile(page.accessToken, key.externalId) : null;
+    return { names };
   }
 
   private async mark(
