@@ -186,7 +186,9 @@ function run(options: autocannon.Options): Promise<autocannon.Result> {
 async function main(): Promise<void> {
   const databaseName = `bp_bench_webhook_${process.pid}`;
   const graph = await startGraph();
-  const app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+  // BENCH_NODE_ARGS: flags for the app's node, e.g. --cpu-prof to see where its time goes.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const app = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'main.js')], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -326,7 +328,9 @@ async function main(): Promise<void> {
     app.kill('SIGTERM');
     await new Promise((resolve) => app.once('exit', resolve));
     graph.child.send({ type: 'stop' });
-    await dropBenchDatabase(databaseName);
+    // BENCH_KEEP_DB=1 leaves the database for a look at the timings it recorded.
+    if (process.env.BENCH_KEEP_DB === '1') console.log(`database kept: ${databaseName}`);
+    else await dropBenchDatabase(databaseName);
   }
 }
 

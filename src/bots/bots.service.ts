@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
 import { isUniqueViolation } from '../common/errors';
-import { prepared } from '../database';
+import { memoInTransaction, prepared } from '../database';
 import { type Content } from '../creator/content/content.types';
 import { decodeCursor, type Page, type PageQueryDto, toPage } from '../common/pagination';
 import { BotErrors } from './bots.errors';
@@ -179,17 +179,21 @@ export class BotsService {
     this.answerSettingsCheck = check;
   }
 
+  /** The welcome and fallback module; in a transaction, read once and reused (the inbound path). */
   async getAnswerSettings(
     botId: string,
     tx?: EntityManager,
   ): Promise<Required<BotAnswerSettings> | null> {
-    const [settings] = await prepared<Required<BotAnswerSettings>[]>(
-      tx ?? this.dataSource.manager,
-      'bot_answer_settings',
-      'SELECT welcome, fallback_module_id AS "fallbackModuleId" FROM bots WHERE id = $1',
-      [botId],
-    );
-    return settings ?? null;
+    const manager = tx ?? this.dataSource.manager;
+    return memoInTransaction(manager, `bot-answer-settings:${botId}`, async () => {
+      const [settings] = await prepared<Required<BotAnswerSettings>[]>(
+        manager,
+        'bot_answer_settings',
+        'SELECT welcome, fallback_module_id AS "fallbackModuleId" FROM bots WHERE id = $1',
+        [botId],
+      );
+      return settings ?? null;
+    });
   }
 
   /** Where the bot's own settings use a module instance (for MODULE_IN_USE). */

@@ -45,3 +45,33 @@ describe('GroupCommit', () => {
     await expect(group.submit([])).resolves.toEqual([]);
   });
 });
+
+describe('GroupCommit with parallel flushes', () => {
+  it('runs up to `parallel` flushes at once and groups the rest into the next free one', async () => {
+    const flushes: number[][] = [];
+    const releases: (() => void)[] = [];
+    let running = 0;
+    let mostRunning = 0;
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        flushes.push(items);
+        running++;
+        mostRunning = Math.max(mostRunning, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running--;
+        return items;
+      },
+      500,
+      2,
+    );
+    const all = [1, 2, 3, 4, 5].map((n) => group.submit([n]));
+    expect(flushes).toEqual([[1], [2]]);
+    releases.shift()!();
+    await all[0];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushes).toEqual([[1], [2], [3, 4, 5]]);
+    while (releases.length > 0) releases.shift()!();
+    await Promise.all(all);
+    expect(mostRunning).toBe(2);
+  });
+});

@@ -16,6 +16,16 @@ export interface ContactNames {
   lastName: string | null;
 }
 
+export interface Sighting {
+  key: ContactKey;
+  seenAt: Date;
+  profile?: { names: ContactNames | null };
+}
+
+function keyOf(key: { botId: string; channel: string; externalId: string }): string {
+  return `${key.botId}|${key.channel}|${key.externalId}`;
+}
+
 export interface SeenContact {
   contact: Contact;
   /** True when this event is the first the bot ever saw from this person. */
@@ -40,36 +50,52 @@ const RETURNED_COLUMNS = [
 export class ContactsService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Whether the contact exists and whether its profile was looked up already (a read, no write). */
-  async find(key: ContactKey): Promise<{ id: string; profileFetched: boolean } | null> {
-    const [row] = await prepared<{ id: string; profileFetched: boolean }[]>(
+  /** For each key (in order): the contact's id and whether its profile was looked up, or null. */
+  async findMany(keys: ContactKey[]): Promise<({ id: string; profileFetched: boolean } | null)[]> {
+    if (keys.length === 0) return [];
+    const rows = await prepared<{ id: string; key: string; profileFetched: boolean }[]>(
       this.dataSource.manager,
-      'contact_find',
-      `SELECT id, profile_fetched_at IS NOT NULL AS "profileFetched" FROM contacts
-        WHERE bot_id = $1 AND channel = $2 AND external_id = $3`,
-      [key.botId, key.channel, key.externalId],
+      'contact_find_many',
+      `SELECT c.id, c.bot_id || '|' || c.channel || '|' || c.external_id AS key,
+              c.profile_fetched_at IS NOT NULL AS "profileFetched"
+         FROM unnest($1::uuid[], $2::varchar[], $3::varchar[]) AS k(bot_id, channel, external_id)
+         JOIN contacts c USING (bot_id, channel, external_id)`,
+      [keys.map((k) => k.botId), keys.map((k) => k.channel), keys.map((k) => k.externalId)],
     );
-    return row ?? null;
+    const found = new Map(rows.map(({ key, ...row }) => [key, row]));
+    return keys.map((key) => found.get(keyOf(key)) ?? null);
   }
 
-  /**
-   * Finds or creates the contact and moves its last-seen time forward. With `profile`, also stores
-   * the names a channel's profile lookup found (null after a failed lookup) and marks it done.
-   */
+  /** Finds or creates the contact and moves its last-seen time forward. */
   async recordSeen(
     key: ContactKey,
     seenAt: Date,
     tx?: EntityManager,
     profile?: { names: ContactNames | null },
   ): Promise<SeenContact> {
-    const manager = tx ?? this.dataSource.manager;
+    const [seen] = await this.recordSeenMany([{ key, seenAt, profile }], tx);
+    return seen;
+  }
+
+  /**
+   * `recordSeen` for many contacts in one statement; results in the order given. With `profile`,
+   * also stores the names a channel's profile lookup found (null after a failed lookup) and marks
+   * the lookup done. Keys must be distinct.
+   */
+  async recordSeenMany(sightings: Sighting[], tx?: EntityManager): Promise<SeenContact[]> {
+    if (sightings.length === 0) return [];
+    const column = <T>(pick: (sighting: Sighting) => T): T[] => sightings.map(pick);
     // xmax = 0 only on a freshly inserted row: it tells creation from update in one round trip.
     const rows = await prepared<(Contact & { created: boolean })[]>(
-      manager,
-      'contact_seen',
+      tx ?? this.dataSource.manager,
+      'contact_seen_many',
       `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at,
                              first_name, last_name, profile_fetched_at)
-       VALUES ($1, $2, $3, $4, $5, $5, $6, $7, CASE WHEN $8 THEN now() END)
+       SELECT bot_id, channel, external_id, kind, seen_at, seen_at, first_name, last_name,
+              CASE WHEN profiled THEN now() END
+         FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::timestamptz[],
+                     $6::varchar[], $7::varchar[], $8::boolean[])
+           AS s(bot_id, channel, external_id, kind, seen_at, first_name, last_name, profiled)
        ON CONFLICT (bot_id, channel, external_id) DO UPDATE
          SET last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
              first_seen_at = LEAST(contacts.first_seen_at, EXCLUDED.first_seen_at),
@@ -78,20 +104,24 @@ export class ContactsService {
              profile_fetched_at = COALESCE(contacts.profile_fetched_at, EXCLUDED.profile_fetched_at)
        RETURNING ${RETURNED_COLUMNS}, (xmax = 0) AS created`,
       [
-        key.botId,
-        key.channel,
-        key.externalId,
-        key.externalIdKind,
-        seenAt,
-        profile?.names?.firstName ?? null,
-        profile?.names?.lastName ?? null,
-        profile !== undefined,
+        column((s) => s.key.botId),
+        column((s) => s.key.channel),
+        column((s) => s.key.externalId),
+        column((s) => s.key.externalIdKind),
+        column((s) => s.seenAt),
+        column((s) => s.profile?.names?.firstName ?? null),
+        column((s) => s.profile?.names?.lastName ?? null),
+        column((s) => s.profile !== undefined),
       ],
     );
-    const row = rows[0];
-    if (!row) throw new Error('contact upsert returned no row');
-    const { created, ...contact } = row;
-    return { contact, created };
+    const byKey = new Map(
+      rows.map(({ created, ...contact }) => [keyOf(contact), { contact, created }]),
+    );
+    return sightings.map((sighting) => {
+      const seen = byKey.get(keyOf(sighting.key));
+      if (!seen) throw new Error('contact upsert returned no row');
+      return seen;
+    });
   }
 
   async get(botId: string, contactId: string, tx?: EntityManager): Promise<Contact | null> {

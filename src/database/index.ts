@@ -1,3 +1,4 @@
 export { DatabaseModule } from './database.module';
 export { dataSourceOptions } from './data-source-options';
 export { prepared } from './prepared';
+export { memoInTransaction } from './transaction-memo';

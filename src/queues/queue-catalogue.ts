@@ -47,7 +47,8 @@ export const JOB_DEFAULTS: Record<QueueName, JobOptions> = {
 
 /** How many jobs of each queue one worker process runs at once. */
 export const WORKER_CONCURRENCY: Record<QueueName, number> = {
-  [QueueName.MessengerInbound]: 16,
+  // Inbound jobs wait on shared batches (one transaction each), so many cost little.
+  [QueueName.MessengerInbound]: 64,
   [QueueName.Outbound]: 32,
   // Named jobs add up: each maintenance task gets one slot.
   [QueueName.Maintenance]: 1,

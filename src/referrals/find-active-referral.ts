@@ -1,6 +1,6 @@
 import { type EntityManager } from 'typeorm';
 import { type Content } from '../creator';
-import { prepared } from '../database';
+import { memoInTransaction, prepared } from '../database';
 import { type AnswerType } from './entities/referral.entity';
 
 export interface ActiveReferral {
@@ -22,14 +22,21 @@ export async function findActiveReferral(
   botId: string,
   trackingParam: string,
 ): Promise<ActiveReferral | null> {
-  const rows = await prepared<ActiveReferral[]>(
+  // Case-insensitive param: the memo key is lower-cased like the lookup.
+  return memoInTransaction(
     manager,
-    'referral_find_active',
-    `SELECT id, bot_id AS "botId", tracking_param AS "trackingParam", answer_type AS "answerType", content,
-            module_id AS "moduleId", segment_id AS "segmentId"
-       FROM referrals
-      WHERE bot_id = $1 AND lower(tracking_param) = lower($2) AND active AND deleted_at IS NULL`,
-    [botId, trackingParam],
+    `referral:${botId}:${trackingParam.toLowerCase()}`,
+    async () => {
+      const rows = await prepared<ActiveReferral[]>(
+        manager,
+        'referral_find_active',
+        `SELECT id, bot_id AS "botId", tracking_param AS "trackingParam", answer_type AS "answerType", content,
+              module_id AS "moduleId", segment_id AS "segmentId"
+         FROM referrals
+        WHERE bot_id = $1 AND lower(tracking_param) = lower($2) AND active AND deleted_at IS NULL`,
+        [botId, trackingParam],
+      );
+      return rows[0] ?? null;
+    },
   );
-  return rows[0] ?? null;
 }

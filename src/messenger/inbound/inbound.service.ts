@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { GroupCommit } from '../../common/group-commit';
 import { type Contact, type ContactKey, type ContactNames, ContactsService } from '../../contacts';
 import { prepared } from '../../database';
 import { ConversationsService } from '../../conversations';
@@ -20,18 +21,52 @@ interface InboxRow {
   status: InboxStatus;
 }
 
+/** An item's outcome, written back to the inbox. */
+interface Outcome {
+  id: string;
+  status: InboxStatus;
+  note: string | null;
+}
+
+/** The contact behind some of a batch's items, and the newest of those items. */
+interface ContactWork {
+  key: ContactKey;
+  pageId: string;
+  senderKey: string;
+  last: InboxRow;
+  profile?: { names: ContactNames | null };
+}
+
 const INBOX_COLUMNS = `id, page_id AS "pageId", bot_id AS "botId", sender_key AS "senderKey", standby,
   occurred_at AS "occurredAt", payload, status`;
 
+/** Items handled in one transaction at most; enough to turn a burst into few commits. */
+const BATCH_MAX = 50;
 /**
- * Turns a stored webhook item into conversation work. Items of one contact are handled one at a
- * time, oldest first: the job takes a per-contact lock, then handles every pending item of that
- * contact up to its own, each in the same transaction as its effects, so a redelivered or retried
- * item is answered and counted exactly once.
+ * Batches running at once: a batch mostly waits on round trips, so a few overlap them, while items
+ * that arrive meanwhile still gather into the next one.
+ */
+const BATCHES_IN_PARALLEL = 4;
+
+const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
+  `${row.pageId}|${row.senderKey}`;
+
+/**
+ * Turns stored webhook items into conversation work. Items of one contact are handled one at a
+ * time, oldest first: a per-contact lock, then every pending item of that contact up to the newest
+ * one asked for, each in the same transaction as its effects, so a redelivered or retried item is
+ * answered and counted exactly once. Items asked for while a batch runs are handled together by
+ * the next one (one transaction, shared lookups); a batch that fails is retried item by item, so
+ * one bad item only fails its own job.
  */
 @Injectable()
 export class MessengerInboundService {
   private readonly logger = new Logger(MessengerInboundService.name);
+  private readonly batches = new GroupCommit<string, Error | null>(
+    (ids) => this.processBatch(ids),
+    BATCH_MAX,
+    BATCHES_IN_PARALLEL,
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -41,73 +76,156 @@ export class MessengerInboundService {
     private readonly graph: GraphApiClient,
   ) {}
 
+  /** Handles one stored item (and the older pending items of its contact); throws its own failure. */
   async process(inboxId: string): Promise<void> {
-    const [item] = await prepared<InboxRow[]>(
-      this.dataSource.manager,
-      'messenger_inbox_get',
-      `SELECT ${INBOX_COLUMNS} FROM messenger_inbox WHERE id = $1`,
-      [inboxId],
-    );
-    if (!item || item.status !== 'pending') return;
-    const botId = item.botId ?? (await this.pages.botIdFor(item.pageId));
-    const who = normalise(item.payload);
-    if (!botId || !who) {
-      await this.mark(
-        this.dataSource.manager,
-        item.id,
-        'ignored',
-        botId ? 'NO_SENDER' : 'PAGE_NOT_CONNECTED',
-      );
-      return;
-    }
-    const key = {
-      botId,
-      channel: 'messenger' as const,
-      externalId: who.externalId,
-      externalIdKind: who.externalIdKind,
-    };
-    const profile = await this.lookUpProfile(key);
+    const [failure] = await this.batches.submit([inboxId]);
+    if (failure) throw failure;
+  }
 
-    const replyIds = await this.dataSource.transaction(async (tx) => {
-      // The lock runs first (a materialised CTE on the outer side); FOR UPDATE then re-checks each
-      // row, so items another job finished while this one waited are skipped.
-      const queue = await prepared<InboxRow[]>(
-        tx,
-        'messenger_inbox_contact_pending',
-        `WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($1 || '|' || $2, 0)))
-         SELECT item.* FROM lock CROSS JOIN LATERAL (
-           SELECT ${INBOX_COLUMNS} FROM messenger_inbox
-            WHERE page_id = $1 AND sender_key = $2 AND status = 'pending'
-              AND (occurred_at, id) <= ($3, $4::bigint)
-            ORDER BY occurred_at, id
-            FOR UPDATE
-         ) item`,
-        [item.pageId, item.senderKey, item.occurredAt, item.id],
+  /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
+  async fail(inboxId: string, reason: string): Promise<void> {
+    await this.mark(this.dataSource.manager, [
+      { id: inboxId, status: 'failed', note: reason.slice(0, 1000) },
+    ]);
+  }
+
+  private async processBatch(ids: string[]): Promise<(Error | null)[]> {
+    try {
+      await this.handleTogether(ids);
+      return ids.map(() => null);
+    } catch (error) {
+      if (ids.length === 1) return [error as Error];
+      this.logger.warn(
+        `A batch of ${ids.length} inbox items failed (${(error as Error).message}); handling them one by one`,
       );
-      if (queue.length === 0) return [];
-      const { contact } = await this.contacts.recordSeen(key, queue[0].occurredAt, tx, profile);
+      const failures: (Error | null)[] = [];
+      for (const id of ids) {
+        failures.push(
+          await this.handleTogether([id]).then(
+            () => null,
+            (e: Error) => e,
+          ),
+        );
+      }
+      return failures;
+    }
+  }
+
+  private async handleTogether(ids: string[]): Promise<void> {
+    const items = await prepared<InboxRow[]>(
+      this.dataSource.manager,
+      'messenger_inbox_get_pending',
+      `SELECT ${INBOX_COLUMNS} FROM messenger_inbox WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+      [ids],
+    );
+    const ignored: Outcome[] = [];
+    const contacts = new Map<string, ContactWork>();
+    for (const item of items) {
+      const botId = item.botId ?? (await this.pages.botIdFor(item.pageId));
+      const who = normalise(item.payload);
+      if (!botId || !who || !item.senderKey) {
+        const note = botId ? 'NO_SENDER' : 'PAGE_NOT_CONNECTED';
+        ignored.push({ id: item.id, status: 'ignored', note });
+        continue;
+      }
+      const known = contacts.get(contactOf(item));
+      if (known && isOlder(item, known.last)) continue;
+      contacts.set(contactOf(item), {
+        key: {
+          botId,
+          channel: 'messenger',
+          externalId: who.externalId,
+          externalIdKind: who.externalIdKind,
+        },
+        pageId: item.pageId,
+        senderKey: item.senderKey,
+        last: item,
+      });
+    }
+    await this.mark(this.dataSource.manager, ignored);
+    if (contacts.size === 0) return;
+    await this.lookUpProfiles([...contacts.values()]);
+
+    const asked = new Set(ids);
+    const replyIds = await this.dataSource.transaction(async (tx) => {
+      const queues = await this.lockAndQueue(tx, [...contacts.values()]);
+      const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
+      const seen = await this.contacts.recordSeenMany(
+        work.map((c) => ({
+          key: c.key,
+          seenAt: queues.get(contactOf(c))![0].occurredAt,
+          profile: c.profile,
+        })),
+        tx,
+      );
       const replies: string[] = [];
-      for (const row of queue) {
-        // An earlier item that fails must not block this one: it stays pending for its own job.
-        const replyId =
-          row.id === item.id
-            ? await this.handle(tx, row, botId, contact)
+      const outcomes: Outcome[] = [];
+      for (const [index, c] of work.entries()) {
+        for (const row of queues.get(contactOf(c))!) {
+          // An older item no job of this batch asked for must not block the batch: on failure it
+          // stays pending for its own job.
+          const handled = asked.has(row.id)
+            ? await this.handle(tx, row, c.key.botId, seen[index].contact)
             : await tx
-                .transaction((savepoint) => this.handle(savepoint, row, botId, contact))
+                .transaction((savepoint) =>
+                  this.handle(savepoint, row, c.key.botId, seen[index].contact),
+                )
                 .catch((error: Error) => {
                   this.logger.warn(`Inbox item ${row.id} left for its own job: ${error.message}`);
                   return null;
                 });
-        if (replyId) replies.push(replyId);
+          if (!handled) continue;
+          outcomes.push(handled.outcome);
+          if (handled.replyId) replies.push(handled.replyId);
+        }
       }
+      await this.mark(tx, outcomes);
       return replies;
     });
     await this.conversations.enqueueReplies(replyIds);
   }
 
-  /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
-  async fail(inboxId: string, reason: string): Promise<void> {
-    await this.mark(this.dataSource.manager, inboxId, 'failed', reason.slice(0, 1000));
+  /**
+   * Takes the contacts' locks (in one order for everyone, so two batches cannot deadlock), then
+   * their pending items up to the newest asked for, oldest first. FOR UPDATE re-checks each row
+   * after the lock, so items another batch finished meanwhile are skipped.
+   */
+  private async lockAndQueue(
+    tx: EntityManager,
+    contacts: ContactWork[],
+  ): Promise<Map<string, InboxRow[]>> {
+    const pageIds = contacts.map((c) => c.pageId);
+    const senderKeys = contacts.map((c) => c.senderKey);
+    await prepared(
+      tx,
+      'messenger_inbox_lock_contacts',
+      `SELECT count(pg_advisory_xact_lock(h)) FROM (
+         SELECT DISTINCT hashtextextended(p || '|' || s, 0) AS h
+           FROM unnest($1::varchar[], $2::varchar[]) AS c(p, s) ORDER BY h
+       ) ordered`,
+      [pageIds, senderKeys],
+    );
+    const rows = await prepared<InboxRow[]>(
+      tx,
+      'messenger_inbox_contacts_pending',
+      `SELECT item.* FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::bigint[])
+                            AS bound(page_id, sender_key, occurred_at, id)
+       CROSS JOIN LATERAL (
+         SELECT ${INBOX_COLUMNS} FROM messenger_inbox i
+          WHERE i.page_id = bound.page_id AND i.sender_key = bound.sender_key AND i.status = 'pending'
+            AND (i.occurred_at, i.id) <= (bound.occurred_at, bound.id)
+          ORDER BY i.occurred_at, i.id
+          FOR UPDATE
+       ) item`,
+      [pageIds, senderKeys, contacts.map((c) => c.last.occurredAt), contacts.map((c) => c.last.id)],
+    );
+    const queues = new Map<string, InboxRow[]>();
+    for (const row of rows) {
+      const queue = queues.get(contactOf(row)) ?? [];
+      queue.push(row);
+      queues.set(contactOf(row), queue);
+    }
+    return queues;
   }
 
   private async handle(
@@ -115,11 +233,10 @@ export class MessengerInboundService {
     row: InboxRow,
     botId: string,
     contact: Contact,
-  ): Promise<string | null> {
+  ): Promise<{ outcome: Outcome; replyId: string | null }> {
     const normalised = normalise(row.payload);
     if (!normalised) {
-      await this.mark(tx, row.id, 'ignored', 'NO_SENDER');
-      return null;
+      return { outcome: { id: row.id, status: 'ignored', note: 'NO_SENDER' }, replyId: null };
     }
     const result = await this.conversations.handleInbound(
       {
@@ -137,37 +254,41 @@ export class MessengerInboundService {
       },
       tx,
     );
-    await this.mark(tx, row.id, 'processed', null);
-    return result.replyId;
+    return { outcome: { id: row.id, status: 'processed', note: null }, replyId: result.replyId };
   }
 
   /**
-   * The contact's profile names, looked up on the Graph API the first time the contact is seen
-   * (before the transaction: no lock is held during the call). Undefined when nothing is to be
-   * looked up; null names after a failed lookup, which is recorded too so it is not repeated.
+   * Profile names for the contacts seen for the first time, looked up on the Graph API before the
+   * transaction (no lock is held during the calls). A failed lookup is recorded too (null names),
+   * so it is not repeated; contacts looked up already get no `profile`.
    */
-  private async lookUpProfile(
-    key: ContactKey,
-  ): Promise<{ names: ContactNames | null } | undefined> {
-    if (key.externalIdKind !== 'psid') return undefined;
-    const existing = await this.contacts.find(key);
-    if (existing?.profileFetched) return undefined;
-    const page = await this.pages.pageOf(key.botId);
-    const names = page ? await this.graph.getProfile(page.accessToken, key.externalId) : null;
-    return { names };
-  }
-
-  private async mark(
-    manager: EntityManager,
-    id: string,
-    status: InboxStatus,
-    note: string | null,
-  ): Promise<void> {
-    await prepared(
-      manager,
-      'messenger_inbox_mark',
-      `UPDATE messenger_inbox SET status = $2, note = $3, processed_at = now() WHERE id = $1`,
-      [id, status, note],
+  private async lookUpProfiles(contacts: ContactWork[]): Promise<void> {
+    const psids = contacts.filter((c) => c.key.externalIdKind === 'psid');
+    const existing = await this.contacts.findMany(psids.map((c) => c.key));
+    await Promise.all(
+      psids.map(async (c, index) => {
+        if (existing[index]?.profileFetched) return;
+        const page = await this.pages.pageOf(c.key.botId);
+        const names = page ? await this.graph.getProfile(page.accessToken, c.key.externalId) : null;
+        c.profile = { names };
+      }),
     );
   }
+
+  private async mark(manager: EntityManager, outcomes: Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await prepared(
+      manager,
+      'messenger_inbox_mark_many',
+      `UPDATE messenger_inbox i SET status = o.status, note = o.note, processed_at = now()
+         FROM unnest($1::bigint[], $2::varchar[], $3::text[]) AS o(id, status, note)
+        WHERE i.id = o.id`,
+      [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.note)],
+    );
+  }
+}
+
+function isOlder(a: InboxRow, b: InboxRow): boolean {
+  const at = a.occurredAt.getTime() - b.occurredAt.getTime();
+  return at < 0 || (at === 0 && BigInt(a.id) < BigInt(b.id));
 }

@@ -1,0 +1,139 @@
+import { MessengerInboundService } from '../../src/messenger/inbound/inbound.service';
+import { createReferral, text } from '../support/fixtures';
+import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
+import { delivery, getStartedWithRef, textMessage } from '../support/messenger-payloads';
+
+/**
+ * Inbound items asked for together are handled in shared transactions. Driven directly (an api-role
+ * app runs no workers) so the batches are known: the first four calls start a batch each, the rest
+ * wait and go together in the next free one.
+ */
+describe('Inbound items handled in batches', () => {
+  let t: MessengerTestApp;
+  let inbound: MessengerInboundService;
+
+  const inboxIds = async (psids: string[]): Promise<string[]> => {
+    const { rows } = await t.db.query<{ id: string }>(
+      `SELECT id FROM messenger_inbox WHERE payload->'sender'->>'id' = ANY($1) ORDER BY id`,
+      [psids],
+    );
+    return rows.map((row) => row.id);
+  };
+  const statuses = async (psids: string[]): Promise<Record<string, string>> => {
+    const { rows } = await t.db.query<{ psid: string; status: string }>(
+      `SELECT payload->'sender'->>'id' AS psid, string_agg(status, ',' ORDER BY id) AS status
+         FROM messenger_inbox WHERE payload->'sender'->>'id' = ANY($1) GROUP BY 1`,
+      [psids],
+    );
+    return Object.fromEntries(rows.map((row) => [row.psid, row.status]));
+  };
+
+  beforeAll(async () => {
+    t = await startMessengerApp({ PROCESS_ROLE: 'api' });
+    inbound = t.app.get(MessengerInboundService);
+    await createReferral(t.admin, t.botId, {
+      trackingParam: 'batch',
+      content: text('Hi {{contact.firstName|there}}'),
+      segmentName: 'Batch',
+    });
+    await createReferral(t.admin, t.botId, {
+      trackingParam: 'explode',
+      content: text('Never sent'),
+      segmentName: 'Explode',
+    });
+    // A real failure inside Postgres for one item: its entry cannot be written.
+    await t.db.query(`
+      CREATE FUNCTION refuse_entry() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'entry refused for the test'; END $$;
+      CREATE TRIGGER refuse_entry BEFORE INSERT ON referral_entries
+        FOR EACH ROW WHEN (NEW.raw_ref = 'explode') EXECUTE FUNCTION refuse_entry();`);
+  });
+  afterAll(() => t.close());
+
+  it('answers every item of a batch once, a contact’s items in order, with one lookup per contact', async () => {
+    const psids = Array.from({ length: 10 }, (_, i) => `batch-user-${i}`);
+    const now = Date.now();
+    await t.deliver(
+      delivery(t.pageId, [
+        ...psids.map((psid) => getStartedWithRef({ pageId: t.pageId, psid, ref: 'batch' })),
+        textMessage({ pageId: t.pageId, psid: psids[9], text: 'and then?', timestamp: now + 5 }),
+      ]),
+    );
+    const ids = await inboxIds(psids);
+    expect(ids).toHaveLength(11);
+    t.graph.reset();
+    await Promise.all(ids.map((id) => inbound.process(id)));
+
+    expect(Object.values(await statuses(psids))).toEqual([
+      ...Array(9).fill('processed'),
+      'processed,processed',
+    ]);
+    expect(
+      await t.count(
+        `SELECT count(*) AS n FROM referral_entries e JOIN contacts c ON c.id = e.contact_id
+          WHERE c.external_id = ANY($1) AND e.raw_ref = 'batch'`,
+        [psids],
+      ),
+    ).toBe(10);
+    expect(
+      await t.count(
+        `SELECT count(*) AS n FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE s.name = 'Batch'`,
+      ),
+    ).toBe(10);
+    expect(
+      await t.count(
+        `SELECT count(*) AS n FROM messages m JOIN replies r ON r.id = m.reply_id WHERE r.status = 'pending'`,
+      ),
+    ).toBe(10);
+    // The last contact's text came after its Get Started: logged after it.
+    const { rows } = await t.db.query<{ text: string | null }>(
+      `SELECT m.text FROM messages m JOIN conversations v ON v.id = m.conversation_id
+         JOIN contacts c ON c.id = v.contact_id
+        WHERE c.external_id = $1 AND m.direction = 'in' ORDER BY m.id`,
+      [psids[9]],
+    );
+    expect(rows.map((row) => row.text)).toEqual(['Get Started', 'and then?']);
+    expect(t.graph.profileRequests).toHaveLength(10);
+
+    // Asked again (a retried job): nothing more happens.
+    await Promise.all(ids.map((id) => inbound.process(id)));
+    expect(await t.count(`SELECT count(*) AS n FROM replies`)).toBe(10);
+  });
+
+  it('handles the rest of a failed batch one by one, so only the bad item fails', async () => {
+    const psids = Array.from({ length: 8 }, (_, i) => `mixed-user-${i}`);
+    await t.deliver(
+      delivery(
+        t.pageId,
+        psids.map((psid, i) =>
+          getStartedWithRef({ pageId: t.pageId, psid, ref: i === 6 ? 'explode' : 'batch' }),
+        ),
+      ),
+    );
+    const ids = await inboxIds(psids);
+    const outcomes = await Promise.allSettled(ids.map((id) => inbound.process(id)));
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      ...Array(6).fill('fulfilled'),
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((outcomes[6] as PromiseRejectedResult).reason.message).toContain(
+      'entry refused for the test',
+    );
+    expect(t.logs.text).toContain('handling them one by one');
+    const byPsid = await statuses(psids);
+    expect(psids.map((psid) => byPsid[psid])).toEqual([
+      ...Array(6).fill('processed'),
+      'pending',
+      'processed',
+    ]);
+    expect(
+      await t.count(
+        `SELECT count(*) AS n FROM referral_entries e JOIN contacts c ON c.id = e.contact_id
+          WHERE c.external_id = ANY($1)`,
+        [psids],
+      ),
+    ).toBe(7);
+  });
+});
