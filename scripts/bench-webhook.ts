@@ -20,6 +20,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { Agent, request } from 'undici';
 import { dropBenchDatabase, PG_URL, summarise } from './bench-support';
 
 const ROOT = join(__dirname, '..');
@@ -126,6 +127,10 @@ async function waitForAnswers(pool: Pool, expected: number, timeoutMs: number): 
   }
 }
 
+/** The paced load's keep-alive pool: far cheaper per request than `fetch`, so the load generator
+ * leaves the CPU it shares with the app to the app. */
+const loadAgent = new Agent({ connections: 64 });
+
 interface Paced {
   sent: number;
   rate: number;
@@ -155,14 +160,15 @@ async function paced(
       const sentAt = Date.now();
       postedAt.set(delivery.psid, sentAt);
       inFlight.push(
-        fetch(`${BASE}/webhooks/messenger`, {
+        request(`${BASE}/webhooks/messenger`, {
           method: 'POST',
           headers: delivery.headers,
           body: delivery.body,
+          dispatcher: loadAgent,
         })
           .then(async (response) => {
-            await response.arrayBuffer();
-            if (response.status !== 200) result.failures++;
+            await response.body.dump();
+            if (response.statusCode !== 200) result.failures++;
             result.intakeLatencies.push(Date.now() - sentAt);
           })
           .catch(() => {

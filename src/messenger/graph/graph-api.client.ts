@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Agent, request } from 'undici';
 import { AppConfig } from '../../config';
 import { sendFailure, type SendOutcome } from '../../conversations';
 import { type GraphError, isRetryable } from './graph-errors';
 
 const SEND_TIMEOUT_MS = 10_000;
 const PROFILE_TIMEOUT_MS = 3_000;
+/** Sends run concurrently across workers' jobs; this caps the sockets kept open to the Graph API. */
+const MAX_CONNECTIONS = 64;
 
 export interface GraphRecipient {
   id?: string;
@@ -16,13 +19,23 @@ export interface GraphProfile {
   lastName: string | null;
 }
 
-/** The Graph API calls Messenger needs: the Send API and the user profile. */
+/**
+ * The Graph API calls Messenger needs: the Send API and the user profile. Over undici's request
+ * API on a keep-alive pool: on the hot path (two calls per new contact) it costs a fraction of
+ * what `fetch` does.
+ */
 @Injectable()
-export class GraphApiClient {
+export class GraphApiClient implements OnApplicationShutdown {
   private readonly base: string;
+  private readonly agent = new Agent({ connections: MAX_CONNECTIONS, keepAliveTimeout: 30_000 });
 
   constructor(config: AppConfig) {
     this.base = `${config.messenger.graphApiUrl}/${config.messenger.graphApiVersion}`;
+  }
+
+  /** The last hook: workers finish their sends (before-shutdown) first. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.close();
   }
 
   async sendMessage(
@@ -31,28 +44,30 @@ export class GraphApiClient {
     message: Record<string, unknown>,
   ): Promise<SendOutcome> {
     const url = `${this.base}/me/messages?access_token=${encodeURIComponent(accessToken)}`;
-    let response: Response;
+    let status: number;
+    let body: { message_id?: string; error?: GraphError };
     try {
-      response = await fetch(url, {
+      const response = await request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ recipient, messaging_type: 'RESPONSE', message }),
-        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+        dispatcher: this.agent,
+        headersTimeout: SEND_TIMEOUT_MS,
+        bodyTimeout: SEND_TIMEOUT_MS,
       });
+      status = response.statusCode;
+      body = ((await response.body.json().catch(() => null)) ?? {}) as typeof body;
     } catch (error) {
       return sendFailure(`network error: ${(error as Error).message}`, true);
     }
-    const body = (await response.json().catch(() => ({}))) as {
-      message_id?: string;
-      error?: GraphError;
-    };
-    if (response.ok && !body.error) return { ok: true, externalId: body.message_id ?? null };
+    const ok = status >= 200 && status < 300;
+    if (ok && !body.error) return { ok: true, externalId: body.message_id ?? null };
     return {
       ok: false,
-      retryable: isRetryable(response.status, body.error),
+      retryable: isRetryable(status, body.error),
       code: body.error?.code ?? null,
       subcode: body.error?.error_subcode ?? null,
-      message: `HTTP ${response.status}: ${body.error?.message ?? 'no error body'}`,
+      message: `HTTP ${status}: ${body.error?.message ?? 'no error body'}`,
     };
   }
 
@@ -62,9 +77,16 @@ export class GraphApiClient {
       `${this.base}/${encodeURIComponent(psid)}?fields=first_name,last_name` +
       `&access_token=${encodeURIComponent(accessToken)}`;
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(PROFILE_TIMEOUT_MS) });
-      if (!response.ok) return null;
-      const body = (await response.json()) as { first_name?: unknown; last_name?: unknown };
+      const response = await request(url, {
+        dispatcher: this.agent,
+        headersTimeout: PROFILE_TIMEOUT_MS,
+        bodyTimeout: PROFILE_TIMEOUT_MS,
+      });
+      if (response.statusCode !== 200) {
+        await response.body.dump();
+        return null;
+      }
+      const body = (await response.body.json()) as { first_name?: unknown; last_name?: unknown };
       const name = (value: unknown): string | null =>
         typeof value === 'string' && value ? value.slice(0, 100) : null;
       return { firstName: name(body.first_name), lastName: name(body.last_name) };
