@@ -9,7 +9,7 @@
  *  1. intake: as fast as 32 connections (BENCH_CONNECTIONS) can post, 15 s: requests/s and latency p50/p99;
  *     then waits until every delivery was answered.
  *  2. end to end: 300 deliveries/s for 20 s spread over 4 pages (Meta allows about 300 sends/s
- *     per page): webhook posted -> Send API call, p50/p99; then the same at a steady 100/s
+ *     per page): webhook posted -> Send API call, p50/p99; then the same at a steady 150/s
  *     (BENCH_STEADY_RATE), a rate this machine's processing keeps up with.
  * Peak RSS of the app process is read from /proc (VmHWM). BENCH_ROLE=api runs the intake phase
  * against an HTTP-only process (PROCESS_ROLE=api), to see intake without workers sharing its CPU.
@@ -30,7 +30,7 @@ const PORT = 3900 + Math.floor(Math.random() * 90);
 const BASE = `http://127.0.0.1:${PORT}`;
 const PAGES = 4;
 /** A rate this machine sustains (see the capacity the intake phase's drain shows), for a latency at steady state. */
-const SUSTAINABLE_RATE = Number(process.env.BENCH_STEADY_RATE ?? 100);
+const SUSTAINABLE_RATE = Number(process.env.BENCH_STEADY_RATE ?? 150);
 /** BENCH_ROLE=api measures intake alone: no workers, so no answers to wait for. */
 const INTAKE_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROLE = process.env.BENCH_ROLE === 'api' ? 'api' : 'all';

@@ -5,8 +5,8 @@ import { delivery, getStartedWithRef, textMessage } from '../support/messenger-p
 
 /**
  * Inbound items asked for together are handled in shared transactions. Driven directly (an api-role
- * app runs no workers) so the batches are known: the first four calls start a batch each, the rest
- * wait and go together in the next free one.
+ * app runs no workers) so the batches are known: the first calls start a batch each (as many as run
+ * in parallel), the rest wait and go together in the next free one.
  */
 describe('Inbound items handled in batches', () => {
   let t: MessengerTestApp;

@@ -56,7 +56,7 @@ export class GraphApiClient implements OnApplicationShutdown {
         bodyTimeout: SEND_TIMEOUT_MS,
       });
       status = response.statusCode;
-      body = ((await response.body.json().catch(() => null)) ?? {});
+      body = (await response.body.json().catch(() => null)) ?? {};
     } catch (error) {
       return sendFailure(`network error: ${(error as Error).message}`, true);
     }

@@ -46,7 +46,7 @@ const BATCH_MAX = 50;
  * Batches running at once: a batch mostly waits on round trips, so a few overlap them, while items
  * that arrive meanwhile still gather into the next one.
  */
-const BATCHES_IN_PARALLEL = 4;
+const BATCHES_IN_PARALLEL = 2;
 
 const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
   `${row.pageId}|${row.senderKey}`;
