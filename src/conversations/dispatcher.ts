@@ -3,7 +3,7 @@ import { type EntityManager } from 'typeorm';
 import { BotsService } from '../bots/bots.service';
 import { CreatorService } from '../creator';
 import { type ModuleAnswer, ModulesService } from '../modules';
-import { ReferralsService } from '../referrals';
+import { ReferralsService, type ResolveInput } from '../referrals';
 import { type InboundEvent } from './inbound-event';
 
 export interface Decision {
@@ -15,7 +15,24 @@ export interface Decision {
 
 const SILENT: Decision = { answer: null, referral: null };
 
-/** Decides what one inbound event is answered with. */
+function resolveInput(event: InboundEvent, conversationId: string): ResolveInput {
+  const referral = event.referral;
+  return {
+    botId: event.botId,
+    contactId: event.contactId,
+    conversationId,
+    channel: event.channel,
+    ref: referral?.ref ?? null,
+    source: referral?.source ?? null,
+    adId: referral?.adId,
+    adsContext: referral?.adsContext,
+    refererUri: referral?.refererUri,
+    occurredAt: event.occurredAt,
+    contactFirstSeenAt: event.contact.firstSeenAt,
+  };
+}
+
+/** Decides what inbound events are answered with. */
 @Injectable()
 export class Dispatcher {
   constructor(
@@ -25,28 +42,36 @@ export class Dispatcher {
     private readonly creator: CreatorService,
   ) {}
 
-  async decide(event: InboundEvent, conversationId: string, tx: EntityManager): Promise<Decision> {
+  /**
+   * One decision per event, in order. Referrals of all the events are resolved together (their
+   * entries and memberships in one statement each); lookups are shared within the transaction.
+   */
+  async decideMany(
+    events: InboundEvent[],
+    conversationIds: string[],
+    tx: EntityManager,
+  ): Promise<Decision[]> {
+    const referred = events.flatMap((event, index) => (event.kind === 'referral' ? [index] : []));
+    const resolutions = await this.referrals.resolveMany(
+      referred.map((index) => resolveInput(events[index], conversationIds[index])),
+      tx,
+    );
+    const decisions = new Map<number, Decision>(
+      referred.map((index, k) => [
+        index,
+        { answer: resolutions[k].answer, referral: resolutions[k].referral },
+      ]),
+    );
+    return Promise.all(
+      events.map(async (event, index) => {
+        const decided = decisions.get(index);
+        return decided ?? this.decideWithoutReferral(event, tx);
+      }),
+    );
+  }
+
+  private async decideWithoutReferral(event: InboundEvent, tx: EntityManager): Promise<Decision> {
     switch (event.kind) {
-      case 'referral': {
-        const referral = event.referral;
-        const resolution = await this.referrals.resolve(
-          {
-            botId: event.botId,
-            contactId: event.contactId,
-            conversationId,
-            channel: event.channel,
-            ref: referral?.ref ?? null,
-            source: referral?.source ?? null,
-            adId: referral?.adId,
-            adsContext: referral?.adsContext,
-            refererUri: referral?.refererUri,
-            occurredAt: event.occurredAt,
-            contactFirstSeenAt: event.contact.firstSeenAt,
-          },
-          tx,
-        );
-        return { answer: resolution.answer, referral: resolution.referral };
-      }
       case 'postback':
       case 'quickReply': {
         const moduleId = this.creator.parseModulePayload(event.payload);
@@ -63,6 +88,7 @@ export class Dispatcher {
       case 'text':
       case 'attachment':
         return this.fallback(event.botId, tx);
+      case 'referral':
       case 'other':
         return SILENT;
     }

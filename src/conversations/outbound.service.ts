@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { type Channel, type ExternalIdKind } from '../contacts';
+import { GroupCommit } from '../common/group-commit';
 import { prepared } from '../database';
 import { type MessageStatus } from './entities/message.entity';
 import { type ReplyStatus } from './entities/reply.entity';
@@ -32,10 +33,24 @@ interface MessageRow {
 
 type Failure = Extract<SendOutcome, { ok: false }>;
 
+interface SentMark {
+  messageId: string;
+  externalId: string | null;
+  replyId: string | null;
+}
+
+/** Replies loaded together at most; concurrent jobs share one read. */
+const LOAD_MAX = 100;
+
 /** Sends a reply's messages in order, each at most once, and records how each went. */
 @Injectable()
 export class OutboundService {
   private readonly logger = new Logger(OutboundService.name);
+  private readonly loads = new GroupCommit<string, ReplyRow | undefined>(
+    (ids) => this.loadReplies(ids),
+    LOAD_MAX,
+  );
+  private readonly sentMarks = new GroupCommit<SentMark, null>((marks) => this.markSentMany(marks));
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -43,7 +58,7 @@ export class OutboundService {
   ) {}
 
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
-    const reply = await this.loadReply(replyId);
+    const [reply] = await this.loads.submit([replyId]);
     if (!reply || reply.status !== 'pending') return;
     if (now.getTime() - reply.lastInboundAt.getTime() > MESSAGING_WINDOW_MS) {
       await this.finish(
@@ -87,23 +102,37 @@ export class OutboundService {
     if (unsent.length === 0) await this.finish(replyId, 'sent', '');
   }
 
-  /** Marks a message sent; with `replyId`, the reply too (it was the last message), in one statement. */
+  /** Marks a message sent; with `replyId`, the reply too (it was the last message). */
   private async markSent(
     messageId: string,
     externalId: string | null,
     replyId: string | null,
   ): Promise<void> {
+    await this.sentMarks.submit([
+      { messageId, externalId: externalId?.slice(0, 255) ?? null, replyId },
+    ]);
+  }
+
+  /** The marks of concurrent sends, in one statement. */
+  private async markSentMany(marks: SentMark[]): Promise<null[]> {
     await prepared(
       this.dataSource.manager,
-      'outbound_message_sent',
-      `WITH sent AS (
-         UPDATE messages SET status = 'sent', external_id = $2, sent_at = now(), attempts = attempts + 1,
-                error_code = NULL, error_subcode = NULL, error_message = NULL
-          WHERE id = $1
+      'outbound_messages_sent',
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::uuid[]) AS m(message_id, external_id, reply_id)
+       ), sent AS (
+         UPDATE messages m SET status = 'sent', external_id = i.external_id, sent_at = now(),
+                attempts = m.attempts + 1, error_code = NULL, error_subcode = NULL, error_message = NULL
+           FROM input i WHERE m.id = i.message_id
        )
-       UPDATE replies SET status = 'sent', completed_at = now() WHERE id = $3`,
-      [messageId, externalId, replyId],
+       UPDATE replies r SET status = 'sent', completed_at = now() FROM input i WHERE r.id = i.reply_id`,
+      [
+        marks.map((mark) => mark.messageId),
+        marks.map((mark) => mark.externalId),
+        marks.map((mark) => mark.replyId),
+      ],
     );
+    return marks.map(() => null);
   }
 
   /** Marks a reply done with `status`, and its unsent messages skipped with `reason`. */
@@ -134,10 +163,11 @@ export class OutboundService {
     );
   }
 
-  private async loadReply(replyId: string): Promise<ReplyRow | undefined> {
+  /** The replies of concurrent jobs, loaded in one statement; undefined for a reply that is gone. */
+  private async loadReplies(replyIds: string[]): Promise<(ReplyRow | undefined)[]> {
     const rows = await prepared<ReplyRow[]>(
       this.dataSource.manager,
-      'outbound_reply_load',
+      'outbound_replies_load',
       `SELECT r.id, r.bot_id AS "botId", r.channel, r.status, c.last_inbound_at AS "lastInboundAt",
               k.external_id AS "externalId", k.external_id_kind AS "externalIdKind",
               (SELECT json_agg(json_build_object('id', m.id::text, 'status', m.status, 'payload', m.payload)
@@ -146,11 +176,12 @@ export class OutboundService {
          FROM replies r
          JOIN conversations c ON c.id = r.conversation_id
          JOIN contacts k ON k.id = c.contact_id
-        WHERE r.id = $1`,
-      [replyId],
+        WHERE r.id = ANY($1::uuid[])`,
+      [replyIds],
     );
-    const reply = rows[0];
-    if (reply) reply.lastInboundAt = new Date(reply.lastInboundAt);
-    return reply;
+    const byId = new Map(
+      rows.map((reply) => [reply.id, { ...reply, lastInboundAt: new Date(reply.lastInboundAt) }]),
+    );
+    return replyIds.map((id) => byId.get(id));
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { type Channel } from '../contacts';
 import { type Content, CreatorService, type PersonalisationContext } from '../creator';
@@ -18,12 +19,20 @@ export interface ConversationChange {
   handover: { note: string | null } | null;
 }
 
+/** One conversation's outcome of an inbound event: its changes and the messages to send. */
+export interface ReplyWrite {
+  conversation: { id: string; botId: string; channel: Channel };
+  change: ConversationChange;
+  messages: RenderedMessage[];
+  occurredAt: Date;
+}
+
 /** A rendered text can come out empty (a lone placeholder without a value); channels refuse those. */
 function isEmpty(payload: Payload): boolean {
   return payload.text === '' && payload.attachment === undefined;
 }
 
-/** Renders answers for a channel and stores them, with the conversation's changes, in one statement. */
+/** Renders answers for a channel and stores them, with the conversations' changes, in one statement. */
 @Injectable()
 export class ReplyWriter {
   constructor(private readonly creator: CreatorService) {}
@@ -40,52 +49,63 @@ export class ReplyWriter {
   }
 
   /**
-   * Applies `change` to the conversation and stores `messages` as a pending reply. Returns the
-   * reply id, or null when there is nothing to send.
+   * Applies each write's `change` to its conversation and stores its `messages` as a pending reply,
+   * all in one statement. Returns the reply ids in the order given (null where there is nothing to
+   * send). Conversations must be distinct: one statement cannot update a row twice.
    */
-  async write(
-    tx: EntityManager,
-    conversation: { id: string; botId: string; channel: Channel },
-    change: ConversationChange,
-    messages: RenderedMessage[],
-    occurredAt: Date,
-  ): Promise<string | null> {
-    const [row] = await prepared<{ replyId: string | null }[]>(
+  async writeMany(tx: EntityManager, writes: ReplyWrite[]): Promise<(string | null)[]> {
+    if (writes.length === 0) return [];
+    if (new Set(writes.map((w) => w.conversation.id)).size !== writes.length)
+      throw new Error('writeMany: one write per conversation');
+    // Ids made here tie each reply to its messages within the one statement.
+    const replyIds = writes.map((w) => (w.messages.length > 0 ? randomUUID() : null));
+    const messages = writes.flatMap((w, index) =>
+      w.messages.map((message, position) => ({ replyId: replyIds[index]!, position, message })),
+    );
+    const column = <T>(pick: (write: ReplyWrite, index: number) => T): T[] => writes.map(pick);
+    await prepared(
       tx,
-      'reply_write',
-      `WITH changed AS (
-         UPDATE conversations
-            SET last_referral_id = COALESCE($2, last_referral_id),
-                first_referral_id = COALESCE(first_referral_id, $2),
-                handed_over = handed_over OR $3,
-                handed_over_at = CASE WHEN $3 THEN now() ELSE handed_over_at END,
-                handover_note = CASE WHEN $3 THEN $4 ELSE handover_note END,
+      'replies_write',
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::varchar[], $5::uuid[],
+                              $6::varchar[], $7::timestamptz[], $8::uuid[])
+                AS i(conversation_id, referral_id, handover, note, bot_id, channel, occurred_at, reply_id)
+       ), changed AS (
+         UPDATE conversations c
+            SET last_referral_id = COALESCE(i.referral_id, c.last_referral_id),
+                first_referral_id = COALESCE(c.first_referral_id, i.referral_id),
+                handed_over = c.handed_over OR i.handover,
+                handed_over_at = CASE WHEN i.handover THEN now() ELSE c.handed_over_at END,
+                handover_note = CASE WHEN i.handover THEN i.note ELSE c.handover_note END,
                 updated_at = now()
-          WHERE id = $1 AND ($2::uuid IS NOT NULL OR $3)
+           FROM input i
+          WHERE c.id = i.conversation_id AND (i.referral_id IS NOT NULL OR i.handover)
        ), reply AS (
-         INSERT INTO replies (bot_id, conversation_id, channel, status)
-         SELECT $5, $1, $6, 'pending' WHERE cardinality($8::varchar[]) > 0
-         RETURNING id
-       ), sent AS (
-         INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, kind, text, payload, status, occurred_at)
-         SELECT $5, $1, 'out', reply.id, m.position - 1, m.kind, m.text, m.payload, 'pending', $7
-           FROM reply, unnest($8::varchar[], $9::text[], $10::jsonb[]) WITH ORDINALITY AS m(kind, text, payload, position)
+         INSERT INTO replies (id, bot_id, conversation_id, channel, status)
+         SELECT reply_id, bot_id, conversation_id, channel, 'pending' FROM input WHERE reply_id IS NOT NULL
        )
-       SELECT (SELECT id FROM reply) AS "replyId"`,
+       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, kind, text, payload, status, occurred_at)
+       SELECT i.bot_id, i.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload, 'pending', i.occurred_at
+         FROM unnest($9::uuid[], $10::smallint[], $11::varchar[], $12::text[], $13::jsonb[])
+              AS m(reply_id, position, kind, text, payload)
+         JOIN input i ON i.reply_id = m.reply_id`,
       [
-        conversation.id,
-        change.referralId,
-        change.handover !== null,
-        change.handover?.note ?? null,
-        conversation.botId,
-        conversation.channel,
-        occurredAt,
-        messages.map((message) => message.kind),
-        messages.map((message) => message.text),
-        messages.map((message) => JSON.stringify(message.payload)),
+        column((w) => w.conversation.id),
+        column((w) => w.change.referralId),
+        column((w) => w.change.handover !== null),
+        column((w) => w.change.handover?.note ?? null),
+        column((w) => w.conversation.botId),
+        column((w) => w.conversation.channel),
+        column((w) => w.occurredAt),
+        column((_, index) => replyIds[index]),
+        messages.map((m) => m.replyId),
+        messages.map((m) => m.position),
+        messages.map((m) => m.message.kind),
+        messages.map((m) => m.message.text),
+        messages.map((m) => JSON.stringify(m.message.payload)),
       ],
     );
-    return row?.replyId ?? null;
+    return replyIds;
   }
 
   private renderFor(channel: Channel, content: Content, ctx: PersonalisationContext): Payload[] {

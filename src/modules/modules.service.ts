@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BotsService, type BotAnswerSettings } from '../bots/bots.service';
 import { validateAs } from '../common/http/validate-dto';
-import { prepared } from '../database';
+import { memoInTransaction, prepared } from '../database';
 import { decodeCursor, type Page, toPage } from '../common/pagination';
 import { type Content, CreatorService } from '../creator';
 import { type CreateModuleDto } from './dto/create-module.dto';
@@ -136,12 +136,16 @@ export class ModulesService implements OnModuleInit {
 
   /** What the user gets on entering the instance, or null when it no longer exists. */
   async enter(botId: string, moduleId: string, tx?: EntityManager): Promise<ModuleAnswer | null> {
-    const [instance] = await prepared<ModuleInstanceView[]>(
-      tx ?? this.dataSource.manager,
-      'module_instance_get',
-      'SELECT id, bot_id AS "botId", name, type, config FROM module_instances WHERE id = $1 AND bot_id = $2',
-      [moduleId, botId],
-    );
+    const manager = tx ?? this.dataSource.manager;
+    const instance = await memoInTransaction(manager, `module:${botId}:${moduleId}`, async () => {
+      const [row] = await prepared<ModuleInstanceView[]>(
+        manager,
+        'module_instance_get',
+        'SELECT id, bot_id AS "botId", name, type, config FROM module_instances WHERE id = $1 AND bot_id = $2',
+        [moduleId, botId],
+      );
+      return row ?? null;
+    });
     if (!instance) return null;
     return this.registry.get(instance.type)?.enter(instance) ?? null;
   }

@@ -32,7 +32,10 @@ export interface Resolution {
   answer: ModuleAnswer;
 }
 
-/** Records an entry and the segment membership, and finds the answer, inside the caller's transaction. */
+/**
+ * Records entries and segment memberships, and finds the answers, inside the caller's transaction:
+ * one statement for all the entries and one for all the memberships, however many resolve at once.
+ */
 @Injectable()
 export class ReferralResolution {
   constructor(
@@ -43,50 +46,97 @@ export class ReferralResolution {
   ) {}
 
   async resolve(input: ResolveInput, tx: EntityManager): Promise<Resolution> {
-    const referral = input.ref ? await findActiveReferral(tx, input.botId, input.ref) : null;
-    const firstSeenAt = input.contactFirstSeenAt ?? (await this.firstSeenAt(input, tx));
-    const isNewContact = firstSeenAt.getTime() >= input.occurredAt.getTime();
-    const [entry] = await prepared<{ id: string }[]>(
+    const [resolution] = await this.resolveMany([input], tx);
+    return resolution;
+  }
+
+  /** `resolve` for many inputs; results in the order given. */
+  async resolveMany(inputs: ResolveInput[], tx: EntityManager): Promise<Resolution[]> {
+    if (inputs.length === 0) return [];
+    const referrals = await Promise.all(
+      inputs.map((input) =>
+        input.ref ? findActiveReferral(tx, input.botId, input.ref) : Promise.resolve(null),
+      ),
+    );
+    const firstSeen = await Promise.all(
+      inputs.map((input) =>
+        input.contactFirstSeenAt
+          ? Promise.resolve(input.contactFirstSeenAt)
+          : this.firstSeenAt(input, tx),
+      ),
+    );
+    const isNew = inputs.map(
+      (input, index) => firstSeen[index].getTime() >= input.occurredAt.getTime(),
+    );
+    const entryIds = await this.recordEntries(inputs, referrals, isNew, tx);
+    const joining = inputs.flatMap((input, index) => {
+      const referral = referrals[index];
+      return referral
+        ? [
+            {
+              botId: input.botId,
+              segmentId: referral.segmentId,
+              contactId: input.contactId,
+              joinedAt: input.occurredAt,
+              referralId: referral.id,
+              trackingParam: referral.trackingParam,
+            },
+          ]
+        : [];
+    });
+    await this.segments.addMembers(joining, tx);
+    return Promise.all(
+      inputs.map(async (input, index) => {
+        const referral = referrals[index];
+        return {
+          referral: referral ? { id: referral.id, trackingParam: referral.trackingParam } : null,
+          entryId: entryIds[index],
+          isNewContact: isNew[index],
+          answer:
+            (referral && (await this.answerOf(referral, tx))) ??
+            (await this.welcome(input.botId, tx)),
+        };
+      }),
+    );
+  }
+
+  /** Inserts the entries in the order given; Postgres returns inserted rows in that order. */
+  private async recordEntries(
+    inputs: ResolveInput[],
+    referrals: (ActiveReferral | null)[],
+    isNew: boolean[],
+    tx: EntityManager,
+  ): Promise<string[]> {
+    const column = <T>(pick: (input: ResolveInput, index: number) => T): T[] => inputs.map(pick);
+    const rows = await prepared<{ id: string }[]>(
       tx,
-      'referral_entry_insert',
+      'referral_entries_insert',
       `INSERT INTO referral_entries (bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
                                      is_new_contact, ad_id, ads_context, referer_uri, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+       SELECT bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id, is_new_contact,
+              ad_id, ads_context, referer_uri, occurred_at
+         FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::uuid[],
+                     $7::uuid[], $8::boolean[], $9::varchar[], $10::jsonb[], $11::text[], $12::timestamptz[])
+              WITH ORDINALITY AS e(bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
+                                   is_new_contact, ad_id, ads_context, referer_uri, occurred_at, position)
+        ORDER BY position
+       RETURNING id`,
       [
-        input.botId,
-        referral?.id ?? null,
-        input.ref?.slice(0, 2100) ?? null,
-        input.source?.slice(0, 100) ?? null,
-        input.channel,
-        input.contactId,
-        input.conversationId,
-        isNewContact,
-        input.adId?.slice(0, 100) ?? null,
-        input.adsContext ? JSON.stringify(input.adsContext) : null,
-        input.refererUri ?? null,
-        input.occurredAt,
+        column((input) => input.botId),
+        column((_, index) => referrals[index]?.id ?? null),
+        column((input) => input.ref?.slice(0, 2100) ?? null),
+        column((input) => input.source?.slice(0, 100) ?? null),
+        column((input) => input.channel),
+        column((input) => input.contactId),
+        column((input) => input.conversationId),
+        column((_, index) => isNew[index]),
+        column((input) => input.adId?.slice(0, 100) ?? null),
+        column((input) => (input.adsContext ? JSON.stringify(input.adsContext) : null)),
+        column((input) => input.refererUri ?? null),
+        column((input) => input.occurredAt),
       ],
     );
-    if (referral) {
-      await this.segments.addMember(
-        {
-          botId: input.botId,
-          segmentId: referral.segmentId,
-          contactId: input.contactId,
-          joinedAt: input.occurredAt,
-          referralId: referral.id,
-          trackingParam: referral.trackingParam,
-        },
-        tx,
-      );
-    }
-    return {
-      referral: referral ? { id: referral.id, trackingParam: referral.trackingParam } : null,
-      entryId: entry.id,
-      isNewContact,
-      answer:
-        (referral && (await this.answerOf(referral, tx))) ?? (await this.welcome(input.botId, tx)),
-    };
+    return rows.map((row) => row.id);
   }
 
   private async firstSeenAt(input: ResolveInput, tx: EntityManager): Promise<Date> {

@@ -153,6 +153,12 @@ export class ReferralsService implements OnModuleInit {
     return this.dataSource.transaction((own) => this.resolution.resolve(input, own));
   }
 
+  /** `resolve` for many entries at once (a batch of inbound events), in one transaction. */
+  async resolveMany(inputs: ResolveInput[], tx?: EntityManager): Promise<Resolution[]> {
+    if (tx) return this.resolution.resolveMany(inputs, tx);
+    return this.dataSource.transaction((own) => this.resolution.resolveMany(inputs, own));
+  }
+
   /** The bot's live, active referral with this tracking param, compared case-insensitively. */
   findActiveByTrackingParam(
     botId: string,

@@ -109,23 +109,40 @@ export class SegmentsService {
 
   /** Adds a contact to a segment; adding it again changes nothing. Returns true if it joined now. */
   async addMember(member: NewMember, tx?: EntityManager): Promise<boolean> {
-    const result = await prepared<unknown[]>(
+    const [joined] = await this.addMembers([member], tx);
+    return joined;
+  }
+
+  /**
+   * `addMember` for many in one statement (results in the order given). A member counts only when
+   * both the segment and the contact belong to its bot, so no caller can mix tenants.
+   */
+  async addMembers(members: NewMember[], tx?: EntityManager): Promise<boolean[]> {
+    if (members.length === 0) return [];
+    const column = <T>(pick: (member: NewMember) => T): T[] => members.map(pick);
+    const rows = await prepared<{ position: string }[]>(
       tx ?? this.dataSource.manager,
-      'segment_member_add',
+      'segment_members_add',
       `INSERT INTO segment_members (segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param)
-       SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM segments WHERE id = $1 AND bot_id = $3)
+       SELECT m.segment_id, m.contact_id, m.bot_id, m.joined_at, m.referral_id, m.tracking_param
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::uuid[], $6::varchar[])
+              WITH ORDINALITY AS m(segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param, position)
+         JOIN segments s ON s.id = m.segment_id AND s.bot_id = m.bot_id
+         JOIN contacts c ON c.id = m.contact_id AND c.bot_id = m.bot_id
+        ORDER BY m.position
        ON CONFLICT (segment_id, contact_id) DO NOTHING
-       RETURNING contact_id`,
+       RETURNING contact_id || '|' || segment_id AS position`,
       [
-        member.segmentId,
-        member.contactId,
-        member.botId,
-        member.joinedAt,
-        member.referralId ?? null,
-        member.trackingParam ?? null,
+        column((m) => m.segmentId),
+        column((m) => m.contactId),
+        column((m) => m.botId),
+        column((m) => m.joinedAt),
+        column((m) => m.referralId ?? null),
+        column((m) => m.trackingParam ?? null),
       ],
     );
-    return result.length > 0;
+    const joined = new Set(rows.map((row) => row.position));
+    return members.map((m) => joined.delete(`${m.contactId}|${m.segmentId}`));
   }
 
   async members(

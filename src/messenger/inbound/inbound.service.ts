@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
 import { type Contact, type ContactKey, type ContactNames, ContactsService } from '../../contacts';
 import { prepared } from '../../database';
-import { ConversationsService } from '../../conversations';
+import { ConversationsService, type InboundEvent } from '../../conversations';
 import { type InboxStatus } from '../entities/inbox-item.entity';
 import { GraphApiClient } from '../graph/graph-api.client';
 import { PageDirectory } from '../page-directory';
@@ -26,6 +26,19 @@ interface Outcome {
   id: string;
   status: InboxStatus;
   note: string | null;
+}
+
+/** A pending item with its bot and contact, ready to handle. */
+interface QueuedItem {
+  row: InboxRow;
+  botId: string;
+  contact: Contact;
+}
+
+/** What handling items did: their outcomes and the replies to queue once committed. */
+interface Handled {
+  outcomes: Outcome[];
+  replyIds: string[];
 }
 
 /** The contact behind some of a batch's items, and the newest of those items. */
@@ -91,7 +104,7 @@ export class MessengerInboundService {
 
   private async processBatch(ids: string[]): Promise<(Error | null)[]> {
     try {
-      await this.handleTogether(ids);
+      await this.handleTogether(ids, ids.length === 1);
       return ids.map(() => null);
     } catch (error) {
       if (ids.length === 1) return [error as Error];
@@ -101,7 +114,7 @@ export class MessengerInboundService {
       const failures: (Error | null)[] = [];
       for (const id of ids) {
         failures.push(
-          await this.handleTogether([id]).then(
+          await this.handleTogether([id], true).then(
             () => null,
             (e: Error) => e,
           ),
@@ -111,7 +124,7 @@ export class MessengerInboundService {
     }
   }
 
-  private async handleTogether(ids: string[]): Promise<void> {
+  private async handleTogether(ids: string[], careful: boolean): Promise<void> {
     const items = await prepared<InboxRow[]>(
       this.dataSource.manager,
       'messenger_inbox_get_pending',
@@ -146,7 +159,6 @@ export class MessengerInboundService {
     if (contacts.size === 0) return;
     await this.lookUpProfiles([...contacts.values()]);
 
-    const asked = new Set(ids);
     const replyIds = await this.dataSource.transaction(async (tx) => {
       const queues = await this.lockAndQueue(tx, [...contacts.values()]);
       const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
@@ -158,31 +170,67 @@ export class MessengerInboundService {
         })),
         tx,
       );
-      const replies: string[] = [];
-      const outcomes: Outcome[] = [];
-      for (const [index, c] of work.entries()) {
-        for (const row of queues.get(contactOf(c))!) {
-          // An older item no job of this batch asked for must not block the batch: on failure it
-          // stays pending for its own job.
-          const handled = asked.has(row.id)
-            ? await this.handle(tx, row, c.key.botId, seen[index].contact)
-            : await tx
-                .transaction((savepoint) =>
-                  this.handle(savepoint, row, c.key.botId, seen[index].contact),
-                )
-                .catch((error: Error) => {
-                  this.logger.warn(`Inbox item ${row.id} left for its own job: ${error.message}`);
-                  return null;
-                });
-          if (!handled) continue;
-          outcomes.push(handled.outcome);
-          if (handled.replyId) replies.push(handled.replyId);
-        }
-      }
-      await this.mark(tx, outcomes);
-      return replies;
+      const rows = work.flatMap((c, index) =>
+        queues
+          .get(contactOf(c))!
+          .map((row) => ({ row, botId: c.key.botId, contact: seen[index].contact })),
+      );
+      const handled = careful
+        ? await this.handleOneByOne(tx, rows, new Set(ids))
+        : await this.handleAll(tx, rows);
+      await this.mark(tx, handled.outcomes);
+      return handled.replyIds;
     });
     await this.conversations.enqueueReplies(replyIds);
+  }
+
+  /** Every item set-based, in one go: the fast path, all or nothing. */
+  private async handleAll(tx: EntityManager, rows: QueuedItem[]): Promise<Handled> {
+    const outcomes: Outcome[] = [];
+    const events: InboundEvent[] = [];
+    const eventRows: InboxRow[] = [];
+    for (const { row, botId, contact } of rows) {
+      const event = toEvent(row, botId, contact);
+      if (!event) {
+        outcomes.push({ id: row.id, status: 'ignored', note: 'NO_SENDER' });
+        continue;
+      }
+      events.push(event);
+      eventRows.push(row);
+    }
+    const results = await this.conversations.handleInboundMany(events, tx);
+    const replyIds: string[] = [];
+    results.forEach((result, index) => {
+      outcomes.push({ id: eventRows[index].id, status: 'processed', note: null });
+      if (result.replyId) replyIds.push(result.replyId);
+    });
+    return { outcomes, replyIds };
+  }
+
+  /**
+   * Item by item, for a retry: an older item no job asked for runs in a savepoint, so if it fails
+   * it stays pending for its own job instead of blocking the one asked for.
+   */
+  private async handleOneByOne(
+    tx: EntityManager,
+    rows: QueuedItem[],
+    asked: Set<string>,
+  ): Promise<Handled> {
+    const handled: Handled = { outcomes: [], replyIds: [] };
+    for (const item of rows) {
+      const one = asked.has(item.row.id)
+        ? await this.handleAll(tx, [item])
+        : await tx
+            .transaction((savepoint) => this.handleAll(savepoint, [item]))
+            .catch((error: Error) => {
+              this.logger.warn(`Inbox item ${item.row.id} left for its own job: ${error.message}`);
+              return null;
+            });
+      if (!one) continue;
+      handled.outcomes.push(...one.outcomes);
+      handled.replyIds.push(...one.replyIds);
+    }
+    return handled;
   }
 
   /**
@@ -228,35 +276,6 @@ export class MessengerInboundService {
     return queues;
   }
 
-  private async handle(
-    tx: EntityManager,
-    row: InboxRow,
-    botId: string,
-    contact: Contact,
-  ): Promise<{ outcome: Outcome; replyId: string | null }> {
-    const normalised = normalise(row.payload);
-    if (!normalised) {
-      return { outcome: { id: row.id, status: 'ignored', note: 'NO_SENDER' }, replyId: null };
-    }
-    const result = await this.conversations.handleInbound(
-      {
-        ...normalised,
-        botId,
-        contactId: contact.id,
-        contact: {
-          firstName: contact.firstName,
-          lastName: contact.lastName,
-          firstSeenAt: contact.firstSeenAt,
-        },
-        channel: 'messenger',
-        occurredAt: row.occurredAt,
-        standby: row.standby,
-      },
-      tx,
-    );
-    return { outcome: { id: row.id, status: 'processed', note: null }, replyId: result.replyId };
-  }
-
   /**
    * Profile names for the contacts seen for the first time, looked up on the Graph API before the
    * transaction (no lock is held during the calls). A failed lookup is recorded too (null names),
@@ -286,6 +305,24 @@ export class MessengerInboundService {
       [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.note)],
     );
   }
+}
+
+function toEvent(row: InboxRow, botId: string, contact: Contact): InboundEvent | null {
+  const normalised = normalise(row.payload);
+  if (!normalised) return null;
+  return {
+    ...normalised,
+    botId,
+    contactId: contact.id,
+    contact: {
+      firstName: contact.firstName,
+      lastName: contact.lastName,
+      firstSeenAt: contact.firstSeenAt,
+    },
+    channel: 'messenger',
+    occurredAt: row.occurredAt,
+    standby: row.standby,
+  };
 }
 
 function isOlder(a: InboxRow, b: InboxRow): boolean {
