@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { Agent, request } from 'undici';
-import { dropBenchDatabase, PG_URL, summarise } from './bench-support';
+import { CpuMeter, dropBenchDatabase, PG_URL, summarise } from './bench-support';
 
 const ROOT = join(__dirname, '..');
 const APP_SECRET = randomBytes(16).toString('hex');
@@ -250,6 +250,7 @@ async function main(): Promise<void> {
       pages.push(pageId);
     }
 
+    const meter = new CpuMeter(app.pid!);
     let counter = 0;
     const postedAt = new Map<string, number>();
     const setupRequest = (pageFor: (n: number) => string) => (request: any) => {
@@ -288,6 +289,7 @@ async function main(): Promise<void> {
     for (const rate of [300, SUSTAINABLE_RATE]) {
       if (!PHASES.has(rate === 300 ? 'e2e' : 'steady')) continue;
       postedAt.clear();
+      meter.begin();
       const load = await paced(
         rate,
         20,
@@ -305,10 +307,13 @@ async function main(): Promise<void> {
         `end to end:  ${latencies.length} deliveries at ${load.rate}/s over ${PAGES} pages (${load.failures} not 200): ` +
           `webhook -> Send API p50 ${e2e.p50} ms, p99 ${e2e.p99} ms (intake p50 ${intakeStats.p50} ms, p99 ${intakeStats.p99} ms)`,
       );
+      console.log(`             CPU per delivery: ${meter.perDelivery(load.sent)}`);
     }
     console.log(`memory:      peak RSS of the app process ${peakRssMb(app.pid!)} MB`);
 
     async function intakePhase(): Promise<void> {
+      meter.begin();
+      const before = counter;
       const intake = await run({
         url: BASE,
         connections: INTAKE_CONNECTIONS,
@@ -326,6 +331,7 @@ async function main(): Promise<void> {
       console.log(
         `             all ${delivered} deliveries so far answered; the backlog drained ${Math.round(drainMs / 1000)} s after the load stopped`,
       );
+      console.log(`             CPU per delivery: ${meter.perDelivery(delivered - before)}`);
       await collect(graph.child);
       postedAt.clear();
     }

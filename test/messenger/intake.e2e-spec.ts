@@ -105,6 +105,52 @@ describe('Messenger webhook intake', () => {
     });
   });
 
+  describe('text Postgres cannot store as is', () => {
+    it('stores and answers an item with a NUL and a lone surrogate, cleaned', async () => {
+      const value = delivery(t.pageId, [
+        textMessage({ pageId: t.pageId, psid: 'nul-user', text: 'a\u0000b \ud83d c' }),
+        getStartedWithRef({ pageId: t.pageId, psid: 'nul-user-2', ref: 'intake' }),
+      ]);
+      const accepted = await t.deliver(value);
+      expect(accepted.status).toBe(200);
+      await t.settle();
+      const logged = await t.db.query(
+        `SELECT text FROM messages WHERE direction = 'in' AND kind = 'text' AND text LIKE 'ab%'`,
+      );
+      expect(logged.rows).toEqual([{ text: 'ab \ufffd c' }]);
+      expect(t.graph.sends.map((send) => send.recipient?.id)).toEqual(['nul-user-2']);
+    });
+
+    it('keeps the items Postgres takes when it refuses one, and answers 503 so Meta redelivers', async () => {
+      await t.db.query(`
+        CREATE FUNCTION refuse_item() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN RAISE EXCEPTION 'item refused for the test'; END $$;
+        CREATE TRIGGER refuse_item BEFORE INSERT ON messenger_inbox
+          FOR EACH ROW WHEN (NEW.payload->'message'->>'text' = 'refuse me') EXECUTE FUNCTION refuse_item();`);
+      const value = delivery(t.pageId, [
+        textMessage({ pageId: t.pageId, psid: 'refused-user', text: 'refuse me' }),
+        getStartedWithRef({ pageId: t.pageId, psid: 'kept-user', ref: 'intake' }),
+      ]);
+      const stored = (): Promise<number> =>
+        t.count(
+          `SELECT count(*) AS n FROM messenger_inbox WHERE sender_key IN ('psid:refused-user', 'psid:kept-user')`,
+        );
+      try {
+        const refused = await t.deliver(value);
+        expect(refused.status).toBe(503);
+        expect(refused.body.code).toBe('STORAGE_UNAVAILABLE');
+        expect(await stored()).toBe(1);
+      } finally {
+        await t.db.query('DROP TRIGGER refuse_item ON messenger_inbox; DROP FUNCTION refuse_item()');
+      }
+      const redelivered = await t.deliver(value);
+      expect(redelivered.status).toBe(200);
+      expect(await stored()).toBe(2);
+      await t.settle();
+      expect(t.graph.sends.filter((send) => send.recipient?.id === 'kept-user')).toHaveLength(1);
+    });
+  });
+
   describe('bad bodies', () => {
     it('answers 400 for a body that is not JSON or not a page envelope, storing nothing', async () => {
       const before = await inboxCount();

@@ -104,12 +104,17 @@ describe('senderKeyOf', () => {
     expect(senderKeyOf({ sender: { id: 2400000000000001 } })).toBe('psid:2400000000000001');
   });
 
+  it('keeps a user_ref as long as the inbox holds', () => {
+    expect(senderKeyOf({ sender: { user_ref: 'u'.repeat(291) } })).toHaveLength(300);
+  });
+
   it.each<[string, MessagingItem]>([
     ['no sender and no optin', { recipient: { id: PAGE }, timestamp: T, message: { text: 'x' } }],
     ['an empty sender', { sender: {}, timestamp: T }],
     ['an empty PSID', { sender: { id: '' }, timestamp: T }],
     ['an optin without user_ref and no sender', { optin: { ref: 'r' } }],
     ['a sender that is not an object', { sender: 'someone' }],
+    ['a user_ref longer than the inbox holds', { sender: { user_ref: 'u'.repeat(292) } }],
   ])('is null for %s', (_name, item) => {
     expect(senderKeyOf(item)).toBeNull();
   });

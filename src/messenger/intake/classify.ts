@@ -64,12 +64,15 @@ export function toEpochMs(value: unknown): number | null {
   return ms < 1e13 ? ms : null;
 }
 
+/** Longer sender ids than the inbox column holds are not Meta's: such items name nobody. */
+const SENDER_KEY_MAX = 300;
+
 export function senderKeyOf(item: MessagingItem): string | null {
   const sender = record(item.sender);
   const psid = text(sender?.id);
-  if (psid) return `psid:${psid}`;
   const userRef = text(sender?.user_ref) ?? text(record(item.optin)?.user_ref);
-  return userRef ? `user_ref:${userRef}` : null;
+  const key = psid ? `psid:${psid}` : userRef ? `user_ref:${userRef}` : null;
+  return key && key.length <= SENDER_KEY_MAX ? key : null;
 }
 
 export function kindOf(item: MessagingItem): ItemKind {

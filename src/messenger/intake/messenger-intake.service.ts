@@ -20,8 +20,25 @@ interface Row extends ClassifiedItem {
   note: string | null;
 }
 
-/** What storing an item did: the new row, or null for a duplicate of a stored item. */
-type Stored = { id: string; status: InboxStatus } | null;
+/** What storing an item did: the new row, null for a duplicate of a stored item, or its failure. */
+type Stored = { id: string; status: InboxStatus } | null | Error;
+
+// eslint-disable-next-line no-control-regex -- NUL is exactly what Postgres refuses
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The item as jsonb text. Postgres refuses NUL and lone surrogates in jsonb; JSON.stringify writes
+ * both as \u escapes (\u0000, \ud8xx), so a cheap test finds the rare item that needs cleaning.
+ */
+function itemJson(item: unknown): string {
+  const json = JSON.stringify(item);
+  if (!json.includes('\\u0000') && !json.includes('\\ud')) return json;
+  return JSON.stringify(item, (_key, value: unknown) =>
+    typeof value === 'string'
+      ? value.replace(UNSTORABLE, (c) => (c === '\u0000' ? '' : '\uFFFD'))
+      : value,
+  );
+}
 
 function triage(item: ClassifiedItem, botId: string | null): Row {
   const ignore = (note: string): Row => ({ ...item, botId, status: 'ignored', note });
@@ -63,6 +80,8 @@ export class MessengerIntakeService {
         items.map(async (item) => triage(item, await this.pages.botIdFor(item.pageId))),
       );
       const stored = await this.inbox.submit(rows);
+      const failure = stored.find((row) => row instanceof Error);
+      if (failure) throw failure;
       return stored.filter(Boolean).length;
     } catch (error) {
       this.logger.error(`Could not store webhook items: ${(error as Error).message}`);
@@ -70,7 +89,24 @@ export class MessengerIntakeService {
     }
   }
 
+  /**
+   * Stores a group of concurrent deliveries' rows in one statement. If that fails with several rows,
+   * each is tried alone, so one item Postgres refuses cannot fail the other deliveries of its group.
+   */
   private async store(rows: Row[]): Promise<Stored[]> {
+    try {
+      return await this.insert(rows);
+    } catch (error) {
+      if (rows.length === 1) throw error;
+      const results: Stored[] = [];
+      for (const row of rows) {
+        results.push(...(await this.insert([row]).catch((e: Error) => [e])));
+      }
+      return results;
+    }
+  }
+
+  private async insert(rows: Row[]): Promise<Stored[]> {
     const inserted = await prepared<{ id: string; status: InboxStatus; dedupeKey: string }[]>(
       this.dataSource.manager,
       'messenger_inbox_insert',
@@ -88,7 +124,7 @@ export class MessengerIntakeService {
         rows.map((r) => r.kind),
         rows.map((r) => r.standby),
         rows.map((r) => r.occurredAt),
-        rows.map((r) => JSON.stringify(r.item)),
+        rows.map((r) => itemJson(r.item)),
         rows.map((r) => r.status),
         rows.map((r) => r.note),
       ],
