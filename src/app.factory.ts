@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
 import { AllExceptionsFilter, validationException } from './common/errors';
 import { useJsonBodyOnly } from './common/http/json-body';
+import { rejectNulOnManagementApi } from './common/http/nul-guard';
 import { requestId } from './common/logging/logger-options';
 import { type AppConfig } from './config';
 import { setupOpenApi } from './openapi';
@@ -37,6 +38,7 @@ export async function createHttpApp(
     },
   );
   useJsonBodyOnly(app, BODY_LIMIT_BYTES);
+  rejectNulOnManagementApi(app);
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(
     new ValidationPipe({

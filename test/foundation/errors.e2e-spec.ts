@@ -1,3 +1,4 @@
+import { createBot, text } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 describe('Error responses', () => {
@@ -66,6 +67,41 @@ describe('Error responses', () => {
     const huge = await t.admin.post('/api/v1/bots', { name: 'x'.repeat(2 * 1024 * 1024) });
     expect(huge.status).toBe(413);
     expect(huge.body).toMatchObject({ ...shape, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('refuses NUL in bodies and query strings of the management API, naming each field', async () => {
+    const before = await t.db.query('SELECT count(*)::int AS n FROM bots');
+    const nulMessage = 'must not contain NUL (\\u0000) characters';
+    const bot = await t.admin.post('/api/v1/bots', { name: 'a\u0000b' });
+    expect(bot.status).toBe(400);
+    expect(bot.body).toMatchObject({
+      ...shape,
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'name', messages: [nulMessage] }],
+    });
+    const after = await t.db.query('SELECT count(*)::int AS n FROM bots');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+
+    const botId = (await createBot(t.admin)).id;
+    const referral = await t.admin.post(`/api/v1/bots/${botId}/referrals`, {
+      answerType: 'message',
+      content: text('hello\u0000'),
+      segmentName: 'Seg\u0000ment',
+    });
+    expect(referral.status).toBe(400);
+    expect(referral.body.details).toEqual([
+      { field: 'content.messages[0].text', messages: [nulMessage] },
+      { field: 'segmentName', messages: [nulMessage] },
+    ]);
+    expect(referral.body.message).toBe(`content.messages[0].text: ${nulMessage} (and 1 more)`);
+
+    const search = await t.admin.get(`/api/v1/bots/${botId}/referrals?search=a%00b`);
+    expect(search.status).toBe(400);
+    expect(search.body).toMatchObject({
+      ...shape,
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'search', messages: [nulMessage] }],
+    });
   });
 
   it('answers unknown routes and methods with 404 NOT_FOUND', async () => {
