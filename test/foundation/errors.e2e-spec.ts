@@ -104,6 +104,35 @@ describe('Error responses', () => {
     });
   });
 
+  it('answers a value Postgres refuses with 400 VALIDATION_FAILED, without SQL', async () => {
+    // A trigger that fails the insert with the SQLSTATE given as the bot's name.
+    await t.db.query(`
+      CREATE FUNCTION refuse_bot() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'refused by trigger on bots' USING ERRCODE = NEW.name;
+      END $$;
+      CREATE TRIGGER refuse_bot BEFORE INSERT ON bots FOR EACH ROW EXECUTE FUNCTION refuse_bot();
+    `);
+    try {
+      for (const sqlState of ['22001', '22021', '22P05', '22P02']) {
+        const response = await t.admin.post('/api/v1/bots', { name: sqlState });
+        expect({ sqlState, status: response.status }).toEqual({ sqlState, status: 400 });
+        expect(response.body).toMatchObject({ ...shape, code: 'VALIDATION_FAILED' });
+        expect(response.text).not.toMatch(/bots|trigger|INSERT/i);
+      }
+      // Any other database failure stays a 500.
+      const other = await t.admin.post('/api/v1/bots', { name: '22012' });
+      expect(other.status).toBe(500);
+      const warnings = t.logs.lines
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.msg === 'Database refused a value of the request');
+      expect(warnings).toHaveLength(4);
+      expect(warnings[0]).toMatchObject({ level: 40, err: { code: '22001' } });
+    } finally {
+      await t.db.query('DROP TRIGGER refuse_bot ON bots; DROP FUNCTION refuse_bot()');
+    }
+  });
+
   it('answers unknown routes and methods with 404 NOT_FOUND', async () => {
     const response = await t.admin.get('/api/v1/nothing-here');
     expect(response.status).toBe(404);

@@ -34,6 +34,12 @@ function sendError(
       { err: loggable(exception), errorId, method: request?.method, url: request?.url },
       'Unexpected error',
     );
+  } else if (exception instanceof QueryFailedError) {
+    // Postgres refused a value the validation let through: the client gets a 400, we get a hint.
+    logger.warn(
+      { err: loggable(exception), errorId, method: request?.method, url: request?.url },
+      'Database refused a value of the request',
+    );
   }
   void reply
     .status(body.statusCode)
