@@ -142,6 +142,27 @@ describe('Error responses', () => {
     expect(malformedId.body.code).toBe('BOT_NOT_FOUND');
   });
 
+  it('answers a URL Fastify cannot route with 400 INVALID_URL in the same shape, with a request id', async () => {
+    for (const path of [
+      '/api/v1/bots/%E0%A4%A',
+      `/api/v1/bots/${'a'.repeat(200)}`,
+      `/api/v1/bots/${'a'.repeat(200)}/referrals`,
+      '/health/%E0%A4%A',
+    ]) {
+      const response = await t.admin.get(path, { headers: { 'x-request-id': 'req-bad-url' } });
+      expect({ path, status: response.status }).toEqual({ path, status: 400 });
+      expect(response.headers.get('content-type')).toContain('application/json');
+      expect(response.headers.get('x-request-id')).toBe('req-bad-url');
+      expect(Object.keys(response.body).sort()).toEqual(['code', 'error', 'message', 'statusCode']);
+      expect(response.body).toMatchObject({
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'INVALID_URL',
+        message: expect.stringMatching(/^The URL is not valid: /),
+      });
+    }
+  });
+
   it('answers an unexpected failure with 500 carrying the id it was logged under', async () => {
     await t.db.query('ALTER TABLE bots RENAME TO bots_moved');
     try {

@@ -22,7 +22,7 @@ function loggable(exception: unknown): unknown {
 }
 
 /** Sends `exception` in the one error body shape; logs unexpected ones with the id the body carries. */
-function sendError(
+export function sendError(
   exception: unknown,
   request: RequestWithId | undefined,
   reply: FastifyReply,
