@@ -163,22 +163,47 @@ describe('Error responses', () => {
     }
   });
 
-  it('answers an unexpected failure with 500 carrying the id it was logged under', async () => {
+  it('answers an unexpected failure with 500 carrying a fresh id it was logged under', async () => {
     await t.db.query('ALTER TABLE bots RENAME TO bots_moved');
     try {
-      const response = await t.admin.get('/api/v1/bots');
+      const headers = { 'x-request-id': 'req-500' };
+      const response = await t.admin.get('/api/v1/bots', { headers });
       expect(response.status).toBe(500);
       expect(response.body).toMatchObject({ ...shape, statusCode: 500, code: 'INTERNAL_ERROR' });
       const errorId = response.body.details.errorId as string;
       expect(response.body.message).toContain(errorId);
-      expect(response.headers.get('x-request-id')).toBe(errorId);
-      // The body reveals nothing of the cause; the log line has it, under the same id.
+      expect(response.headers.get('x-request-id')).toBe('req-500');
+      // The caller picks the request id and may reuse it; the error id names this one failure.
+      expect(errorId).not.toBe('req-500');
+      const again = await t.admin.get('/api/v1/bots', { headers });
+      expect(again.body.details.errorId).not.toBe(errorId);
+      // The body reveals nothing of the cause; the log line has it, under the same ids.
       expect(response.text).not.toContain('bots');
       const line = t.logs.lines.map((l) => JSON.parse(l)).find((l) => l.errorId === errorId);
-      expect(line).toMatchObject({ level: 50, msg: 'Unexpected error' });
+      expect(line).toMatchObject({ level: 50, msg: 'Unexpected error', requestId: 'req-500' });
       expect(JSON.stringify(line.err)).toContain('relation');
     } finally {
       await t.db.query('ALTER TABLE bots_moved RENAME TO bots');
+    }
+  });
+
+  it('logs an unexpected failure without the secrets of its query string', async () => {
+    // Bot keys are looked up before the query is validated: a missing table fails that lookup.
+    await t.db.query('ALTER TABLE api_keys RENAME TO api_keys_moved');
+    try {
+      const response = await t.http.get(
+        '/api/v1/bots?token=tok-secret-1&access_token=tok-secret-2&hub.verify_token=tok-secret-3&limit=5',
+        { token: 'bpk_not-a-real-key' },
+      );
+      expect(response.status).toBe(500);
+      const errorId = response.body.details.errorId as string;
+      const line = t.logs.lines.map((l) => JSON.parse(l)).find((l) => l.errorId === errorId);
+      expect(line.url).toBe(
+        '/api/v1/bots?token=[redacted]&access_token=[redacted]&hub.verify_token=[redacted]&limit=5',
+      );
+      expect(t.logs.text).not.toContain('tok-secret');
+    } finally {
+      await t.db.query('ALTER TABLE api_keys_moved RENAME TO api_keys');
     }
   });
 
