@@ -163,4 +163,23 @@ describe('Starting the app as `npm start` does', () => {
       main.kill('SIGKILL');
     }
   });
+
+  it('as a worker without ADMIN_TOKEN, never logs an admin token', async () => {
+    const env: Record<string, string> = {
+      ...testEnv(databaseName),
+      NODE_ENV: 'development',
+      PROCESS_ROLE: 'worker',
+    };
+    delete env.ADMIN_TOKEN;
+    const main = startMain(env);
+    try {
+      await main.waitFor(/Queue workers started/);
+      main.kill('SIGTERM');
+      expect(await main.exited).toBe('null/SIGTERM');
+      expect(main.output.stdout + main.output.stderr).not.toMatch(/admin token/i);
+      expectJsonLines(main.output.stdout);
+    } finally {
+      main.kill('SIGKILL');
+    }
+  });
 });
