@@ -4,7 +4,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
 import { AllExceptionsFilter, validationException } from './common/errors';
+import { sendFrameworkError } from './common/http/framework-errors';
 import { useJsonBodyOnly } from './common/http/json-body';
+import { rejectNulOnManagementApi } from './common/http/nul-guard';
 import { requestId } from './common/logging/logger-options';
 import { type AppConfig } from './config';
 import { setupOpenApi } from './openapi';
@@ -22,6 +24,7 @@ export async function createHttpApp(
     logger: false,
     requestIdHeader: false,
     genReqId: requestId,
+    frameworkErrors: sendFrameworkError,
   });
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
@@ -37,6 +40,7 @@ export async function createHttpApp(
     },
   );
   useJsonBodyOnly(app, BODY_LIMIT_BYTES);
+  rejectNulOnManagementApi(app);
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(
     new ValidationPipe({

@@ -4,7 +4,8 @@ import { createHttpApp, createWorkerContext } from './app.factory';
 import { type AppConfig, ConfigError, loadConfig } from './config';
 
 function warnAboutDefaults(config: AppConfig, logger: Logger): void {
-  if (config.adminTokenGenerated) {
+  // Only a process serving HTTP takes the admin token; a worker's would be a secret in logs for nothing.
+  if (config.adminTokenGenerated && config.runsHttp) {
     logger.warn(`ADMIN_TOKEN is not set; the admin token of this run is ${config.adminToken}`);
   }
   if (config.secretsKeyIsDevDefault)

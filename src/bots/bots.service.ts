@@ -101,7 +101,7 @@ export class BotsService {
   }
 
   async list(query: PageQueryDto): Promise<Page<BotDto>> {
-    const cursor = decodeCursor(query.cursor);
+    const cursor = decodeCursor(query.cursor, 'uuid');
     const builder = this.bots
       .createQueryBuilder('bot')
       .leftJoinAndSelect('bot.messenger', 'messenger')

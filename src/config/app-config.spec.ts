@@ -87,4 +87,25 @@ describe('loadConfig', () => {
     expect(message).toContain(expected);
     expect(message).not.toContain('\n');
   });
+
+  it.each([
+    ['ADMIN_TOKEN', 'short-admin-secret'],
+    ['SECRETS_KEY', 'short-secrets-key'],
+    ['SECRETS_KEY', `long-secrets-key-${'x'.repeat(600)}`],
+  ])('never shows the value of a bad %s', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(`${name} must be`);
+    expect(() => loadConfig({ [name]: value })).toThrow('(value hidden)');
+    expect(() => loadConfig({ [name]: value })).not.toThrow(value.slice(0, 12));
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://admin:hunter2@db:3306/x', 'mysql://[credentials hidden]@db:3306/x'],
+    ['DATABASE_URL', 'admin:hunter2@db:5432/x', '[credentials hidden]@db:5432/x'],
+    ['REDIS_URL', 'http://:hunter2@cache:6379', 'http://[credentials hidden]@cache:6379'],
+    ['REDIS_URL', 'redis://user:hun@ter2@', 'redis://[credentials hidden]@'],
+  ])('shows a bad %s without its credentials', (name, value, shown) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(`(got "${shown}")`);
+    expect(() => loadConfig({ [name]: value })).not.toThrow('hunter2');
+    expect(() => loadConfig({ [name]: value })).not.toThrow('hun');
+  });
 });

@@ -79,12 +79,28 @@ export class AppConfig {
 
 const PRODUCTION_REQUIRED: (keyof Environment)[] = ['ADMIN_TOKEN', 'SECRETS_KEY'];
 
+/** Variables whose values are credentials: a refusal names them but never shows what they hold. */
+const SECRET_NAME = /TOKEN|SECRET|KEY|PASSWORD/;
+
+/** Drops a URL's user and password, whether or not the rest of it parses. */
+function withoutCredentials(url: string): string {
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  return `${scheme}[credentials hidden]${url.slice(at)}`;
+}
+
+function shownValue(property: string, value: unknown): string {
+  if (SECRET_NAME.test(property)) return 'value hidden';
+  if (typeof value !== 'string') return `got ${String(value)}`;
+  return `got ${JSON.stringify(property.endsWith('_URL') ? withoutCredentials(value) : value)}`;
+}
+
 function describe(error: ValidationError): string {
   const reasons = Object.values(error.constraints ?? {})
     .map((message) => message.replace(new RegExp(`^${error.property} `), ''))
     .join(', ');
-  const shown = typeof error.value === 'string' ? JSON.stringify(error.value) : String(error.value);
-  return `${error.property} ${reasons} (got ${shown})`;
+  return `${error.property} ${reasons} (${shownValue(error.property, error.value)})`;
 }
 
 /**

@@ -32,7 +32,7 @@ export class ConversationsQueryService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async list(botId: string, query: ListConversationsQueryDto): Promise<Page<ConversationDto>> {
-    const cursor = decodeCursor(query.cursor);
+    const cursor = decodeCursor(query.cursor, 'uuid');
     const builder = this.dataSource.manager
       .createQueryBuilder(Conversation, 'c')
       .where('c.botId = :botId', { botId })
@@ -72,7 +72,7 @@ export class ConversationsQueryService {
     query: PageQueryDto,
   ): Promise<Page<MessageDto>> {
     await this.get(botId, conversationId);
-    const cursor = decodeCursor(query.cursor);
+    const cursor = decodeCursor(query.cursor, 'bigint');
     const builder = this.dataSource.manager
       .createQueryBuilder(Message, 'm')
       .where('m.conversationId = :conversationId AND m.botId = :botId', { conversationId, botId })

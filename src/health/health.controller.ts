@@ -8,6 +8,7 @@ import {
 } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { ApiErrors, AppError } from '../common/errors';
+import { HealthDto } from './dto/health.dto';
 import { RedisHealthIndicator } from './redis.health';
 
 @ApiTags('Health')
@@ -25,7 +26,7 @@ export class HealthController {
   @ApiOperation({
     summary: 'Postgres and Redis reachability; 503 (code UNHEALTHY) when one is down',
   })
-  @ApiOkResponse({ description: 'Both are up: `{ status: "ok", info, error, details }`.' })
+  @ApiOkResponse({ type: HealthDto, description: 'Both are up.' })
   @ApiErrors(503)
   async check(): Promise<HealthCheckResult> {
     try {

@@ -67,7 +67,7 @@ export class ModulesService implements OnModuleInit {
   }
 
   async list(botId: string, query: ListModulesQueryDto): Promise<Page<ModuleInstanceDto>> {
-    const cursor = decodeCursor(query.cursor);
+    const cursor = decodeCursor(query.cursor, 'uuid');
     const builder = this.dataSource.manager
       .createQueryBuilder(ModuleInstance, 'm')
       .where('m.botId = :botId', { botId })

@@ -64,7 +64,7 @@ export class ReferralsService implements OnModuleInit {
   }
 
   async list(botId: string, query: ListReferralsQueryDto): Promise<ReferralPageDto> {
-    const cursor = decodeCursor(query.cursor);
+    const cursor = decodeCursor(query.cursor, 'uuid');
     const builder = this.dataSource.manager
       .createQueryBuilder(Referral, 'r')
       .where('r.botId = :botId', { botId });

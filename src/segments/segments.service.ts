@@ -64,7 +64,7 @@ export class SegmentsService {
   }
 
   async list(botId: string, query: PageQueryDto): Promise<Page<SegmentDto>> {
-    const cursor = decodeCursor(query.cursor);
+    const cursor = decodeCursor(query.cursor, 'uuid');
     const rows = await this.dataSource.manager.query<SegmentDto[]>(
       `SELECT s.id, s.name, s.created_at AS "createdAt",
               (SELECT count(*) FROM segment_members m WHERE m.segment_id = s.id)::int AS "memberCount"
@@ -151,7 +151,7 @@ export class SegmentsService {
     query: PageQueryDto,
   ): Promise<Page<SegmentMemberDto>> {
     await this.get(botId, segmentId);
-    const cursor = decodeCursor(query.cursor);
+    const cursor = decodeCursor(query.cursor, 'uuid');
     const rows = await this.dataSource.manager
       .createQueryBuilder(SegmentMember, 'm')
       .where('m.segmentId = :segmentId AND m.botId = :botId', { segmentId, botId })

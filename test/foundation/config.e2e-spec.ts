@@ -73,6 +73,60 @@ function freePort(): Promise<number> {
   });
 }
 
+/** `node src/main.ts` running with `env`, its stdout and stderr kept apart. */
+function startMain(env: Record<string, string>): {
+  output: { stdout: string; stderr: string };
+  exited: Promise<string>;
+  waitFor: (pattern: RegExp) => Promise<RegExpExecArray>;
+  kill: (signal: NodeJS.Signals) => void;
+} {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(`${code}/${signal}`)),
+  );
+  const waitFor = (pattern: RegExp): Promise<RegExpExecArray> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${pattern} not logged: ${output.stdout}${output.stderr}`)),
+        60_000,
+      );
+      const check = (): void => {
+        const match = pattern.exec(output.stdout);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match);
+        } else setTimeout(check, 100);
+      };
+      check();
+    });
+  return { output, exited, waitFor, kill: (signal) => child.kill(signal) };
+}
+
+/** Structured logs only: every line the app writes to stdout is one JSON object. */
+function expectJsonLines(stdout: string): void {
+  const lines = stdout.split('\n').filter((line) => line !== '');
+  expect(lines.length).toBeGreaterThan(0);
+  for (const line of lines) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      parsed = undefined;
+    }
+    expect({ line, object: typeof parsed === 'object' && parsed !== null }).toEqual({
+      line,
+      object: true,
+    });
+  }
+}
+
 describe('Starting the app as `npm start` does', () => {
   const databaseName = uniqueName('bp_test_boot');
   afterAll(() => dropDatabase(databaseName));
@@ -86,36 +140,10 @@ describe('Starting the app as `npm start` does', () => {
       HOST: '127.0.0.1',
     };
     delete env.ADMIN_TOKEN;
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<string>((resolve) =>
-      child.on('exit', (code, signal) => resolve(`${code}/${signal}`)),
-    );
+    const main = startMain(env);
     try {
-      const token = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no admin token logged: ${output}`)),
-          60_000,
-        );
-        const check = (): void => {
-          const match = /the admin token of this run is (\S+?)"/.exec(output);
-          if (match && output.includes('Listening on')) {
-            clearTimeout(timer);
-            resolve(match[1]);
-          } else setTimeout(check, 100);
-        };
-        check();
-      });
+      const [, token] = await main.waitFor(/the admin token of this run is (\S+?)"/);
+      await main.waitFor(/Listening on/);
       const base = `http://127.0.0.1:${port}`;
       expect((await fetch(`${base}/health`)).status).toBe(200);
       expect((await fetch(`${base}/docs`)).status).toBe(200);
@@ -124,15 +152,34 @@ describe('Starting the app as `npm start` does', () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(bots.status).toBe(200);
-      for (const line of output.split('\n').filter((l) => l.startsWith('{'))) {
-        expect(() => JSON.parse(line) as unknown).not.toThrow();
-      }
-      child.kill('SIGTERM');
+      main.kill('SIGTERM');
       // Nest re-raises the signal once shutdown is done, as containers expect (exit 143).
-      expect(await exited).toBe('null/SIGTERM');
-      expect(output).toContain('Shutting down on SIGTERM: HTTP stopped, finishing jobs in flight');
+      expect(await main.exited).toBe('null/SIGTERM');
+      expect(main.output.stdout).toContain(
+        'Shutting down on SIGTERM: HTTP stopped, finishing jobs in flight',
+      );
+      expectJsonLines(main.output.stdout);
     } finally {
-      child.kill('SIGKILL');
+      main.kill('SIGKILL');
+    }
+  });
+
+  it('as a worker without ADMIN_TOKEN, never logs an admin token', async () => {
+    const env: Record<string, string> = {
+      ...testEnv(databaseName),
+      NODE_ENV: 'development',
+      PROCESS_ROLE: 'worker',
+    };
+    delete env.ADMIN_TOKEN;
+    const main = startMain(env);
+    try {
+      await main.waitFor(/Queue workers started/);
+      main.kill('SIGTERM');
+      expect(await main.exited).toBe('null/SIGTERM');
+      expect(main.output.stdout + main.output.stderr).not.toMatch(/admin token/i);
+      expectJsonLines(main.output.stdout);
+    } finally {
+      main.kill('SIGKILL');
     }
   });
 });

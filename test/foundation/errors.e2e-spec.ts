@@ -1,3 +1,4 @@
+import { createBot, text } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 describe('Error responses', () => {
@@ -68,6 +69,70 @@ describe('Error responses', () => {
     expect(huge.body).toMatchObject({ ...shape, code: 'PAYLOAD_TOO_LARGE' });
   });
 
+  it('refuses NUL in bodies and query strings of the management API, naming each field', async () => {
+    const before = await t.db.query('SELECT count(*)::int AS n FROM bots');
+    const nulMessage = 'must not contain NUL (\\u0000) characters';
+    const bot = await t.admin.post('/api/v1/bots', { name: 'a\u0000b' });
+    expect(bot.status).toBe(400);
+    expect(bot.body).toMatchObject({
+      ...shape,
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'name', messages: [nulMessage] }],
+    });
+    const after = await t.db.query('SELECT count(*)::int AS n FROM bots');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+
+    const botId = (await createBot(t.admin)).id;
+    const referral = await t.admin.post(`/api/v1/bots/${botId}/referrals`, {
+      answerType: 'message',
+      content: text('hello\u0000'),
+      segmentName: 'Seg\u0000ment',
+    });
+    expect(referral.status).toBe(400);
+    expect(referral.body.details).toEqual([
+      { field: 'content.messages[0].text', messages: [nulMessage] },
+      { field: 'segmentName', messages: [nulMessage] },
+    ]);
+    expect(referral.body.message).toBe(`content.messages[0].text: ${nulMessage} (and 1 more)`);
+
+    const search = await t.admin.get(`/api/v1/bots/${botId}/referrals?search=a%00b`);
+    expect(search.status).toBe(400);
+    expect(search.body).toMatchObject({
+      ...shape,
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'search', messages: [nulMessage] }],
+    });
+  });
+
+  it('answers a value Postgres refuses with 400 VALIDATION_FAILED, without SQL', async () => {
+    // A trigger that fails the insert with the SQLSTATE given as the bot's name.
+    await t.db.query(`
+      CREATE FUNCTION refuse_bot() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'refused by trigger on bots' USING ERRCODE = NEW.name;
+      END $$;
+      CREATE TRIGGER refuse_bot BEFORE INSERT ON bots FOR EACH ROW EXECUTE FUNCTION refuse_bot();
+    `);
+    try {
+      for (const sqlState of ['22001', '22021', '22P05', '22P02']) {
+        const response = await t.admin.post('/api/v1/bots', { name: sqlState });
+        expect({ sqlState, status: response.status }).toEqual({ sqlState, status: 400 });
+        expect(response.body).toMatchObject({ ...shape, code: 'VALIDATION_FAILED' });
+        expect(response.text).not.toMatch(/bots|trigger|INSERT/i);
+      }
+      // Any other database failure stays a 500.
+      const other = await t.admin.post('/api/v1/bots', { name: '22012' });
+      expect(other.status).toBe(500);
+      const warnings = t.logs.lines
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.msg === 'Database refused a value of the request');
+      expect(warnings).toHaveLength(4);
+      expect(warnings[0]).toMatchObject({ level: 40, err: { code: '22001' } });
+    } finally {
+      await t.db.query('DROP TRIGGER refuse_bot ON bots; DROP FUNCTION refuse_bot()');
+    }
+  });
+
   it('answers unknown routes and methods with 404 NOT_FOUND', async () => {
     const response = await t.admin.get('/api/v1/nothing-here');
     expect(response.status).toBe(404);
@@ -77,22 +142,68 @@ describe('Error responses', () => {
     expect(malformedId.body.code).toBe('BOT_NOT_FOUND');
   });
 
-  it('answers an unexpected failure with 500 carrying the id it was logged under', async () => {
+  it('answers a URL Fastify cannot route with 400 INVALID_URL in the same shape, with a request id', async () => {
+    for (const path of [
+      '/api/v1/bots/%E0%A4%A',
+      `/api/v1/bots/${'a'.repeat(200)}`,
+      `/api/v1/bots/${'a'.repeat(200)}/referrals`,
+      '/health/%E0%A4%A',
+    ]) {
+      const response = await t.admin.get(path, { headers: { 'x-request-id': 'req-bad-url' } });
+      expect({ path, status: response.status }).toEqual({ path, status: 400 });
+      expect(response.headers.get('content-type')).toContain('application/json');
+      expect(response.headers.get('x-request-id')).toBe('req-bad-url');
+      expect(Object.keys(response.body).sort()).toEqual(['code', 'error', 'message', 'statusCode']);
+      expect(response.body).toMatchObject({
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'INVALID_URL',
+        message: expect.stringMatching(/^The URL is not valid: /),
+      });
+    }
+  });
+
+  it('answers an unexpected failure with 500 carrying a fresh id it was logged under', async () => {
     await t.db.query('ALTER TABLE bots RENAME TO bots_moved');
     try {
-      const response = await t.admin.get('/api/v1/bots');
+      const headers = { 'x-request-id': 'req-500' };
+      const response = await t.admin.get('/api/v1/bots', { headers });
       expect(response.status).toBe(500);
       expect(response.body).toMatchObject({ ...shape, statusCode: 500, code: 'INTERNAL_ERROR' });
       const errorId = response.body.details.errorId as string;
       expect(response.body.message).toContain(errorId);
-      expect(response.headers.get('x-request-id')).toBe(errorId);
-      // The body reveals nothing of the cause; the log line has it, under the same id.
+      expect(response.headers.get('x-request-id')).toBe('req-500');
+      // The caller picks the request id and may reuse it; the error id names this one failure.
+      expect(errorId).not.toBe('req-500');
+      const again = await t.admin.get('/api/v1/bots', { headers });
+      expect(again.body.details.errorId).not.toBe(errorId);
+      // The body reveals nothing of the cause; the log line has it, under the same ids.
       expect(response.text).not.toContain('bots');
       const line = t.logs.lines.map((l) => JSON.parse(l)).find((l) => l.errorId === errorId);
-      expect(line).toMatchObject({ level: 50, msg: 'Unexpected error' });
+      expect(line).toMatchObject({ level: 50, msg: 'Unexpected error', requestId: 'req-500' });
       expect(JSON.stringify(line.err)).toContain('relation');
     } finally {
       await t.db.query('ALTER TABLE bots_moved RENAME TO bots');
+    }
+  });
+
+  it('logs an unexpected failure without the secrets of its query string', async () => {
+    // Bot keys are looked up before the query is validated: a missing table fails that lookup.
+    await t.db.query('ALTER TABLE api_keys RENAME TO api_keys_moved');
+    try {
+      const response = await t.http.get(
+        '/api/v1/bots?token=tok-secret-1&access_token=tok-secret-2&hub.verify_token=tok-secret-3&limit=5',
+        { token: 'bpk_not-a-real-key' },
+      );
+      expect(response.status).toBe(500);
+      const errorId = response.body.details.errorId as string;
+      const line = t.logs.lines.map((l) => JSON.parse(l)).find((l) => l.errorId === errorId);
+      expect(line.url).toBe(
+        '/api/v1/bots?token=[redacted]&access_token=[redacted]&hub.verify_token=[redacted]&limit=5',
+      );
+      expect(t.logs.text).not.toContain('tok-secret');
+    } finally {
+      await t.db.query('ALTER TABLE api_keys_moved RENAME TO api_keys');
     }
   });
 

@@ -117,6 +117,26 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('declares the body schema of every success response', () => {
+    for (const [path, method, operation] of operations()) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!status.startsWith('2') || status === '204') continue;
+        const content = Object.entries(response.content ?? {});
+        // Webhook answers and the handshake echo are plain text, documented as such.
+        if (content.length > 0 && content.every(([type]) => type === 'text/plain')) continue;
+        const where = `${method.toUpperCase()} ${path} ${status}`;
+        const withSchema = content.filter(([, media]) => media.schema !== undefined);
+        expect({
+          where,
+          schemas: withSchema.length > 0 && withSchema.length === content.length,
+        }).toEqual({
+          where,
+          schemas: true,
+        });
+      }
+    }
+  });
+
   it('yields a generated TypeScript client that compiles against a usage file, and rejects misuse', async () => {
     const generatedRoot = join(__dirname, '.generated');
     mkdirSync(generatedRoot, { recursive: true });

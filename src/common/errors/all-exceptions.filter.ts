@@ -2,14 +2,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
+import { redactUrl } from '../logging/logger-options';
 import { renderError } from './http-errors';
-
-type RequestWithId = FastifyRequest & { raw: { id?: unknown } };
-
-function errorIdOf(request: RequestWithId | undefined): string {
-  const id = request?.raw.id;
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : randomUUID();
-}
 
 const logger = new Logger('Errors');
 
@@ -21,18 +15,36 @@ function loggable(exception: unknown): unknown {
   return { type: 'QueryFailedError', message, code, query, stack };
 }
 
-/** Sends `exception` in the one error body shape; logs unexpected ones with the id the body carries. */
-function sendError(
+/** Where the error happened, for its log line: the request id ties it to the request's other lines. */
+function requestFields(request: FastifyRequest | undefined): Record<string, unknown> {
+  return {
+    requestId: request?.id,
+    method: request?.method,
+    url: request ? redactUrl(request.url) : undefined,
+  };
+}
+
+/**
+ * Sends `exception` in the one error body shape. An unexpected one is logged under a fresh id that
+ * the body carries: unlike the request id, which callers may choose and reuse, it names one failure.
+ */
+export function sendError(
   exception: unknown,
-  request: RequestWithId | undefined,
+  request: FastifyRequest | undefined,
   reply: FastifyReply,
 ): void {
-  const errorId = errorIdOf(request);
+  const errorId = randomUUID();
   const { body, unexpected } = renderError(exception, errorId);
   if (unexpected) {
     logger.error(
-      { err: loggable(exception), errorId, method: request?.method, url: request?.url },
+      { err: loggable(exception), errorId, ...requestFields(request) },
       'Unexpected error',
+    );
+  } else if (exception instanceof QueryFailedError) {
+    // Postgres refused a value the validation let through: the client gets a 400, we get a hint.
+    logger.warn(
+      { err: loggable(exception), ...requestFields(request) },
+      'Database refused a value of the request',
     );
   }
   void reply
@@ -46,6 +58,6 @@ function sendError(
 export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendError(exception, http.getRequest<RequestWithId>(), http.getResponse<FastifyReply>());
+    sendError(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
   }
 }

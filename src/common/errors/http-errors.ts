@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { type ValidationError } from 'class-validator';
 import { AppError, type FieldIssue } from './app-error';
 import { type ErrorBody } from './error-body';
+import { refusedValueReason } from './postgres-errors';
 
 /** Codes for errors that are not a module's own: framework, transport and generic HTTP failures. */
 const CODE_BY_STATUS: Partial<Record<number, string>> = {
@@ -78,6 +79,10 @@ export function renderError(exception: unknown, errorId: string): RenderedError 
     }
     const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST');
     return { body: build(status, code, messageOf(exception)), unexpected: false };
+  }
+  const refused = refusedValueReason(exception);
+  if (refused) {
+    return { body: build(400, 'VALIDATION_FAILED', `${refused}.`), unexpected: false };
   }
   const candidate = (exception ?? {}) as FastifyLikeError;
   if (isClientSyntaxError(exception)) {

@@ -1,4 +1,4 @@
-export { AllExceptionsFilter } from './all-exceptions.filter';
+export { AllExceptionsFilter, sendError } from './all-exceptions.filter';
 export { ApiErrors } from './api-error-responses.decorator';
 export { AppError, type FieldIssue } from './app-error';
 export { ErrorBody } from './error-body';

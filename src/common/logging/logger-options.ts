@@ -8,6 +8,11 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** Query parameters whose values are secrets and must not reach a log line. */
 const SECRET_QUERY = /([?&](?:hub\.verify_token|access_token|token)=)[^&]*/gi;
 
+/** `url` with the values of secret query parameters replaced, fit for a log line. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
 /** Fastify's request id: the caller's X-Request-Id when it is sane, else a new UUID. pino-http reuses it. */
 export function requestId(req: IncomingMessage): string {
   const header = req.headers['x-request-id'];
@@ -33,7 +38,7 @@ export function loggerOptions(config: AppConfig, destination?: DestinationStream
       req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url.replace(SECRET_QUERY, '$1[redacted]'),
+        url: redactUrl(req.url),
         remoteAddress: req.remoteAddress,
       }),
     },

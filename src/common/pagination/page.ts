@@ -1,5 +1,6 @@
 import { type Type as ClassType } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
+import { isUUID } from 'class-validator';
 import { AppError } from '../errors';
 
 export interface Page<T> {
@@ -36,14 +37,43 @@ export function encodeCursor(position: CreatedCursor): string {
   );
 }
 
-export function decodeCursor(cursor: string | undefined): CreatedCursor | undefined {
+/** The type of the id column a list pages by: it decides which ids a cursor may carry. */
+export type CursorIdKind = 'uuid' | 'bigint';
+
+const MAX_BIGINT = 9223372036854775807n;
+
+function isIdOfKind(id: unknown, kind: CursorIdKind): id is string {
+  if (typeof id !== 'string') return false;
+  switch (kind) {
+    case 'uuid':
+      return isUUID(id);
+    case 'bigint':
+      return /^\d{1,19}$/.test(id) && BigInt(id) <= MAX_BIGINT;
+  }
+}
+
+/** Years every Postgres timestamptz and every ISO string this API writes can hold. */
+function isDateInRange(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(year) && year >= 1 && year <= 9999;
+}
+
+/**
+ * Reads a cursor this API returned. A forged one (wrong id type, absurd date) is refused here as
+ * 400 rather than reaching SQL, where Postgres would fail the query with a 500.
+ */
+export function decodeCursor(
+  cursor: string | undefined,
+  idKind: CursorIdKind,
+): CreatedCursor | undefined {
   if (cursor === undefined) return undefined;
   try {
     const [createdAt, id] = JSON.parse(
       Buffer.from(cursor, 'base64url').toString('utf8'),
     ) as unknown[];
-    const date = new Date(String(createdAt));
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    if (typeof createdAt !== 'string') throw new Error('bad cursor');
+    const date = new Date(createdAt);
+    if (!isIdOfKind(id, idKind) || !isDateInRange(date)) throw new Error('bad cursor');
     return { createdAt: date, id };
   } catch {
     throw AppError.invalidField('cursor', 'is not a cursor this API returned');
