@@ -1,7 +1,8 @@
 import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsObject, IsString, Length } from 'class-validator';
+import { IsObject, IsString } from 'class-validator';
 import { trimString } from '../../common/http/transforms';
+import { CharLength } from '../../common/validation/char-length';
 import { HandoverModuleConfigDto } from './handover-module-config.dto';
 import { MessageModuleConfigDto } from './message-module-config.dto';
 
@@ -18,12 +19,12 @@ export class CreateModuleDto {
   /** 1-100 characters, trimmed. */
   @Transform(trimString)
   @IsString()
-  @Length(1, 100)
+  @CharLength(1, 100)
   name!: string;
 
   /** A registered module type: `message` or `handover`. */
   @IsString()
-  @Length(1, 50)
+  @CharLength(1, 50)
   type!: string;
 
   @ApiProperty(MODULE_CONFIG_SCHEMA)

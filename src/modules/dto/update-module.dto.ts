@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsObject, IsString, Length } from 'class-validator';
+import { IsObject, IsString } from 'class-validator';
 import { IsOptionalNonNull, trimString } from '../../common/http/transforms';
+import { CharLength } from '../../common/validation/char-length';
 import { MODULE_CONFIG_SCHEMA } from './create-module.dto';
 
 /** The type of an instance cannot change; create another instance instead. */
@@ -9,7 +10,7 @@ export class UpdateModuleDto {
   @IsOptionalNonNull()
   @Transform(trimString)
   @IsString()
-  @Length(1, 100)
+  @CharLength(1, 100)
   name?: string;
 
   @ApiPropertyOptional(MODULE_CONFIG_SCHEMA)

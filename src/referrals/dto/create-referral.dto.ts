@@ -5,13 +5,12 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Length,
   Matches,
-  MaxLength,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { trimString } from '../../common/http/transforms';
+import { CharLength, MaxChars } from '../../common/validation/char-length';
 import { ContentDto } from '../../creator/dto/content.dto';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
 import { BelongsToAnswerType } from './answer-fields';
@@ -51,13 +50,13 @@ export class CreateReferralDto {
   /** Users entering through the link join this segment; created if the bot has none of that name. */
   @Transform(trimString)
   @IsString()
-  @Length(1, 100)
+  @CharLength(1, 100)
   segmentName!: string;
 
   @IsOptional()
   @Transform(trimString)
   @IsString()
-  @MaxLength(500)
+  @MaxChars(500)
   description?: string;
 
   /** Inactive referrals answer with the bot's default welcome. Default true. */
