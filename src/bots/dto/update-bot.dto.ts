@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsOptional, IsString, IsUUID, ValidateIf, ValidateNested } from 'class-validator';
-import { IsOptionalNonNull, trimString } from '../../common/http/transforms';
+import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength } from '../../common/validation/char-length';
 import { ContentDto } from '../../creator/dto/content.dto';
 
@@ -26,6 +26,7 @@ export class UpdateBotDto {
   })
   @ValidateIf((_dto, value) => value !== null)
   @IsOptional()
+  @Transform(lowerCaseId)
   @IsUUID('all')
   fallbackModuleId?: string | null;
 }

@@ -198,4 +198,13 @@ describe('ContentDto', () => {
     ]);
   });
 
+  it('lowercases module ids, so stored content matches the ids Postgres prints', () => {
+    const upper = MODULE_A.toUpperCase();
+    const dto = plainToInstance(ContentDto, {
+      messages: [buttons([moduleButton('Go', upper)]), quickReplies([reply('Go', upper)])],
+    });
+    expect(JSON.parse(JSON.stringify(dto))).toEqual({
+      messages: [buttons([moduleButton('Go', MODULE_A)]), quickReplies([reply('Go', MODULE_A)])],
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -10,6 +10,7 @@ import {
   IsUUID,
   ValidateNested,
 } from 'class-validator';
+import { lowerCaseId } from '../../common/http/transforms';
 import { CharLength, MaxChars } from '../../common/validation/char-length';
 import {
   BUTTON_TYPES,
@@ -71,6 +72,7 @@ export class ModuleButtonDto implements ModuleButton {
 
   /** The module instance the button starts. */
   @ApiProperty({ format: 'uuid' })
+  @Transform(lowerCaseId)
   @IsUUID('all')
   moduleId!: string;
 }
@@ -84,6 +86,7 @@ export class QuickReplyDto implements QuickReply {
 
   /** The module instance the reply starts. */
   @ApiProperty({ format: 'uuid' })
+  @Transform(lowerCaseId)
   @IsUUID('all')
   moduleId!: string;
 }

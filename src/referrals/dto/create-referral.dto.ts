@@ -9,7 +9,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { trimString } from '../../common/http/transforms';
+import { lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength, MaxChars } from '../../common/validation/char-length';
 import { ContentDto } from '../../creator/dto/content.dto';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
@@ -44,6 +44,7 @@ export class CreateReferralDto {
   /** Required when answerType is `module`, not allowed when it is `message`. */
   @ValidateIf((dto: CreateReferralDto, value) => value !== undefined || dto.answerType === 'module')
   @BelongsToAnswerType()
+  @Transform(lowerCaseId)
   @IsUUID('all')
   moduleId?: string;
 

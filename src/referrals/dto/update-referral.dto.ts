@@ -10,7 +10,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsOptionalNonNull, trimString } from '../../common/http/transforms';
+import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength, MaxChars } from '../../common/validation/char-length';
 import { ContentDto } from '../../creator/dto/content.dto';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
@@ -40,6 +40,7 @@ export class UpdateReferralDto {
   content?: ContentDto;
 
   @IsOptionalNonNull()
+  @Transform(lowerCaseId)
   @IsUUID('all')
   moduleId?: string;
 
