@@ -1,4 +1,6 @@
+export { MODULE_CONFIG_SCHEMA, moduleConfigSchema } from './module-config.schema';
 export { type ModuleAnswer, ModuleType, type ModuleTypeHandler } from './module-type';
+export { ModuleTypeRegistry } from './module-type.registry';
 export { type ModuleUsage } from './modules.errors';
 export { ModulesModule } from './modules.module';
 export { ModulesService, type ModuleRef, type ModuleUsageFinder } from './modules.service';

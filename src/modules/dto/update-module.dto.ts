@@ -1,9 +1,8 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsObject, IsString } from 'class-validator';
 import { IsOptionalNonNull, trimString } from '../../common/http/transforms';
 import { CharLength } from '../../common/validation/char-length';
-import { MODULE_CONFIG_SCHEMA } from './create-module.dto';
+import { ApiModuleConfig } from '../module-config.schema';
 
 /** The type of an instance cannot change; create another instance instead. */
 export class UpdateModuleDto {
@@ -13,7 +12,7 @@ export class UpdateModuleDto {
   @CharLength(1, 100)
   name?: string;
 
-  @ApiPropertyOptional(MODULE_CONFIG_SCHEMA)
+  @ApiModuleConfig({ required: false })
   @IsOptionalNonNull()
   @IsObject()
   config?: Record<string, unknown>;
