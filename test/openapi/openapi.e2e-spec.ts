@@ -12,6 +12,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 interface Operation {
   operationId: string;
+  description?: string;
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
   security?: Record<string, string[]>[];
   requestBody?: { content: Record<string, { schema: unknown }> };
@@ -119,6 +120,13 @@ describe('OpenAPI document', () => {
         expect({ where, has401: statuses.includes('401') }).toEqual({ where, has401: true });
       }
     }
+  });
+
+  it('warns on PATCH /referrals/{referralId} that links with the old trackingParam stop resolving', () => {
+    const patch = document.paths['/api/v1/bots/{botId}/referrals/{referralId}'].patch;
+    expect(patch?.description).toMatch(/`trackingParam`/);
+    expect(patch?.description).toMatch(/old value stop resolving/);
+    expect(patch?.description).toMatch(/default welcome/);
   });
 
   describe('module config', () => {
