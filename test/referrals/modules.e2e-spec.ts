@@ -122,6 +122,36 @@ describe('Module instances API', () => {
     ]);
   });
 
+  it("refuses a patched config with a button pointing at another bot's module", async () => {
+    const other = await createBot(t.admin, 'Other for patches');
+    const foreign = await createModule(t.admin, other.id);
+    const menu = await createModule(t.admin, botId, { name: 'Patched menu' });
+    const response = await t.admin.patch(`${base}/${menu.id}`, {
+      config: {
+        content: {
+          messages: [
+            {
+              type: 'buttons',
+              text: 'Pick',
+              buttons: [{ type: 'module', title: 'Go', moduleId: foreign.id }],
+            },
+          ],
+        },
+      },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(response.body.details).toEqual([
+      {
+        field: 'config.content.messages[0].buttons[0].moduleId',
+        messages: ['no module instance with this id in this bot'],
+      },
+    ]);
+    expect((await t.admin.get(`${base}/${menu.id}`)).body.config).toEqual({
+      content: text('From the module'),
+    });
+  });
+
   describe('deleting', () => {
     async function expectInUse(moduleId: string, usedBy: unknown[]): Promise<void> {
       const response = await t.admin.delete(`${base}/${moduleId}`);
