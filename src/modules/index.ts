@@ -1,5 +1,10 @@
 export { MODULE_CONFIG_SCHEMA, moduleConfigSchema } from './module-config.schema';
-export { type ModuleAnswer, ModuleType, type ModuleTypeHandler } from './module-type';
+export {
+  type ModuleAnswer,
+  type ModuleInstanceView,
+  ModuleType,
+  type ModuleTypeHandler,
+} from './module-type';
 export { ModuleTypeRegistry } from './module-type.registry';
 export { type ModuleUsage } from './modules.errors';
 export { ModulesModule } from './modules.module';
