@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
@@ -19,6 +19,8 @@ import { SegmentsModule } from './segments';
 export interface AppOptions {
   /** Where log lines go (stdout by default); tests read them from here. */
   logDestination?: DestinationStream;
+  /** Extra modules, e.g. a test's own module type, found by the registry like the built-in ones. */
+  imports?: ModuleMetadata['imports'];
 }
 
 @Module({})
@@ -40,6 +42,7 @@ export class AppModule {
         ReferralsModule,
         ConversationsModule,
         MessengerModule,
+        ...(options.imports ?? []),
       ],
       providers: [HttpShutdown],
     };

@@ -1,5 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { MODULE_CONFIG_SCHEMA, moduleConfigSchema, ModuleTypeRegistry } from './modules';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -16,13 +17,25 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       description: 'The admin token or a bot API key (bpk_...)',
     })
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  // Module configs are documented from the registered types, so a new type documents itself.
+  const configClasses = app.get(ModuleTypeRegistry, { strict: false }).configClasses();
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) =>
       `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+    extraModels: configClasses.map(([, dto]) => dto),
   });
+  document.components ??= {};
+  document.components.schemas ??= {};
+  document.components.schemas[MODULE_CONFIG_SCHEMA] = moduleConfigSchema(configClasses);
+  return document;
 }
 
-/** Swagger UI at /docs, the JSON document at /docs-json. */
+/**
+ * Swagger UI at /docs, the JSON document at /docs-json. The document is built on first request:
+ * the module type registry finds its types at init, after the routes are set up.
+ */
 export function setupOpenApi(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+  });
 }

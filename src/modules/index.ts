@@ -1,4 +1,11 @@
-export { type ModuleAnswer, ModuleType, type ModuleTypeHandler } from './module-type';
+export { MODULE_CONFIG_SCHEMA, moduleConfigSchema } from './module-config.schema';
+export {
+  type ModuleAnswer,
+  type ModuleInstanceView,
+  ModuleType,
+  type ModuleTypeHandler,
+} from './module-type';
+export { ModuleTypeRegistry } from './module-type.registry';
 export { type ModuleUsage } from './modules.errors';
 export { ModulesModule } from './modules.module';
 export { ModulesService, type ModuleRef, type ModuleUsageFinder } from './modules.service';

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { MODULE_TYPE, type ModuleTypeHandler } from './module-type';
 
@@ -26,5 +26,12 @@ export class ModuleTypeRegistry implements OnModuleInit {
 
   types(): string[] {
     return [...this.handlers.keys()].sort();
+  }
+
+  /** Each type's config class, by type name in name order. */
+  configClasses(): [string, Type<object>][] {
+    return [...this.handlers]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([type, handler]) => [type, handler.configClass]);
   }
 }

@@ -25,8 +25,11 @@ export interface ModuleInstanceView<C = Record<string, unknown>> {
 export interface ModuleTypeHandler<C extends object = object> {
   /** The DTO class validating this type's `config` (class-validator, unknown properties rejected). */
   readonly configClass: Type<C>;
-  /** Creator content inside the config, whose module references must point into the same bot. */
-  contentOf(config: C): Content[];
+  /**
+   * Creator content inside the config, whose module references must point into the same bot, by
+   * its path in the config (`content`, `steps[0].content`): errors name the field with it.
+   */
+  contentOf(config: C): Record<string, Content>;
   /** What the user gets when a conversation enters an instance of this type. */
   enter(instance: ModuleInstanceView<C>): ModuleAnswer;
 }

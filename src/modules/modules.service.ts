@@ -163,11 +163,9 @@ export class ModulesService implements OnModuleInit {
 
   private configRefs(handler: ModuleTypeHandler, config: Record<string, unknown>): ModuleRef[] {
     // contentOf reads the validated plain config; its content has the Content shape.
-    return handler
-      .contentOf(config)
-      .flatMap((content, index) =>
-        this.contentRefs(content, index === 0 ? 'config.content' : `config.content[${index}]`),
-      );
+    return Object.entries(handler.contentOf(config)).flatMap(([path, content]) =>
+      this.contentRefs(content, `config.${path}`),
+    );
   }
 
   private async usedByModules(

@@ -66,8 +66,8 @@ export class ReferralsController {
   @ApiOperation({
     summary: 'Update a referral',
     description:
-      'Changing `trackingParam` breaks every link that carries the old value: such links then get the ' +
-      "bot's default welcome and their entries are recorded as unknown refs.",
+      'Changing `trackingParam` makes every link that carries the old value stop resolving to this referral: ' +
+      "such links then get the bot's default welcome and their entries are recorded as unknown refs.",
   })
   @ApiErrors(400, 409)
   update(

@@ -1,4 +1,5 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import Ajv from 'ajv';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 interface Operation {
   operationId: string;
+  description?: string;
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
   security?: Record<string, string[]>[];
   requestBody?: { content: Record<string, { schema: unknown }> };
@@ -18,7 +20,10 @@ interface Operation {
 
 describe('OpenAPI document', () => {
   let t: TestApp;
-  let document: { paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>> };
+  let document: {
+    paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
+    components: { schemas: Record<string, any> };
+  };
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -135,6 +140,54 @@ describe('OpenAPI document', () => {
         });
       }
     }
+  });
+
+  it('warns on PATCH /referrals/{referralId} that links with the old trackingParam stop resolving', () => {
+    const patch = document.paths['/api/v1/bots/{botId}/referrals/{referralId}'].patch;
+    expect(patch?.description).toMatch(/`trackingParam`/);
+    expect(patch?.description).toMatch(/old value stop resolving/);
+    expect(patch?.description).toMatch(/default welcome/);
+  });
+
+  describe('module config', () => {
+    const validator = (schema: string) => {
+      // OpenAPI 3.0 keywords (nullable, discriminator, example) are not JSON Schema: not strict.
+      const ajv = new Ajv({ strict: false, allErrors: true });
+      ajv.addSchema({ components: document.components }, 'openapi');
+      return ajv.getSchema(`openapi#/components/schemas/${schema}`)!;
+    };
+
+    it('lists the config of every registered module type under anyOf', () => {
+      expect(document.components.schemas.ModuleConfig).toEqual({
+        description: expect.stringContaining('depends on'),
+        anyOf: [
+          { $ref: '#/components/schemas/HandoverModuleConfigDto' },
+          { $ref: '#/components/schemas/MessageModuleConfigDto' },
+        ],
+      });
+      for (const dto of ['CreateModuleDto', 'UpdateModuleDto', 'ModuleInstanceDto']) {
+        expect(document.components.schemas[dto].properties.config.allOf).toEqual([
+          { $ref: '#/components/schemas/ModuleConfig' },
+        ]);
+      }
+    });
+
+    it.each([
+      ['message', { content: { messages: [{ type: 'text', text: 'Hi' }] } }],
+      ['handover', { content: { messages: [{ type: 'text', text: 'A human will answer' }] } }],
+      ['handover', { note: 'VIP' }],
+      ['handover', {}],
+    ])('lets a strict validator accept a valid %s module body %j', (type, config) => {
+      const validate = validator('CreateModuleDto');
+      const valid = validate({ name: 'Module', type, config });
+      expect(validate.errors ?? []).toEqual([]);
+      expect(valid).toBe(true);
+    });
+
+    it('still lets a strict validator refuse a config of no registered shape', () => {
+      const validate = validator('CreateModuleDto');
+      expect(validate({ name: 'Module', type: 'message', config: { note: 42 } })).toBe(false);
+    });
   });
 
   it('yields a generated TypeScript client that compiles against a usage file, and rejects misuse', async () => {

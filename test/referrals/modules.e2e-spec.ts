@@ -122,6 +122,36 @@ describe('Module instances API', () => {
     ]);
   });
 
+  it("refuses a patched config with a button pointing at another bot's module", async () => {
+    const other = await createBot(t.admin, 'Other for patches');
+    const foreign = await createModule(t.admin, other.id);
+    const menu = await createModule(t.admin, botId, { name: 'Patched menu' });
+    const response = await t.admin.patch(`${base}/${menu.id}`, {
+      config: {
+        content: {
+          messages: [
+            {
+              type: 'buttons',
+              text: 'Pick',
+              buttons: [{ type: 'module', title: 'Go', moduleId: foreign.id }],
+            },
+          ],
+        },
+      },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(response.body.details).toEqual([
+      {
+        field: 'config.content.messages[0].buttons[0].moduleId',
+        messages: ['no module instance with this id in this bot'],
+      },
+    ]);
+    expect((await t.admin.get(`${base}/${menu.id}`)).body.config).toEqual({
+      content: text('From the module'),
+    });
+  });
+
   describe('deleting', () => {
     async function expectInUse(moduleId: string, usedBy: unknown[]): Promise<void> {
       const response = await t.admin.delete(`${base}/${moduleId}`);
@@ -183,6 +213,83 @@ describe('Module instances API', () => {
         content: text('plain'),
       });
       expect((await t.admin.delete(`${base}/${target.id}`)).status).toBe(204);
+    });
+
+    it('takes a module id in uppercase, stores it lowercase and still sees it as a use', async () => {
+      const bot = await createBot(t.admin, 'Uppercase bot');
+      const target = await createModule(t.admin, bot.id, { name: 'Upper target' });
+      const upper = target.id.toUpperCase();
+      const button = {
+        messages: [
+          {
+            type: 'buttons',
+            text: 'Go?',
+            buttons: [{ type: 'module', title: 'Go', moduleId: upper }],
+          },
+        ],
+      };
+      const referral = await createReferral(t.admin, bot.id, {
+        trackingParam: 'upper-answer',
+        answerType: 'module',
+        content: undefined,
+        moduleId: upper,
+      });
+      expect(referral.moduleId).toBe(target.id);
+      const inButton = await createReferral(t.admin, bot.id, {
+        trackingParam: 'upper-button',
+        content: button,
+      });
+      expect(inButton.content.messages[0].buttons[0].moduleId).toBe(target.id);
+      const menu = await createModule(t.admin, bot.id, {
+        name: 'Upper menu',
+        config: {
+          content: {
+            messages: [
+              { type: 'quickReplies', text: 'Pick', replies: [{ title: 'Go', moduleId: upper }] },
+            ],
+          },
+        },
+      });
+      const settings = await t.admin.patch(`/api/v1/bots/${bot.id}`, {
+        welcome: button,
+        fallbackModuleId: upper,
+      });
+      expect(settings.status).toBe(200);
+      expect(settings.body.fallbackModuleId).toBe(target.id);
+
+      const stored = await t.db.query(
+        `SELECT (SELECT string_agg(coalesce(module_id::text, content::text), ' ') FROM referrals WHERE bot_id = $1)
+             || (SELECT string_agg(config::text, ' ') FROM module_instances WHERE bot_id = $1)
+             || (SELECT welcome::text FROM bots WHERE id = $1) AS text`,
+        [bot.id],
+      );
+      expect(stored.rows[0].text).toContain(target.id);
+      expect(stored.rows[0].text).not.toContain(upper);
+
+      const response = await t.admin.delete(`/api/v1/bots/${bot.id}/modules/${upper}`);
+      expect(response.status).toBe(409);
+      expect(response.body.code).toBe('MODULE_IN_USE');
+      expect(response.body.details.usedBy).toEqual(
+        expect.arrayContaining([
+          { kind: 'referral', id: referral.id, name: 'upper-answer' },
+          { kind: 'referral', id: inButton.id, name: 'upper-button' },
+          { kind: 'module', id: menu.id, name: 'Upper menu' },
+          { kind: 'botWelcome', id: bot.id, name: 'Uppercase bot' },
+          { kind: 'botFallback', id: bot.id, name: 'Uppercase bot' },
+        ]),
+      );
+    });
+
+    it('takes an uppercase module id when a referral is patched', async () => {
+      const target = await createModule(t.admin, botId, { name: 'Patched target' });
+      const referral = await createReferral(t.admin, botId, { trackingParam: 'patch-upper' });
+      const patched = await t.admin.patch(`/api/v1/bots/${botId}/referrals/${referral.id}`, {
+        answerType: 'module',
+        moduleId: target.id.toUpperCase(),
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.body.moduleId).toBe(target.id);
+      expect((await t.admin.delete(`${base}/${target.id}`)).status).toBe(409);
     });
 
     it('answers 404 for an unknown instance', async () => {

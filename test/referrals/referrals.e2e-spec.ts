@@ -213,6 +213,93 @@ describe('Referrals API', () => {
     });
   });
 
+  describe("Messenger's limits on content", () => {
+    const urlButton = (url = 'https://example.com', title = 'Open'): object => ({
+      type: 'url',
+      title,
+      url,
+    });
+    const buttons = (list: object[]): object => ({ type: 'buttons', text: 'Pick', buttons: list });
+    let limitModuleId: string;
+    const replies = (count: number, title = 'Yes'): object => ({
+      type: 'quickReplies',
+      text: 'Pick',
+      replies: Array.from({ length: count }, () => ({ title, moduleId: limitModuleId })),
+    });
+
+    beforeAll(async () => {
+      limitModuleId = (await createModule(t.admin, botId, { name: 'Limits target' })).id;
+    });
+
+    it.each([
+      ['4 buttons', () => buttons(Array(4).fill(urlButton())), 'content.messages[0].buttons'],
+      ['0 buttons', () => buttons([]), 'content.messages[0].buttons'],
+      ['14 quick replies', () => replies(14), 'content.messages[0].replies'],
+      ['0 quick replies', () => replies(0), 'content.messages[0].replies'],
+      [
+        'a 21-character button title',
+        () => buttons([urlButton('https://example.com', 't'.repeat(21))]),
+        'content.messages[0].buttons[0].title',
+      ],
+      [
+        'a 21-character quick reply title',
+        () => replies(1, 't'.repeat(21)),
+        'content.messages[0].replies[0].title',
+      ],
+      [
+        'a javascript: URL',
+        () => buttons([urlButton('javascript:alert(1)')]),
+        'content.messages[0].buttons[0].url',
+      ],
+      [
+        'an ftp: URL',
+        () => buttons([urlButton('ftp://example.com/file')]),
+        'content.messages[0].buttons[0].url',
+      ],
+      [
+        'an image with a javascript: URL',
+        () => ({ type: 'image', url: 'javascript:alert(1)' }),
+        'content.messages[0].url',
+      ],
+      [
+        'text over 2,000 characters',
+        () => ({ type: 'text', text: 'x'.repeat(2001) }),
+        'content.messages[0].text',
+      ],
+      [
+        'button text over 640 characters',
+        () => ({ type: 'buttons', text: 'x'.repeat(641), buttons: [urlButton()] }),
+        'content.messages[0].text',
+      ],
+    ])('refuses %s with 400 VALIDATION_FAILED naming the field', async (_case, message, field) => {
+      const before = await count();
+      const response = await t.admin.post(base, {
+        trackingParam: 'over-the-limit',
+        answerType: 'message',
+        content: { messages: [message()] },
+        segmentName: 'S',
+      });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+      expect(response.body.details.map((d: { field: string }) => d.field)).toContain(field);
+      expect(await count()).toBe(before);
+    });
+
+    it('accepts content at the limits', async () => {
+      const referral = await createReferral(t.admin, botId, {
+        trackingParam: 'at-the-limits',
+        content: {
+          messages: [
+            { type: 'text', text: 'x'.repeat(2000) },
+            buttons(Array(3).fill(urlButton('http://example.com', 't'.repeat(20)))),
+            replies(13, 't'.repeat(20)),
+          ],
+        },
+      });
+      expect(referral.content.messages).toHaveLength(3);
+    });
+  });
+
   it('shows the Messenger link once a page is connected, by username or else page id', async () => {
     const bot = await createBot(t.admin, 'Link bot');
     const referral = await createReferral(t.admin, bot.id, { trackingParam: 'link=test' });
@@ -286,6 +373,52 @@ describe('Referrals API', () => {
       });
     });
 
+    it("refuses another bot's module, as create does, and stores nothing", async () => {
+      const other = await createBot(t.admin, 'Other bot for patches');
+      const foreign = await createModule(t.admin, other.id);
+      const referral = await createReferral(t.admin, botId, { trackingParam: 'patch-foreign' });
+      const direct = await t.admin.patch(`${base}/${referral.id}`, {
+        answerType: 'module',
+        moduleId: foreign.id,
+      });
+      expect(direct.status).toBe(400);
+      expect(direct.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(direct.body.details).toEqual([
+        { field: 'moduleId', messages: ['no module instance with this id in this bot'] },
+      ]);
+      const inReply = await t.admin.patch(`${base}/${referral.id}`, {
+        content: {
+          messages: [
+            {
+              type: 'quickReplies',
+              text: 'Pick',
+              replies: [{ title: 'Go', moduleId: foreign.id }],
+            },
+          ],
+        },
+      });
+      expect(inReply.status).toBe(400);
+      expect(inReply.body.details[0].field).toBe('content.messages[0].replies[0].moduleId');
+      expect((await t.admin.get(`${base}/${referral.id}`)).body).toMatchObject({
+        answerType: 'message',
+        moduleId: null,
+        content: text('Welcome from the referral'),
+      });
+    });
+
+    it('refuses a moduleId on a message referral unless answerType changes too', async () => {
+      const module = await createModule(t.admin, botId);
+      const referral = await createReferral(t.admin, botId, { trackingParam: 'patch-add-module' });
+      const response = await t.admin.patch(`${base}/${referral.id}`, { moduleId: module.id });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(response.body.details).toEqual([
+        { field: 'moduleId', messages: ['moduleId is not allowed when answerType is "message"'] },
+      ]);
+      const row = await t.db.query('SELECT module_id FROM referrals WHERE id = $1', [referral.id]);
+      expect(row.rows[0].module_id).toBeNull();
+    });
+
     it('moves later entries to another segment, deactivates, and clears the description', async () => {
       const referral = await createReferral(t.admin, botId, {
         trackingParam: 'mover',
@@ -324,6 +457,53 @@ describe('Referrals API', () => {
     expect(row.rows[0].deleted_at).toBeInstanceOf(Date);
     const again = await createReferral(t.admin, botId, { trackingParam: 'SHORT-LIVED' });
     expect(again.id).not.toBe(referral.id);
+  });
+
+  describe('ids in the path that are not UUIDs', () => {
+    const notFound = (code: string, message: string): object => ({
+      statusCode: 404,
+      error: 'Not Found',
+      message,
+      code,
+    });
+    const referral = notFound('REFERRAL_NOT_FOUND', 'Referral not found');
+    const segment = notFound('SEGMENT_NOT_FOUND', 'Segment not found');
+    const module = notFound('MODULE_NOT_FOUND', 'Module instance not found');
+    const routes: [string, string, (id: string) => string, object][] = [
+      ['GET', 'referral', (id) => `referrals/${id}`, referral],
+      ['PATCH', 'referral', (id) => `referrals/${id}`, referral],
+      ['DELETE', 'referral', (id) => `referrals/${id}`, referral],
+      ['GET', 'referral QR', (id) => `referrals/${id}/qr?channel=widget`, referral],
+      ['GET', 'segment', (id) => `segments/${id}`, segment],
+      ['GET', 'segment members', (id) => `segments/${id}/members`, segment],
+      ['GET', 'module', (id) => `modules/${id}`, module],
+      ['PATCH', 'module', (id) => `modules/${id}`, module],
+      ['DELETE', 'module', (id) => `modules/${id}`, module],
+    ];
+    const ids = [
+      'not-a-uuid',
+      '12345',
+      '00000000-0000-4000-8000-00000000000g',
+      '00000000-0000-4000-8000-0000000000001',
+      'a'.repeat(100),
+      "1'%20OR%20'1'='1",
+    ];
+
+    it.each(routes)(
+      'answers %s %s with 404 in the standard shape',
+      async (method, _what, path, body) => {
+        for (const id of ids) {
+          const response = await t.admin.request(method, `/api/v1/bots/${botId}/${path(id)}`, {
+            body: method === 'PATCH' ? { name: 'x' } : undefined,
+          });
+          expect({ id, status: response.status, body: response.body }).toEqual({
+            id,
+            status: 404,
+            body,
+          });
+        }
+      },
+    );
   });
 
   describe('QR codes', () => {

@@ -1,6 +1,6 @@
 import { ContactsService } from '../../src/contacts';
 import { SegmentsService } from '../../src/segments';
-import { createBot } from '../support/fixtures';
+import { createBot, createReferral } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 describe('Segments', () => {
@@ -73,7 +73,8 @@ describe('Segments', () => {
     const segment = (await t.admin.post(base, { name: 'Members test' })).body;
     const ann = await newContact(botId, 'psid-ann', 'Ann');
     const bob = await newContact(botId, 'psid-bob', 'Bob');
-    const referralId = '11111111-2222-4333-8444-555555555555';
+    // A referral that exists: segment_members.referral_id is a foreign key.
+    const referralId = (await createReferral(t.admin, botId, { trackingParam: 'flyer' })).id;
     const first = await segments.addMember({
       botId,
       segmentId: segment.id,

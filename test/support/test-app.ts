@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Pool } from 'pg';
 import { createHttpApp } from '../../src/app.factory';
+import { type AppOptions } from '../../src/app.module';
 import { type AppConfig, loadConfig } from '../../src/config';
 import { Http } from './http';
 
@@ -95,12 +96,15 @@ export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promi
  * Boots the real app (Fastify, Postgres, Redis, workers) on a loopback port, on a database of its
  * own and a Redis prefix of its own, so suites never see each other's rows or jobs.
  */
-export async function startTestApp(extraEnv: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  extraEnv: Record<string, string> = {},
+  options: Omit<AppOptions, 'logDestination'> = {},
+): Promise<TestApp> {
   const databaseName = uniqueName('bp_test');
   const env = testEnv(databaseName, extraEnv);
   const config = loadConfig(env);
   const logs = new LogCapture();
-  const app = await createHttpApp(config, { logDestination: logs });
+  const app = await createHttpApp(config, { ...options, logDestination: logs });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const http = new Http(`http://127.0.0.1:${address.port}`);

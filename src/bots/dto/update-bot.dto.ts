@@ -1,14 +1,15 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsOptional, IsString, IsUUID, Length, ValidateIf, ValidateNested } from 'class-validator';
-import { IsOptionalNonNull, trimString } from '../../common/http/transforms';
+import { IsOptional, IsString, IsUUID, ValidateIf, ValidateNested } from 'class-validator';
+import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
+import { CharLength } from '../../common/validation/char-length';
 import { ContentDto } from '../../creator/dto/content.dto';
 
 export class UpdateBotDto {
   @IsOptionalNonNull()
   @Transform(trimString)
   @IsString()
-  @Length(1, 100)
+  @CharLength(1, 100)
   name?: string;
 
   /** The answer when no referral applies: Get Started without a ref, an unknown or inactive ref. */
@@ -25,6 +26,7 @@ export class UpdateBotDto {
   })
   @ValidateIf((_dto, value) => value !== null)
   @IsOptional()
+  @Transform(lowerCaseId)
   @IsUUID('all')
   fallbackModuleId?: string | null;
 }

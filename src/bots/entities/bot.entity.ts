@@ -3,6 +3,8 @@ import {
   CreateDateColumn,
   Entity,
   Index,
+  JoinColumn,
+  ManyToOne,
   OneToOne,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
@@ -13,6 +15,7 @@ import { MessengerConnection } from './messenger-connection.entity';
 /** The tenant: every other row of the platform belongs to one bot. */
 @Entity('bots')
 @Index('ix_bots_created', ['createdAt', 'id'])
+@Index('ix_bots_fallback_module', ['fallbackModuleId'], { where: 'fallback_module_id IS NOT NULL' })
 export class Bot {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_bots' })
   id!: string;
@@ -32,6 +35,12 @@ export class Bot {
   /** Module instance that answers ordinary messages; none means they are logged, not answered. */
   @Column({ name: 'fallback_module_id', type: 'uuid', nullable: true })
   fallbackModuleId!: string | null;
+
+  // Named, not imported: modules live above bots in the module map. A module in use as a fallback
+  // cannot be deleted (MODULE_IN_USE); SET NULL covers the bot's own cascade.
+  @ManyToOne('ModuleInstance', { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'fallback_module_id', foreignKeyConstraintName: 'fk_bots_fallback_module' })
+  fallbackModule?: unknown;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

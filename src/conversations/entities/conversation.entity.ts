@@ -10,11 +10,18 @@ import {
 } from 'typeorm';
 import { Bot } from '../../bots/entities/bot.entity';
 import { type Channel, Contact } from '../../contacts';
+import { Referral } from '../../referrals/entities/referral.entity';
 
 /** The thread between a bot and one contact on one channel. */
 @Entity('conversations')
 @Index('uq_conversations_contact', ['contactId'], { unique: true })
 @Index('ix_conversations_bot_inbound', ['botId', 'lastInboundAt'])
+@Index('ix_conversations_first_referral', ['firstReferralId'], {
+  where: 'first_referral_id IS NOT NULL',
+})
+@Index('ix_conversations_last_referral', ['lastReferralId'], {
+  where: 'last_referral_id IS NOT NULL',
+})
 export class Conversation {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_conversations' })
   id!: string;
@@ -58,6 +65,20 @@ export class Conversation {
 
   @Column({ name: 'last_referral_id', type: 'uuid', nullable: true })
   lastReferralId!: string | null;
+
+  @ManyToOne(() => Referral, { onDelete: 'SET NULL' })
+  @JoinColumn({
+    name: 'first_referral_id',
+    foreignKeyConstraintName: 'fk_conversations_first_referral',
+  })
+  firstReferral?: Referral;
+
+  @ManyToOne(() => Referral, { onDelete: 'SET NULL' })
+  @JoinColumn({
+    name: 'last_referral_id',
+    foreignKeyConstraintName: 'fk_conversations_last_referral',
+  })
+  lastReferral?: Referral;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

@@ -15,6 +15,7 @@ export type ReplyStatus = 'pending' | 'sent' | 'failed' | 'skipped';
 /** The messages answering one inbound event, sent in order by one outbound job. */
 @Entity('replies')
 @Index('ix_replies_pending', ['createdAt'], { where: "status = 'pending'" })
+@Index('ix_replies_conversation', ['conversationId'])
 export class Reply {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_replies' })
   id!: string;

@@ -60,7 +60,10 @@ export const MESSAGE_TYPES = [
 
 export const BUTTON_TYPES = ['url', 'module'] as const satisfies readonly ContentButton['type'][];
 
-/** Meta's Messenger limits; the widget shares them so one content looks the same everywhere. */
+/**
+ * Meta's Messenger limits; the widget shares them so one content looks the same everywhere.
+ * Lengths are in characters as Meta counts them: Unicode code points.
+ */
 export const CONTENT_LIMITS = {
   minMessages: 1,
   maxMessages: 10,

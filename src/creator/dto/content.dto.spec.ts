@@ -106,6 +106,25 @@ describe('ContentDto', () => {
     ]);
   });
 
+  it('counts characters as Meta does (code points), variation selectors included', async () => {
+    // validator.js skips U+FE0F, so @Length took 2,000 "a\uFE0F" pairs (4,000 characters) as 2,000.
+    expect(await issues(one(text('a\uFE0F'.repeat(1000))))).toEqual([]);
+    expect(await issues(one(text('a\uFE0F'.repeat(1001))))).toEqual([
+      {
+        field: 'messages[0].text',
+        messages: ['text must be shorter than or equal to 2000 characters'],
+      },
+    ]);
+    expect(await issues(one(text('🌷'.repeat(2000))))).toEqual([]);
+    expect(await issues(one(quickReplies([reply('\u2764\uFE0F'.repeat(10))])))).toEqual([]);
+    expect(await issues(one(quickReplies([reply('\u2764\uFE0F'.repeat(11))])))).toEqual([
+      {
+        field: 'messages[0].replies[0].title',
+        messages: ['title must be shorter than or equal to 20 characters'],
+      },
+    ]);
+  });
+
   it('takes 1 to 3 buttons and 1 to 13 replies', async () => {
     expect(await issues(one(buttons(Array(3).fill(urlButton()))))).toEqual([]);
     expect(await issues(one(buttons(Array(4).fill(urlButton()))))).toEqual([
@@ -177,5 +196,15 @@ describe('ContentDto', () => {
     expect(await issues(one(quickReplies([reply('Go', '123')])))).toEqual([
       { field: 'messages[0].replies[0].moduleId', messages: ['moduleId must be a UUID'] },
     ]);
+  });
+
+  it('lowercases module ids, so stored content matches the ids Postgres prints', () => {
+    const upper = MODULE_A.toUpperCase();
+    const dto = plainToInstance(ContentDto, {
+      messages: [buttons([moduleButton('Go', upper)]), quickReplies([reply('Go', upper)])],
+    });
+    expect(JSON.parse(JSON.stringify(dto))).toEqual({
+      messages: [buttons([moduleButton('Go', MODULE_A)]), quickReplies([reply('Go', MODULE_A)])],
+    });
   });
 });

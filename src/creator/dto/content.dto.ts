@@ -1,5 +1,5 @@
 import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -8,10 +8,10 @@ import {
   IsObject,
   IsString,
   IsUUID,
-  Length,
-  MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { lowerCaseId } from '../../common/http/transforms';
+import { CharLength, MaxChars } from '../../common/validation/char-length';
 import {
   BUTTON_TYPES,
   type ButtonsMessage,
@@ -46,14 +46,14 @@ export class UrlButtonDto implements UrlButton {
 
   /** 1-20 characters, no placeholders. */
   @IsString()
-  @Length(1, LIMITS.titleMaxLength)
+  @CharLength(1, LIMITS.titleMaxLength)
   @HasNoPlaceholders()
   title!: string;
 
   /** Opened in the browser: an absolute http or https URL. */
   @ApiProperty({ format: 'uri', example: 'https://example.com/offer' })
   @IsString()
-  @MaxLength(LIMITS.urlMaxLength)
+  @MaxChars(LIMITS.urlMaxLength)
   @IsHttpUrl()
   @HasNoPlaceholders()
   url!: string;
@@ -66,12 +66,13 @@ export class ModuleButtonDto implements ModuleButton {
 
   /** 1-20 characters, no placeholders. */
   @IsString()
-  @Length(1, LIMITS.titleMaxLength)
+  @CharLength(1, LIMITS.titleMaxLength)
   @HasNoPlaceholders()
   title!: string;
 
   /** The module instance the button starts. */
   @ApiProperty({ format: 'uuid' })
+  @Transform(lowerCaseId)
   @IsUUID('all')
   moduleId!: string;
 }
@@ -79,12 +80,13 @@ export class ModuleButtonDto implements ModuleButton {
 export class QuickReplyDto implements QuickReply {
   /** 1-20 characters, no placeholders. */
   @IsString()
-  @Length(1, LIMITS.titleMaxLength)
+  @CharLength(1, LIMITS.titleMaxLength)
   @HasNoPlaceholders()
   title!: string;
 
   /** The module instance the reply starts. */
   @ApiProperty({ format: 'uuid' })
+  @Transform(lowerCaseId)
   @IsUUID('all')
   moduleId!: string;
 }
@@ -100,7 +102,7 @@ export class TextMessageDto implements TextMessage {
 
   @ApiProperty({ description: PERSONALISED, example: 'Hi {{contact.firstName|there}}!' })
   @IsString()
-  @Length(1, LIMITS.textMaxLength)
+  @CharLength(1, LIMITS.textMaxLength)
   @IsPersonalisedText()
   text!: string;
 }
@@ -113,7 +115,7 @@ export class ImageMessageDto implements ImageMessage {
   /** An absolute http or https URL of the image. */
   @ApiProperty({ format: 'uri', example: 'https://example.com/welcome.png' })
   @IsString()
-  @MaxLength(LIMITS.urlMaxLength)
+  @MaxChars(LIMITS.urlMaxLength)
   @IsHttpUrl()
   @HasNoPlaceholders()
   url!: string;
@@ -136,7 +138,7 @@ export class ButtonsMessageDto implements ButtonsMessage {
   /** Messenger's button template allows up to 640 characters here. */
   @ApiProperty({ description: PERSONALISED })
   @IsString()
-  @Length(1, LIMITS.buttonsTextMaxLength)
+  @CharLength(1, LIMITS.buttonsTextMaxLength)
   @IsPersonalisedText()
   text!: string;
 
@@ -162,7 +164,7 @@ export class QuickRepliesMessageDto implements QuickRepliesMessage {
 
   @ApiProperty({ description: PERSONALISED })
   @IsString()
-  @Length(1, LIMITS.textMaxLength)
+  @CharLength(1, LIMITS.textMaxLength)
   @IsPersonalisedText()
   text!: string;
 

@@ -1,32 +1,22 @@
-import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsObject, IsString, Length } from 'class-validator';
+import { IsObject, IsString } from 'class-validator';
 import { trimString } from '../../common/http/transforms';
-import { HandoverModuleConfigDto } from './handover-module-config.dto';
-import { MessageModuleConfigDto } from './message-module-config.dto';
-
-export const MODULE_CONFIG_SCHEMA = {
-  description:
-    'Configuration of the module type: `message` takes `{ content }`, `handover` takes `{ content?, note? }`.',
-  oneOf: [
-    { $ref: getSchemaPath(MessageModuleConfigDto) },
-    { $ref: getSchemaPath(HandoverModuleConfigDto) },
-  ],
-};
+import { CharLength } from '../../common/validation/char-length';
+import { ApiModuleConfig } from '../module-config.schema';
 
 export class CreateModuleDto {
   /** 1-100 characters, trimmed. */
   @Transform(trimString)
   @IsString()
-  @Length(1, 100)
+  @CharLength(1, 100)
   name!: string;
 
-  /** A registered module type: `message` or `handover`. */
+  /** A registered module type (built in: `message`, `handover`); it decides the shape of `config`. */
   @IsString()
-  @Length(1, 50)
+  @CharLength(1, 50)
   type!: string;
 
-  @ApiProperty(MODULE_CONFIG_SCHEMA)
+  @ApiModuleConfig({ required: true })
   @IsObject()
   config!: Record<string, unknown>;
 }

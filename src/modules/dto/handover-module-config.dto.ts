@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsOptional, IsString, ValidateNested } from 'class-validator';
+import { MaxChars } from '../../common/validation/char-length';
 import { ContentDto } from '../../creator';
 
 export class HandoverModuleConfigDto {
@@ -9,9 +10,9 @@ export class HandoverModuleConfigDto {
   @Type(() => ContentDto)
   content?: ContentDto;
 
-  /** For the human agent: why the conversation was handed over. */
+  /** For the human agent: why the conversation was handed over (kept in a varchar(500) column). */
   @IsOptional()
   @IsString()
-  @MaxLength(500)
+  @MaxChars(500)
   note?: string;
 }

@@ -1,18 +1,18 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsObject, IsString, Length } from 'class-validator';
+import { IsObject, IsString } from 'class-validator';
 import { IsOptionalNonNull, trimString } from '../../common/http/transforms';
-import { MODULE_CONFIG_SCHEMA } from './create-module.dto';
+import { CharLength } from '../../common/validation/char-length';
+import { ApiModuleConfig } from '../module-config.schema';
 
 /** The type of an instance cannot change; create another instance instead. */
 export class UpdateModuleDto {
   @IsOptionalNonNull()
   @Transform(trimString)
   @IsString()
-  @Length(1, 100)
+  @CharLength(1, 100)
   name?: string;
 
-  @ApiPropertyOptional(MODULE_CONFIG_SCHEMA)
+  @ApiModuleConfig({ required: false })
   @IsOptionalNonNull()
   @IsObject()
   config?: Record<string, unknown>;

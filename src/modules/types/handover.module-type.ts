@@ -14,8 +14,8 @@ import {
 export class HandoverModuleType implements ModuleTypeHandler<HandoverModuleConfigDto> {
   readonly configClass = HandoverModuleConfigDto;
 
-  contentOf(config: HandoverModuleConfigDto): Content[] {
-    return config.content ? [config.content] : [];
+  contentOf(config: HandoverModuleConfigDto): Record<string, Content> {
+    return config.content ? { content: config.content } : {};
   }
 
   enter(instance: ModuleInstanceView<HandoverModuleConfigDto>): ModuleAnswer {

@@ -14,8 +14,8 @@ import {
 export class MessageModuleType implements ModuleTypeHandler<MessageModuleConfigDto> {
   readonly configClass = MessageModuleConfigDto;
 
-  contentOf(config: MessageModuleConfigDto): Content[] {
-    return [config.content];
+  contentOf(config: MessageModuleConfigDto): Record<string, Content> {
+    return { content: config.content };
   }
 
   enter(instance: ModuleInstanceView<MessageModuleConfigDto>): ModuleAnswer {

@@ -5,13 +5,12 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Length,
   Matches,
-  MaxLength,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { trimString } from '../../common/http/transforms';
+import { lowerCaseId, trimString } from '../../common/http/transforms';
+import { CharLength, MaxChars } from '../../common/validation/char-length';
 import { ContentDto } from '../../creator/dto/content.dto';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
 import { BelongsToAnswerType } from './answer-fields';
@@ -45,19 +44,20 @@ export class CreateReferralDto {
   /** Required when answerType is `module`, not allowed when it is `message`. */
   @ValidateIf((dto: CreateReferralDto, value) => value !== undefined || dto.answerType === 'module')
   @BelongsToAnswerType()
+  @Transform(lowerCaseId)
   @IsUUID('all')
   moduleId?: string;
 
   /** Users entering through the link join this segment; created if the bot has none of that name. */
   @Transform(trimString)
   @IsString()
-  @Length(1, 100)
+  @CharLength(1, 100)
   segmentName!: string;
 
   @IsOptional()
   @Transform(trimString)
   @IsString()
-  @MaxLength(500)
+  @MaxChars(500)
   description?: string;
 
   /** Inactive referrals answer with the bot's default welcome. Default true. */

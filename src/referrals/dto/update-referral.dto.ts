@@ -6,13 +6,12 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Length,
   Matches,
-  MaxLength,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsOptionalNonNull, trimString } from '../../common/http/transforms';
+import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
+import { CharLength, MaxChars } from '../../common/validation/char-length';
 import { ContentDto } from '../../creator/dto/content.dto';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
 import { TRACKING_PARAM, TRACKING_PARAM_MESSAGE } from './create-referral.dto';
@@ -41,6 +40,7 @@ export class UpdateReferralDto {
   content?: ContentDto;
 
   @IsOptionalNonNull()
+  @Transform(lowerCaseId)
   @IsUUID('all')
   moduleId?: string;
 
@@ -48,7 +48,7 @@ export class UpdateReferralDto {
   @IsOptionalNonNull()
   @Transform(trimString)
   @IsString()
-  @Length(1, 100)
+  @CharLength(1, 100)
   segmentName?: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })
@@ -56,7 +56,7 @@ export class UpdateReferralDto {
   @IsOptional()
   @Transform(trimString)
   @IsString()
-  @MaxLength(500)
+  @MaxChars(500)
   description?: string | null;
 
   @IsOptionalNonNull()

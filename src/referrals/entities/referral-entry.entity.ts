@@ -19,6 +19,9 @@ import { Referral } from './referral.entity';
 @Index('ix_referral_entries_referral_time', ['referralId', 'occurredAt'])
 @Index('ix_referral_entries_bot_time', ['botId', 'occurredAt'])
 @Index('ix_referral_entries_contact', ['contactId', 'occurredAt'])
+@Index('ix_referral_entries_conversation', ['conversationId'], {
+  where: 'conversation_id IS NOT NULL',
+})
 export class ReferralEntry {
   @PrimaryGeneratedColumn('increment', {
     type: 'bigint',
@@ -59,9 +62,16 @@ export class ReferralEntry {
   @JoinColumn({ name: 'contact_id', foreignKeyConstraintName: 'fk_referral_entries_contact' })
   contact?: Contact;
 
-  /** Kept as a plain id: conversations live above referrals in the module map. */
   @Column({ name: 'conversation_id', type: 'uuid', nullable: true })
   conversationId!: string | null;
+
+  // Named, not imported: conversations live above referrals in the module map.
+  @ManyToOne('Conversation', { onDelete: 'SET NULL' })
+  @JoinColumn({
+    name: 'conversation_id',
+    foreignKeyConstraintName: 'fk_referral_entries_conversation',
+  })
+  conversation?: unknown;
 
   /** True when this entry was the contact's first contact with the bot. */
   @Column({ name: 'is_new_contact', type: 'boolean' })

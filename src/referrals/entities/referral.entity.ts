@@ -25,6 +25,9 @@ export type AnswerType = (typeof ANSWER_TYPES)[number];
  */
 @Entity('referrals')
 @Index('ix_referrals_bot_created', ['botId', 'createdAt', 'id'], { where: 'deleted_at IS NULL' })
+// For the foreign keys: deleting a module or a segment would scan every referral otherwise.
+@Index('ix_referrals_module', ['moduleId'], { where: 'module_id IS NOT NULL' })
+@Index('ix_referrals_segment', ['segmentId'])
 // Tracking params are unique per bot regardless of case among live referrals: created by the migration.
 @Index('uq_referrals_bot_param', { synchronize: false })
 // A message answer has content; a module answer has a module (unless deleted: SET NULL may clear it).

@@ -6,6 +6,8 @@ import { Segment } from './segment.entity';
 @Entity('segment_members')
 @Index('ix_segment_members_bot_contact', ['botId', 'contactId'])
 @Index('ix_segment_members_segment_joined', ['segmentId', 'joinedAt', 'contactId'])
+@Index('ix_segment_members_contact', ['contactId'])
+@Index('ix_segment_members_referral', ['referralId'], { where: 'referral_id IS NOT NULL' })
 export class SegmentMember {
   @PrimaryColumn({
     name: 'segment_id',
@@ -35,9 +37,14 @@ export class SegmentMember {
   @Column({ name: 'joined_at', type: 'timestamptz', precision: 3 })
   joinedAt!: Date;
 
-  /** The referral the contact came through; kept as a plain id because referrals are soft-deleted. */
+  /** The referral the contact came through (soft-deleted ones included). */
   @Column({ name: 'referral_id', type: 'uuid', nullable: true })
   referralId!: string | null;
+
+  // Named, not imported: referrals live above segments in the module map.
+  @ManyToOne('Referral', { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'referral_id', foreignKeyConstraintName: 'fk_segment_members_referral' })
+  referral?: unknown;
 
   /** The tracking param at the time of joining, so renamed referrals still read true. */
   @Column({ name: 'tracking_param', type: 'varchar', length: 100, nullable: true })
