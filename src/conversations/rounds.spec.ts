@@ -9,11 +9,7 @@ describe('roundsOf', () => {
   });
 
   it("keeps a contact's events in order, one per round", () => {
-    expect(roundsOf(events('a', 'b', 'a', 'a', 'c', 'b'))).toEqual([
-      [0, 1, 4],
-      [2, 5],
-      [3],
-    ]);
+    expect(roundsOf(events('a', 'b', 'a', 'a', 'c', 'b'))).toEqual([[0, 1, 4], [2, 5], [3]]);
   });
 
   it('has no rounds without events', () => {

@@ -141,7 +141,9 @@ describe('Messenger webhook intake', () => {
         expect(refused.body.code).toBe('STORAGE_UNAVAILABLE');
         expect(await stored()).toBe(1);
       } finally {
-        await t.db.query('DROP TRIGGER refuse_item ON messenger_inbox; DROP FUNCTION refuse_item()');
+        await t.db.query(
+          'DROP TRIGGER refuse_item ON messenger_inbox; DROP FUNCTION refuse_item()',
+        );
       }
       const redelivered = await t.deliver(value);
       expect(redelivered.status).toBe(200);
