@@ -62,12 +62,12 @@ export class Dispatcher {
         { answer: resolutions[k].answer, referral: resolutions[k].referral },
       ]),
     );
-    return Promise.all(
-      events.map(async (event, index) => {
-        const decided = decisions.get(index);
-        return decided ?? this.decideWithoutReferral(event, tx);
-      }),
-    );
+    // One after another: the lookups share the transaction's connection.
+    const all: Decision[] = [];
+    for (const [index, event] of events.entries()) {
+      all.push(decisions.get(index) ?? (await this.decideWithoutReferral(event, tx)));
+    }
+    return all;
   }
 
   private async decideWithoutReferral(event: InboundEvent, tx: EntityManager): Promise<Decision> {

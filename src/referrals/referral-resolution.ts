@@ -53,18 +53,13 @@ export class ReferralResolution {
   /** `resolve` for many inputs; results in the order given. */
   async resolveMany(inputs: ResolveInput[], tx: EntityManager): Promise<Resolution[]> {
     if (inputs.length === 0) return [];
-    const referrals = await Promise.all(
-      inputs.map((input) =>
-        input.ref ? findActiveReferral(tx, input.botId, input.ref) : Promise.resolve(null),
-      ),
-    );
-    const firstSeen = await Promise.all(
-      inputs.map((input) =>
-        input.contactFirstSeenAt
-          ? Promise.resolve(input.contactFirstSeenAt)
-          : this.firstSeenAt(input, tx),
-      ),
-    );
+    // One after another: the queries share the transaction's connection.
+    const referrals: (ActiveReferral | null)[] = [];
+    const firstSeen: Date[] = [];
+    for (const input of inputs) {
+      referrals.push(input.ref ? await findActiveReferral(tx, input.botId, input.ref) : null);
+      firstSeen.push(input.contactFirstSeenAt ?? (await this.firstSeenAt(input, tx)));
+    }
     const isNew = inputs.map(
       (input, index) => firstSeen[index].getTime() >= input.occurredAt.getTime(),
     );
@@ -85,19 +80,19 @@ export class ReferralResolution {
         : [];
     });
     await this.segments.addMembers(joining, tx);
-    return Promise.all(
-      inputs.map(async (input, index) => {
-        const referral = referrals[index];
-        return {
-          referral: referral ? { id: referral.id, trackingParam: referral.trackingParam } : null,
-          entryId: entryIds[index],
-          isNewContact: isNew[index],
-          answer:
-            (referral && (await this.answerOf(referral, tx))) ??
-            (await this.welcome(input.botId, tx)),
-        };
-      }),
-    );
+    const resolutions: Resolution[] = [];
+    for (const [index, input] of inputs.entries()) {
+      const referral = referrals[index];
+      resolutions.push({
+        referral: referral ? { id: referral.id, trackingParam: referral.trackingParam } : null,
+        entryId: entryIds[index],
+        isNewContact: isNew[index],
+        answer:
+          (referral && (await this.answerOf(referral, tx))) ??
+          (await this.welcome(input.botId, tx)),
+      });
+    }
+    return resolutions;
   }
 
   /** Inserts the entries in the order given; Postgres returns inserted rows in that order. */
