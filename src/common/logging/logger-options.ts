@@ -13,6 +13,10 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[redacted]');
 }
 
+function isWebhookDelivery(req: IncomingMessage): boolean {
+  return req.method === 'POST' && (req.url ?? '').startsWith('/webhooks/');
+}
+
 /** Fastify's request id: the caller's X-Request-Id when it is sane, else a new UUID. pino-http reuses it. */
 export function requestId(req: IncomingMessage): string {
   const header = req.headers['x-request-id'];
@@ -24,6 +28,10 @@ export function requestId(req: IncomingMessage): string {
  * response and present on every line logged while serving it. Credentials never reach a line.
  */
 export function loggerOptions(config: AppConfig, destination?: DestinationStream): Params {
+  // Accepted webhook deliveries come by the hundred per second and each is kept in the inbox:
+  // their request lines are debug output, not the info stream (refused ones stay at info).
+  const webhookLevel =
+    config.logLevel === 'debug' || config.logLevel === 'trace' ? 'debug' : 'silent';
   const options = {
     level: config.logLevel,
     redact: {
@@ -42,8 +50,10 @@ export function loggerOptions(config: AppConfig, destination?: DestinationStream
         remoteAddress: req.remoteAddress,
       }),
     },
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-      error || res.statusCode >= 500 ? 'error' : 'info',
+    customLogLevel: (req: IncomingMessage, res: ServerResponse, error?: Error) => {
+      if (error || res.statusCode >= 500) return 'error';
+      return res.statusCode < 400 && isWebhookDelivery(req) ? webhookLevel : 'info';
+    },
   };
   return { pinoHttp: destination ? [options, destination] : options };
 }
