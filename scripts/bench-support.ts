@@ -67,7 +67,10 @@ export function summarise(samples: number[]): {
   };
 }
 
-/** CPU seconds used so far by the processes whose command name passes `match` (Linux /proc). */
+/**
+ * CPU seconds used so far by the processes whose command name passes `match` (Linux /proc),
+ * with what their exited children used: Postgres backends come and go, their parent keeps count.
+ */
 export function cpuSeconds(match: (pid: number, name: string) => boolean): number {
   const ticksPerSecond = 100;
   let ticks = 0;
@@ -84,9 +87,17 @@ export function cpuSeconds(match: (pid: number, name: string) => boolean): numbe
     const name = stat.slice(stat.indexOf('(') + 1, close);
     if (!match(pid, name)) continue;
     const fields = stat.slice(close + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
+    // utime + stime + cutime + cstime
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   }
   return ticks / ticksPerSecond;
+}
+
+/** CPU seconds all cores spent busy (not idle nor waiting on I/O) since boot. */
+function machineBusySeconds(): number {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  return (user + nice + system + irq + softirq + steal) / 100;
 }
 
 /** Where a phase's CPU went: the app process, Postgres and Redis, per delivery. */
@@ -100,6 +111,7 @@ export class CpuMeter {
       app: cpuSeconds((pid) => pid === this.appPid),
       postgres: cpuSeconds((_, name) => name === 'postgres'),
       redis: cpuSeconds((_, name) => name.startsWith('redis-server')),
+      machine: machineBusySeconds(),
     };
   }
 
@@ -107,7 +119,7 @@ export class CpuMeter {
     this.start = this.read();
   }
 
-  /** e.g. "app 2.1 ms, postgres 1.3 ms, redis 0.2 ms" per delivery since `begin`. */
+  /** e.g. "app 2.1 ms, postgres 1.3 ms, redis 0.2 ms, machine 5.0 ms" per delivery since `begin`. */
   perDelivery(deliveries: number): string {
     const now = this.read();
     return Object.entries(now)
