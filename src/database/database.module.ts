@@ -5,6 +5,7 @@ import { AppConfig } from '../config';
 import { dataSourceOptions } from './data-source-options';
 import { ensureDatabase } from './ensure-database';
 import { runMigrations } from './run-migrations';
+import { TableStatisticsWorker } from './statistics.worker';
 
 const logger = new Logger('Database');
 
@@ -36,5 +37,6 @@ async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
       },
     }),
   ],
+  providers: [TableStatisticsWorker],
 })
 export class DatabaseModule {}

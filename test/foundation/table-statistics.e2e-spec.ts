@@ -1,0 +1,46 @@
+import { TableStatisticsWorker } from '../../src/database/statistics.worker';
+import { createBot } from '../support/fixtures';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait-for';
+
+describe('Planner statistics of fast-growing tables', () => {
+  let t: TestApp;
+  let worker: TableStatisticsWorker;
+
+  const changedSinceAnalyze = async (table: string): Promise<number> => {
+    const { rows } = await t.db.query<{ n: string }>(
+      `SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE relname = $1`,
+      [table],
+    );
+    return Number(rows[0]?.n ?? 0);
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    worker = t.app.get(TableStatisticsWorker);
+  });
+  afterAll(() => t.close());
+
+  it('analyzes a table once enough of it changed, and leaves it alone after', async () => {
+    const bot = await createBot(t.admin, 'Growing bot');
+    await t.db.query(
+      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
+       SELECT $1, 'messenger', 'psid-' || n, 'psid', now(), now() FROM generate_series(1, 1500) AS n`,
+      [bot.id],
+    );
+    // Postgres publishes its activity counters within a second or so.
+    await waitFor(async () => (await changedSinceAnalyze('contacts')) >= 1500, {
+      what: 'the inserts to show in pg_stat_user_tables',
+    });
+
+    expect(await worker.refresh()).toContain('public.contacts');
+    const { rows } = await t.db.query<{ tuples: number }>(
+      `SELECT reltuples AS tuples FROM pg_class WHERE relname = 'contacts'`,
+    );
+    expect(rows[0].tuples).toBe(1500);
+    await waitFor(async () => (await changedSinceAnalyze('contacts')) === 0, {
+      what: 'the analyze to reset the counter',
+    });
+    expect(await worker.refresh()).not.toContain('public.contacts');
+  });
+});
