@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type Queue } from 'bull';
 import { type EntityManager } from 'typeorm';
 import { prepared } from '../database';
-import { enqueueSafely, type JobPayloads, QueueName } from '../queues';
+import { enqueueMissing, enqueueSafely, type JobPayloads, QueueName } from '../queues';
 import { type Decision, Dispatcher } from './dispatcher';
 import { type InboundEvent } from './inbound-event';
 import { ReplyWriter, type ReplyWrite } from './reply-writer';
@@ -75,11 +75,16 @@ export class ConversationsService {
 
   /** Queues replies whose rows are committed; what cannot be queued now, the reply sweeper picks up. */
   async enqueueReplies(replyIds: string[]): Promise<void> {
-    await enqueueSafely(
-      this.outbound,
-      replyIds.map((replyId) => ({ data: { replyId }, jobId: replyId })),
-      this.logger,
-    );
+    await enqueueSafely(this.outbound, this.outboundJobs(replyIds), this.logger);
+  }
+
+  /** For the sweeper: queues the pending replies the queue does not already hold. */
+  async requeueReplies(replyIds: string[]): Promise<void> {
+    await enqueueMissing(this.outbound, this.outboundJobs(replyIds), this.logger);
+  }
+
+  private outboundJobs(replyIds: string[]): { data: { replyId: string }; jobId: string }[] {
+    return replyIds.map((replyId) => ({ data: { replyId }, jobId: replyId }));
   }
 
   /** What handling the event writes: rendered messages and conversation changes, or null for nothing. */

@@ -41,3 +41,29 @@ export async function enqueueSafely<T>(
     return false;
   }
 }
+
+/**
+ * `enqueueSafely` for a sweeper: first asks Redis (one round trip) which of the jobs it already
+ * holds, and adds only the others. A backlog being worked through is then left alone instead of
+ * being re-added, job by job, every few seconds.
+ */
+export async function enqueueMissing<T>(
+  queue: Queue<T>,
+  jobs: { data: T; jobId: string }[],
+  logger: Logger,
+): Promise<boolean> {
+  if (jobs.length === 0 || queue.client.status !== 'ready') {
+    return enqueueSafely(queue, jobs, logger);
+  }
+  let missing = jobs;
+  try {
+    const pipeline = queue.client.pipeline();
+    for (const job of jobs) pipeline.exists(queue.toKey(job.jobId));
+    const held = await withTimeout(pipeline.exec(), ENQUEUE_TIMEOUT_MS, 'no answer');
+    missing = jobs.filter((_, index) => held?.[index]?.[1] !== 1);
+  } catch (error) {
+    // Not knowing which exist costs only duplicate adds, which job ids turn into no-ops.
+    logger.warn(`Could not check queued jobs: ${(error as Error).message}`);
+  }
+  return enqueueSafely(queue, missing, logger);
+}

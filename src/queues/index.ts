@@ -6,7 +6,7 @@ export {
   type JobPayloads,
   type MaintenanceTask,
 } from './queue-catalogue';
-export { enqueueSafely } from './enqueue';
+export { enqueueMissing, enqueueSafely } from './enqueue';
 export { MaintenanceWorker } from './maintenance-worker';
 export { QueueWorker, type WorkerOptions } from './queue-worker';
 export { QueuesModule } from './queues.module';

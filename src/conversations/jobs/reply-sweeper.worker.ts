@@ -37,6 +37,6 @@ export class ReplySweeperWorker extends MaintenanceWorker {
         ORDER BY created_at LIMIT $2`,
       [GRACE_SECONDS, BATCH],
     );
-    await this.conversations.enqueueReplies(rows.map((row) => row.id));
+    await this.conversations.requeueReplies(rows.map((row) => row.id));
   }
 }

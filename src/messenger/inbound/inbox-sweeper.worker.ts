@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config';
-import { enqueueSafely, type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
+import { enqueueMissing, type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
 
 type Payload = JobPayloads[typeof QueueName.Maintenance];
 
@@ -37,7 +37,7 @@ export class InboxSweeperWorker extends MaintenanceWorker {
         ORDER BY received_at, id LIMIT $2`,
       [GRACE_SECONDS, BATCH],
     );
-    await enqueueSafely(
+    await enqueueMissing(
       this.inbound,
       rows.map((row) => ({ data: { inboxId: row.id }, jobId: row.id })),
       this.logger,
