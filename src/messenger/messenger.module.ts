@@ -10,6 +10,7 @@ import { InboxPurgeWorker } from './inbound/inbox-purge.worker';
 import { InboxSweeperWorker } from './inbound/inbox-sweeper.worker';
 import { MessengerInboundService } from './inbound/inbound.service';
 import { MessengerInboundWorker } from './inbound/inbound.worker';
+import { IntakeRate } from './intake/intake-rate';
 import { MessengerIntakeService } from './intake/messenger-intake.service';
 import { MessengerWebhookController } from './messenger-webhook.controller';
 import { MessengerSender } from './messenger.sender';
@@ -23,6 +24,7 @@ import { PageDirectory } from './page-directory';
     GraphApiClient,
     SendRateLimiter,
     MessengerSender,
+    IntakeRate,
     MessengerIntakeService,
     MessengerInboundService,
     MessengerInboundWorker,

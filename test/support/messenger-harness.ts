@@ -51,8 +51,11 @@ export async function startMessengerApp(
       );
     },
     async close() {
-      await t.close();
-      await graph.stop();
+      try {
+        await t.close();
+      } finally {
+        await graph.stop();
+      }
     },
   };
 }

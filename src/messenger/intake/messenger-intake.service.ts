@@ -11,6 +11,7 @@ import { MessengerErrors } from '../messenger.errors';
 import { PageDirectory } from '../page-directory';
 import { classify, type ClassifiedItem, UNHANDLED_KINDS } from './classify';
 import { EnvelopeError, parseEnvelope } from './envelope';
+import { IntakeRate } from './intake-rate';
 
 type InboundPayload = JobPayloads[typeof QueueName.MessengerInbound];
 
@@ -62,10 +63,12 @@ export class MessengerIntakeService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(QueueName.MessengerInbound) private readonly queue: Queue<InboundPayload>,
     private readonly pages: PageDirectory,
+    private readonly rate: IntakeRate,
   ) {}
 
   /** Returns how many items were new. Resolves once they are committed. */
   async receive(body: unknown): Promise<number> {
+    this.rate.record();
     let items: ClassifiedItem[];
     try {
       const receivedAt = Date.now();
