@@ -104,11 +104,16 @@ function machineBusySeconds(): number {
 export class CpuMeter {
   private start: Record<string, number> = {};
 
-  constructor(private readonly appPid: number) {}
+  /** `harnessPids`: the load generator and the fake Graph API, which share the machine too. */
+  constructor(
+    private readonly appPid: number,
+    private readonly harnessPids: number[] = [],
+  ) {}
 
   private read(): Record<string, number> {
     return {
       app: cpuSeconds((pid) => pid === this.appPid),
+      harness: cpuSeconds((pid) => this.harnessPids.includes(pid)),
       postgres: cpuSeconds((_, name) => name === 'postgres'),
       redis: cpuSeconds((_, name) => name.startsWith('redis-server')),
       machine: machineBusySeconds(),

@@ -19,6 +19,7 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { Agent, request } from 'undici';
 import { CpuMeter, dropBenchDatabase, PG_URL, summarise } from './bench-support';
 
@@ -32,6 +33,8 @@ const PAGES = 4;
 const SUSTAINABLE_RATE = Number(process.env.BENCH_STEADY_RATE ?? 150);
 /** BENCH_ROLE=api measures intake alone: no workers, so no answers to wait for. */
 const INTAKE_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** Seconds of each paced phase's load sent before measuring, at the same rate. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
 const ROLE = process.env.BENCH_ROLE === 'api' ? 'api' : 'all';
 const PHASES = new Set(
   (ROLE === 'api' ? 'intake' : (process.env.BENCH_PHASES ?? 'intake,e2e,steady')).split(','),
@@ -197,6 +200,37 @@ async function paced(
   return result;
 }
 
+/**
+ * Vacuums and analyzes the bench database between phases, so that the cleanup a phase leaves
+ * behind (autovacuum over the rows it wrote) does not land in the next phase's figures.
+ */
+async function settleDatabase(databaseName: string): Promise<void> {
+  const client = new Client({ connectionString: `${PG_URL}/${databaseName}` });
+  await client.connect();
+  try {
+    await client.query('VACUUM (ANALYZE)');
+  } finally {
+    await client.end();
+  }
+}
+
+function printTimeline(arrivals: [string, number][], postedAt: Map<string, number>): void {
+  const bySecond = new Map<number, number[]>();
+  const first = Math.min(...postedAt.values());
+  for (const [psid, at] of arrivals) {
+    const posted = postedAt.get(psid);
+    if (posted === undefined) continue;
+    const second = Math.floor((posted - first) / 1000);
+    bySecond.set(second, [...(bySecond.get(second) ?? []), at - posted]);
+  }
+  for (const [second, values] of [...bySecond].sort((a, b) => a[0] - b[0])) {
+    const stats = summarise(values);
+    console.log(
+      `  second ${second}: ${values.length} deliveries, p50 ${stats.p50} ms, max ${stats.max} ms`,
+    );
+  }
+}
+
 function run(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(options, (error: Error | null, result) => (error ? reject(error) : resolve(result)));
@@ -263,7 +297,7 @@ async function main(): Promise<void> {
       pages.push(pageId);
     }
 
-    const meter = new CpuMeter(app.pid!);
+    const meter = new CpuMeter(app.pid!, [process.pid, graph.child.pid!]);
     let counter = 0;
     const postedAt = new Map<string, number>();
     const setupRequest = (pageFor: (n: number) => string) => (request: any) => {
@@ -301,6 +335,16 @@ async function main(): Promise<void> {
     if (PHASES.has('intake')) await intakePhase();
     for (const rate of [300, SUSTAINABLE_RATE]) {
       if (!PHASES.has(rate === 300 ? 'e2e' : 'steady')) continue;
+      await settleDatabase(databaseName);
+      // The same load first, unmeasured, so pools, plans and JIT are warm; then its backlog drains.
+      await paced(
+        rate,
+        WARMUP_SECONDS,
+        nextFor((n) => pages[n % PAGES]),
+        postedAt,
+      );
+      await waitForAnswers(graph.child, counter, 300_000);
+      await collect(graph.child);
       postedAt.clear();
       meter.begin();
       const load = await paced(
@@ -315,9 +359,11 @@ async function main(): Promise<void> {
         .filter(([psid]) => postedAt.has(psid))
         .map(([psid, at]) => at - postedAt.get(psid)!);
       const e2e = summarise(latencies);
+      // BENCH_TIMELINE=1: second by second, to see where the slow deliveries sit in the run.
+      if (process.env.BENCH_TIMELINE === '1') printTimeline(arrivals, postedAt);
       const intakeStats = summarise(load.intakeLatencies);
       console.log(
-        `end to end:  ${latencies.length} deliveries at ${load.rate}/s over ${PAGES} pages (${load.failures} not 200): ` +
+        `end to end:  ${latencies.length} deliveries at ${load.rate}/s over ${PAGES} pages, after ${WARMUP_SECONDS} s of warm-up at that rate (${load.failures} not 200): ` +
           `webhook -> Send API p50 ${e2e.p50} ms, p99 ${e2e.p99} ms (intake p50 ${intakeStats.p50} ms, p99 ${intakeStats.p99} ms)`,
       );
       console.log(`             CPU per delivery: ${meter.perDelivery(load.sent)}`);
