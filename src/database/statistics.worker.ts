@@ -1,12 +1,7 @@
-import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../config';
-import { type JobPayloads, MaintenanceWorker, QueueName } from '../queues';
-
-type Payload = JobPayloads[typeof QueueName.Maintenance];
+import { MaintenanceScheduler, MaintenanceWorker } from '../queues';
 
 const TASK = 'refresh-table-statistics';
 const EVERY_MS = 10_000;
@@ -25,11 +20,10 @@ const CHANGED_SHARE = 0.2;
 @Injectable()
 export class TableStatisticsWorker extends MaintenanceWorker {
   constructor(
-    @InjectQueue(QueueName.Maintenance) queue: Queue<Payload>,
-    config: AppConfig,
+    scheduler: MaintenanceScheduler,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
-    super(queue, config, TASK, EVERY_MS);
+    super(scheduler, TASK, EVERY_MS);
   }
 
   /** Analyzes the stale tables of the app's schema; returns their names. */
@@ -46,7 +40,7 @@ export class TableStatisticsWorker extends MaintenanceWorker {
     return stale.map((table) => table.name);
   }
 
-  protected async handle(): Promise<void> {
+  async run(): Promise<void> {
     const analyzed = await this.refresh();
     if (analyzed.length > 0) this.logger.debug(`Analyzed ${analyzed.join(', ')}`);
   }

@@ -1,25 +1,23 @@
-import { type Queue } from 'bull';
-import { type AppConfig } from '../config';
-import { type JobPayloads, type MaintenanceTask, QueueName } from './queue-catalogue';
-import { QueueWorker } from './queue-worker';
+import { Logger, type OnModuleInit } from '@nestjs/common';
+import { type MaintenanceTask } from './queue-catalogue';
+import { type MaintenanceScheduler } from './maintenance-scheduler';
 
 /**
- * A periodic task on the maintenance queue: Bull runs it every `everyMs` on one worker of the
- * deployment at a time, whatever the number of worker processes.
+ * A periodic task on the maintenance queue. The scheduler runs it every `everyMs` on one worker of
+ * the deployment at a time, whatever the number of worker processes.
  */
-export abstract class MaintenanceWorker extends QueueWorker<typeof QueueName.Maintenance> {
+export abstract class MaintenanceWorker implements OnModuleInit {
+  protected readonly logger = new Logger(this.constructor.name);
+
   protected constructor(
-    queue: Queue<JobPayloads[typeof QueueName.Maintenance]>,
-    config: AppConfig,
-    task: MaintenanceTask,
-    everyMs: number,
-  ) {
-    super({
-      queue,
-      name: QueueName.Maintenance,
-      config,
-      jobName: task,
-      repeat: { everyMs, data: { task } },
-    });
+    private readonly scheduler: MaintenanceScheduler,
+    readonly task: MaintenanceTask,
+    readonly everyMs: number,
+  ) {}
+
+  onModuleInit(): void {
+    this.scheduler.register(this);
   }
+
+  abstract run(): Promise<void>;
 }

@@ -55,6 +55,6 @@ export const WORKER_CONCURRENCY: Record<QueueName, number> = {
   // A send takes a few milliseconds; more slots than this only add idle workers polling Redis
   // (measured: p99 webhook-to-send 180-220 ms at 300/s with 16, 240-310 ms with 32).
   [QueueName.Outbound]: 16,
-  // Named jobs add up: each maintenance task gets one slot.
-  [QueueName.Maintenance]: 1,
+  // One slot per maintenance task, so a long purge never holds back the sweepers.
+  [QueueName.Maintenance]: 4,
 };

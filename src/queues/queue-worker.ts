@@ -14,10 +14,8 @@ export interface WorkerOptions<N extends QueueName> {
   queue: Queue<JobPayloads[N]>;
   name: N;
   config: AppConfig;
-  /** For queues shared by several kinds of job (maintenance): the job name this worker takes. */
+  /** The job name this worker takes; '*' takes every named job of the queue (maintenance). */
   jobName?: string;
-  /** Runs the job every `repeatEveryMs`, once across all workers (a Bull repeatable job). */
-  repeat?: { everyMs: number; data: JobPayloads[N] };
 }
 
 /**
@@ -34,9 +32,9 @@ export abstract class QueueWorker<N extends QueueName>
 
   protected abstract handle(job: Job<JobPayloads[N]>): Promise<void>;
 
-  async onApplicationBootstrap(): Promise<void> {
-    const { queue, name, config, jobName, repeat } = this.options;
-    if (!config.runsWorkers) return;
+  onApplicationBootstrap(): Promise<void> {
+    const { queue, name, config, jobName } = this.options;
+    if (!config.runsWorkers) return Promise.resolve();
     this.started = true;
     const concurrency = WORKER_CONCURRENCY[name];
     const handler = (job: Job<JobPayloads[N]>): Promise<void> => this.handle(job);
@@ -46,13 +44,12 @@ export abstract class QueueWorker<N extends QueueName>
     processing.catch((error: Error) =>
       this.logger.error(`Worker for ${name} stopped: ${error.message}`),
     );
-    if (repeat && jobName) {
-      await queue
-        .add(jobName, repeat.data, { repeat: { every: repeat.everyMs }, jobId: jobName })
-        .catch((error: Error) =>
-          this.logger.warn(`Could not schedule ${jobName}: ${error.message}`),
-        );
-    }
+    return this.afterStart();
+  }
+
+  /** Runs once this process takes the queue's jobs, before the app is said to be up. */
+  protected afterStart(): Promise<void> {
+    return Promise.resolve();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { jitteredBackoff } from './backoff';
+import { MaintenanceScheduler } from './maintenance-scheduler';
 import { JITTER_BACKOFF, JOB_DEFAULTS, QueueName } from './queue-catalogue';
 import { createRedis, REDIS, RedisCloser } from './redis.provider';
 
@@ -35,8 +36,12 @@ export class QueuesModule {
         }),
         queues,
       ],
-      providers: [{ provide: REDIS, inject: [AppConfig], useFactory: createRedis }, RedisCloser],
-      exports: [queues, REDIS],
+      providers: [
+        { provide: REDIS, inject: [AppConfig], useFactory: createRedis },
+        RedisCloser,
+        MaintenanceScheduler,
+      ],
+      exports: [queues, REDIS, MaintenanceScheduler],
     };
   }
 }

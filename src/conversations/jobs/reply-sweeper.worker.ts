@@ -1,13 +1,8 @@
-import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../config';
-import { type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
+import { MaintenanceScheduler, MaintenanceWorker } from '../../queues';
 import { ConversationsService } from '../conversations.service';
-
-type Payload = JobPayloads[typeof QueueName.Maintenance];
 
 const TASK = 'sweep-outbound-replies';
 const EVERY_MS = 5000;
@@ -22,15 +17,14 @@ const BATCH = 500;
 @Injectable()
 export class ReplySweeperWorker extends MaintenanceWorker {
   constructor(
-    @InjectQueue(QueueName.Maintenance) queue: Queue<Payload>,
-    config: AppConfig,
+    scheduler: MaintenanceScheduler,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly conversations: ConversationsService,
   ) {
-    super(queue, config, TASK, EVERY_MS);
+    super(scheduler, TASK, EVERY_MS);
   }
 
-  protected async handle(): Promise<void> {
+  async run(): Promise<void> {
     const rows = await this.dataSource.query<{ id: string }[]>(
       `SELECT id FROM replies
         WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1)

@@ -1,12 +1,7 @@
-import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../config';
-import { type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
-
-type Payload = JobPayloads[typeof QueueName.Maintenance];
+import { MaintenanceScheduler, MaintenanceWorker } from '../../queues';
 
 const TASK = 'purge-messenger-inbox';
 const EVERY_MS = 3600_000;
@@ -21,11 +16,10 @@ const BATCH = 5000;
 @Injectable()
 export class InboxPurgeWorker extends MaintenanceWorker {
   constructor(
-    @InjectQueue(QueueName.Maintenance) queue: Queue<Payload>,
-    config: AppConfig,
+    scheduler: MaintenanceScheduler,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
-    super(queue, config, TASK, EVERY_MS);
+    super(scheduler, TASK, EVERY_MS);
   }
 
   /** Returns how many items were deleted. */
@@ -44,7 +38,7 @@ export class InboxPurgeWorker extends MaintenanceWorker {
     }
   }
 
-  protected async handle(): Promise<void> {
+  async run(): Promise<void> {
     const deleted = await this.purge();
     if (deleted > 0)
       this.logger.log(

@@ -3,10 +3,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../config';
-import { enqueueMissing, type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
-
-type Payload = JobPayloads[typeof QueueName.Maintenance];
+import {
+  enqueueMissing,
+  type JobPayloads,
+  MaintenanceScheduler,
+  MaintenanceWorker,
+  QueueName,
+} from '../../queues';
 
 const TASK = 'sweep-messenger-inbox';
 const EVERY_MS = 3000;
@@ -21,16 +24,15 @@ const BATCH = 1000;
 @Injectable()
 export class InboxSweeperWorker extends MaintenanceWorker {
   constructor(
-    @InjectQueue(QueueName.Maintenance) maintenance: Queue<Payload>,
+    scheduler: MaintenanceScheduler,
     @InjectQueue(QueueName.MessengerInbound)
     private readonly inbound: Queue<JobPayloads[typeof QueueName.MessengerInbound]>,
-    config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
-    super(maintenance, config, TASK, EVERY_MS);
+    super(scheduler, TASK, EVERY_MS);
   }
 
-  protected async handle(): Promise<void> {
+  async run(): Promise<void> {
     const rows = await this.dataSource.query<{ id: string }[]>(
       `SELECT id FROM messenger_inbox
         WHERE status = 'pending' AND received_at < now() - make_interval(secs => $1)

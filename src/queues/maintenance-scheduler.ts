@@ -1,0 +1,67 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable } from '@nestjs/common';
+import { type Job, type Queue } from 'bull';
+import { AppConfig } from '../config';
+import { type MaintenanceWorker } from './maintenance-worker';
+import { type JobPayloads, type MaintenanceTask, QueueName } from './queue-catalogue';
+import { QueueWorker } from './queue-worker';
+
+type Payload = JobPayloads[typeof QueueName.Maintenance];
+
+/**
+ * The one processor of the maintenance queue: it schedules every registered task as a Bull
+ * repeatable job and hands each job to its task. One processor, not one per task: each named
+ * processor Bull registers sends a command on the queue's blocking connection, where it waits
+ * behind the previous processor's blocking pop and is rejected, unhandled, by a shutdown.
+ */
+@Injectable()
+export class MaintenanceScheduler extends QueueWorker<typeof QueueName.Maintenance> {
+  private readonly tasks = new Map<MaintenanceTask, MaintenanceWorker>();
+  /** Tasks running in this process: a slow run is never overlapped by its next one here. */
+  private readonly running = new Set<MaintenanceTask>();
+
+  constructor(
+    @InjectQueue(QueueName.Maintenance) private readonly queue: Queue<Payload>,
+    config: AppConfig,
+  ) {
+    super({ queue, name: QueueName.Maintenance, config, jobName: '*' });
+  }
+
+  register(worker: MaintenanceWorker): void {
+    if (this.tasks.has(worker.task)) throw new Error(`Task ${worker.task} registered twice`);
+    this.tasks.set(worker.task, worker);
+  }
+
+  protected override async afterStart(): Promise<void> {
+    await this.schedule().catch((error: Error) =>
+      this.logger.warn(`Could not schedule maintenance tasks: ${error.message}`),
+    );
+  }
+
+  /** Adds each task's repeatable job and removes those of tasks or intervals that are gone. */
+  private async schedule(): Promise<void> {
+    for (const { task, everyMs } of this.tasks.values()) {
+      await this.queue.add(task, { task }, { repeat: { every: everyMs }, jobId: task });
+    }
+    for (const job of await this.queue.getRepeatableJobs()) {
+      const wanted = this.tasks.get(job.name as MaintenanceTask);
+      if (wanted?.everyMs !== Number(job.every)) await this.queue.removeRepeatableByKey(job.key);
+    }
+  }
+
+  protected async handle(job: Job<Payload>): Promise<void> {
+    const task = job.data.task;
+    const worker = this.tasks.get(task);
+    if (!worker) {
+      this.logger.warn(`No maintenance task named ${task} in this process; skipped`);
+      return;
+    }
+    if (this.running.has(task)) return;
+    this.running.add(task);
+    try {
+      await worker.run();
+    } finally {
+      this.running.delete(task);
+    }
+  }
+}
