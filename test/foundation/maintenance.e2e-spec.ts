@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bull';
 import Queue, { type Queue as BullQueue } from 'bull';
 import { QueueName } from '../../src/queues';
-import { createBot } from '../support/fixtures';
+import { bulkContacts, createBot } from '../support/fixtures';
 import { REDIS_URL, startTestApp, type TestApp, uniqueName } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
@@ -39,11 +39,7 @@ describe('Maintenance tasks', () => {
 
   it('hands a job to the task it names', async () => {
     const bot = await createBot(t.admin, 'Maintained bot');
-    await t.db.query(
-      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
-       SELECT $1, 'messenger', 'psid-' || n, 'psid', now(), now() FROM generate_series(1, 1200) AS n`,
-      [bot.id],
-    );
+    await bulkContacts(t.db, bot.id, 1200);
     const counted = async (): Promise<number> => {
       const { rows } = await t.db.query<{ tuples: number }>(
         `SELECT reltuples AS tuples FROM pg_class WHERE relname = 'contacts'`,

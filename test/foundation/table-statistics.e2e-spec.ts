@@ -1,5 +1,5 @@
 import { TableStatisticsWorker } from '../../src/database/statistics.worker';
-import { createBot } from '../support/fixtures';
+import { bulkContacts, createBot } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
@@ -23,11 +23,7 @@ describe('Planner statistics of fast-growing tables', () => {
 
   it('analyzes a table once enough of it changed, and leaves it alone after', async () => {
     const bot = await createBot(t.admin, 'Growing bot');
-    await t.db.query(
-      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
-       SELECT $1, 'messenger', 'psid-' || n, 'psid', now(), now() FROM generate_series(1, 1500) AS n`,
-      [bot.id],
-    );
+    await bulkContacts(t.db, bot.id, 1500);
     // Postgres publishes its activity counters within a second or so.
     await waitFor(async () => (await changedSinceAnalyze('contacts')) >= 1500, {
       what: 'the inserts to show in pg_stat_user_tables',

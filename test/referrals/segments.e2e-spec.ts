@@ -1,6 +1,6 @@
 import { ContactsService } from '../../src/contacts';
 import { SegmentsService } from '../../src/segments';
-import { createBot, createReferral } from '../support/fixtures';
+import { bulkContacts, createBot, createReferral } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 describe('Segments', () => {
@@ -31,16 +31,6 @@ describe('Segments', () => {
       firstName ? { names: { firstName, lastName: 'Tester' } } : undefined,
     );
     return contact.id;
-  }
-
-  /** Inserts `count` contacts of a bot straight in SQL, for volume. */
-  async function bulkContacts(bot: string, prefix: string, count: number): Promise<string[]> {
-    const rows = await t.db.query(
-      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
-       SELECT $1, 'messenger', $2 || g, 'psid', now(), now() FROM generate_series(1, $3) g RETURNING id`,
-      [bot, prefix, count],
-    );
-    return rows.rows.map((r: { id: string }) => r.id);
   }
 
   async function bulkJoin(bot: string, segmentId: string, contactIds: string[]): Promise<void> {
@@ -150,7 +140,7 @@ describe('Segments', () => {
       a = (await segments.findOrCreateByName(bot, 'A')).id;
       b = (await segments.findOrCreateByName(bot, 'B')).id;
       c = (await segments.findOrCreateByName(bot, 'C')).id;
-      contactIds.push(...(await bulkContacts(bot, 'aud-', 3000)));
+      contactIds.push(...(await bulkContacts(t.db, bot, 3000, 'aud-')));
       // A: contacts 0..1999, B: 1000..2999, C: every third contact.
       await bulkJoin(bot, a, contactIds.slice(0, 2000));
       await bulkJoin(bot, b, contactIds.slice(1000));
@@ -162,7 +152,7 @@ describe('Segments', () => {
       // Another bot with members in a segment of the same name must never leak in.
       const other = (await createBot(t.admin, 'Noise')).id;
       const noise = (await segments.findOrCreateByName(other, 'A')).id;
-      await bulkJoin(other, noise, await bulkContacts(other, 'noise-', 500));
+      await bulkJoin(other, noise, await bulkContacts(t.db, other, 500, 'noise-'));
     });
 
     async function all(query: {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type Pool } from 'pg';
 import { type Http } from './http';
 
 /** Short builders for management API calls that tests repeat. */
@@ -70,4 +71,19 @@ export async function createApiKey(admin: Http, botId: string): Promise<string> 
   const response = await admin.post(`/api/v1/bots/${botId}/api-keys`, { name: 'test key' });
   if (response.status !== 201) throw new Error(`createApiKey: ${response.status} ${response.text}`);
   return response.body.key;
+}
+
+/** Inserts `count` Messenger contacts of a bot straight in SQL, for volume; returns their ids. */
+export async function bulkContacts(
+  db: Pool,
+  botId: string,
+  count: number,
+  prefix = 'psid-',
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
+     SELECT $1, 'messenger', $2 || g, 'psid', now(), now() FROM generate_series(1, $3) g RETURNING id`,
+    [botId, prefix, count],
+  );
+  return rows.map((row) => row.id);
 }
