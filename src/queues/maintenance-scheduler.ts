@@ -32,14 +32,11 @@ export class MaintenanceScheduler extends QueueWorker<typeof QueueName.Maintenan
     this.tasks.set(worker.task, worker);
   }
 
-  protected override async afterStart(): Promise<void> {
-    await this.schedule().catch((error: Error) =>
-      this.logger.warn(`Could not schedule maintenance tasks: ${error.message}`),
-    );
-  }
-
-  /** Adds each task's repeatable job and removes those of tasks or intervals that are gone. */
-  private async schedule(): Promise<void> {
+  /**
+   * Adds each task's repeatable job and removes those of tasks or intervals that are gone, before
+   * this process takes jobs: a job of a removed schedule being taken meanwhile would put it back.
+   */
+  protected override async beforeStart(): Promise<void> {
     for (const { task, everyMs } of this.tasks.values()) {
       await this.queue.add(task, { task }, { repeat: { every: everyMs }, jobId: task });
     }

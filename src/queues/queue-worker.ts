@@ -9,6 +9,7 @@ import { type AppConfig } from '../config';
 import { type JobPayloads, type QueueName, WORKER_CONCURRENCY } from './queue-catalogue';
 
 const CLOSE_TIMEOUT_MS = 25_000;
+const START_TIMEOUT_MS = 5000;
 
 export interface WorkerOptions<N extends QueueName> {
   queue: Queue<JobPayloads[N]>;
@@ -32,9 +33,12 @@ export abstract class QueueWorker<N extends QueueName>
 
   protected abstract handle(job: Job<JobPayloads[N]>): Promise<void>;
 
-  onApplicationBootstrap(): Promise<void> {
+  async onApplicationBootstrap(): Promise<void> {
     const { queue, name, config, jobName } = this.options;
-    if (!config.runsWorkers) return Promise.resolve();
+    if (!config.runsWorkers) return;
+    await withTimeout(this.beforeStart(), START_TIMEOUT_MS, 'Redis not answering').catch(
+      (error: Error) => this.logger.warn(`Starting ${name} without preparing: ${error.message}`),
+    );
     this.started = true;
     const concurrency = WORKER_CONCURRENCY[name];
     const handler = (job: Job<JobPayloads[N]>): Promise<void> => this.handle(job);
@@ -44,11 +48,10 @@ export abstract class QueueWorker<N extends QueueName>
     processing.catch((error: Error) =>
       this.logger.error(`Worker for ${name} stopped: ${error.message}`),
     );
-    return this.afterStart();
   }
 
-  /** Runs once this process takes the queue's jobs, before the app is said to be up. */
-  protected afterStart(): Promise<void> {
+  /** Runs before this process takes the queue's jobs; given a few seconds when Redis is away. */
+  protected beforeStart(): Promise<void> {
     return Promise.resolve();
   }
 
