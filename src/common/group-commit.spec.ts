@@ -22,11 +22,14 @@ describe('GroupCommit', () => {
   it('caps a flush at maxItems without splitting a submission', async () => {
     const flushes: number[][] = [];
     let release: () => void = () => undefined;
-    const group = new GroupCommit<number, number>(async (items) => {
-      flushes.push(items);
-      if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
-      return items;
-    }, 3);
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        flushes.push(items);
+        if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return items;
+      },
+      { maxItems: 3 },
+    );
     const all = [group.submit([0]), group.submit([1, 2]), group.submit([3, 4]), group.submit([5])];
     release();
     await Promise.all(all);
@@ -61,8 +64,7 @@ describe('GroupCommit with parallel flushes', () => {
         running--;
         return items;
       },
-      500,
-      2,
+      { parallel: 2 },
     );
     const all = [1, 2, 3, 4, 5].map((n) => group.submit([n]));
     expect(flushes).toEqual([[1], [2]]);
@@ -73,5 +75,43 @@ describe('GroupCommit with parallel flushes', () => {
     while (releases.length > 0) releases.shift()!();
     await Promise.all(all);
     expect(mostRunning).toBe(2);
+  });
+});
+
+describe('GroupCommit retrying alone', () => {
+  it('fails only the submission the flush refuses, once the group failed', async () => {
+    const flushes: number[][] = [];
+    const retried: number[] = [];
+    let release: () => void = () => undefined;
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        flushes.push(items);
+        if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        if (items.includes(13)) throw new Error('13 refused');
+        return items;
+      },
+      { retryAlone: (_error, submissions) => retried.push(submissions) },
+    );
+    const first = group.submit([0]);
+    const all = [group.submit([1, 2]), group.submit([13]), group.submit([4])];
+    release();
+    await first;
+    const settled = await Promise.allSettled(all);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : 'failed'))).toEqual([
+      [1, 2],
+      'failed',
+      [4],
+    ]);
+    expect(flushes).toEqual([[0], [1, 2, 13, 4], [1, 2], [13], [4]]);
+    expect(retried).toEqual([3]);
+  });
+
+  it('rejects a lone submission with the flush error, without retrying', async () => {
+    const retryAlone = jest.fn();
+    const group = new GroupCommit<number, number>(() => Promise.reject(new Error('down')), {
+      retryAlone,
+    });
+    await expect(group.submit([1])).rejects.toThrow('down');
+    expect(retryAlone).not.toHaveBeenCalled();
   });
 });

@@ -4,6 +4,18 @@ interface Waiting<T, R> {
   reject: (error: unknown) => void;
 }
 
+export interface GroupCommitOptions {
+  /** Items flushed together at most; a submission is never split. */
+  maxItems?: number;
+  /** Flushes running at once. */
+  parallel?: number;
+  /**
+   * When set, a failed flush of several submissions is tried again one submission at a time, so
+   * one bad submission fails alone; this is called first (to log it). Unset, all of them fail.
+   */
+  retryAlone?: (error: unknown, submissions: number) => void;
+}
+
 /**
  * Group commit: callers submit items and wait for their own results, while items submitted while
  * `parallel` flushes are running are written together by the next one. An idle system flushes at
@@ -12,13 +24,17 @@ interface Waiting<T, R> {
 export class GroupCommit<T, R> {
   private waiting: Waiting<T, R>[] = [];
   private running = 0;
+  private readonly maxItems: number;
+  private readonly parallel: number;
 
   /** `flush` returns one result per item, in the order given. */
   constructor(
     private readonly flush: (items: T[]) => Promise<R[]>,
-    private readonly maxItems = 500,
-    private readonly parallel = 1,
-  ) {}
+    private readonly options: GroupCommitOptions = {},
+  ) {
+    this.maxItems = options.maxItems ?? 500;
+    this.parallel = options.parallel ?? 1;
+  }
 
   submit(items: T[]): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
@@ -62,7 +78,15 @@ export class GroupCommit<T, R> {
         offset += entry.items.length;
       }
     } catch (error) {
-      for (const entry of batch) entry.reject(error);
+      const { retryAlone } = this.options;
+      if (!retryAlone || batch.length === 1) {
+        for (const entry of batch) entry.reject(error);
+        return;
+      }
+      retryAlone(error, batch.length);
+      for (const entry of batch) {
+        await this.flush(entry.items).then(entry.resolve, entry.reject);
+      }
     }
   }
 }

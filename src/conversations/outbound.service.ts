@@ -48,7 +48,7 @@ export class OutboundService {
   private readonly logger = new Logger(OutboundService.name);
   private readonly loads = new GroupCommit<string, ReplyRow | undefined>(
     (ids) => this.loadReplies(ids),
-    LOAD_MAX,
+    { maxItems: LOAD_MAX },
   );
   private readonly sentMarks = new GroupCommit<SentMark, null>((marks) => this.markSentMany(marks));
 

@@ -77,11 +77,14 @@ const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
 @Injectable()
 export class MessengerInboundService {
   private readonly logger = new Logger(MessengerInboundService.name);
-  private readonly batches = new GroupCommit<string, Error | null>(
-    (ids) => this.processBatch(ids),
-    BATCH_MAX,
-    BATCHES_IN_PARALLEL,
-  );
+  private readonly batches = new GroupCommit<string, null>((ids) => this.processBatch(ids), {
+    maxItems: BATCH_MAX,
+    parallel: BATCHES_IN_PARALLEL,
+    retryAlone: (error, jobs) =>
+      this.logger.warn(
+        `A batch of ${jobs} inbox items failed (${(error as Error).message}); handling them one by one`,
+      ),
+  });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -94,8 +97,7 @@ export class MessengerInboundService {
 
   /** Handles one stored item (and the older pending items of its contact); throws its own failure. */
   async process(inboxId: string): Promise<void> {
-    const [failure] = await this.batches.submit([inboxId]);
-    if (failure) throw failure;
+    await this.batches.submit([inboxId]);
   }
 
   /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
@@ -105,28 +107,13 @@ export class MessengerInboundService {
     ]);
   }
 
-  private async processBatch(ids: string[]): Promise<(Error | null)[]> {
+  private async processBatch(ids: string[]): Promise<null[]> {
     // A process that also serves the webhook answers Meta first when flooded.
     await this.intakeRate.yieldWhileFlooded();
-    try {
-      await this.handleTogether(ids, ids.length === 1);
-      return ids.map(() => null);
-    } catch (error) {
-      if (ids.length === 1) return [error as Error];
-      this.logger.warn(
-        `A batch of ${ids.length} inbox items failed (${(error as Error).message}); handling them one by one`,
-      );
-      const failures: (Error | null)[] = [];
-      for (const id of ids) {
-        failures.push(
-          await this.handleTogether([id], true).then(
-            () => null,
-            (e: Error) => e,
-          ),
-        );
-      }
-      return failures;
-    }
+    // A lone item (a batch of one, or one retried alone) takes the careful path: its contact's
+    // older items run in savepoints, so they cannot fail it.
+    await this.handleTogether(ids, ids.length === 1);
+    return ids.map(() => null);
   }
 
   private async handleTogether(ids: string[], careful: boolean): Promise<void> {

@@ -21,8 +21,8 @@ interface Row extends ClassifiedItem {
   note: string | null;
 }
 
-/** What storing an item did: the new row, null for a duplicate of a stored item, or its failure. */
-type Stored = { id: string; status: InboxStatus } | null | Error;
+/** What storing an item did: the new row, or null for a duplicate of a stored item. */
+type Stored = { id: string; status: InboxStatus } | null;
 
 // eslint-disable-next-line no-control-regex -- NUL is exactly what Postgres refuses
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -57,7 +57,13 @@ function triage(item: ClassifiedItem, botId: string | null): Row {
 @Injectable()
 export class MessengerIntakeService {
   private readonly logger = new Logger(MessengerIntakeService.name);
-  private readonly inbox = new GroupCommit<Row, Stored>((rows) => this.store(rows));
+  /** Rows of concurrent deliveries stored together; one Postgres refuses fails alone. */
+  private readonly inbox = new GroupCommit<Row, Stored>((rows) => this.store(rows), {
+    retryAlone: (error, rows) =>
+      this.logger.warn(
+        `Storing ${rows} webhook items together failed (${(error as Error).message}); storing them one by one`,
+      ),
+  });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -82,34 +88,18 @@ export class MessengerIntakeService {
       const rows = await Promise.all(
         items.map(async (item) => triage(item, await this.pages.botIdFor(item.pageId))),
       );
-      const stored = await this.inbox.submit(rows);
-      const failure = stored.find((row) => row instanceof Error);
-      if (failure) throw failure;
-      return stored.filter(Boolean).length;
+      // Row by row, so the items Postgres takes are kept when it refuses one of them.
+      const stored = await Promise.allSettled(rows.map((row) => this.inbox.submit([row])));
+      const refused = stored.find((result) => result.status === 'rejected');
+      if (refused) throw refused.reason;
+      return stored.filter((result) => result.status === 'fulfilled' && result.value[0]).length;
     } catch (error) {
       this.logger.error(`Could not store webhook items: ${(error as Error).message}`);
       throw MessengerErrors.storageUnavailable();
     }
   }
 
-  /**
-   * Stores a group of concurrent deliveries' rows in one statement. If that fails with several rows,
-   * each is tried alone, so one item Postgres refuses cannot fail the other deliveries of its group.
-   */
   private async store(rows: Row[]): Promise<Stored[]> {
-    try {
-      return await this.insert(rows);
-    } catch (error) {
-      if (rows.length === 1) throw error;
-      const results: Stored[] = [];
-      for (const row of rows) {
-        results.push(...(await this.insert([row]).catch((e: Error) => [e])));
-      }
-      return results;
-    }
-  }
-
-  private async insert(rows: Row[]): Promise<Stored[]> {
     const inserted = await prepared<{ id: string; status: InboxStatus; dedupeKey: string }[]>(
       this.dataSource.manager,
       'messenger_inbox_insert',
