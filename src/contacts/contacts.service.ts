@@ -84,7 +84,6 @@ export class ContactsService {
    */
   async recordSeenMany(sightings: Sighting[], tx?: EntityManager): Promise<SeenContact[]> {
     if (sightings.length === 0) return [];
-    const column = <T>(pick: (sighting: Sighting) => T): T[] => sightings.map(pick);
     // xmax = 0 only on a freshly inserted row: it tells creation from update in one round trip.
     const rows = await prepared<(Contact & { created: boolean })[]>(
       tx ?? this.dataSource.manager,
@@ -104,14 +103,14 @@ export class ContactsService {
              profile_fetched_at = COALESCE(contacts.profile_fetched_at, EXCLUDED.profile_fetched_at)
        RETURNING ${RETURNED_COLUMNS}, (xmax = 0) AS created`,
       [
-        column((s) => s.key.botId),
-        column((s) => s.key.channel),
-        column((s) => s.key.externalId),
-        column((s) => s.key.externalIdKind),
-        column((s) => s.seenAt),
-        column((s) => s.profile?.names?.firstName ?? null),
-        column((s) => s.profile?.names?.lastName ?? null),
-        column((s) => s.profile !== undefined),
+        sightings.map((s) => s.key.botId),
+        sightings.map((s) => s.key.channel),
+        sightings.map((s) => s.key.externalId),
+        sightings.map((s) => s.key.externalIdKind),
+        sightings.map((s) => s.seenAt),
+        sightings.map((s) => s.profile?.names?.firstName ?? null),
+        sightings.map((s) => s.profile?.names?.lastName ?? null),
+        sightings.map((s) => s.profile !== undefined),
       ],
     );
     const byKey = new Map(

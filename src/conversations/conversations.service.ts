@@ -122,7 +122,6 @@ export class ConversationsService {
     events: InboundEvent[],
     tx: EntityManager,
   ): Promise<ConversationRow[]> {
-    const column = <T>(pick: (event: InboundEvent) => T): T[] => events.map(pick);
     const rows = await prepared<ConversationRow[]>(
       tx,
       'conversations_open',
@@ -145,14 +144,14 @@ export class ConversationsService {
        )
        SELECT id, contact_id AS "contactId", handed_over AS "handedOver" FROM conversation`,
       [
-        column((e) => e.botId),
-        column((e) => e.contactId),
-        column((e) => e.channel),
-        column((e) => e.occurredAt),
-        column((e) => e.kind),
-        column((e) => e.text),
-        column((e) => JSON.stringify(e.raw)),
-        column((e) => e.externalMessageId?.slice(0, 255) ?? null),
+        events.map((e) => e.botId),
+        events.map((e) => e.contactId),
+        events.map((e) => e.channel),
+        events.map((e) => e.occurredAt),
+        events.map((e) => e.kind),
+        events.map((e) => e.text),
+        events.map((e) => JSON.stringify(e.raw)),
+        events.map((e) => e.externalMessageId?.slice(0, 255) ?? null),
       ],
     );
     const byContact = new Map(rows.map((row) => [row.contactId, row]));

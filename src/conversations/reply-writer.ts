@@ -62,7 +62,6 @@ export class ReplyWriter {
     const messages = writes.flatMap((w, index) =>
       w.messages.map((message, position) => ({ replyId: replyIds[index]!, position, message })),
     );
-    const column = <T>(pick: (write: ReplyWrite, index: number) => T): T[] => writes.map(pick);
     await prepared(
       tx,
       'replies_write',
@@ -90,14 +89,14 @@ export class ReplyWriter {
               AS m(reply_id, position, kind, text, payload)
          JOIN input i ON i.reply_id = m.reply_id`,
       [
-        column((w) => w.conversation.id),
-        column((w) => w.change.referralId),
-        column((w) => w.change.handover !== null),
-        column((w) => w.change.handover?.note ?? null),
-        column((w) => w.conversation.botId),
-        column((w) => w.conversation.channel),
-        column((w) => w.occurredAt),
-        column((_, index) => replyIds[index]),
+        writes.map((w) => w.conversation.id),
+        writes.map((w) => w.change.referralId),
+        writes.map((w) => w.change.handover !== null),
+        writes.map((w) => w.change.handover?.note ?? null),
+        writes.map((w) => w.conversation.botId),
+        writes.map((w) => w.conversation.channel),
+        writes.map((w) => w.occurredAt),
+        replyIds,
         messages.map((m) => m.replyId),
         messages.map((m) => m.position),
         messages.map((m) => m.message.kind),

@@ -102,7 +102,6 @@ export class ReferralResolution {
     isNew: boolean[],
     tx: EntityManager,
   ): Promise<string[]> {
-    const column = <T>(pick: (input: ResolveInput, index: number) => T): T[] => inputs.map(pick);
     const rows = await prepared<{ id: string }[]>(
       tx,
       'referral_entries_insert',
@@ -117,18 +116,18 @@ export class ReferralResolution {
         ORDER BY position
        RETURNING id`,
       [
-        column((input) => input.botId),
-        column((_, index) => referrals[index]?.id ?? null),
-        column((input) => input.ref?.slice(0, 2100) ?? null),
-        column((input) => input.source?.slice(0, 100) ?? null),
-        column((input) => input.channel),
-        column((input) => input.contactId),
-        column((input) => input.conversationId),
-        column((_, index) => isNew[index]),
-        column((input) => input.adId?.slice(0, 100) ?? null),
-        column((input) => (input.adsContext ? JSON.stringify(input.adsContext) : null)),
-        column((input) => input.refererUri ?? null),
-        column((input) => input.occurredAt),
+        inputs.map((input) => input.botId),
+        referrals.map((referral) => referral?.id ?? null),
+        inputs.map((input) => input.ref?.slice(0, 2100) ?? null),
+        inputs.map((input) => input.source?.slice(0, 100) ?? null),
+        inputs.map((input) => input.channel),
+        inputs.map((input) => input.contactId),
+        inputs.map((input) => input.conversationId),
+        isNew,
+        inputs.map((input) => input.adId?.slice(0, 100) ?? null),
+        inputs.map((input) => (input.adsContext ? JSON.stringify(input.adsContext) : null)),
+        inputs.map((input) => input.refererUri ?? null),
+        inputs.map((input) => input.occurredAt),
       ],
     );
     return rows.map((row) => row.id);

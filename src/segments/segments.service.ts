@@ -119,8 +119,7 @@ export class SegmentsService {
    */
   async addMembers(members: NewMember[], tx?: EntityManager): Promise<boolean[]> {
     if (members.length === 0) return [];
-    const column = <T>(pick: (member: NewMember) => T): T[] => members.map(pick);
-    const rows = await prepared<{ position: string }[]>(
+    const rows = await prepared<{ key: string }[]>(
       tx ?? this.dataSource.manager,
       'segment_members_add',
       `INSERT INTO segment_members (segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param)
@@ -131,17 +130,17 @@ export class SegmentsService {
          JOIN contacts c ON c.id = m.contact_id AND c.bot_id = m.bot_id
         ORDER BY m.position
        ON CONFLICT (segment_id, contact_id) DO NOTHING
-       RETURNING contact_id || '|' || segment_id AS position`,
+       RETURNING contact_id || '|' || segment_id AS key`,
       [
-        column((m) => m.segmentId),
-        column((m) => m.contactId),
-        column((m) => m.botId),
-        column((m) => m.joinedAt),
-        column((m) => m.referralId ?? null),
-        column((m) => m.trackingParam ?? null),
+        members.map((m) => m.segmentId),
+        members.map((m) => m.contactId),
+        members.map((m) => m.botId),
+        members.map((m) => m.joinedAt),
+        members.map((m) => m.referralId ?? null),
+        members.map((m) => m.trackingParam ?? null),
       ],
     );
-    const joined = new Set(rows.map((row) => row.position));
+    const joined = new Set(rows.map((row) => row.key));
     return members.map((m) => joined.delete(`${m.contactId}|${m.segmentId}`));
   }
 
