@@ -33,18 +33,10 @@ export class ConversationsService {
   ) {}
 
   /**
-   * Handles one inbound event inside the caller's transaction: opens or touches the conversation,
-   * logs the message, lets the dispatcher decide, and stores the answer as a pending reply. The
-   * caller commits, then hands the reply id to `enqueueReplies`.
-   */
-  async handleInbound(event: InboundEvent, tx: EntityManager): Promise<InboundResult> {
-    const [result] = await this.handleInboundMany([event], tx);
-    return result;
-  }
-
-  /**
-   * `handleInbound` for many events (results in the order given), with a few statements per round
-   * instead of several per event: what keeps a burst of campaign clicks cheap.
+   * Handles inbound events inside the caller's transaction (results in the order given): opens or
+   * touches each conversation, logs the message, lets the dispatcher decide, and stores the answer
+   * as a pending reply. A few statements per round, not several per event: what keeps a burst of
+   * campaign clicks cheap. The caller commits, then hands the reply ids to `enqueueReplies`.
    */
   async handleInboundMany(events: InboundEvent[], tx: EntityManager): Promise<InboundResult[]> {
     const results: InboundResult[] = new Array<InboundResult>(events.length);
