@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MaintenanceScheduler, MaintenanceWorker } from '../queues';
+import { MaintenanceWorker } from '../queues';
 
 const TASK = 'refresh-table-statistics';
 const EVERY_MS = 10_000;
@@ -19,11 +19,8 @@ const CHANGED_SHARE = 0.2;
  */
 @Injectable()
 export class TableStatisticsWorker extends MaintenanceWorker {
-  constructor(
-    scheduler: MaintenanceScheduler,
-    @InjectDataSource() private readonly dataSource: DataSource,
-  ) {
-    super(scheduler, TASK, EVERY_MS);
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    super(TASK, EVERY_MS);
   }
 
   /** Analyzes the stale tables of the app's schema; returns their names. */

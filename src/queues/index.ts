@@ -7,7 +7,6 @@ export {
   type MaintenanceTask,
 } from './queue-catalogue';
 export { enqueueMissing, enqueueSafely } from './enqueue';
-export { MaintenanceScheduler } from './maintenance-scheduler';
 export { MaintenanceWorker } from './maintenance-worker';
 export { QueueWorker, type WorkerOptions } from './queue-worker';
 export { QueuesModule } from './queues.module';

@@ -1,21 +1,26 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { type Job, type Queue } from 'bull';
 import { AppConfig } from '../config';
-import { type MaintenanceWorker } from './maintenance-worker';
+import { MaintenanceWorker } from './maintenance-worker';
 import { type JobPayloads, type MaintenanceTask, QueueName } from './queue-catalogue';
 import { QueueWorker } from './queue-worker';
 
 type Payload = JobPayloads[typeof QueueName.Maintenance];
 
 /**
- * The one processor of the maintenance queue: it schedules every registered task as a Bull
- * repeatable job and hands each job to its task. One processor, not one per task: each named
- * processor Bull registers sends a command on the queue's blocking connection, where it waits
- * behind the previous processor's blocking pop and is rejected, unhandled, by a shutdown.
+ * The one processor of the maintenance queue: it finds every MaintenanceWorker among the app's
+ * providers, schedules each as a Bull repeatable job and hands each job to its task. One processor,
+ * not one per task: each named processor Bull registers sends a command on the queue's blocking
+ * connection, where it waits behind the previous processor's blocking pop and is rejected,
+ * unhandled, by a shutdown.
  */
 @Injectable()
-export class MaintenanceScheduler extends QueueWorker<typeof QueueName.Maintenance> {
+export class MaintenanceScheduler
+  extends QueueWorker<typeof QueueName.Maintenance>
+  implements OnModuleInit
+{
   private readonly tasks = new Map<MaintenanceTask, MaintenanceWorker>();
   /** Tasks running in this process: a slow run is never overlapped by its next one here. */
   private readonly running = new Set<MaintenanceTask>();
@@ -23,13 +28,17 @@ export class MaintenanceScheduler extends QueueWorker<typeof QueueName.Maintenan
   constructor(
     @InjectQueue(QueueName.Maintenance) private readonly queue: Queue<Payload>,
     config: AppConfig,
+    private readonly discovery: DiscoveryService,
   ) {
     super({ queue, name: QueueName.Maintenance, config, jobName: '*' });
   }
 
-  register(worker: MaintenanceWorker): void {
-    if (this.tasks.has(worker.task)) throw new Error(`Task ${worker.task} registered twice`);
-    this.tasks.set(worker.task, worker);
+  onModuleInit(): void {
+    for (const { instance } of this.discovery.getProviders()) {
+      if (!(instance instanceof MaintenanceWorker)) continue;
+      if (this.tasks.has(instance.task)) throw new Error(`Task ${instance.task} registered twice`);
+      this.tasks.set(instance.task, instance);
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import { BullModule } from '@nestjs/bull';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from '../config';
 import { jitteredBackoff } from './backoff';
 import { MaintenanceScheduler } from './maintenance-scheduler';
@@ -18,6 +19,7 @@ export class QueuesModule {
     return {
       module: QueuesModule,
       imports: [
+        DiscoveryModule,
         BullModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
@@ -41,7 +43,7 @@ export class QueuesModule {
         RedisCloser,
         MaintenanceScheduler,
       ],
-      exports: [queues, REDIS, MaintenanceScheduler],
+      exports: [queues, REDIS],
     };
   }
 }

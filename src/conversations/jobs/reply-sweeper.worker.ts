@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MaintenanceScheduler, MaintenanceWorker } from '../../queues';
+import { MaintenanceWorker } from '../../queues';
 import { ConversationsService } from '../conversations.service';
 
 const TASK = 'sweep-outbound-replies';
@@ -17,11 +17,10 @@ const BATCH = 500;
 @Injectable()
 export class ReplySweeperWorker extends MaintenanceWorker {
   constructor(
-    scheduler: MaintenanceScheduler,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly conversations: ConversationsService,
   ) {
-    super(scheduler, TASK, EVERY_MS);
+    super(TASK, EVERY_MS);
   }
 
   async run(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MaintenanceScheduler, MaintenanceWorker } from '../../queues';
+import { MaintenanceWorker } from '../../queues';
 
 const TASK = 'purge-messenger-inbox';
 const EVERY_MS = 3600_000;
@@ -15,11 +15,8 @@ const BATCH = 5000;
  */
 @Injectable()
 export class InboxPurgeWorker extends MaintenanceWorker {
-  constructor(
-    scheduler: MaintenanceScheduler,
-    @InjectDataSource() private readonly dataSource: DataSource,
-  ) {
-    super(scheduler, TASK, EVERY_MS);
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    super(TASK, EVERY_MS);
   }
 
   /** Returns how many items were deleted. */

@@ -3,13 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import {
-  enqueueMissing,
-  type JobPayloads,
-  MaintenanceScheduler,
-  MaintenanceWorker,
-  QueueName,
-} from '../../queues';
+import { enqueueMissing, type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
 
 const TASK = 'sweep-messenger-inbox';
 const EVERY_MS = 3000;
@@ -24,12 +18,11 @@ const BATCH = 1000;
 @Injectable()
 export class InboxSweeperWorker extends MaintenanceWorker {
   constructor(
-    scheduler: MaintenanceScheduler,
     @InjectQueue(QueueName.MessengerInbound)
     private readonly inbound: Queue<JobPayloads[typeof QueueName.MessengerInbound]>,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
-    super(scheduler, TASK, EVERY_MS);
+    super(TASK, EVERY_MS);
   }
 
   async run(): Promise<void> {
