@@ -10,7 +10,7 @@ const SLOTS_PER_RESERVATION = 10;
 
 interface Reserve {
   left: number;
-  /** The end of the Redis window the slots were counted in. */
+  /** The end of the Redis window the slots were counted in, or a little before it. */
   until: number;
 }
 
@@ -38,14 +38,17 @@ export class SendRateLimiter {
     });
   }
 
-  /** Resolves once a send for `pageId` fits the budget; rejects when Redis cannot tell. */
-  async acquire(pageId: string): Promise<void> {
+  /**
+   * Resolves once a send for `pageId` fits the budget, with the time (epoch ms) by which the send
+   * still counts in the window that granted it; rejects when Redis cannot tell.
+   */
+  async acquire(pageId: string): Promise<number> {
     const deadline = Date.now() + MAX_WAIT_MS;
     for (;;) {
       const reserve = this.reserves.get(pageId);
       if (reserve && reserve.left > 0 && Date.now() < reserve.until) {
         reserve.left--;
-        return;
+        return reserve.until;
       }
       let reserving = this.reserving.get(pageId);
       if (!reserving) {
@@ -63,9 +66,12 @@ export class SendRateLimiter {
   /**
    * Counts a few slots in the page's Redis window. Over budget, the slots that still fitted are
    * kept (Redis counted them all); returns how long to wait when none did, else 0.
+   * The slots expire counting from when the request left, not when the answer was read: a process
+   * that stalls in between must not spend them in the next Redis window, on top of its budget.
    */
   private async reserve(pageId: string): Promise<number> {
     const asked = this.perReservation;
+    const sentAt = Date.now();
     let result: RateLimiterRes;
     let fitted = asked;
     try {
@@ -75,7 +81,7 @@ export class SendRateLimiter {
       result = rejection;
       fitted = Math.max(0, asked - (rejection.consumedPoints - this.limiter.points));
     }
-    this.reserves.set(pageId, { left: fitted, until: Date.now() + result.msBeforeNext });
+    this.reserves.set(pageId, { left: fitted, until: sentAt + result.msBeforeNext });
     return fitted > 0 ? 0 : Math.max(result.msBeforeNext, 5);
   }
 }
