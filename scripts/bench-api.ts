@@ -3,7 +3,7 @@
  * measures the latency of listing pages of 50 over real HTTP, one request at a time.
  */
 import { Pool } from 'pg';
-import { dropBenchDatabase, startBenchApp, summarise } from './bench-support';
+import { dropBenchState, startBenchApp, summarise } from './bench-support';
 
 const REFERRALS = 10_000;
 const REQUESTS = 400;
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   } finally {
     await pool.end();
     await bench.app.close();
-    await dropBenchDatabase(databaseName);
+    await dropBenchState(databaseName, bench.config.queuePrefix);
   }
 }
 

@@ -4,10 +4,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Pool } from 'pg';
 import { createHttpApp } from '../src/app.factory';
 import { type AppConfig, loadConfig } from '../src/config';
+import { deleteRedisPrefix } from '../test/support/redis-prefix';
 
 /** Shared by the bench scripts: an app on its own throwaway database, and latency statistics. */
 
 export const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A queue prefix of the bench's own, deleted with its database. */
+export function benchQueuePrefix(): string {
+  return `bench_${randomBytes(4).toString('hex')}`;
+}
 
 export interface BenchApp {
   app: NestFastifyApplication;
@@ -22,8 +29,8 @@ export async function startBenchApp(
   const config = loadConfig({
     NODE_ENV: 'production',
     DATABASE_URL: `${PG_URL}/${databaseName}`,
-    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    QUEUE_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
+    REDIS_URL,
+    QUEUE_PREFIX: benchQueuePrefix(),
     ADMIN_TOKEN: randomBytes(24).toString('hex'),
     SECRETS_KEY: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'warn',
@@ -35,14 +42,18 @@ export async function startBenchApp(
   return { app, config, baseUrl: `http://127.0.0.1:${port}` };
 }
 
-/** Drops a bench's throwaway database. */
-export async function dropBenchDatabase(name: string): Promise<void> {
+/**
+ * Drops a bench's throwaway database and its jobs: an intake-only run leaves every job it took
+ * waiting in Redis, tens of thousands of keys a run.
+ */
+export async function dropBenchState(databaseName: string, queuePrefix: string): Promise<void> {
   const admin = new Pool({ connectionString: `${PG_URL}/postgres` });
   try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
   } finally {
     await admin.end();
   }
+  await deleteRedisPrefix(REDIS_URL, queuePrefix);
 }
 
 export function percentile(sorted: number[], p: number): number {

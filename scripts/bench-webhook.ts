@@ -21,7 +21,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Agent, request } from 'undici';
-import { CpuMeter, dropBenchDatabase, PG_URL, summarise } from './bench-support';
+import {
+  benchQueuePrefix,
+  CpuMeter,
+  dropBenchState,
+  PG_URL,
+  REDIS_URL,
+  summarise,
+} from './bench-support';
 
 const ROOT = join(__dirname, '..');
 const APP_SECRET = randomBytes(16).toString('hex');
@@ -239,6 +246,7 @@ function run(options: autocannon.Options): Promise<autocannon.Result> {
 
 async function main(): Promise<void> {
   const databaseName = `bp_bench_webhook_${process.pid}`;
+  const queuePrefix = benchQueuePrefix();
   const graph = await startGraph();
   // BENCH_NODE_ARGS: flags for the app's node, e.g. --cpu-prof to see where its time goes.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -249,8 +257,8 @@ async function main(): Promise<void> {
       PORT: String(PORT),
       HOST: '127.0.0.1',
       DATABASE_URL: `${PG_URL}/${databaseName}`,
-      REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-      QUEUE_PREFIX: `bench_${randomBytes(4).toString('hex')}`,
+      REDIS_URL,
+      QUEUE_PREFIX: queuePrefix,
       ADMIN_TOKEN,
       SECRETS_KEY: randomBytes(32).toString('hex'),
       MESSENGER_APP_SECRET: APP_SECRET,
@@ -398,9 +406,10 @@ async function main(): Promise<void> {
     app.kill('SIGTERM');
     await new Promise((resolve) => app.once('exit', resolve));
     graph.child.send({ type: 'stop' });
-    // BENCH_KEEP_DB=1 leaves the database for a look at the timings it recorded.
-    if (process.env.BENCH_KEEP_DB === '1') console.log(`database kept: ${databaseName}`);
-    else await dropBenchDatabase(databaseName);
+    // BENCH_KEEP_DB=1 leaves the database and the jobs for a look at the timings they recorded.
+    if (process.env.BENCH_KEEP_DB === '1')
+      console.log(`kept: database ${databaseName}, queue prefix ${queuePrefix}`);
+    else await dropBenchState(databaseName, queuePrefix);
   }
 }
 

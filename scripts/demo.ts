@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { FakeGraphApi } from '../test/support/fake-graph-api';
 import { signedRequest } from '../test/support/messenger-payloads';
-import { dropBenchDatabase, startBenchApp } from './bench-support';
+import { dropBenchState, startBenchApp } from './bench-support';
 
 const APP_SECRET = randomBytes(16).toString('hex');
 
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   } finally {
     await app.close();
     await graph.stop();
-    await dropBenchDatabase(databaseName);
+    await dropBenchState(databaseName, config.queuePrefix);
     step('Done; the demo database was dropped.');
   }
 }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { dropDatabase, testEnv, uniqueName } from '../support/test-app';
+import { deleteRedisPrefix } from '../support/redis-prefix';
+import { dropDatabase, REDIS_URL, testEnv, uniqueName } from '../support/test-app';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -129,18 +130,23 @@ function expectJsonLines(stdout: string): void {
 
 describe('Starting the app as `npm start` does', () => {
   const databaseName = uniqueName('bp_test_boot');
-  afterAll(() => dropDatabase(databaseName));
+  const queuePrefixes: string[] = [];
+  const bootEnv = (extra: Record<string, string>): Record<string, string> => {
+    const env = testEnv(databaseName, extra);
+    queuePrefixes.push(env.QUEUE_PREFIX);
+    delete env.ADMIN_TOKEN;
+    return env;
+  };
+  afterAll(async () => {
+    await dropDatabase(databaseName);
+    await Promise.all(queuePrefixes.map((prefix) => deleteRedisPrefix(REDIS_URL, prefix)));
+  });
 
   it('creates its database, generates and logs an admin token in development, serves, and exits cleanly on SIGTERM', async () => {
     const port = await freePort();
-    const env: Record<string, string> = {
-      ...testEnv(databaseName),
-      NODE_ENV: 'development',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-    };
-    delete env.ADMIN_TOKEN;
-    const main = startMain(env);
+    const main = startMain(
+      bootEnv({ NODE_ENV: 'development', PORT: String(port), HOST: '127.0.0.1' }),
+    );
     try {
       const [, token] = await main.waitFor(/the admin token of this run is (\S+?)"/);
       await main.waitFor(/Listening on/);
@@ -165,13 +171,7 @@ describe('Starting the app as `npm start` does', () => {
   });
 
   it('as a worker without ADMIN_TOKEN, never logs an admin token', async () => {
-    const env: Record<string, string> = {
-      ...testEnv(databaseName),
-      NODE_ENV: 'development',
-      PROCESS_ROLE: 'worker',
-    };
-    delete env.ADMIN_TOKEN;
-    const main = startMain(env);
+    const main = startMain(bootEnv({ NODE_ENV: 'development', PROCESS_ROLE: 'worker' }));
     try {
       await main.waitFor(/Queue workers started/);
       main.kill('SIGTERM');

@@ -1,5 +1,4 @@
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Pool } from 'pg';
@@ -7,6 +6,7 @@ import { createHttpApp } from '../../src/app.factory';
 import { type AppOptions } from '../../src/app.module';
 import { type AppConfig, loadConfig } from '../../src/config';
 import { Http } from './http';
+import { deleteRedisPrefix } from './redis-prefix';
 
 export const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -75,23 +75,6 @@ export async function dropDatabase(name: string): Promise<void> {
   }
 }
 
-export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // Redis may be the thing a test stopped; stale keys under a random prefix harm nobody.
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /**
  * Boots the real app (Fastify, Postgres, Redis, workers) on a loopback port, on a database of its
  * own and a Redis prefix of its own, so suites never see each other's rows or jobs.
@@ -124,10 +107,14 @@ export async function startTestApp(
     logs,
     databaseName,
     async close() {
-      await app.close();
-      await db.end();
-      await dropDatabase(ownDatabase);
-      await deleteRedisPrefix(REDIS_URL, config.queuePrefix);
+      // A test may have closed the app itself; its database and jobs still go.
+      try {
+        await app.close();
+      } finally {
+        await db.end();
+        await dropDatabase(ownDatabase);
+        await deleteRedisPrefix(REDIS_URL, config.queuePrefix);
+      }
     },
   };
 }
