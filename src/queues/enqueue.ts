@@ -43,9 +43,12 @@ export async function enqueueSafely<T>(
 }
 
 /**
- * `enqueueSafely` for a sweeper: first asks Redis (one round trip) which of the jobs it already
- * holds, and adds only the others. A backlog being worked through is then left alone instead of
- * being re-added, job by job, every few seconds.
+ * `enqueueSafely` for a sweeper, whose jobs are work Postgres still records as pending: first asks
+ * Redis (one round trip) what it holds of each job, and adds only those it does not hold alive.
+ * A backlog being worked through (waiting, delayed for a retry, active) is then left alone instead
+ * of being re-added, job by job, every few seconds. A job Redis holds as failed is removed and
+ * added again: its handler did not finish (its last attempt died with Postgres away, or Bull gave
+ * up on a job whose processes kept dying), so the pending work would otherwise never run.
  */
 export async function enqueueMissing<T>(
   queue: Queue<T>,
@@ -58,12 +61,38 @@ export async function enqueueMissing<T>(
   let missing = jobs;
   try {
     const pipeline = queue.client.pipeline();
-    for (const job of jobs) pipeline.exists(queue.toKey(job.jobId));
+    const failedKey = queue.toKey('failed');
+    for (const job of jobs) pipeline.exists(queue.toKey(job.jobId)).zscore(failedKey, job.jobId);
     const held = await withTimeout(pipeline.exec(), ENQUEUE_TIMEOUT_MS, 'no answer');
-    missing = jobs.filter((_, index) => held?.[index]?.[1] !== 1);
+    const state = (index: number): 'absent' | 'failed' | 'alive' => {
+      if (held?.[2 * index]?.[1] !== 1) return 'absent';
+      return held?.[2 * index + 1]?.[1] !== null ? 'failed' : 'alive';
+    };
+    const failed = jobs.filter((_, index) => state(index) === 'failed');
+    if (failed.length > 0) await removeFailed(queue, failed, logger);
+    missing = jobs.filter((_, index) => state(index) !== 'alive');
   } catch (error) {
     // Not knowing which exist costs only duplicate adds, which job ids turn into no-ops.
     logger.warn(`Could not check queued jobs: ${(error as Error).message}`);
   }
   return enqueueSafely(queue, missing, logger);
+}
+
+/** Removes failed jobs so their ids can be added again. */
+async function removeFailed<T>(
+  queue: Queue<T>,
+  jobs: { jobId: string }[],
+  logger: Logger,
+): Promise<void> {
+  logger.warn(
+    `${jobs.length} failed job(s) whose work is still pending, queued again: ${jobs
+      .slice(0, 5)
+      .map((job) => job.jobId)
+      .join(', ')}${jobs.length > 5 ? ', ...' : ''}`,
+  );
+  for (const { jobId } of jobs) {
+    const job = await queue.getJob(jobId);
+    // A job taken meanwhile (retried, removed) is not failed any more: leave it alone.
+    if (job && (await job.isFailed())) await job.remove();
+  }
 }

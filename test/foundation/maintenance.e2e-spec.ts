@@ -32,8 +32,8 @@ describe('Maintenance tasks', () => {
     expect(scheduled).toEqual([
       'purge-messenger-inbox@3600000',
       'refresh-table-statistics@10000',
-      'sweep-messenger-inbox@3000',
-      'sweep-outbound-replies@5000',
+      'sweep-messenger-inbox@2000',
+      'sweep-outbound-replies@2000',
     ]);
   });
 

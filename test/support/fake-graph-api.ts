@@ -75,6 +75,7 @@ export class FakeGraphApi {
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<SendWaiter>();
   private latencyMs = 0;
+  private profileLatencyMs = 0;
   private profilesFail = false;
   // Never reset, so message ids stay unique for the whole run even across `reset()`.
   private messageCounter = 0;
@@ -123,6 +124,11 @@ export class FakeGraphApi {
     this.latencyMs = ms;
   }
 
+  /** Latency of profile requests only (on top of `setLatency`): keeps inbound jobs in flight. */
+  setProfileLatency(ms: number): void {
+    this.profileLatencyMs = ms;
+  }
+
   setProfile(psid: string, profile: Profile): void {
     this.profiles.set(psid, profile);
   }
@@ -165,6 +171,7 @@ export class FakeGraphApi {
     this.failures.length = 0;
     this.profiles.clear();
     this.latencyMs = 0;
+    this.profileLatencyMs = 0;
     this.profilesFail = false;
   }
 
@@ -185,6 +192,7 @@ export class FakeGraphApi {
     }
     const node = NODE_PATH.exec(url.pathname);
     if (req.method === 'GET' && node) {
+      if (this.profileLatencyMs > 0) await this.delay(this.profileLatencyMs);
       this.handleProfile(res, decodeURIComponent(node[1]), url, accessToken);
       return;
     }
@@ -298,6 +306,16 @@ export class FakeGraphApi {
         'content-length': Buffer.byteLength(text),
       });
       res.end(text);
+    });
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(timer);
+        resolve();
+      }, ms);
+      this.pending.add(timer);
     });
   }
 

@@ -4,7 +4,12 @@ import { AppConfig } from '../../config';
 import { sendFailure, type SendOutcome } from '../../conversations';
 import { type GraphError, isRetryable } from './graph-errors';
 
-const SEND_TIMEOUT_MS = 10_000;
+/**
+ * A send that times out may still have reached Meta, and is sent again: a duplicate. So the wait
+ * outlasts the stalls we plan for (the chaos suite stalls the Graph API for 20 s); a send waiting
+ * holds one of a worker's outbound slots meanwhile, nothing else.
+ */
+const SEND_TIMEOUT_MS = 30_000;
 const PROFILE_TIMEOUT_MS = 3_000;
 /** Sends run concurrently across workers' jobs; this caps the sockets kept open to the Graph API. */
 const MAX_CONNECTIONS = 64;

@@ -1,0 +1,15 @@
+import { type MigrationInterface, type QueryRunner } from 'typeorm';
+
+/** The claim of the worker process sending an outbound message (status `sending`). */
+export class OutboundSendClaims1795700000000 implements MigrationInterface {
+  name = 'OutboundSendClaims1795700000000';
+
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`ALTER TABLE "messages" ADD "sending_by" character varying(64)`);
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`UPDATE "messages" SET status = 'pending' WHERE status = 'sending'`);
+    await queryRunner.query(`ALTER TABLE "messages" DROP COLUMN "sending_by"`);
+  }
+}
