@@ -47,6 +47,53 @@ export interface Profile {
   profile_pic?: string;
 }
 
+/** Failures answered at random, for load with faults (the chaos suite). */
+export interface RandomFailures {
+  /** Share of send requests (0..1) answered with a transient error: HTTP 500, code 2, code 613. */
+  transientRate: number;
+  /** Recipients every send to whom fails for good (Meta's 551: the person is not available). */
+  permanentFor?: (recipientId: string) => boolean;
+  /** Seed of the generator picking which requests fail, so a run can be repeated. */
+  seed: number;
+}
+
+/** What Meta answers when it cannot take a send right now (see graph-errors.ts). */
+const TRANSIENT_FAILURES: GraphFailure[] = [
+  {
+    status: 500,
+    error: {
+      message: 'An unexpected error has occurred. Please retry your request later.',
+      code: 2,
+    },
+  },
+  {
+    status: 400,
+    error: { message: '(#613) Calls to this api have exceeded the rate limit.', code: 613 },
+  },
+  { status: 500, error: { message: 'An unknown error has occurred.', code: 1 } },
+];
+
+const PERMANENT_FAILURE: GraphFailure = {
+  status: 400,
+  error: {
+    message: "(#551) This person isn't available right now.",
+    code: 551,
+    error_subcode: 1545041,
+  },
+};
+
+/** mulberry32: a small seeded generator, uniform in [0, 1). */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 interface SendWaiter {
   count: number;
   resolve: (sends: SendRecord[]) => void;
@@ -75,6 +122,7 @@ export class FakeGraphApi {
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<SendWaiter>();
   private latencyMs = 0;
+  private randomFailures: (RandomFailures & { random: () => number }) | undefined;
   private profileLatencyMs = 0;
   private profilesFail = false;
   // Never reset, so message ids stay unique for the whole run even across `reset()`.
@@ -113,6 +161,11 @@ export class FakeGraphApi {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     await closed;
+  }
+
+  /** From now on, fails sends at random and for chosen recipients; `undefined` stops it. */
+  failRandomly(options: RandomFailures | undefined): void {
+    this.randomFailures = options && { ...options, random: seededRandom(options.seed) };
   }
 
   /** Queues `failure` for the next `count` send requests, after any already queued. */
@@ -173,6 +226,7 @@ export class FakeGraphApi {
     this.latencyMs = 0;
     this.profileLatencyMs = 0;
     this.profilesFail = false;
+    this.randomFailures = undefined;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -223,7 +277,7 @@ export class FakeGraphApi {
       messagingType: parsed ? body.messaging_type : undefined,
     };
 
-    const failure = this.failures.shift();
+    const failure = this.failures.shift() ?? this.randomFailure(record.recipient);
     if (failure) {
       this.failedSends.push({ ...record, failure });
       if ('networkError' in failure) this.later(() => req.socket.destroy());
@@ -252,6 +306,15 @@ export class FakeGraphApi {
       recipient_id: recipientId,
       message_id: `m_${++this.messageCounter}`,
     });
+  }
+
+  private randomFailure(recipient: GraphRecipient | undefined): GraphFailure | undefined {
+    const chaos = this.randomFailures;
+    const id = recipient?.id ?? recipient?.user_ref;
+    if (!chaos || id === undefined) return undefined;
+    if (chaos.permanentFor?.(id)) return PERMANENT_FAILURE;
+    if (chaos.random() >= chaos.transientRate) return undefined;
+    return TRANSIENT_FAILURES[Math.floor(chaos.random() * TRANSIENT_FAILURES.length)];
   }
 
   private handleProfile(
