@@ -62,7 +62,16 @@ export class OutboundService {
     (ids) => this.loadReplies(ids),
     { maxItems: LOAD_MAX },
   );
-  private readonly sentMarks = new GroupCommit<SentMark, null>((marks) => this.markSentMany(marks));
+  /**
+   * Several marks in flight at once: a message sent but not yet recorded is the one that a crash
+   * sends twice, so a mark never waits behind a slow earlier one.
+   */
+  private readonly sentMarks = new GroupCommit<SentMark, null>(
+    (marks) => this.markSentMany(marks),
+    {
+      parallel: 4,
+    },
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -100,33 +109,36 @@ export class OutboundService {
       }
       if (claim === 'resumed') {
         this.logger.warn(
-          `Message ${message.id} of reply ${replyId} was being sent by a process that died; ` +
+          `Message ${message.id} of reply ${replyId} was being sent by a run that died; ` +
             'whether it arrived is unknown, sending it again',
         );
       }
-      const outcome = await sender.send(reply.botId, recipient, message.payload);
-      if (outcome.ok) {
-        await this.markSent(
-          message.id,
-          outcome.externalId,
-          index === unsent.length - 1 ? replyId : null,
+      try {
+        const outcome = await sender.send(reply.botId, recipient, message.payload);
+        if (outcome.ok) {
+          const last = index === unsent.length - 1;
+          await this.markSent(message.id, outcome.externalId, last ? replyId : null);
+          continue;
+        }
+        if (outcome.retryable && !lastAttempt) {
+          await this.recordFailure(message.id, outcome, 'pending');
+          throw new RetryableSendError(
+            `${reply.channel} send failed, will retry: ${outcome.message}`,
+          );
+        }
+        await this.recordFailure(message.id, outcome, 'failed');
+        await this.finish(
+          replyId,
+          'failed',
+          'PREVIOUS_MESSAGE_FAILED: an earlier message of this reply could not be sent',
         );
-        continue;
-      }
-      if (outcome.retryable && !lastAttempt) {
-        await this.recordFailure(message.id, outcome, 'pending');
-        throw new RetryableSendError(
-          `${reply.channel} send failed, will retry: ${outcome.message}`,
+        this.logger.warn(
+          `Reply ${replyId} failed: ${outcome.message} (code ${outcome.code ?? '-'})`,
         );
+        return;
+      } finally {
+        this.claims.release(message.id);
       }
-      await this.recordFailure(message.id, outcome, 'failed');
-      await this.finish(
-        replyId,
-        'failed',
-        'PREVIOUS_MESSAGE_FAILED: an earlier message of this reply could not be sent',
-      );
-      this.logger.warn(`Reply ${replyId} failed: ${outcome.message} (code ${outcome.code ?? '-'})`);
-      return;
     }
     if (unsent.length === 0) await this.finish(replyId, 'sent', '');
   }

@@ -45,6 +45,12 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
   private closing = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly claims = new GroupCommit<string, ClaimOutcome>((ids) => this.claimMany(ids));
+  /**
+   * Messages a run in this process holds now. A claim in Postgres under this process's token
+   * for a message not held here is stale: the run that made it failed before it could record an
+   * outcome (Postgres restarted under it, say), and it is taken over like a dead process's.
+   */
+  private readonly held = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -62,12 +68,29 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
     await this.session?.end().catch(() => undefined);
   }
 
-  /** Claims one message for a send by this process; rejects while the claim session is down. */
+  /**
+   * Claims one message for a send by this process; rejects while the claim session is down.
+   * After `claimed` or `resumed`, the caller must `release` it once the outcome is recorded (or
+   * could not be).
+   */
   async claim(messageId: string): Promise<ClaimOutcome> {
     // Without its session, a claim of this process would look dead to every other one.
     if (!this.connected) throw new Error('the claim session is not connected to Postgres');
-    const [outcome] = await this.claims.submit([messageId]);
-    return outcome;
+    if (this.held.has(messageId)) return 'busy';
+    this.held.add(messageId);
+    try {
+      const [outcome] = await this.claims.submit([messageId]);
+      if (outcome === 'busy') this.held.delete(messageId);
+      return outcome;
+    } catch (error) {
+      this.held.delete(messageId);
+      throw error;
+    }
+  }
+
+  /** Ends this process's hold on a message it claimed. */
+  release(messageId: string): void {
+    this.held.delete(messageId);
   }
 
   /** The claims of concurrent sends, in one statement (a SELECT: TypeORM answers an UPDATE with a count). */
@@ -78,8 +101,8 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
       `WITH target AS (
          SELECT m.id, m.status FROM messages m
           WHERE m.id = ANY($1::bigint[])
-            AND (m.status = 'pending' OR (m.status = 'sending' AND NOT EXISTS (
-                  SELECT 1 FROM pg_stat_activity a WHERE a.application_name = $3 || m.sending_by)))
+            AND (m.status = 'pending' OR (m.status = 'sending' AND (m.sending_by = $2 OR NOT EXISTS (
+                  SELECT 1 FROM pg_stat_activity a WHERE a.application_name = $3 || m.sending_by))))
             FOR UPDATE OF m
        ), claimed AS (
          UPDATE messages m SET status = 'sending', sending_by = $2 FROM target t WHERE m.id = t.id

@@ -61,4 +61,15 @@ describe('Maintenance tasks', () => {
       what: 'the skipped job to be logged',
     });
   });
+
+  it('puts the schedules back when Redis lost them', async () => {
+    // What a Redis that came back empty (or a flush) leaves of them: nothing.
+    for (const job of await queue.getRepeatableJobs()) await queue.removeRepeatableByKey(job.key);
+    expect(await queue.getRepeatableJobs()).toEqual([]);
+    await waitFor(async () => (await queue.getRepeatableJobs()).length === 4, {
+      timeoutMs: 20_000,
+      what: 'the schedules to be back',
+    });
+    expect(t.logs.text).toContain('was gone from Redis; added again');
+  });
 });
