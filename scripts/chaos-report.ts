@@ -22,7 +22,7 @@ export interface Outcome {
 }
 
 interface GraphReport {
-  sends: Record<string, [count: number, firstAt: number]>;
+  sends: Record<string, [count: number, firstAt: number, lastAt: number]>;
   failed: number;
 }
 
@@ -46,6 +46,26 @@ async function recordedFailures(databaseUrl: string): Promise<Map<string, number
         WHERE m.direction = 'out' AND m.status = 'failed'`,
     );
     return new Map(rows.map((row) => [row.psid, row.code]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** The outbound messages to `psid`, to explain a duplicate. */
+async function messagesOf(databaseUrl: string, psid: string): Promise<unknown[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT m.id, m.status, m.attempts, m.error_message AS error, r.id AS reply
+         FROM messages m
+         JOIN replies r ON r.id = m.reply_id
+         JOIN conversations c ON c.id = m.conversation_id
+         JOIN contacts k ON k.id = c.contact_id
+        WHERE k.external_id = $1 AND m.direction = 'out'`,
+      [psid],
+    );
+    return rows;
   } finally {
     await client.end();
   }
@@ -95,7 +115,7 @@ export async function report(options: {
     const failedWith = failures.get(delivery.psid);
     if (count > 1) {
       duplicated++;
-      if (duplicateExamples.length < 5) duplicateExamples.push(`${delivery.psid} x${count}`);
+      if (duplicateExamples.length < 5) duplicateExamples.push(delivery.psid);
     }
     if (delivery.ackAt === undefined) {
       if (count > 0) unackedAnswered++;
@@ -139,5 +159,16 @@ export async function report(options: {
   console.log(`  permanent failures recorded:    ${permanent}`);
   console.log(`  never acknowledged, answered:   ${unackedAnswered}`);
   console.log(`  transient/permanent error answers from the fake Graph API: ${sends.failed}`);
+  if (duplicateExamples.length > 0) {
+    console.log('chaos: duplicates (sends at, then what the database recorded)');
+    for (const psid of duplicateExamples) {
+      const [count, firstAt, lastAt] = sends.sends[psid];
+      const at = (ms: number): string => new Date(ms).toISOString().slice(11, 23);
+      const rows = await messagesOf(databaseUrl, psid).catch((error: Error) => error.message);
+      console.log(
+        `  ${psid}: ${count} sends, ${at(firstAt)} .. ${at(lastAt)}; ${JSON.stringify(rows)}`,
+      );
+    }
+  }
   return { lost, duplicated };
 }

@@ -13,12 +13,13 @@
  * CHAOS_SHORT=1: one of each fault in about a minute at 40 deliveries a second (run by npm test).
  * CHAOS_APP=source runs the app from src/ through ts-node instead of dist/.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { AppProcess } from '../test/support/app-process';
 import { freePort, PrivateRedis } from '../test/support/private-redis';
 import { GraphProcess, PrivatePostgres, sleep, Supervisor } from './chaos-support';
 import { type Delivery, type Fault, report } from './chaos-report';
+import { signedDelivery, type SignedDelivery } from './signed-delivery';
 
 const SHORT = process.env.CHAOS_SHORT === '1';
 const RATE = Number(process.env.CHAOS_RATE ?? (SHORT ? 40 : 150));
@@ -33,6 +34,8 @@ const ENTRY = process.env.CHAOS_APP === 'source' ? 'source' : 'dist';
 const APP_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const FIRST_PSID = 10_000_000_000;
+/** What a worker logs when it sends a message again whose earlier send's outcome is unknown. */
+const RESENT = 'whether it arrived is unknown';
 
 const log = (line: string): void =>
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -76,6 +79,7 @@ async function main(): Promise<number> {
       (n) =>
         new AppProcess(`worker-${n}`, { ...env, PROCESS_ROLE: 'worker', LOG_LEVEL: 'info' }, ENTRY),
     );
+    for (const worker of workers) worker.watch(RESENT);
     // One process migrates the new database first; the others would wait on its lock anyway.
     api.start();
     await waitHealthy(base, 180_000);
@@ -104,6 +108,11 @@ async function main(): Promise<number> {
       log,
     });
     log(`the supervisor restarted processes ${supervisor.restarts} time(s)`);
+    const resent = workers.reduce((sum, worker) => sum + (worker.counts.get(RESENT) ?? 0), 0);
+    log(`messages sent again because the run sending them died (outcome unknown): ${resent}`);
+    if (process.env.CHAOS_VERBOSE === '1')
+      for (const worker of workers)
+        for (const line of worker.matches) log(`${worker.name}: ${line}`);
     return outcome.lost > 0 || outcome.duplicated > 0 ? 1 : 0;
   } finally {
     await cleanup();
@@ -152,35 +161,8 @@ async function setUpPages(base: string): Promise<string[]> {
   return pages;
 }
 
-function signed(pageId: string, psid: string): { body: string; headers: Record<string, string> } {
-  const now = Date.now();
-  const body = JSON.stringify({
-    object: 'page',
-    entry: [
-      {
-        id: pageId,
-        time: now,
-        messaging: [
-          {
-            sender: { id: psid },
-            recipient: { id: pageId },
-            timestamp: now,
-            postback: {
-              title: 'Get Started',
-              payload: 'GET_STARTED',
-              mid: `m_${psid}`,
-              referral: { ref: 'chaos', source: 'SHORTLINK', type: 'OPEN_THREAD' },
-            },
-          },
-        ],
-      },
-    ],
-  });
-  const signature = `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`;
-  return {
-    body,
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
-  };
+function signed(pageId: string, psid: string): SignedDelivery {
+  return signedDelivery(APP_SECRET, pageId, psid, 'chaos');
 }
 
 /** Posts RATE new deliveries a second for SECONDS, each delivery three times. */
@@ -189,9 +171,9 @@ async function postLoad(base: string, pages: string[], deliveries: Delivery[]): 
   const inFlight = new Set<Promise<void>>();
   const started = Date.now();
   const total = RATE * SECONDS;
-  const copies: { at: number; delivery: Delivery; payload: ReturnType<typeof signed> }[] = [];
+  const copies: { at: number; delivery: Delivery; payload: SignedDelivery }[] = [];
   let next = 0;
-  const post = (delivery: Delivery, payload: ReturnType<typeof signed>): void => {
+  const post = (delivery: Delivery, payload: SignedDelivery): void => {
     delivery.posts++;
     const done = request(`${base}/webhooks/messenger`, {
       method: 'POST',

@@ -11,7 +11,7 @@ type Request =
   | { type: 'stop' }
   /** Chaos: transient failures at random, permanent ones for PSIDs divisible by `permanentEvery`. */
   | { type: 'chaos'; transientRate: number; permanentEvery: number; seed: number }
-  /** Chaos: per recipient, how many sends succeeded and when the first one arrived. */
+  /** Chaos: per recipient, how many sends succeeded, when the first and the last arrived. */
   | { type: 'report' };
 
 async function main(): Promise<void> {
@@ -38,12 +38,14 @@ async function main(): Promise<void> {
       });
       process.send?.({ type: 'chaos-on' });
     } else if (request.type === 'report') {
-      const sends: Record<string, [count: number, firstAt: number]> = {};
+      const sends: Record<string, [count: number, firstAt: number, lastAt: number]> = {};
       for (const send of graph.sends) {
         const id = send.recipient?.id ?? '';
         const seen = sends[id];
-        if (seen) seen[0]++;
-        else sends[id] = [1, send.at];
+        if (seen) {
+          seen[0]++;
+          seen[2] = send.at;
+        } else sends[id] = [1, send.at, send.at];
       }
       process.send?.({ type: 'report', sends, failed: graph.failedSends.length });
     } else {

@@ -17,6 +17,10 @@ export class AppProcess {
   readonly lines: string[] = [];
   /** How many times the process was started. */
   starts = 0;
+  /** Per watched text (see `watch`), how many log lines contained it, over every start. */
+  readonly counts = new Map<string, number>();
+  /** The watched lines themselves, the first 200. */
+  readonly matches: string[] = [];
 
   constructor(
     readonly name: string,
@@ -24,6 +28,11 @@ export class AppProcess {
     /** Tests run the source (a stale `dist/` would test old code); the chaos suite builds first. */
     private readonly entry: AppEntry = 'source',
   ) {}
+
+  /** Counts, from now on, the log lines that contain `text` (in `counts`). */
+  watch(text: string): void {
+    this.counts.set(text, this.counts.get(text) ?? 0);
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -48,7 +57,13 @@ export class AppProcess {
     this.starts++;
     this.child = child;
     const keep = (chunk: Buffer): void => {
-      this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      const lines = chunk.toString('utf8').split('\n').filter(Boolean);
+      for (const [text, count] of this.counts) {
+        const matching = lines.filter((line) => line.includes(text));
+        this.counts.set(text, count + matching.length);
+        this.matches.push(...matching.slice(0, 200 - this.matches.length));
+      }
+      this.lines.push(...lines);
       if (this.lines.length > 2000) this.lines.splice(0, this.lines.length - 2000);
     };
     child.stdout?.on('data', keep);
