@@ -34,8 +34,9 @@ const ENTRY = process.env.CHAOS_APP === 'source' ? 'source' : 'dist';
 const APP_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const FIRST_PSID = 10_000_000_000;
-/** What a worker logs when it sends a message again whose earlier send's outcome is unknown. */
-const RESENT = 'whether it arrived is unknown';
+/** What a worker logs when it takes over a message whose run died mid-send, and what it found. */
+const RESENT = 'sending it again';
+const FOUND = 'the channel has it, recorded as sent';
 
 const log = (line: string): void =>
   console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -79,7 +80,7 @@ async function main(): Promise<number> {
       (n) =>
         new AppProcess(`worker-${n}`, { ...env, PROCESS_ROLE: 'worker', LOG_LEVEL: 'info' }, ENTRY),
     );
-    for (const worker of workers) worker.watch(RESENT);
+    for (const worker of workers) [RESENT, FOUND].forEach((text) => worker.watch(text));
     // One process migrates the new database first; the others would wait on its lock anyway.
     api.start();
     await waitHealthy(base, 180_000);
@@ -108,8 +109,12 @@ async function main(): Promise<number> {
       log,
     });
     log(`the supervisor restarted processes ${supervisor.restarts} time(s)`);
-    const resent = workers.reduce((sum, worker) => sum + (worker.counts.get(RESENT) ?? 0), 0);
-    log(`messages sent again because the run sending them died (outcome unknown): ${resent}`);
+    const count = (text: string): number =>
+      workers.reduce((sum, worker) => sum + (worker.counts.get(text) ?? 0), 0);
+    log(
+      `messages whose run died mid-send: ${count(FOUND)} found delivered (Conversations API), ` +
+        `${count(RESENT)} sent again (not delivered, or unknown)`,
+    );
     if (process.env.CHAOS_VERBOSE === '1')
       for (const worker of workers)
         for (const line of worker.matches) log(`${worker.name}: ${line}`);

@@ -7,7 +7,12 @@ import { prepared } from '../database';
 import { type MessageStatus } from './entities/message.entity';
 import { type ReplyStatus } from './entities/reply.entity';
 import { SendClaims } from './send-claims';
-import { type SendOutcome, SenderRegistry } from './senders/channel-sender';
+import {
+  type ChannelSender,
+  type Recipient,
+  type SendOutcome,
+  SenderRegistry,
+} from './senders/channel-sender';
 
 /** Channels let a bot write freely only within 24 hours of the contact's last message. */
 export const MESSAGING_WINDOW_MS = 24 * 3600 * 1000;
@@ -101,22 +106,23 @@ export class OutboundService {
     for (const [index, message] of unsent.entries()) {
       // Messages sent by an earlier attempt are not in `unsent`: nothing is sent twice.
       const claim = await this.claims.claim(message.id);
-      if (claim === 'busy') {
+      if (claim.kind === 'busy') {
         // Another live run holds this reply; it sends the rest. On the last attempt the job
         // ends here: the sweeper queues the reply again should that run die.
         if (lastAttempt) return;
         throw new RetryableSendError(`reply ${replyId} is being sent by another run`);
       }
-      if (claim === 'resumed') {
-        this.logger.warn(
-          `Message ${message.id} of reply ${replyId} was being sent by a run that died; ` +
-            'whether it arrived is unknown, sending it again',
-        );
-      }
+      const last = index === unsent.length - 1;
       try {
+        if (claim.kind === 'resumed') {
+          const found = await this.findSent(sender, reply, recipient, message, claim.since);
+          if (found) {
+            await this.markSent(message.id, found.externalId, last ? replyId : null);
+            continue;
+          }
+        }
         const outcome = await sender.send(reply.botId, recipient, message.payload);
         if (outcome.ok) {
-          const last = index === unsent.length - 1;
           await this.markSent(message.id, outcome.externalId, last ? replyId : null);
           continue;
         }
@@ -141,6 +147,38 @@ export class OutboundService {
       }
     }
     if (unsent.length === 0) await this.finish(replyId, 'sent', '');
+  }
+
+  /**
+   * Asks the channel whether a message whose sender died mid-send arrived after all (Messenger:
+   * the conversation's recent messages). Found, it is recorded as sent, not sent again; not found,
+   * or the channel cannot tell, it is sent again: at least once, never lost.
+   */
+  private async findSent(
+    sender: ChannelSender,
+    reply: ReplyRow,
+    recipient: Recipient,
+    message: MessageRow,
+    since: Date,
+  ): Promise<{ externalId: string | null } | null> {
+    const found = await sender
+      .findSent?.(reply.botId, recipient, message.payload, since)
+      .catch((error: Error) => {
+        this.logger.warn(`Could not look up message ${message.id}: ${error.message}`);
+        return undefined;
+      });
+    if (found) {
+      this.logger.warn(
+        `Message ${message.id} of reply ${reply.id} was being sent by a run that died; ` +
+          'the channel has it, recorded as sent',
+      );
+      return found;
+    }
+    this.logger.warn(
+      `Message ${message.id} of reply ${reply.id} was being sent by a run that died; ` +
+        `${found === null ? 'the channel does not have it' : 'whether it arrived is unknown'}, sending it again`,
+    );
+    return null;
   }
 
   /**
@@ -176,7 +214,7 @@ export class OutboundService {
       `WITH input AS (
          SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::uuid[]) AS m(message_id, external_id, reply_id)
        ), sent AS (
-         UPDATE messages m SET status = 'sent', sending_by = NULL, external_id = i.external_id, sent_at = now(),
+         UPDATE messages m SET status = 'sent', sending_by = NULL, sending_at = NULL, external_id = i.external_id, sent_at = now(),
                 attempts = m.attempts + 1, error_code = NULL, error_subcode = NULL, error_message = NULL
            FROM input i WHERE m.id = i.message_id
        )
@@ -196,7 +234,7 @@ export class OutboundService {
       this.dataSource.manager,
       'outbound_reply_finish',
       `WITH skipped AS (
-         UPDATE messages SET status = 'skipped', sending_by = NULL, error_message = $3
+         UPDATE messages SET status = 'skipped', sending_by = NULL, sending_at = NULL, error_message = $3
           WHERE reply_id = $1 AND status IN ('pending', 'sending')
        )
        UPDATE replies SET status = $2, completed_at = now() WHERE id = $1`,
@@ -213,7 +251,7 @@ export class OutboundService {
     await prepared(
       this.dataSource.manager,
       'outbound_message_failure',
-      `UPDATE messages SET status = $5, sending_by = NULL, attempts = attempts + 1, error_code = $2,
+      `UPDATE messages SET status = $5, sending_by = NULL, sending_at = NULL, attempts = attempts + 1, error_code = $2,
               error_subcode = $3, error_message = $4
         WHERE id = $1`,
       [messageId, failure.code, failure.subcode, failure.message, status],

@@ -17,11 +17,12 @@ const SESSION_PREFIX = 'bp-sender:';
 const RECONNECT_DELAY_MS = 1000;
 
 /**
- * What claiming a message found: `claimed` (it was pending), `resumed` (a process that claimed it
- * died while sending it: whether the channel got it is unknown), or `busy` (a live process is
- * sending it, or it is no longer pending).
+ * What claiming a message found: `claimed` (it was pending), `resumed` (a run that claimed it at
+ * `since` died while sending it: whether the channel got it is unknown), or `busy` (a live
+ * process is sending it, or it is no longer pending).
  */
-export type ClaimOutcome = 'claimed' | 'resumed' | 'busy';
+export type ClaimOutcome =
+  { kind: 'claimed' } | { kind: 'resumed'; since: Date } | { kind: 'busy' };
 
 /**
  * Claims outbound messages before they are sent, so that one message is in one send at a time
@@ -32,9 +33,9 @@ export type ClaimOutcome = 'claimed' | 'resumed' | 'busy';
  * holds its claim session: one Postgres connection whose `application_name` carries the token.
  * Postgres ends the session the moment the process dies (its socket closes), so another process
  * can tell a dead claim from a live one at once, from `pg_stat_activity`, with no lease to wait
- * out. What cannot be told is whether a dead process's send reached the channel before it died:
- * such a message is sent again (`resumed`), the one at-least-once window left (see
- * docs/OPERATIONS.md).
+ * out. What cannot be told from here is whether a dead process's send reached the channel before
+ * it died (`resumed`): the channel is asked (ChannelSender.findSent), and the message is sent
+ * again only when it says no or cannot tell (see docs/OPERATIONS.md).
  */
 @Injectable()
 export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -76,11 +77,11 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
   async claim(messageId: string): Promise<ClaimOutcome> {
     // Without its session, a claim of this process would look dead to every other one.
     if (!this.connected) throw new Error('the claim session is not connected to Postgres');
-    if (this.held.has(messageId)) return 'busy';
+    if (this.held.has(messageId)) return { kind: 'busy' };
     this.held.add(messageId);
     try {
       const [outcome] = await this.claims.submit([messageId]);
-      if (outcome === 'busy') this.held.delete(messageId);
+      if (outcome.kind === 'busy') this.held.delete(messageId);
       return outcome;
     } catch (error) {
       this.held.delete(messageId);
@@ -95,27 +96,29 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** The claims of concurrent sends, in one statement (a SELECT: TypeORM answers an UPDATE with a count). */
   private async claimMany(ids: string[]): Promise<ClaimOutcome[]> {
-    const rows = await prepared<{ id: string; previous: string }[]>(
+    const rows = await prepared<{ id: string; previous: string; since: Date | null }[]>(
       this.dataSource.manager,
       'outbound_messages_claim',
       `WITH target AS (
-         SELECT m.id, m.status FROM messages m
+         SELECT m.id, m.status, m.sending_at FROM messages m
           WHERE m.id = ANY($1::bigint[])
             AND (m.status = 'pending' OR (m.status = 'sending' AND (m.sending_by = $2 OR NOT EXISTS (
                   SELECT 1 FROM pg_stat_activity a WHERE a.application_name = $3 || m.sending_by))))
             FOR UPDATE OF m
        ), claimed AS (
-         UPDATE messages m SET status = 'sending', sending_by = $2 FROM target t WHERE m.id = t.id
-         RETURNING m.id::text AS id, t.status AS previous
+         UPDATE messages m SET status = 'sending', sending_by = $2, sending_at = now()
+           FROM target t WHERE m.id = t.id
+         RETURNING m.id::text AS id, t.status AS previous, t.sending_at AS since
        )
-       SELECT id, previous FROM claimed`,
+       SELECT id, previous, since FROM claimed`,
       [ids, this.token, SESSION_PREFIX],
     );
-    const byId = new Map(rows.map((row) => [row.id, row.previous]));
-    return ids.map((id) => {
-      const previous = byId.get(id);
-      if (previous === undefined) return 'busy';
-      return previous === 'sending' ? 'resumed' : 'claimed';
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id): ClaimOutcome => {
+      const row = byId.get(id);
+      if (!row) return { kind: 'busy' };
+      if (row.previous !== 'sending') return { kind: 'claimed' };
+      return { kind: 'resumed', since: new Date(row.since ?? 0) };
     });
   }
 

@@ -68,4 +68,44 @@ describe('Send claims', () => {
     );
     expect(rows).toEqual([{ status: 'sent', sending_by: null }]);
   }, 90_000);
+
+  it('records, without sending again, a message that a dead run did deliver', async () => {
+    await t.deliver(
+      delivery(t.pageId, [
+        getStartedWithRef({ pageId: t.pageId, psid: 'arrived', ref: 'claimed' }),
+      ]),
+    );
+    await waitFor(() => t.graph.sendsTo('arrived').length === 1, { what: 'the first send' });
+    await t.settle();
+    const messageId = t.graph.sendsTo('arrived')[0].messageId;
+    // As a run that died between Meta's answer and its record leaves it: claimed by a process
+    // that is gone, claimed just before the send, the reply still pending.
+    const planted = await t.db.query(
+      `WITH m AS (
+         UPDATE messages m SET status = 'sending', sending_by = $2,
+                sending_at = m.sent_at - interval '1 second', external_id = NULL, sent_at = NULL
+           FROM conversations c JOIN contacts k ON k.id = c.contact_id
+          WHERE m.conversation_id = c.id AND k.external_id = $1 AND m.direction = 'out'
+         RETURNING m.reply_id
+       )
+       UPDATE replies r SET status = 'pending', completed_at = NULL FROM m WHERE r.id = m.reply_id
+       RETURNING r.id`,
+      ['arrived', randomUUID()],
+    );
+    expect(planted.rowCount).toBe(1);
+
+    // The sweeper queues the reply again; the job finds the message in the conversation.
+    await waitFor(() => t.logs.text.includes('the channel has it, recorded as sent'), {
+      timeoutMs: 30_000,
+      what: "the dead run's send to be found",
+    });
+    await t.settle(30_000);
+    expect(t.graph.sendsTo('arrived')).toHaveLength(1);
+    const { rows } = await t.db.query(
+      `SELECT m.status, m.external_id FROM messages m JOIN replies r ON r.id = m.reply_id
+        WHERE r.id = $1`,
+      [planted.rows[0].id],
+    );
+    expect(rows).toEqual([{ status: 'sent', external_id: messageId }]);
+  }, 90_000);
 });

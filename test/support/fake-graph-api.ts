@@ -29,6 +29,8 @@ export interface SendRecord {
   message: any;
   senderAction: string | undefined;
   messagingType: string | undefined;
+  /** The `message_id` the fake answered with (successful sends only). */
+  messageId?: string;
 }
 
 export interface FailedSendRecord extends SendRecord {
@@ -104,6 +106,7 @@ interface SendWaiter {
 // Any version segment Graph would route (v2.0 ... v21.0); an unversioned path is a bug in the caller.
 const SEND_PATH = /^\/v\d+(?:\.\d+)?\/me\/messages\/?$/;
 const NODE_PATH = /^\/v\d+(?:\.\d+)?\/([^/]+)\/?$/;
+const CONVERSATIONS_PATH = /^\/v\d+(?:\.\d+)?\/me\/conversations\/?$/;
 
 /**
  * A stand-in for graph.facebook.com on a loopback port: records what the app sends, answers like
@@ -244,6 +247,10 @@ export class FakeGraphApi {
       this.handleSend(req, res, raw, at, accessToken);
       return;
     }
+    if (req.method === 'GET' && CONVERSATIONS_PATH.test(url.pathname)) {
+      this.handleConversations(res, url);
+      return;
+    }
     const node = NODE_PATH.exec(url.pathname);
     if (req.method === 'GET' && node) {
       if (this.profileLatencyMs > 0) await this.delay(this.profileLatencyMs);
@@ -300,12 +307,10 @@ export class FakeGraphApi {
       return;
     }
 
+    record.messageId = `m_${++this.messageCounter}`;
     this.sends.push(record);
     this.notifyWaiters();
-    this.answer(res, 200, {
-      recipient_id: recipientId,
-      message_id: `m_${++this.messageCounter}`,
-    });
+    this.answer(res, 200, { recipient_id: recipientId, message_id: record.messageId });
   }
 
   private randomFailure(recipient: GraphRecipient | undefined): GraphFailure | undefined {
@@ -315,6 +320,33 @@ export class FakeGraphApi {
     if (chaos.permanentFor?.(id)) return PERMANENT_FAILURE;
     if (chaos.random() >= chaos.transientRate) return undefined;
     return TRANSIENT_FAILURES[Math.floor(chaos.random() * TRANSIENT_FAILURES.length)];
+  }
+
+  /**
+   * The Conversations API as a page sees it, `?user_id=` given: the one conversation with that
+   * person and its 20 most recent messages (the page's sends; `created_time` to the second, as
+   * Meta gives it), newest first, whatever `fields` asks for.
+   */
+  private handleConversations(res: ServerResponse, url: URL): void {
+    const psid = url.searchParams.get('user_id');
+    if (!psid) {
+      this.answer(res, 400, graphError({ message: '(#100) user_id is required', code: 100 }));
+      return;
+    }
+    const messages = this.sendsTo(psid)
+      .slice(-20)
+      .reverse()
+      .map((send) => ({
+        id: send.messageId,
+        message: send.message?.text ?? '',
+        created_time: new Date(Math.floor(send.at / 1000) * 1000)
+          .toISOString()
+          .replace(/\.\d{3}Z$/, '+0000'),
+        from: { id: 'page' },
+      }));
+    this.answer(res, 200, {
+      data: messages.length > 0 ? [{ id: `t_${psid}`, messages: { data: messages } }] : [],
+    });
   }
 
   private handleProfile(

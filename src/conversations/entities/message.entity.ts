@@ -71,6 +71,10 @@ export class Message {
   @Column({ name: 'sending_by', type: 'varchar', length: 64, nullable: true })
   sendingBy!: string | null;
 
+  /** While `sending`: when the claim was made; a dead claim's send, if any, came after it. */
+  @Column({ name: 'sending_at', type: 'timestamptz', precision: 3, nullable: true })
+  sendingAt!: Date | null;
+
   /** The channel's id of the message (Messenger mid / message_id). */
   @Column({ name: 'external_id', type: 'varchar', length: 255, nullable: true })
   externalId!: string | null;
