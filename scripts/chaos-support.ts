@@ -4,7 +4,7 @@
  * that starts again whatever process exits, as systemd, Kubernetes or Compose would.
  */
 import { type ChildProcess, execFile, fork } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,17 @@ import { type AppProcess } from '../test/support/app-process';
 import { freePort } from '../test/support/private-redis';
 
 const run = promisify(execFile);
-const PG_BIN = process.env.CHAOS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** The newest PostgreSQL server installed the Debian way, unless CHAOS_PG_BIN names another. */
+const PG_BIN =
+  process.env.CHAOS_PG_BIN ??
+  join(
+    '/usr/lib/postgresql',
+    (existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : ['15'])
+      .filter((version) => /^\d+$/.test(version))
+      .sort((a, b) => Number(a) - Number(b))
+      .pop() ?? '15',
+    'bin',
+  );
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
