@@ -16,7 +16,7 @@
  */
 import autocannon from 'autocannon';
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -29,6 +29,7 @@ import {
   REDIS_URL,
   summarise,
 } from './bench-support';
+import { signedDelivery as signed, type SignedDelivery } from './signed-delivery';
 
 const ROOT = join(__dirname, '..');
 const APP_SECRET = randomBytes(16).toString('hex');
@@ -99,38 +100,8 @@ function peakRssMb(pid: number): number {
 }
 
 /** A signed Get Started delivery with a ref, from a PSID never seen before. */
-function signedDelivery(
-  pageId: string,
-  psid: string,
-): { body: string; headers: Record<string, string> } {
-  const now = Date.now();
-  const body = JSON.stringify({
-    object: 'page',
-    entry: [
-      {
-        id: pageId,
-        time: now,
-        messaging: [
-          {
-            sender: { id: psid },
-            recipient: { id: pageId },
-            timestamp: now,
-            postback: {
-              title: 'Get Started',
-              payload: 'GET_STARTED',
-              mid: `m_${psid}`,
-              referral: { ref: 'bench-campaign', source: 'SHORTLINK', type: 'OPEN_THREAD' },
-            },
-          },
-        ],
-      },
-    ],
-  });
-  const signature = `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`;
-  return {
-    body,
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
-  };
+function signedDelivery(pageId: string, psid: string): SignedDelivery {
+  return signed(APP_SECRET, pageId, psid, 'bench-campaign');
 }
 
 /**

@@ -16,6 +16,7 @@ import { Reply } from './entities/reply.entity';
 import { OutboundWorker } from './jobs/outbound.worker';
 import { ReplySweeperWorker } from './jobs/reply-sweeper.worker';
 import { OutboundService } from './outbound.service';
+import { SendClaims } from './send-claims';
 import { ReplyWriter } from './reply-writer';
 import { SenderRegistry } from './senders/channel-sender';
 
@@ -36,6 +37,7 @@ import { SenderRegistry } from './senders/channel-sender';
     Dispatcher,
     ReplyWriter,
     OutboundService,
+    SendClaims,
     SenderRegistry,
     OutboundWorker,
     ReplySweeperWorker,

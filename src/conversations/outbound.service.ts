@@ -6,7 +6,13 @@ import { GroupCommit } from '../common/group-commit';
 import { prepared } from '../database';
 import { type MessageStatus } from './entities/message.entity';
 import { type ReplyStatus } from './entities/reply.entity';
-import { type SendOutcome, SenderRegistry } from './senders/channel-sender';
+import { SendClaims } from './send-claims';
+import {
+  type ChannelSender,
+  type Recipient,
+  type SendOutcome,
+  SenderRegistry,
+} from './senders/channel-sender';
 
 /** Channels let a bot write freely only within 24 hours of the contact's last message. */
 export const MESSAGING_WINDOW_MS = 24 * 3600 * 1000;
@@ -41,8 +47,19 @@ interface SentMark {
 
 /** Replies loaded together at most; concurrent jobs share one read. */
 const LOAD_MAX = 100;
+/**
+ * How long a process keeps trying to record a send that succeeded (Postgres restarting, say):
+ * given up, the message stays claimed by a live process until it exits, then is sent again.
+ */
+const MARK_SENT_PATIENCE_MS = 60_000;
+const MARK_SENT_RETRY_MS = 500;
 
-/** Sends a reply's messages in order, each at most once, and records how each went. */
+/**
+ * Sends a reply's messages in order, each at most once, and records how each went. Each message
+ * is claimed in Postgres before its send (SendClaims), so two runs of one job (Bull took it back
+ * from a process that was in fact alive) never send it both; a run that finds a message claimed
+ * by a live process leaves the reply to that process.
+ */
 @Injectable()
 export class OutboundService {
   private readonly logger = new Logger(OutboundService.name);
@@ -50,11 +67,21 @@ export class OutboundService {
     (ids) => this.loadReplies(ids),
     { maxItems: LOAD_MAX },
   );
-  private readonly sentMarks = new GroupCommit<SentMark, null>((marks) => this.markSentMany(marks));
+  /**
+   * Several marks in flight at once: a message sent but not yet recorded is the one that a crash
+   * sends twice, so a mark never waits behind a slow earlier one.
+   */
+  private readonly sentMarks = new GroupCommit<SentMark, null>(
+    (marks) => this.markSentMany(marks),
+    {
+      parallel: 4,
+    },
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly senders: SenderRegistry,
+    private readonly claims: SendClaims,
   ) {}
 
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
@@ -71,46 +98,112 @@ export class OutboundService {
     const sender = this.senders.get(reply.channel);
     if (!sender) throw new Error(`no sender registered for channel ${reply.channel}`);
     const recipient = { externalId: reply.externalId, externalIdKind: reply.externalIdKind };
-    const unsent = reply.messages.filter((message) => message.status === 'pending');
+    // `sending`: claimed by a process that may have died mid-send; the claim tells.
+    const unsent = reply.messages.filter(
+      (message) => message.status === 'pending' || message.status === 'sending',
+    );
 
     for (const [index, message] of unsent.entries()) {
       // Messages sent by an earlier attempt are not in `unsent`: nothing is sent twice.
-      const outcome = await sender.send(reply.botId, recipient, message.payload);
-      if (outcome.ok) {
-        await this.markSent(
-          message.id,
-          outcome.externalId,
-          index === unsent.length - 1 ? replyId : null,
-        );
-        continue;
+      const claim = await this.claims.claim(message.id);
+      if (claim.kind === 'busy') {
+        // Another live run holds this reply; it sends the rest. On the last attempt the job
+        // ends here: the sweeper queues the reply again should that run die.
+        if (lastAttempt) return;
+        throw new RetryableSendError(`reply ${replyId} is being sent by another run`);
       }
-      if (outcome.retryable && !lastAttempt) {
-        await this.recordFailure(message.id, outcome, 'pending');
-        throw new RetryableSendError(
-          `${reply.channel} send failed, will retry: ${outcome.message}`,
+      const last = index === unsent.length - 1;
+      try {
+        if (claim.kind === 'resumed') {
+          const found = await this.findSent(sender, reply, recipient, message, claim.since);
+          if (found) {
+            await this.markSent(message.id, found.externalId, last ? replyId : null);
+            continue;
+          }
+        }
+        const outcome = await sender.send(reply.botId, recipient, message.payload);
+        if (outcome.ok) {
+          await this.markSent(message.id, outcome.externalId, last ? replyId : null);
+          continue;
+        }
+        if (outcome.retryable && !lastAttempt) {
+          await this.recordFailure(message.id, outcome, 'pending');
+          throw new RetryableSendError(
+            `${reply.channel} send failed, will retry: ${outcome.message}`,
+          );
+        }
+        await this.recordFailure(message.id, outcome, 'failed');
+        await this.finish(
+          replyId,
+          'failed',
+          'PREVIOUS_MESSAGE_FAILED: an earlier message of this reply could not be sent',
         );
+        this.logger.warn(
+          `Reply ${replyId} failed: ${outcome.message} (code ${outcome.code ?? '-'})`,
+        );
+        return;
+      } finally {
+        this.claims.release(message.id);
       }
-      await this.recordFailure(message.id, outcome, 'failed');
-      await this.finish(
-        replyId,
-        'failed',
-        'PREVIOUS_MESSAGE_FAILED: an earlier message of this reply could not be sent',
-      );
-      this.logger.warn(`Reply ${replyId} failed: ${outcome.message} (code ${outcome.code ?? '-'})`);
-      return;
     }
     if (unsent.length === 0) await this.finish(replyId, 'sent', '');
   }
 
-  /** Marks a message sent; with `replyId`, the reply too (it was the last message). */
+  /**
+   * Asks the channel whether a message whose sender died mid-send arrived after all (Messenger:
+   * the conversation's recent messages). Found, it is recorded as sent, not sent again; not found,
+   * or the channel cannot tell, it is sent again: at least once, never lost.
+   */
+  private async findSent(
+    sender: ChannelSender,
+    reply: ReplyRow,
+    recipient: Recipient,
+    message: MessageRow,
+    since: Date,
+  ): Promise<{ externalId: string | null } | null> {
+    const found = await sender
+      .findSent?.(reply.botId, recipient, message.payload, since)
+      .catch((error: Error) => {
+        this.logger.warn(`Could not look up message ${message.id}: ${error.message}`);
+        return undefined;
+      });
+    if (found) {
+      this.logger.warn(
+        `Message ${message.id} of reply ${reply.id} was being sent by a run that died; ` +
+          'the channel has it, recorded as sent',
+      );
+      return found;
+    }
+    this.logger.warn(
+      `Message ${message.id} of reply ${reply.id} was being sent by a run that died; ` +
+        `${found === null ? 'the channel does not have it' : 'whether it arrived is unknown'}, sending it again`,
+    );
+    return null;
+  }
+
+  /**
+   * Marks a message sent; with `replyId`, the reply too (it was the last message). The send
+   * happened: failing the job now would send it again, so Postgres is asked until it answers.
+   */
   private async markSent(
     messageId: string,
     externalId: string | null,
     replyId: string | null,
   ): Promise<void> {
-    await this.sentMarks.submit([
-      { messageId, externalId: externalId?.slice(0, 255) ?? null, replyId },
-    ]);
+    const mark = { messageId, externalId: externalId?.slice(0, 255) ?? null, replyId };
+    const giveUpAt = Date.now() + MARK_SENT_PATIENCE_MS;
+    for (;;) {
+      try {
+        await this.sentMarks.submit([mark]);
+        return;
+      } catch (error) {
+        if (Date.now() > giveUpAt) throw error;
+        this.logger.warn(
+          `Message ${messageId} was sent but not recorded yet: ${(error as Error).message}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, MARK_SENT_RETRY_MS));
+      }
+    }
   }
 
   /** The marks of concurrent sends, in one statement. */
@@ -121,7 +214,7 @@ export class OutboundService {
       `WITH input AS (
          SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::uuid[]) AS m(message_id, external_id, reply_id)
        ), sent AS (
-         UPDATE messages m SET status = 'sent', external_id = i.external_id, sent_at = now(),
+         UPDATE messages m SET status = 'sent', sending_by = NULL, sending_at = NULL, external_id = i.external_id, sent_at = now(),
                 attempts = m.attempts + 1, error_code = NULL, error_subcode = NULL, error_message = NULL
            FROM input i WHERE m.id = i.message_id
        )
@@ -141,7 +234,8 @@ export class OutboundService {
       this.dataSource.manager,
       'outbound_reply_finish',
       `WITH skipped AS (
-         UPDATE messages SET status = 'skipped', error_message = $3 WHERE reply_id = $1 AND status = 'pending'
+         UPDATE messages SET status = 'skipped', sending_by = NULL, sending_at = NULL, error_message = $3
+          WHERE reply_id = $1 AND status IN ('pending', 'sending')
        )
        UPDATE replies SET status = $2, completed_at = now() WHERE id = $1`,
       [replyId, status, reason],
@@ -157,7 +251,8 @@ export class OutboundService {
     await prepared(
       this.dataSource.manager,
       'outbound_message_failure',
-      `UPDATE messages SET status = $5, attempts = attempts + 1, error_code = $2, error_subcode = $3, error_message = $4
+      `UPDATE messages SET status = $5, sending_by = NULL, sending_at = NULL, attempts = attempts + 1, error_code = $2,
+              error_subcode = $3, error_message = $4
         WHERE id = $1`,
       [messageId, failure.code, failure.subcode, failure.message, status],
     );

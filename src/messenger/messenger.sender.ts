@@ -40,4 +40,27 @@ export class MessengerSender implements ChannelSender {
         : { id: recipient.externalId };
     return this.graph.sendMessage(page.accessToken, to, message);
   }
+
+  /**
+   * Whether a text message already reached the person (see ChannelSender.findSent): the page's
+   * conversation with them holds it. Other kinds of message, and user_ref recipients (no
+   * conversation until they write), cannot be told.
+   */
+  async findSent(
+    botId: string,
+    recipient: Recipient,
+    message: Record<string, unknown>,
+    since: Date,
+  ): Promise<{ externalId: string | null } | null | undefined> {
+    const page = await this.pages.pageOf(botId);
+    if (!page || recipient.externalIdKind === 'user_ref' || typeof message.text !== 'string')
+      return undefined;
+    const found = await this.graph.findSentText(
+      page.accessToken,
+      recipient.externalId,
+      message.text,
+      since.getTime(),
+    );
+    return found && { externalId: found.messageId };
+  }
 }

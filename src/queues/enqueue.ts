@@ -43,9 +43,16 @@ export async function enqueueSafely<T>(
 }
 
 /**
- * `enqueueSafely` for a sweeper: first asks Redis (one round trip) which of the jobs it already
- * holds, and adds only the others. A backlog being worked through is then left alone instead of
- * being re-added, job by job, every few seconds.
+ * `enqueueSafely` for a sweeper, whose jobs are work Postgres still records as pending: first asks
+ * Redis (one round trip) what it holds of each job, and adds only those it does not hold alive.
+ * A backlog being worked through (waiting, delayed for a retry, active) is then left alone instead
+ * of being re-added, job by job, every few seconds. Queued again besides the absent ones:
+ * - a job Redis holds as failed: its handler did not finish (its last attempt died with Postgres
+ *   away, or Bull gave up on a job whose processes kept dying), so the work would never run;
+ * - the remains of a job, a hash without its data: what a worker's commands queued during an
+ *   outage write into a Redis that came back empty (Bull records a failed attempt on the job's
+ *   hash whether or not the job still exists). Bull would take the remains for the job and add
+ *   nothing.
  */
 export async function enqueueMissing<T>(
   queue: Queue<T>,
@@ -58,12 +65,48 @@ export async function enqueueMissing<T>(
   let missing = jobs;
   try {
     const pipeline = queue.client.pipeline();
-    for (const job of jobs) pipeline.exists(queue.toKey(job.jobId));
+    const failedKey = queue.toKey('failed');
+    for (const job of jobs) {
+      const key = queue.toKey(job.jobId);
+      pipeline.exists(key).hexists(key, 'data').zscore(failedKey, job.jobId);
+    }
     const held = await withTimeout(pipeline.exec(), ENQUEUE_TIMEOUT_MS, 'no answer');
-    missing = jobs.filter((_, index) => held?.[index]?.[1] !== 1);
+    const state = (index: number): 'absent' | 'remains' | 'failed' | 'alive' => {
+      const [exists, hasData, failedAt] = [0, 1, 2].map((n) => held?.[3 * index + n]?.[1]);
+      if (exists !== 1) return 'absent';
+      if (hasData !== 1) return 'remains';
+      return failedAt !== null ? 'failed' : 'alive';
+    };
+    const failed = jobs.filter((_, index) => state(index) === 'failed');
+    if (failed.length > 0) await removeFailed(queue, failed, logger);
+    const remains = jobs.filter((_, index) => state(index) === 'remains');
+    if (remains.length > 0) {
+      logger.warn(`${remains.length} job(s) left half-written by a Redis outage, queued again`);
+      await queue.client.del(...remains.map((job) => queue.toKey(job.jobId)));
+    }
+    missing = jobs.filter((_, index) => state(index) !== 'alive');
   } catch (error) {
     // Not knowing which exist costs only duplicate adds, which job ids turn into no-ops.
     logger.warn(`Could not check queued jobs: ${(error as Error).message}`);
   }
   return enqueueSafely(queue, missing, logger);
+}
+
+/** Removes failed jobs so their ids can be added again. */
+async function removeFailed<T>(
+  queue: Queue<T>,
+  jobs: { jobId: string }[],
+  logger: Logger,
+): Promise<void> {
+  logger.warn(
+    `${jobs.length} failed job(s) whose work is still pending, queued again: ${jobs
+      .slice(0, 5)
+      .map((job) => job.jobId)
+      .join(', ')}${jobs.length > 5 ? ', ...' : ''}`,
+  );
+  for (const { jobId } of jobs) {
+    const job = await queue.getJob(jobId);
+    // A job taken meanwhile (retried, removed) is not failed any more: leave it alone.
+    if (job && (await job.isFailed())) await job.remove();
+  }
 }

@@ -2,12 +2,20 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { type Job, type Queue } from 'bull';
+import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config';
 import { MaintenanceWorker } from './maintenance-worker';
 import { type JobPayloads, type MaintenanceTask, QueueName } from './queue-catalogue';
 import { QueueWorker } from './queue-worker';
 
 type Payload = JobPayloads[typeof QueueName.Maintenance];
+
+/**
+ * How often each worker process checks that the schedules are still in Redis: with the Redis
+ * outage itself and the sweepers' own intervals, work stored meanwhile is queued again within
+ * 30 s of Redis returning empty.
+ */
+const SCHEDULE_CHECK_MS = 5000;
 
 /**
  * The one processor of the maintenance queue: it finds every MaintenanceWorker among the app's
@@ -24,6 +32,10 @@ export class MaintenanceScheduler
   private readonly tasks = new Map<MaintenanceTask, MaintenanceWorker>();
   /** Tasks running in this process: a slow run is never overlapped by its next one here. */
   private readonly running = new Set<MaintenanceTask>();
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking = false;
+  /** Set once this process has put the schedules in place: missing ones later are a loss. */
+  private scheduled = false;
 
   constructor(
     @InjectQueue(QueueName.Maintenance) private readonly queue: Queue<Payload>,
@@ -42,17 +54,58 @@ export class MaintenanceScheduler
   }
 
   /**
-   * Adds each task's repeatable job and removes those of tasks or intervals that are gone, before
-   * this process takes jobs: a job of a removed schedule being taken meanwhile would put it back.
+   * Puts the schedules in place before this process takes jobs: a job of a removed schedule
+   * being taken meanwhile would put it back. Then keeps them there: the schedules live in Redis,
+   * and a Redis that comes back empty (restarted without persistence, a failover to a replica
+   * that lagged, a flush) has lost them, and with them every sweeper. Each reconnection and a
+   * check every SCHEDULE_CHECK_MS (a flush reconnects nothing) put back what is missing.
    */
   protected override async beforeStart(): Promise<void> {
+    // Watching first: with Redis away at boot, the schedules are put in place once it answers.
+    this.queue.client.on('ready', this.onReady);
+    this.checkTimer = setInterval(() => void this.checkSchedules(), SCHEDULE_CHECK_MS);
+    this.checkTimer.unref();
+    await this.ensureSchedules();
+  }
+
+  override async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.checkTimer);
+    this.queue.client.off('ready', this.onReady);
+    await super.beforeApplicationShutdown();
+  }
+
+  private readonly onReady = (): void => void this.checkSchedules();
+
+  private async checkSchedules(): Promise<void> {
+    if (this.checking || this.queue.client.status !== 'ready') return;
+    this.checking = true;
+    try {
+      await withTimeout(this.ensureSchedules(), SCHEDULE_CHECK_MS, 'Redis not answering');
+    } catch (error) {
+      this.logger.warn(`Could not check the maintenance schedules: ${(error as Error).message}`);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /**
+   * Adds the repeatable job of each task Redis does not hold, and removes those of tasks or
+   * intervals that are gone. Every worker process runs this; adding a schedule twice is a no-op
+   * (Bull keys a schedule and each of its runs by name, interval and time).
+   */
+  async ensureSchedules(): Promise<void> {
+    const held = await this.queue.getRepeatableJobs();
     for (const { task, everyMs } of this.tasks.values()) {
+      if (held.some((job) => job.name === task && Number(job.every) === everyMs)) continue;
+      if (this.scheduled)
+        this.logger.warn(`The schedule of ${task} was gone from Redis; added again`);
       await this.queue.add(task, { task }, { repeat: { every: everyMs }, jobId: task });
     }
-    for (const job of await this.queue.getRepeatableJobs()) {
+    for (const job of held) {
       const wanted = this.tasks.get(job.name as MaintenanceTask);
       if (wanted?.everyMs !== Number(job.every)) await this.queue.removeRepeatableByKey(job.key);
     }
+    this.scheduled = true;
   }
 
   protected async handle(job: Job<Payload>): Promise<void> {

@@ -5,6 +5,7 @@ import { AppConfig } from '../config';
 import { jitteredBackoff } from './backoff';
 import { MaintenanceScheduler } from './maintenance-scheduler';
 import { JITTER_BACKOFF, JOB_DEFAULTS, QueueName } from './queue-catalogue';
+import { BULL_TIMING_SETTINGS } from './queue-timing';
 import { createRedis, REDIS, RedisCloser } from './redis.provider';
 
 const queues = BullModule.registerQueue(
@@ -26,6 +27,7 @@ export class QueuesModule {
             url: config.redisUrl,
             prefix: config.queuePrefix,
             settings: {
+              ...BULL_TIMING_SETTINGS,
               backoffStrategies: {
                 [JITTER_BACKOFF]: (
                   attemptsMade: number,

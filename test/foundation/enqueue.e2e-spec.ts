@@ -28,4 +28,36 @@ describe('Sweepers re-queueing jobs', () => {
     expect((await queue.getWaiting()).map((job) => job.id).sort()).toEqual(['held', 'new']);
     addBulk.mockRestore();
   });
+
+  it('queues again a job Bull failed, and leaves delayed and active ones alone', async () => {
+    // Where Bull leaves a job it gave up on: off the wait list, in the failed set.
+    await queue.add({ n: 3 }, { jobId: 'gave-up' });
+    await queue.client
+      .multi()
+      .lrem(queue.toKey('wait'), 0, 'gave-up')
+      .zadd(queue.toKey('failed'), Date.now(), 'gave-up')
+      .exec();
+    expect((await queue.getFailed()).map((job) => job.id)).toEqual(['gave-up']);
+    await queue.add({ n: 4 }, { jobId: 'later', delay: 60_000 });
+    await enqueueMissing(
+      queue,
+      [
+        { data: { n: 3 }, jobId: 'gave-up' },
+        { data: { n: 4 }, jobId: 'later' },
+      ],
+      logger,
+    );
+    expect((await queue.getFailed()).map((job) => job.id)).toEqual([]);
+    expect((await queue.getWaiting()).map((job) => job.id)).toContain('gave-up');
+    expect((await queue.getDelayed()).map((job) => job.id)).toEqual(['later']);
+  });
+
+  it('queues again a job of which a Redis outage left only remains', async () => {
+    // What a failed attempt's bookkeeping writes into a Redis that came back empty.
+    await queue.client.hset(queue.toKey('remains'), 'attemptsMade', '1', 'failedReason', 'x');
+    await enqueueMissing(queue, [{ data: { n: 5 }, jobId: 'remains' }], logger);
+    const job = await queue.getJob('remains');
+    expect(job?.data).toEqual({ n: 5 });
+    expect(await job?.isWaiting()).toBe(true);
+  });
 });

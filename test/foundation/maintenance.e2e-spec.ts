@@ -32,8 +32,8 @@ describe('Maintenance tasks', () => {
     expect(scheduled).toEqual([
       'purge-messenger-inbox@3600000',
       'refresh-table-statistics@10000',
-      'sweep-messenger-inbox@3000',
-      'sweep-outbound-replies@5000',
+      'sweep-messenger-inbox@2000',
+      'sweep-outbound-replies@2000',
     ]);
   });
 
@@ -60,5 +60,16 @@ describe('Maintenance tasks', () => {
     await waitFor(() => t.logs.text.includes('No maintenance task named retired-task'), {
       what: 'the skipped job to be logged',
     });
+  });
+
+  it('puts the schedules back when Redis lost them', async () => {
+    // What a Redis that came back empty (or a flush) leaves of them: nothing.
+    for (const job of await queue.getRepeatableJobs()) await queue.removeRepeatableByKey(job.key);
+    expect(await queue.getRepeatableJobs()).toEqual([]);
+    await waitFor(async () => (await queue.getRepeatableJobs()).length === 4, {
+      timeoutMs: 20_000,
+      what: 'the schedules to be back',
+    });
+    expect(t.logs.text).toContain('was gone from Redis; added again');
   });
 });

@@ -49,6 +49,7 @@ describe('FakeGraphApi', () => {
       message: { text: 'hello' },
       senderAction: undefined,
       messagingType: 'RESPONSE',
+      messageId: (body as { message_id: string }).message_id,
     });
     expect(record.at).toBeGreaterThanOrEqual(before);
     expect(graph.sendsTo('psid-1')).toHaveLength(1);
@@ -219,5 +220,31 @@ describe('FakeGraphApi', () => {
     graph.reset();
     expect(graph.sends).toHaveLength(0);
     expect(graph.profileRequests).toHaveLength(0);
+  });
+
+  it("lists the page's recent messages to a person, as the Conversations API does", async () => {
+    await send(textTo('psid-9', 'first'));
+    await send(textTo('psid-9', 'second'));
+    const response = await fetch(
+      `${graph.baseUrl}/v21.0/me/conversations?platform=messenger&user_id=psid-9&fields=messages`,
+    );
+    const body = (await response.json()) as {
+      data: { messages: { data: { message: string; created_time: string }[] } }[];
+    };
+    expect(body.data).toHaveLength(1);
+    expect(body.data[0].messages.data.map((m) => m.message)).toEqual(['second', 'first']);
+    expect(body.data[0].messages.data[0].created_time).toMatch(/^\d{4}-\d\d-\d\dT[\d:]{8}\+0000$/);
+  });
+
+  it('fails sends at random, and always to the recipients chosen, when asked', async () => {
+    graph.failRandomly({ transientRate: 0.5, permanentFor: (id) => id === 'gone', seed: 7 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await send(textTo('psid-r', 'x'))).status);
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThan(5);
+    expect(statuses.filter((status) => status !== 200).length).toBeGreaterThan(5);
+    const gone = await send(textTo('gone', 'x'));
+    expect(gone.status).toBe(400);
+    expect(((await gone.json()) as { error: { code: number } }).error.code).toBe(551);
+    graph.failRandomly(undefined);
   });
 });

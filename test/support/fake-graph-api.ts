@@ -1,6 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
+import {
+  graphError,
+  PERMANENT_FAILURE,
+  type RandomFailures,
+  readBody,
+  seededRandom,
+  TRANSIENT_FAILURES,
+} from './fake-graph-support';
 
 export interface GraphError {
   message: string;
@@ -29,6 +36,8 @@ export interface SendRecord {
   message: any;
   senderAction: string | undefined;
   messagingType: string | undefined;
+  /** The `message_id` the fake answered with (successful sends only). */
+  messageId?: string;
 }
 
 export interface FailedSendRecord extends SendRecord {
@@ -57,6 +66,7 @@ interface SendWaiter {
 // Any version segment Graph would route (v2.0 ... v21.0); an unversioned path is a bug in the caller.
 const SEND_PATH = /^\/v\d+(?:\.\d+)?\/me\/messages\/?$/;
 const NODE_PATH = /^\/v\d+(?:\.\d+)?\/([^/]+)\/?$/;
+const CONVERSATIONS_PATH = /^\/v\d+(?:\.\d+)?\/me\/conversations\/?$/;
 
 /**
  * A stand-in for graph.facebook.com on a loopback port: records what the app sends, answers like
@@ -75,6 +85,8 @@ export class FakeGraphApi {
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<SendWaiter>();
   private latencyMs = 0;
+  private randomFailures: (RandomFailures & { random: () => number }) | undefined;
+  private profileLatencyMs = 0;
   private profilesFail = false;
   // Never reset, so message ids stay unique for the whole run even across `reset()`.
   private messageCounter = 0;
@@ -114,6 +126,11 @@ export class FakeGraphApi {
     await closed;
   }
 
+  /** From now on, fails sends at random and for chosen recipients; `undefined` stops it. */
+  failRandomly(options: RandomFailures | undefined): void {
+    this.randomFailures = options && { ...options, random: seededRandom(options.seed) };
+  }
+
   /** Queues `failure` for the next `count` send requests, after any already queued. */
   failNext(count: number, failure: GraphFailure): void {
     for (let i = 0; i < count; i++) this.failures.push(failure);
@@ -121,6 +138,11 @@ export class FakeGraphApi {
 
   setLatency(ms: number): void {
     this.latencyMs = ms;
+  }
+
+  /** Latency of profile requests only (on top of `setLatency`): keeps inbound jobs in flight. */
+  setProfileLatency(ms: number): void {
+    this.profileLatencyMs = ms;
   }
 
   setProfile(psid: string, profile: Profile): void {
@@ -165,7 +187,9 @@ export class FakeGraphApi {
     this.failures.length = 0;
     this.profiles.clear();
     this.latencyMs = 0;
+    this.profileLatencyMs = 0;
     this.profilesFail = false;
+    this.randomFailures = undefined;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -183,8 +207,13 @@ export class FakeGraphApi {
       this.handleSend(req, res, raw, at, accessToken);
       return;
     }
+    if (req.method === 'GET' && CONVERSATIONS_PATH.test(url.pathname)) {
+      this.handleConversations(res, url);
+      return;
+    }
     const node = NODE_PATH.exec(url.pathname);
     if (req.method === 'GET' && node) {
+      if (this.profileLatencyMs > 0) await this.delay(this.profileLatencyMs);
       this.handleProfile(res, decodeURIComponent(node[1]), url, accessToken);
       return;
     }
@@ -215,7 +244,7 @@ export class FakeGraphApi {
       messagingType: parsed ? body.messaging_type : undefined,
     };
 
-    const failure = this.failures.shift();
+    const failure = this.failures.shift() ?? this.randomFailure(record.recipient);
     if (failure) {
       this.failedSends.push({ ...record, failure });
       if ('networkError' in failure) this.later(() => req.socket.destroy());
@@ -238,11 +267,45 @@ export class FakeGraphApi {
       return;
     }
 
+    record.messageId = `m_${++this.messageCounter}`;
     this.sends.push(record);
     this.notifyWaiters();
+    this.answer(res, 200, { recipient_id: recipientId, message_id: record.messageId });
+  }
+
+  private randomFailure(recipient: GraphRecipient | undefined): GraphFailure | undefined {
+    const chaos = this.randomFailures;
+    const id = recipient?.id ?? recipient?.user_ref;
+    if (!chaos || id === undefined) return undefined;
+    if (chaos.permanentFor?.(id)) return PERMANENT_FAILURE;
+    if (chaos.random() >= chaos.transientRate) return undefined;
+    return TRANSIENT_FAILURES[Math.floor(chaos.random() * TRANSIENT_FAILURES.length)];
+  }
+
+  /**
+   * The Conversations API as a page sees it, `?user_id=` given: the one conversation with that
+   * person and its 20 most recent messages (the page's sends; `created_time` to the second, as
+   * Meta gives it), newest first, whatever `fields` asks for.
+   */
+  private handleConversations(res: ServerResponse, url: URL): void {
+    const psid = url.searchParams.get('user_id');
+    if (!psid) {
+      this.answer(res, 400, graphError({ message: '(#100) user_id is required', code: 100 }));
+      return;
+    }
+    const messages = this.sendsTo(psid)
+      .slice(-20)
+      .reverse()
+      .map((send) => ({
+        id: send.messageId,
+        message: send.message?.text ?? '',
+        created_time: new Date(Math.floor(send.at / 1000) * 1000)
+          .toISOString()
+          .replace(/\.\d{3}Z$/, '+0000'),
+        from: { id: 'page' },
+      }));
     this.answer(res, 200, {
-      recipient_id: recipientId,
-      message_id: `m_${++this.messageCounter}`,
+      data: messages.length > 0 ? [{ id: `t_${psid}`, messages: { data: messages } }] : [],
     });
   }
 
@@ -301,6 +364,16 @@ export class FakeGraphApi {
     });
   }
 
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(timer);
+        resolve();
+      }, ms);
+      this.pending.add(timer);
+    });
+  }
+
   private later(action: () => void): void {
     if (this.latencyMs <= 0) {
       action();
@@ -323,23 +396,4 @@ export class FakeGraphApi {
   }
 }
 
-function graphError(error: GraphError): { error: GraphError & { fbtrace_id: string } } {
-  return {
-    error: {
-      message: error.message,
-      type: error.type ?? 'OAuthException',
-      code: error.code,
-      ...(error.error_subcode !== undefined && { error_subcode: error.error_subcode }),
-      fbtrace_id: randomBytes(9).toString('base64url'),
-    },
-  };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+export type { RandomFailures } from './fake-graph-support';

@@ -49,7 +49,7 @@ export class MessageDto {
   @ApiProperty({ type: String, nullable: true })
   text!: string | null;
 
-  @ApiProperty({ enum: ['received', 'pending', 'sent', 'failed', 'skipped'] })
+  @ApiProperty({ enum: ['received', 'pending', 'sending', 'sent', 'failed', 'skipped'] })
   status!: string;
 
   @ApiProperty({

@@ -12,7 +12,11 @@ import { Reply } from './reply.entity';
 
 export type MessageDirection = 'in' | 'out';
 /** Inbound messages are `received`; outbound ones go from `pending` to `sent`, `failed` or `skipped`. */
-export type MessageStatus = 'received' | 'pending' | 'sent' | 'failed' | 'skipped';
+/**
+ * `sending`: claimed by a worker process that is sending it now (see `sendingBy`); a claim whose
+ * process is gone means the send's outcome is unknown.
+ */
+export type MessageStatus = 'received' | 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
 
 /** The message log of a conversation, both directions, with delivery status for outbound ones. */
 @Entity('messages')
@@ -59,6 +63,17 @@ export class Message {
 
   @Column({ type: 'varchar', length: 12 })
   status!: MessageStatus;
+
+  /**
+   * While `sending`: the claim of the worker process sending it, alive as long as that process's
+   * claim session is connected to Postgres (see SendClaims). Null otherwise.
+   */
+  @Column({ name: 'sending_by', type: 'varchar', length: 64, nullable: true })
+  sendingBy!: string | null;
+
+  /** While `sending`: when the claim was made; a dead claim's send, if any, came after it. */
+  @Column({ name: 'sending_at', type: 'timestamptz', precision: 3, nullable: true })
+  sendingAt!: Date | null;
 
   /** The channel's id of the message (Messenger mid / message_id). */
   @Column({ name: 'external_id', type: 'varchar', length: 255, nullable: true })

@@ -5,14 +5,19 @@ import { MaintenanceWorker } from '../../queues';
 import { ConversationsService } from '../conversations.service';
 
 const TASK = 'sweep-outbound-replies';
-const EVERY_MS = 5000;
+/**
+ * Every 2 s, replies older than 3 s: a reply whose job was lost (Redis away or emptied, a process
+ * killed between committing the reply and queueing it) is queued again within about 5 s.
+ */
+const EVERY_MS = 2000;
 /** Younger replies are most likely still on their way to the queue. */
-const GRACE_SECONDS = 5;
+const GRACE_SECONDS = 3;
 const BATCH = 500;
 
 /**
- * Queues replies left pending because Redis was away when they were stored. Job ids dedupe, so a
- * reply already waiting in the queue is not added twice.
+ * Queues replies pending in Postgres but not alive in Redis: stored while Redis was away, lost
+ * with a Redis that came back empty, or failed by Bull without their handler finishing. Job ids
+ * dedupe, so a reply already in the queue is not added twice.
  */
 @Injectable()
 export class ReplySweeperWorker extends MaintenanceWorker {

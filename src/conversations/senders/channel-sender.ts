@@ -25,6 +25,17 @@ export function sendFailure(message: string, retryable: boolean): SendOutcome {
 
 export interface ChannelSender {
   send(botId: string, recipient: Recipient, payload: Record<string, unknown>): Promise<SendOutcome>;
+  /**
+   * Whether the channel already holds `payload`, sent to `recipient` at or after `since` (a send
+   * whose outcome is unknown: the process making it died). `{ externalId }` when it does, `null`
+   * when it does not, `undefined` when the channel cannot tell (then the message is sent again).
+   */
+  findSent?(
+    botId: string,
+    recipient: Recipient,
+    payload: Record<string, unknown>,
+    since: Date,
+  ): Promise<{ externalId: string | null } | null | undefined>;
 }
 
 export const ChannelSenderFor = (channel: Channel): ClassDecorator =>

@@ -4,7 +4,12 @@ import { AppConfig } from '../../config';
 import { sendFailure, type SendOutcome } from '../../conversations';
 import { type GraphError, isRetryable } from './graph-errors';
 
-const SEND_TIMEOUT_MS = 10_000;
+/**
+ * A send that times out may still have reached Meta, and is sent again: a duplicate. So the wait
+ * outlasts the stalls we plan for (the chaos suite stalls the Graph API for 20 s); a send waiting
+ * holds one of a worker's outbound slots meanwhile, nothing else.
+ */
+const SEND_TIMEOUT_MS = 30_000;
 const PROFILE_TIMEOUT_MS = 3_000;
 /** Sends run concurrently across workers' jobs; this caps the sockets kept open to the Graph API. */
 const MAX_CONNECTIONS = 64;
@@ -12,6 +17,14 @@ const MAX_CONNECTIONS = 64;
 export interface GraphRecipient {
   id?: string;
   user_ref?: string;
+}
+
+interface ConversationsAnswer {
+  data?: {
+    messages?: {
+      data?: { id: string; message?: string; created_time?: string; from?: { id?: string } }[];
+    };
+  }[];
 }
 
 export interface GraphProfile {
@@ -69,6 +82,45 @@ export class GraphApiClient implements OnApplicationShutdown {
       subcode: body.error?.error_subcode ?? null,
       message: `HTTP ${status}: ${body.error?.message ?? 'no error body'}`,
     };
+  }
+
+  /**
+   * The id of a text message the page sent to `psid` at or after `since` (epoch ms), read from the
+   * Conversations API (`GET /me/conversations?platform=messenger&user_id=...`, the 20 most recent
+   * messages; Meta gives `created_time` to the second). Null when there is none; throws when Meta
+   * does not answer, so the caller cannot tell.
+   * Source: developers.facebook.com/docs/messenger-platform/conversations
+   */
+  async findSentText(
+    accessToken: string,
+    psid: string,
+    text: string,
+    since: number,
+  ): Promise<{ messageId: string } | null> {
+    const fields = 'messages.limit(20){id,message,created_time,from}';
+    const url =
+      `${this.base}/me/conversations?platform=messenger&user_id=${encodeURIComponent(psid)}` +
+      `&fields=${encodeURIComponent(fields)}&access_token=${encodeURIComponent(accessToken)}`;
+    const response = await request(url, {
+      dispatcher: this.agent,
+      headersTimeout: PROFILE_TIMEOUT_MS,
+      bodyTimeout: PROFILE_TIMEOUT_MS,
+    });
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      throw new Error(`the Conversations API answered ${response.statusCode}`);
+    }
+    const body = (await response.body.json()) as ConversationsAnswer;
+    // Whole seconds: a message sent in the claim's second counts.
+    const from = Math.floor(since / 1000) * 1000;
+    for (const conversation of body.data ?? []) {
+      for (const message of conversation.messages?.data ?? []) {
+        const sentAt = Date.parse(message.created_time ?? '');
+        if (message.from?.id === psid || message.message !== text || !(sentAt >= from)) continue;
+        return { messageId: message.id };
+      }
+    }
+    return null;
   }
 
   /** The contact's names, or null when Meta will not say (privacy settings, errors, timeouts). */

@@ -6,14 +6,20 @@ import { DataSource } from 'typeorm';
 import { enqueueMissing, type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
 
 const TASK = 'sweep-messenger-inbox';
-const EVERY_MS = 3000;
+/**
+ * Every 2 s, items older than 3 s: an item whose job was lost (Redis away or emptied, a process
+ * killed between its commit and its enqueue) is queued again within about 5 s.
+ */
+const EVERY_MS = 2000;
 /** Younger items are most likely still on their way to the queue. */
 const GRACE_SECONDS = 3;
 const BATCH = 1000;
 
 /**
- * Queues inbox items that were stored while Redis was away. Job ids are inbox ids, so an item
- * already waiting in the queue is not added twice, and a processed one is skipped by its handler.
+ * Queues inbox items that are pending in Postgres but not alive in Redis: stored while Redis was
+ * away, lost with a Redis that came back empty, or failed by Bull without their handler finishing.
+ * Job ids are inbox ids, so an item already in the queue is not added twice, and a processed one
+ * is skipped by its handler.
  */
 @Injectable()
 export class InboxSweeperWorker extends MaintenanceWorker {

@@ -1,0 +1,157 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { GroupCommit } from '../common/group-commit';
+import { AppConfig } from '../config';
+import { prepared } from '../database';
+
+/** Prefix of the claim session's `application_name`; the rest is the process's claim token. */
+const SESSION_PREFIX = 'bp-sender:';
+const RECONNECT_DELAY_MS = 1000;
+
+/**
+ * What claiming a message found: `claimed` (it was pending), `resumed` (a run that claimed it at
+ * `since` died while sending it: whether the channel got it is unknown), or `busy` (a live
+ * process is sending it, or it is no longer pending).
+ */
+export type ClaimOutcome =
+  { kind: 'claimed' } | { kind: 'resumed'; since: Date } | { kind: 'busy' };
+
+/**
+ * Claims outbound messages before they are sent, so that one message is in one send at a time
+ * across every worker process, even when Bull hands a job to a second process while the first is
+ * still running it (its lock ran out during a Redis pause, a long GC, CPU starvation).
+ *
+ * A claim (status `sending`, `sending_by` = this process's token) lives as long as this process
+ * holds its claim session: one Postgres connection whose `application_name` carries the token.
+ * Postgres ends the session the moment the process dies (its socket closes), so another process
+ * can tell a dead claim from a live one at once, from `pg_stat_activity`, with no lease to wait
+ * out. What cannot be told from here is whether a dead process's send reached the channel before
+ * it died (`resumed`): the channel is asked (ChannelSender.findSent), and the message is sent
+ * again only when it says no or cannot tell (see docs/OPERATIONS.md).
+ */
+@Injectable()
+export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SendClaims.name);
+  readonly token = randomUUID();
+  private session: Client | undefined;
+  private connected = false;
+  private closing = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly claims = new GroupCommit<string, ClaimOutcome>((ids) => this.claimMany(ids));
+  /**
+   * Messages a run in this process holds now. A claim in Postgres under this process's token
+   * for a message not held here is stale: the run that made it failed before it could record an
+   * outcome (Postgres restarted under it, say), and it is taken over like a dead process's.
+   */
+  private readonly held = new Set<string>();
+
+  constructor(
+    private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.runsWorkers) return;
+    await this.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.reconnectTimer);
+    await this.session?.end().catch(() => undefined);
+  }
+
+  /**
+   * Claims one message for a send by this process; rejects while the claim session is down.
+   * After `claimed` or `resumed`, the caller must `release` it once the outcome is recorded (or
+   * could not be).
+   */
+  async claim(messageId: string): Promise<ClaimOutcome> {
+    // Without its session, a claim of this process would look dead to every other one.
+    if (!this.connected) throw new Error('the claim session is not connected to Postgres');
+    if (this.held.has(messageId)) return { kind: 'busy' };
+    this.held.add(messageId);
+    try {
+      const [outcome] = await this.claims.submit([messageId]);
+      if (outcome.kind === 'busy') this.held.delete(messageId);
+      return outcome;
+    } catch (error) {
+      this.held.delete(messageId);
+      throw error;
+    }
+  }
+
+  /** Ends this process's hold on a message it claimed. */
+  release(messageId: string): void {
+    this.held.delete(messageId);
+  }
+
+  /** The claims of concurrent sends, in one statement (a SELECT: TypeORM answers an UPDATE with a count). */
+  private async claimMany(ids: string[]): Promise<ClaimOutcome[]> {
+    const rows = await prepared<{ id: string; previous: string; since: Date | null }[]>(
+      this.dataSource.manager,
+      'outbound_messages_claim',
+      `WITH target AS (
+         SELECT m.id, m.status, m.sending_at FROM messages m
+          WHERE m.id = ANY($1::bigint[])
+            AND (m.status = 'pending' OR (m.status = 'sending' AND (m.sending_by = $2 OR NOT EXISTS (
+                  SELECT 1 FROM pg_stat_activity a WHERE a.application_name = $3 || m.sending_by))))
+            FOR UPDATE OF m
+       ), claimed AS (
+         UPDATE messages m SET status = 'sending', sending_by = $2, sending_at = now()
+           FROM target t WHERE m.id = t.id
+         RETURNING m.id::text AS id, t.status AS previous, t.sending_at AS since
+       )
+       SELECT id, previous, since FROM claimed`,
+      [ids, this.token, SESSION_PREFIX],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id): ClaimOutcome => {
+      const row = byId.get(id);
+      if (!row) return { kind: 'busy' };
+      if (row.previous !== 'sending') return { kind: 'claimed' };
+      return { kind: 'resumed', since: new Date(row.since ?? 0) };
+    });
+  }
+
+  private async connect(): Promise<void> {
+    const session = new Client({
+      connectionString: this.config.databaseUrl,
+      application_name: `${SESSION_PREFIX}${this.token}`,
+      keepAlive: true,
+    });
+    this.session = session;
+    session.on('error', (error: Error) =>
+      this.logger.warn(`The claim session lost Postgres: ${error.message}`),
+    );
+    session.on('end', () => {
+      if (this.session !== session) return;
+      this.connected = false;
+      this.scheduleReconnect();
+    });
+    try {
+      await session.connect();
+      this.connected = true;
+    } catch (error) {
+      this.logger.warn(`The claim session cannot reach Postgres: ${(error as Error).message}`);
+      this.scheduleReconnect();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closing || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.connect();
+    }, RECONNECT_DELAY_MS);
+    this.reconnectTimer.unref();
+  }
+}
