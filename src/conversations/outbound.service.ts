@@ -6,7 +6,7 @@ import { GroupCommit } from '../common/group-commit';
 import { prepared } from '../database';
 import { type MessageStatus } from './entities/message.entity';
 import { type ReplyStatus } from './entities/reply.entity';
-import { type SendOutcome, SenderRegistry } from './senders/channel-sender';
+import { isThreadControl, type SendOutcome, SenderRegistry } from './senders/channel-sender';
 
 /** Channels let a bot write freely only within 24 hours of the contact's last message. */
 export const MESSAGING_WINDOW_MS = 24 * 3600 * 1000;
@@ -60,7 +60,12 @@ export class OutboundService {
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
     const [reply] = await this.loads.submit([replyId]);
     if (!reply || reply.status !== 'pending') return;
-    if (now.getTime() - reply.lastInboundAt.getTime() > MESSAGING_WINDOW_MS) {
+    // Thread-control actions (handing a thread to an agent's app and back) are no messages: the
+    // window does not bind them, and a conversation is often released days later.
+    const windowBound = reply.messages.some(
+      (message) => message.status === 'pending' && !isThreadControl(message.payload),
+    );
+    if (windowBound && now.getTime() - reply.lastInboundAt.getTime() > MESSAGING_WINDOW_MS) {
       await this.finish(
         replyId,
         'skipped',

@@ -212,7 +212,7 @@ describe('Junk in signed deliveries', () => {
           optin: { ref, user_ref: psid, type: extraKey, [extraKey]: extra },
           read: { watermark: extra },
           other: { [extraKey]: extra },
-        }[shape] as Record<string, unknown>;
+        }[shape];
         return {
           sender: { id: psid, [extraKey]: extra },
           recipient: { id: t.pageId },

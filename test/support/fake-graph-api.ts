@@ -35,6 +35,18 @@ export interface FailedSendRecord extends SendRecord {
   failure: GraphFailure;
 }
 
+/** A Handover Protocol call: `pass_thread_control` or `take_thread_control`. */
+export interface ThreadControlRecord {
+  at: number;
+  action: 'pass_thread_control' | 'take_thread_control';
+  accessToken: string | undefined;
+  body: any;
+}
+
+export interface FailedThreadControlRecord extends ThreadControlRecord {
+  failure: GraphFailure;
+}
+
 export interface ProfileRequest {
   psid: string;
   fields: string | undefined;
@@ -57,6 +69,7 @@ interface SendWaiter {
 // Any version segment Graph would route (v2.0 ... v21.0); an unversioned path is a bug in the caller.
 const SEND_PATH = /^\/v\d+(?:\.\d+)?\/me\/messages\/?$/;
 const NODE_PATH = /^\/v\d+(?:\.\d+)?\/([^/]+)\/?$/;
+const THREAD_CONTROL_PATH = /^\/v\d+(?:\.\d+)?\/me\/(pass_thread_control|take_thread_control)\/?$/;
 
 /**
  * A stand-in for graph.facebook.com on a loopback port: records what the app sends, answers like
@@ -66,11 +79,15 @@ export class FakeGraphApi {
   readonly sends: SendRecord[] = [];
   readonly failedSends: FailedSendRecord[] = [];
   readonly profileRequests: ProfileRequest[] = [];
+  /** Successful Handover Protocol calls, in the order they arrived. */
+  readonly threadControls: ThreadControlRecord[] = [];
+  readonly failedThreadControls: FailedThreadControlRecord[] = [];
   baseUrl = '';
 
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly failures: GraphFailure[] = [];
+  private readonly threadControlFailures: GraphFailure[] = [];
   private readonly profiles = new Map<string, Profile>();
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<SendWaiter>();
@@ -119,6 +136,25 @@ export class FakeGraphApi {
     for (let i = 0; i < count; i++) this.failures.push(failure);
   }
 
+  /** Queues `failure` for the next `count` thread-control calls (pass or take). */
+  failNextThreadControl(count: number, failure: GraphFailure): void {
+    for (let i = 0; i < count; i++) this.threadControlFailures.push(failure);
+  }
+
+  /** Resolves once `count` thread-control calls succeeded. */
+  async waitForThreadControls(count: number, timeoutMs = 10_000): Promise<ThreadControlRecord[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.threadControls.length < count) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `FakeGraphApi: expected ${count} thread-control calls within ${timeoutMs} ms, got ` +
+            `${this.threadControls.length} (and ${this.failedThreadControls.length} failed)`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return [...this.threadControls];
+  }
+
   setLatency(ms: number): void {
     this.latencyMs = ms;
   }
@@ -162,7 +198,10 @@ export class FakeGraphApi {
     this.sends.length = 0;
     this.failedSends.length = 0;
     this.profileRequests.length = 0;
+    this.threadControls.length = 0;
+    this.failedThreadControls.length = 0;
     this.failures.length = 0;
+    this.threadControlFailures.length = 0;
     this.profiles.clear();
     this.latencyMs = 0;
     this.profilesFail = false;
@@ -181,6 +220,18 @@ export class FakeGraphApi {
 
     if (req.method === 'POST' && SEND_PATH.test(url.pathname)) {
       this.handleSend(req, res, raw, at, accessToken);
+      return;
+    }
+    const control = THREAD_CONTROL_PATH.exec(url.pathname);
+    if (req.method === 'POST' && control) {
+      this.handleThreadControl(
+        req,
+        res,
+        raw,
+        at,
+        accessToken,
+        control[1] as ThreadControlRecord['action'],
+      );
       return;
     }
     const node = NODE_PATH.exec(url.pathname);
@@ -244,6 +295,48 @@ export class FakeGraphApi {
       recipient_id: recipientId,
       message_id: `m_${++this.messageCounter}`,
     });
+  }
+
+  /** Meta answers `{"success":true}`; a call without recipient.id is refused as Meta does. */
+  private handleThreadControl(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: string,
+    at: number,
+    accessToken: string | undefined,
+    action: ThreadControlRecord['action'],
+  ): void {
+    let body: any = raw;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      // Kept as text.
+    }
+    const record: ThreadControlRecord = { at, action, accessToken, body };
+    const failure = this.threadControlFailures.shift();
+    if (failure) {
+      this.failedThreadControls.push({ ...record, failure });
+      if ('networkError' in failure) this.later(() => req.socket.destroy());
+      else this.answer(res, failure.status, graphError(failure.error));
+      return;
+    }
+    const valid =
+      typeof body === 'object' &&
+      body !== null &&
+      typeof body.recipient?.id === 'string' &&
+      (action === 'take_thread_control' || typeof body.target_app_id === 'string');
+    if (!valid) {
+      const error: GraphError = {
+        message: '(#100) The parameter recipient or target_app_id is required',
+        type: 'OAuthException',
+        code: 100,
+      };
+      this.failedThreadControls.push({ ...record, failure: { status: 400, error } });
+      this.answer(res, 400, graphError(error));
+      return;
+    }
+    this.threadControls.push(record);
+    this.answer(res, 200, { success: true });
   }
 
   private handleProfile(

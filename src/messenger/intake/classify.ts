@@ -11,6 +11,7 @@ export type ItemKind =
   | 'read'
   | 'echo'
   | 'reaction'
+  | 'handover'
   | 'other';
 
 /** Kinds the bot never answers; stored as ignored and never queued. */
@@ -88,6 +89,13 @@ export function kindOf(item: MessagingItem): ItemKind {
   if (record(item.delivery)) return 'delivery';
   if (record(item.read)) return 'read';
   if (record(item.reaction)) return 'reaction';
+  // Handover Protocol: the thread's owner changed (or another app asks for it).
+  if (
+    record(item.pass_thread_control) ||
+    record(item.take_thread_control) ||
+    record(item.request_thread_control)
+  )
+    return 'handover';
   return 'other';
 }
 
