@@ -167,6 +167,9 @@ describe('kindOf', () => {
       { sender: { id: PSID }, reaction: { mid: 'm_1', action: 'react', reaction: 'love' } },
       'reaction',
     ],
+    ['a pass_thread_control', { sender: { id: PSID }, pass_thread_control: {} }, 'handover'],
+    ['a take_thread_control', { sender: { id: PSID }, take_thread_control: {} }, 'handover'],
+    ['a request_thread_control', { sender: { id: PSID }, request_thread_control: {} }, 'handover'],
     ['an unknown item', { sender: { id: PSID }, timestamp: T, game_play: {} }, 'other'],
     ['a message that is not an object', { sender: { id: PSID }, message: 'hi' }, 'other'],
   ])('%s', (_name, item, kind) => {
@@ -175,7 +178,7 @@ describe('kindOf', () => {
 
   it('UNHANDLED_KINDS holds exactly delivery, read, echo, reaction, other', () => {
     expect([...UNHANDLED_KINDS].sort()).toEqual(['delivery', 'echo', 'other', 'reaction', 'read']);
-    for (const kind of ['postback', 'referral', 'message', 'optin'] as const) {
+    for (const kind of ['postback', 'referral', 'message', 'optin', 'handover'] as const) {
       expect(UNHANDLED_KINDS.has(kind)).toBe(false);
     }
   });

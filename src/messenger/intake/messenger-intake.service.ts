@@ -22,11 +22,14 @@ interface Row extends ClassifiedItem {
   botId: string | null;
   status: InboxStatus;
   note: string | null;
+  /** `item` as JSON text, when already made. */
+  json?: string;
 }
 
-/** A classified item and what cleaning it found (see storableItem). */
+/** A classified item, what cleaning it found and its JSON text (see storableItem). */
 interface Classified extends ClassifiedItem {
   problem: string | null;
+  json: string;
 }
 
 /** What storing an item did: the new row, or null for a duplicate of a stored item. */
@@ -52,6 +55,7 @@ function unstorableRow(row: Row, reason: string): Row {
     senderKey: null,
     kind: 'other',
     item: { unstorable: true },
+    json: undefined,
     status: 'ignored',
     note: `UNSTORABLE: ${reason}`,
   };
@@ -72,6 +76,7 @@ function ignoredObject(object: string, body: unknown, receivedAt: number): Row {
     occurredAt: new Date(receivedAt),
     dedupeKey: `object:${createHash('sha256').update(json).digest('base64url')}`,
     item,
+    json,
     botId: null,
     status: 'ignored',
     note: `OBJECT_NOT_HANDLED: ${storableText(object).slice(0, 100)}${problem ? `; ${problem}` : ''}`,
@@ -120,8 +125,8 @@ export class MessengerIntakeService {
       if (object !== null) rows = [ignoredObject(object, body, receivedAt)];
       else {
         const items = parseEnvelope(body).map((envelopeItem): Classified => {
-          const { item, problem } = storableItem(envelopeItem.item);
-          return { ...classify({ ...envelopeItem, item }, receivedAt), problem };
+          const { item, problem, json } = storableItem(envelopeItem.item);
+          return { ...classify({ ...envelopeItem, item }, receivedAt), problem, json };
         });
         rows = await Promise.all(
           items.map(async (item) => triage(item, await this.pages.botIdFor(item.pageId))),
@@ -182,7 +187,7 @@ export class MessengerIntakeService {
         rows.map((r) => r.kind),
         rows.map((r) => r.standby),
         rows.map((r) => r.occurredAt),
-        rows.map((r) => JSON.stringify(r.item)),
+        rows.map((r) => r.json ?? JSON.stringify(r.item)),
         rows.map((r) => r.status),
         rows.map((r) => r.note),
       ],

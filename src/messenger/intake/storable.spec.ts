@@ -20,10 +20,8 @@ describe('storableItem', () => {
       sender: { id: '1', '\u0000': 1 },
       message: { deep: [{ 'k\ud800': 'v\u0000' }] },
     };
-    expect(storableItem(item)).toEqual({
-      item: { sender: { id: '1', '': 1 }, message: { deep: [{ 'k\ufffd': 'v' }] } },
-      problem: null,
-    });
+    const clean = { sender: { id: '1', '': 1 }, message: { deep: [{ 'k\ufffd': 'v' }] } };
+    expect(storableItem(item)).toEqual({ item: clean, problem: null, json: JSON.stringify(clean) });
   });
 
   it('names the ids that needed cleaning', () => {

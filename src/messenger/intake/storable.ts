@@ -33,6 +33,8 @@ export interface StorableItem {
   item: MessagingItem;
   /** Why the item cannot be handled (its ids were unstorable, it was too deep); null when it can. */
   problem: string | null;
+  /** `item` as JSON text, ready for the jsonb column (computed once on the webhook's hot path). */
+  json: string;
 }
 
 /**
@@ -58,7 +60,8 @@ function needsCleaning(value: string): boolean {
  * (no copy) when nothing needed doing, the common case.
  */
 export function storableItem(item: MessagingItem): StorableItem {
-  if (!needsWork(item)) return { item, problem: null };
+  const json = cheapJson(item);
+  if (json !== null && !needsWork(item, json)) return { item, problem: null, json };
   const problems = new Set<string>();
   const root: Record<string, unknown> = {};
   const pending: Copying[] = [{ source: item, target: root, path: '', depth: 1 }];
@@ -98,7 +101,11 @@ export function storableItem(item: MessagingItem): StorableItem {
     }
   }
   const blocking = [...problems].filter((problem) => problem !== 'UNSTORABLE_KEY');
-  return { item: root, problem: blocking.length > 0 ? blocking.sort().join('; ') : null };
+  return {
+    item: root,
+    problem: blocking.length > 0 ? blocking.sort().join('; ') : null,
+    json: JSON.stringify(root),
+  };
 }
 
 /** Sets an own property even for names like `__proto__`, which plain assignment would not. */
@@ -111,18 +118,21 @@ function defineKey(target: Record<string, unknown>, key: string, value: unknown)
   });
 }
 
+/** The item as JSON, or null when it is too deep for JSON.stringify itself. */
+function cheapJson(item: MessagingItem): string | null {
+  try {
+    return JSON.stringify(item);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Whether anything in the item needs cleaning or cutting, without copying. The JSON text says it
  * cheaply for almost every item: NUL and lone surrogates are written as \u escapes. The depth check
  * walks only items whose text has more than MAX_ITEM_DEPTH opening brackets.
  */
-function needsWork(item: MessagingItem): boolean {
-  let json: string;
-  try {
-    json = JSON.stringify(item);
-  } catch {
-    return true; // too deep for JSON.stringify itself
-  }
+function needsWork(item: MessagingItem, json: string): boolean {
   if (json.includes('\\u0000') || json.includes('\\ud')) return true;
   let brackets = 0;
   for (let i = 0; i < json.length && brackets <= MAX_ITEM_DEPTH; i++) {
