@@ -135,7 +135,7 @@ describe('Webhook fields the bot does not answer', () => {
   });
 
   it.each(['instagram', 'user', 'permissions', 'whatsapp_business_account'])(
-    'acknowledges a delivery for object "%s", records it as ignored and sends nothing',
+    'acknowledges a delivery for object %s, records it as ignored and sends nothing',
     async (object) => {
       const body = {
         object,
