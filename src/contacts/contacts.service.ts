@@ -238,15 +238,18 @@ export class ContactsService {
   /**
    * Stores what opt-in events say about a contact's subscriptions, in order: a new token replaces
    * the old one of its (type, topic) and is encrypted with SECRETS_KEY like page tokens; STOP marks
-   * the subscription stopped, RESUME active. An event naming neither a topic nor a known token
-   * changes nothing.
+   * the subscription stopped, RESUME active. An event naming neither a topic nor a token changes
+   * nothing.
    */
   async recordSubscriptions(events: SubscriptionEvent[], tx: EntityManager): Promise<void> {
     for (const event of events) {
       const tokenHash = event.token ? this.tokenHash(event.token) : null;
+      // A STOP may name only the token; a first opt-in without payload subscribes to topic ''.
       const topic =
         event.topic ??
-        (tokenHash ? await topicOfToken(tx, event.botId, event.contactId, tokenHash) : null);
+        (tokenHash
+          ? ((await topicOfToken(tx, event.botId, event.contactId, tokenHash)) ?? '')
+          : null);
       if (topic === null) continue;
       if (event.token && tokenHash) {
         await upsertSubscription(tx, {

@@ -1,5 +1,6 @@
 import { type EntityManager } from 'typeorm';
 import { prepared } from '../database';
+import { type SubscriptionEvent } from './contacts.service';
 import {
   type SubscriptionStatus,
   type SubscriptionType,
@@ -24,23 +25,12 @@ export interface SubscriptionRow {
   tokenEncrypted: string;
 }
 
-/** An opt-in event as stored: the token encrypted and hashed by the caller. */
-export interface SubscriptionWrite {
-  botId: string;
-  contactId: string;
-  channel: Channel;
-  type: SubscriptionType;
+/** An opt-in event as stored: its topic known, the token encrypted and hashed by the caller. */
+export type SubscriptionWrite = Omit<SubscriptionEvent, 'topic' | 'token'> & {
   topic: string;
-  title: string | null;
   tokenEncrypted: string;
   tokenHash: string;
-  status: SubscriptionStatus;
-  frequency: string | null;
-  timezone: string | null;
-  tokenExpiresAt: Date | null;
-  userTokenStatus: string | null;
-  occurredAt: Date;
-}
+};
 
 const COLUMNS = `id, contact_id AS "contactId", channel, type, topic, title, status, frequency, timezone,
   token_expires_at AS "tokenExpiresAt", user_token_status AS "userTokenStatus",

@@ -184,6 +184,29 @@ describe('Notification opt-ins', () => {
     expect(shown.text).not.toContain('otn-1');
   });
 
+  it("subscribes an opt-in without payload to topic '' and stops it by token", async () => {
+    await t.deliver(
+      delivery(t.pageId, [notificationOptin({ pageId: t.pageId, psid: 'sub-4', token: 'plain' })]),
+    );
+    await t.settle();
+    const id = await contactIdOf('sub-4');
+    expect(await contacts.activeNotificationToken(t.botId, id, '')).toBe('plain');
+    await t.deliver(
+      delivery(t.pageId, [
+        notificationOptin({
+          pageId: t.pageId,
+          psid: 'sub-4',
+          token: 'plain',
+          status: 'STOP_NOTIFICATIONS',
+          timestamp: Date.now() + 1000,
+        }),
+      ]),
+    );
+    await t.settle();
+    expect(await contacts.activeNotificationToken(t.botId, id, '')).toBeNull();
+    expect(t.graph.sends).toEqual([]);
+  });
+
   it('shows the contact with its identities and first and last referral; other bots get 404', async () => {
     const t0 = Date.now();
     await t.deliver(
