@@ -11,11 +11,14 @@ import {
 } from './entities/contact-subscription.entity';
 import { type Channel, Contact, type ExternalIdKind } from './entities/contact.entity';
 import {
+  absorbContact,
+  contactsToLink,
   identitiesOf,
   type IdentityKey,
   type IdentityRow,
-  linkIdentity,
+  type LinkedContact,
   primaryIdsOf,
+  renameContact,
 } from './identities.repository';
 import {
   activeSubscription,
@@ -224,15 +227,35 @@ export class ContactsService {
 
   /**
    * Meta said `from` and `to` are one person (a checkbox plugin's user_ref, then the PSID whose
-   * first message names it in `prior_message`): `to` becomes the contact's own id (replies go
-   * there) and `from` a linked identity. Returns the contact id, or null when nothing was linked.
+   * first message names it in `prior_message`). When only `from` has a contact, `to` becomes its own
+   * id (replies go there) and `from` a linked identity: done, `absorb` is null. When both have one,
+   * the caller moves its modules' rows from `absorb` to `contactId` and then calls `absorbContact`.
+   * Null when `from` names no contact (nothing to link). In the caller's transaction.
    */
   async linkIdentity(
     tx: EntityManager,
     from: IdentityKey,
     to: { externalId: string; externalIdKind: ExternalIdKind },
-  ): Promise<string | null> {
-    return linkIdentity(tx, from, to);
+  ): Promise<{ contactId: string; absorb: LinkedContact | null; firstSeenAt: Date } | null> {
+    const { source, target } = await contactsToLink(tx, from, to.externalId);
+    if (!source) return null;
+    if (!target) {
+      await renameContact(tx, from.botId, from.channel, source, to);
+      return { contactId: source.id, absorb: null, firstSeenAt: source.firstSeenAt };
+    }
+    const firstSeenAt =
+      source.firstSeenAt < target.firstSeenAt ? source.firstSeenAt : target.firstSeenAt;
+    return { contactId: target.id, absorb: source, firstSeenAt };
+  }
+
+  /** Ends a merge `linkIdentity` asked for: see absorbContact in the identities repository. */
+  async absorbContact(
+    tx: EntityManager,
+    botId: string,
+    absorbed: LinkedContact,
+    survivorId: string,
+  ): Promise<void> {
+    await absorbContact(tx, botId, absorbed, survivorId);
   }
 
   /**

@@ -16,5 +16,5 @@ export {
   type SubscriptionStatus,
   type SubscriptionType,
 } from './entities/contact-subscription.entity';
-export { type IdentityRow } from './identities.repository';
+export { type IdentityRow, type LinkedContact } from './identities.repository';
 export { ContactErrors } from './contacts.errors';

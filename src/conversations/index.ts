@@ -1,3 +1,4 @@
+export { ContactMergeService } from './contact-merge.service';
 export { ConversationsModule } from './conversations.module';
 export { ConversationsService, type InboundResult } from './conversations.service';
 export {

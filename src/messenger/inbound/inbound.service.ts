@@ -11,7 +11,7 @@ import {
   type SubscriptionEvent,
 } from '../../contacts';
 import { prepared } from '../../database';
-import { ConversationsService, type InboundEvent } from '../../conversations';
+import { ContactMergeService, ConversationsService, type InboundEvent } from '../../conversations';
 import { type InboxStatus } from '../entities/inbox-item.entity';
 import { GraphApiClient } from '../graph/graph-api.client';
 import { IntakeRate } from '../intake/intake-rate';
@@ -102,6 +102,7 @@ export class MessengerInboundService {
     private readonly graph: GraphApiClient,
     private readonly intakeRate: IntakeRate,
     private readonly config: AppConfig,
+    private readonly merges: ContactMergeService,
   ) {}
 
   /** Handles one stored item (and the older pending items of its contact); throws its own failure. */
@@ -189,7 +190,8 @@ export class MessengerInboundService {
   /**
    * A PSID's first message after a checkbox plugin opt-in names the opt-in's user_ref
    * (`prior_message`): the user_ref's contact takes the PSID as its own id before the message is
-   * handled, so it lands on that contact (memberships, entries, conversation and all).
+   * handled, so it lands on that contact (memberships, entries, conversation and all); a PSID that
+   * had a contact of its own already absorbs the user_ref's (see ContactMergeService).
    */
   private async linkCheckboxIdentities(
     tx: EntityManager,
@@ -203,11 +205,10 @@ export class MessengerInboundService {
         .map((row) => checkboxUserRefOf(row.payload))
         .find((ref) => ref !== null);
       if (!userRef) continue;
-      const linked = await this.contacts.linkIdentity(
-        tx,
-        { botId: c.key.botId, channel: 'messenger', externalId: userRef },
-        { externalId: c.key.externalId, externalIdKind: 'psid' },
-      );
+      const linked = await this.merges.link(tx, c.key.botId, 'messenger', userRef, {
+        externalId: c.key.externalId,
+        externalIdKind: 'psid',
+      });
       if (linked) this.logger.log(`Contact ${linked}: checkbox user_ref now known by its PSID`);
     }
   }
