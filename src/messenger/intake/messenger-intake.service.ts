@@ -141,9 +141,12 @@ export class MessengerIntakeService {
     }
     if (rows.length === 0) return 0;
     try {
-      // Row by row, so the items Postgres takes are kept when it refuses one of them.
-      const stored = await Promise.all(rows.map((row) => this.storeOne(row)));
-      return stored.filter(Boolean).length;
+      // Row by row, so the items Postgres takes are kept when it refuses one of them; every row
+      // is settled before answering, so a 503 never races the rows still being stored.
+      const stored = await Promise.allSettled(rows.map((row) => this.storeOne(row)));
+      const refused = stored.find((result) => result.status === 'rejected');
+      if (refused) throw refused.reason;
+      return stored.filter((result) => result.status === 'fulfilled' && result.value).length;
     } catch (error) {
       this.logger.error(`Could not store webhook items: ${(error as Error).message}`);
       throw MessengerErrors.storageUnavailable();
