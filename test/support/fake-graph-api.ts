@@ -1,17 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
+import { type GraphError, type GraphFailure, graphError } from './graph-error';
+import {
+  type Action,
+  type FailedThreadControlRecord,
+  FakeThreadControl,
+  THREAD_CONTROL_PATH,
+  type ThreadControlRecord,
+} from './fake-thread-control';
 
-export interface GraphError {
-  message: string;
-  /** Meta always sends a type; the fake fills in `OAuthException` when a test leaves it out. */
-  type?: string;
-  code: number;
-  error_subcode?: number;
-}
-
-/** What the next send request gets instead of a success. */
-export type GraphFailure = { status: number; error: GraphError } | { networkError: true };
+export { type FailedThreadControlRecord, type ThreadControlRecord } from './fake-thread-control';
+export { type GraphError, type GraphFailure } from './graph-error';
 
 export interface GraphRecipient {
   id?: string;
@@ -32,18 +31,6 @@ export interface SendRecord {
 }
 
 export interface FailedSendRecord extends SendRecord {
-  failure: GraphFailure;
-}
-
-/** A Handover Protocol call: `pass_thread_control` or `take_thread_control`. */
-export interface ThreadControlRecord {
-  at: number;
-  action: 'pass_thread_control' | 'take_thread_control';
-  accessToken: string | undefined;
-  body: any;
-}
-
-export interface FailedThreadControlRecord extends ThreadControlRecord {
   failure: GraphFailure;
 }
 
@@ -69,7 +56,6 @@ interface SendWaiter {
 // Any version segment Graph would route (v2.0 ... v21.0); an unversioned path is a bug in the caller.
 const SEND_PATH = /^\/v\d+(?:\.\d+)?\/me\/messages\/?$/;
 const NODE_PATH = /^\/v\d+(?:\.\d+)?\/([^/]+)\/?$/;
-const THREAD_CONTROL_PATH = /^\/v\d+(?:\.\d+)?\/me\/(pass_thread_control|take_thread_control)\/?$/;
 
 /**
  * A stand-in for graph.facebook.com on a loopback port: records what the app sends, answers like
@@ -79,15 +65,13 @@ export class FakeGraphApi {
   readonly sends: SendRecord[] = [];
   readonly failedSends: FailedSendRecord[] = [];
   readonly profileRequests: ProfileRequest[] = [];
-  /** Successful Handover Protocol calls, in the order they arrived. */
-  readonly threadControls: ThreadControlRecord[] = [];
-  readonly failedThreadControls: FailedThreadControlRecord[] = [];
+  /** Handover Protocol calls (pass / take thread control), kept apart from sends. */
+  readonly threadControl = new FakeThreadControl();
   baseUrl = '';
 
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly failures: GraphFailure[] = [];
-  private readonly threadControlFailures: GraphFailure[] = [];
   private readonly profiles = new Map<string, Profile>();
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<SendWaiter>();
@@ -136,23 +120,23 @@ export class FakeGraphApi {
     for (let i = 0; i < count; i++) this.failures.push(failure);
   }
 
+  /** Successful Handover Protocol calls, in the order they arrived. */
+  get threadControls(): ThreadControlRecord[] {
+    return this.threadControl.calls;
+  }
+
+  get failedThreadControls(): FailedThreadControlRecord[] {
+    return this.threadControl.failed;
+  }
+
   /** Queues `failure` for the next `count` thread-control calls (pass or take). */
   failNextThreadControl(count: number, failure: GraphFailure): void {
-    for (let i = 0; i < count; i++) this.threadControlFailures.push(failure);
+    this.threadControl.failNext(count, failure);
   }
 
   /** Resolves once `count` thread-control calls succeeded. */
-  async waitForThreadControls(count: number, timeoutMs = 10_000): Promise<ThreadControlRecord[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.threadControls.length < count) {
-      if (Date.now() > deadline)
-        throw new Error(
-          `FakeGraphApi: expected ${count} thread-control calls within ${timeoutMs} ms, got ` +
-            `${this.threadControls.length} (and ${this.failedThreadControls.length} failed)`,
-        );
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return [...this.threadControls];
+  waitForThreadControls(count: number, timeoutMs = 10_000): Promise<ThreadControlRecord[]> {
+    return this.threadControl.waitFor(count, timeoutMs);
   }
 
   setLatency(ms: number): void {
@@ -198,10 +182,8 @@ export class FakeGraphApi {
     this.sends.length = 0;
     this.failedSends.length = 0;
     this.profileRequests.length = 0;
-    this.threadControls.length = 0;
-    this.failedThreadControls.length = 0;
+    this.threadControl.reset();
     this.failures.length = 0;
-    this.threadControlFailures.length = 0;
     this.profiles.clear();
     this.latencyMs = 0;
     this.profilesFail = false;
@@ -224,14 +206,9 @@ export class FakeGraphApi {
     }
     const control = THREAD_CONTROL_PATH.exec(url.pathname);
     if (req.method === 'POST' && control) {
-      this.handleThreadControl(
-        req,
-        res,
-        raw,
-        at,
-        accessToken,
-        control[1] as ThreadControlRecord['action'],
-      );
+      const outcome = this.threadControl.handle(raw, at, accessToken, control[1] as Action);
+      if ('networkError' in outcome) this.later(() => req.socket.destroy());
+      else this.answer(res, outcome.status, outcome.body);
       return;
     }
     const node = NODE_PATH.exec(url.pathname);
@@ -295,48 +272,6 @@ export class FakeGraphApi {
       recipient_id: recipientId,
       message_id: `m_${++this.messageCounter}`,
     });
-  }
-
-  /** Meta answers `{"success":true}`; a call without recipient.id is refused as Meta does. */
-  private handleThreadControl(
-    req: IncomingMessage,
-    res: ServerResponse,
-    raw: string,
-    at: number,
-    accessToken: string | undefined,
-    action: ThreadControlRecord['action'],
-  ): void {
-    let body: any = raw;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      // Kept as text.
-    }
-    const record: ThreadControlRecord = { at, action, accessToken, body };
-    const failure = this.threadControlFailures.shift();
-    if (failure) {
-      this.failedThreadControls.push({ ...record, failure });
-      if ('networkError' in failure) this.later(() => req.socket.destroy());
-      else this.answer(res, failure.status, graphError(failure.error));
-      return;
-    }
-    const valid =
-      typeof body === 'object' &&
-      body !== null &&
-      typeof body.recipient?.id === 'string' &&
-      (action === 'take_thread_control' || typeof body.target_app_id === 'string');
-    if (!valid) {
-      const error: GraphError = {
-        message: '(#100) The parameter recipient or target_app_id is required',
-        type: 'OAuthException',
-        code: 100,
-      };
-      this.failedThreadControls.push({ ...record, failure: { status: 400, error } });
-      this.answer(res, 400, graphError(error));
-      return;
-    }
-    this.threadControls.push(record);
-    this.answer(res, 200, { success: true });
   }
 
   private handleProfile(
@@ -414,18 +349,6 @@ export class FakeGraphApi {
       waiter.resolve([...this.sends]);
     }
   }
-}
-
-function graphError(error: GraphError): { error: GraphError & { fbtrace_id: string } } {
-  return {
-    error: {
-      message: error.message,
-      type: error.type ?? 'OAuthException',
-      code: error.code,
-      ...(error.error_subcode !== undefined && { error_subcode: error.error_subcode }),
-      fbtrace_id: randomBytes(9).toString('base64url'),
-    },
-  };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
