@@ -13,6 +13,10 @@ export interface MessengerConfig {
   readonly graphApiUrl: string;
   readonly graphApiVersion: string;
   readonly sendRatePerSecond: number;
+  /** This app's id, for telling thread-control events about us from those about other apps. */
+  readonly appId: string | undefined;
+  /** The default `target_app_id` of pass_thread_control (the Page Inbox: 263902037438966). */
+  readonly handoverAppId: string;
 }
 
 /** The typed configuration every module reads; built once from the environment and validated. */
@@ -55,6 +59,8 @@ export class AppConfig {
       graphApiUrl: env.MESSENGER_GRAPH_API_URL.replace(/\/+$/, ''),
       graphApiVersion: env.MESSENGER_GRAPH_API_VERSION,
       sendRatePerSecond: env.MESSENGER_SEND_RATE_PER_SECOND,
+      appId: env.MESSENGER_APP_ID,
+      handoverAppId: env.MESSENGER_HANDOVER_APP_ID,
     };
     this.secretsKeyIsDevDefault = !env.SECRETS_KEY;
     // A fixed development key keeps tokens readable across restarts; production must set its own.

@@ -94,6 +94,18 @@ export class Environment {
   @IsIntInRange(1, 10000)
   MESSENGER_SEND_RATE_PER_SECOND = 300;
 
+  /**
+   * This app's Meta app id: a pass_thread_control naming it as new owner ends a handover. Unset,
+   * every pass_thread_control delivered here counts as passed to us (Meta sends it to the new owner).
+   */
+  @IsOptional()
+  @Matches(/^\d{1,32}$/, { message: 'must be a Meta app id (digits)' })
+  MESSENGER_APP_ID?: string;
+
+  /** Where a handover module passes the thread unless it names an app: Meta's Page Inbox. */
+  @Matches(/^\d{1,32}$/, { message: 'must be a Meta app id (digits)' })
+  MESSENGER_HANDOVER_APP_ID = '263902037438966';
+
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'must be at least 32 characters' })

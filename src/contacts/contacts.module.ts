@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SecretCipher } from '../common/crypto/secret-cipher';
+import { AppConfig } from '../config';
 import { ContactsService } from './contacts.service';
+import { ContactIdentity } from './entities/contact-identity.entity';
+import { ContactSubscription } from './entities/contact-subscription.entity';
 import { Contact } from './entities/contact.entity';
 
 /**
@@ -8,8 +12,15 @@ import { Contact } from './entities/contact.entity';
  * all need them and dependencies point down only.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Contact])],
-  providers: [ContactsService],
+  imports: [TypeOrmModule.forFeature([Contact, ContactIdentity, ContactSubscription])],
+  providers: [
+    ContactsService,
+    {
+      provide: SecretCipher,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new SecretCipher(config.secretsKey),
+    },
+  ],
   exports: [ContactsService],
 })
 export class ContactsModule {}

@@ -3,7 +3,18 @@ export {
   ContactsService,
   type ContactKey,
   type ContactNames,
+  type ContactView,
+  type SubscriptionEvent,
+  type SubscriptionView,
   type SeenContact,
   type Sighting,
 } from './contacts.service';
 export { CHANNELS, Contact, type Channel, type ExternalIdKind } from './entities/contact.entity';
+export {
+  SUBSCRIPTION_STATUSES,
+  SUBSCRIPTION_TYPES,
+  type SubscriptionStatus,
+  type SubscriptionType,
+} from './entities/contact-subscription.entity';
+export { type IdentityRow, type LinkedContact } from './identities.repository';
+export { ContactErrors } from './contacts.errors';

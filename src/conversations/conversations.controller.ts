@@ -59,7 +59,12 @@ export class ConversationsController {
 
   @Post(':conversationId/release')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Give a handed-over conversation back to the bot' })
+  @ApiOperation({
+    summary: 'Give a handed-over conversation back to the bot',
+    description:
+      "On Messenger the thread is taken back from the agent's app with take_thread_control (queued, " +
+      'retried like a send). Releasing a conversation the bot already has changes nothing.',
+  })
   release(
     @BotIdParam() botId: string,
     @ConversationIdParam() conversationId: string,

@@ -6,6 +6,8 @@ import { ContactsModule } from '../contacts';
 import { CreatorModule } from '../creator';
 import { ModulesModule } from '../modules';
 import { ReferralsModule } from '../referrals';
+import { SegmentsModule } from '../segments';
+import { ContactMergeService } from './contact-merge.service';
 import { ConversationsQueryService } from './conversations-query.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
@@ -29,10 +31,12 @@ import { SenderRegistry } from './senders/channel-sender';
     CreatorModule,
     ModulesModule,
     ReferralsModule,
+    SegmentsModule,
   ],
   controllers: [ConversationsController],
   providers: [
     ConversationsService,
+    ContactMergeService,
     ConversationsQueryService,
     Dispatcher,
     ReplyWriter,
@@ -42,6 +46,6 @@ import { SenderRegistry } from './senders/channel-sender';
     OutboundWorker,
     ReplySweeperWorker,
   ],
-  exports: [ConversationsService],
+  exports: [ConversationsService, ContactMergeService],
 })
 export class ConversationsModule {}

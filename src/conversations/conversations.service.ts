@@ -93,11 +93,28 @@ export class ConversationsService {
           referral: { trackingParam: decision.referral?.trackingParam ?? null },
         })
       : [];
+    const handover = (!silent && decision.answer?.handover) || null;
+    if (handover) {
+      // After the module's content: the person reads it before the agent's app owns the thread.
+      const pass = this.replies.threadControl(event.channel, {
+        action: 'pass',
+        targetAppId: handover.targetAppId ?? null,
+        metadata: handover.note,
+      });
+      if (pass) messages.push(pass);
+    }
+    const control = event.threadControl;
     const change = {
       referralId: decision.referral?.id ?? null,
-      handover: (!silent && decision.answer?.handover) || null,
+      handover: handover
+        ? { note: handover.note }
+        : control?.change === 'started'
+          ? { note: control.metadata ?? `Thread taken by app ${control.appId ?? 'unknown'}` }
+          : null,
+      release: control?.change === 'ended',
     };
-    if (messages.length === 0 && !change.referralId && !change.handover) return null;
+    if (messages.length === 0 && !change.referralId && !change.handover && !change.release)
+      return null;
     return {
       conversation: { id: conversation.id, botId: event.botId, channel: event.channel },
       change,

@@ -89,6 +89,7 @@ export class Dispatcher {
       case 'attachment':
         return this.fallback(event.botId, tx);
       case 'referral':
+      case 'threadControl':
       case 'other':
         return SILENT;
     }

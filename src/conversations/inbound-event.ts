@@ -1,7 +1,23 @@
 import { type Channel } from '../contacts';
 
-/** What the user did, in channel-neutral terms; channels map their payloads onto it. */
-export type InboundKind = 'referral' | 'postback' | 'quickReply' | 'text' | 'attachment' | 'other';
+/**
+ * What the user did, in channel-neutral terms; channels map their payloads onto it. `threadControl`:
+ * the channel says who owns the thread changed (Messenger's Handover Protocol).
+ */
+export type InboundKind =
+  'referral' | 'postback' | 'quickReply' | 'text' | 'attachment' | 'threadControl' | 'other';
+
+/**
+ * A change of thread ownership the channel reported: `started` another app (a human agent's inbox)
+ * took the thread, `ended` it came back to the bot, `requested` another app asked for it (recorded).
+ */
+export interface InboundThreadControl {
+  change: 'started' | 'ended' | 'requested';
+  /** The other app's id, as the channel named it. */
+  appId: string | null;
+  /** The channel's note on the change (Meta's `metadata`). */
+  metadata: string | null;
+}
 
 export interface InboundReferral {
   /** The raw ref, as the link carried it; null for plugin referrals without one. */
@@ -36,6 +52,8 @@ export interface InboundEvent {
   /** The channel's id of the inbound message, when it has one. */
   externalMessageId: string | null;
   referral: InboundReferral | null;
+  /** For kind `threadControl`. */
+  threadControl?: InboundThreadControl | null;
   /** The channel's original item, kept in the message log. */
   raw: Record<string, unknown>;
 }

@@ -1,9 +1,17 @@
+export { ContactMergeService } from './contact-merge.service';
 export { ConversationsModule } from './conversations.module';
 export { ConversationsService, type InboundResult } from './conversations.service';
-export { type InboundEvent, type InboundKind, type InboundReferral } from './inbound-event';
+export {
+  type InboundEvent,
+  type InboundKind,
+  type InboundReferral,
+  type InboundThreadControl,
+} from './inbound-event';
 export {
   ChannelSenderFor,
   sendFailure,
+  THREAD_CONTROL,
+  type ThreadControlPayload,
   type ChannelSender,
   type Recipient,
   type SendOutcome,

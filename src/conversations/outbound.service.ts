@@ -9,6 +9,7 @@ import { type ReplyStatus } from './entities/reply.entity';
 import { SendClaims } from './send-claims';
 import {
   type ChannelSender,
+  isThreadControl,
   type Recipient,
   type SendOutcome,
   SenderRegistry,
@@ -87,7 +88,14 @@ export class OutboundService {
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
     const [reply] = await this.loads.submit([replyId]);
     if (!reply || reply.status !== 'pending') return;
-    if (now.getTime() - reply.lastInboundAt.getTime() > MESSAGING_WINDOW_MS) {
+    // Thread-control actions (handing a thread to an agent's app and back) are no messages: the
+    // window does not bind them, and a conversation is often released days later.
+    const windowBound = reply.messages.some(
+      (message) =>
+        (message.status === 'pending' || message.status === 'sending') &&
+        !isThreadControl(message.payload),
+    );
+    if (windowBound && now.getTime() - reply.lastInboundAt.getTime() > MESSAGING_WINDOW_MS) {
       await this.finish(
         replyId,
         'skipped',

@@ -4,6 +4,7 @@ import { type EntityManager } from 'typeorm';
 import { type Channel } from '../contacts';
 import { type Content, CreatorService, type PersonalisationContext } from '../creator';
 import { prepared } from '../database';
+import { THREAD_CONTROL, type ThreadControlPayload } from './senders/channel-sender';
 
 type Payload = Record<string, unknown>;
 
@@ -16,7 +17,10 @@ export interface RenderedMessage {
 /** What handling an event changes on its conversation. */
 export interface ConversationChange {
   referralId: string | null;
+  /** Hand the conversation to a human agent (the bot goes silent). */
   handover: { note: string | null } | null;
+  /** Give the conversation back to the bot; wins over `handover`. */
+  release?: boolean;
 }
 
 /** One conversation's outcome of an inbound event: its changes and the messages to send. */
@@ -49,6 +53,22 @@ export class ReplyWriter {
   }
 
   /**
+   * The stored form of a thread-control action, for channels where threads have an owner app
+   * (Messenger's Handover Protocol); null on channels without one (the widget).
+   */
+  threadControl(
+    channel: Channel,
+    action: ThreadControlPayload[typeof THREAD_CONTROL],
+  ): RenderedMessage | null {
+    switch (channel) {
+      case 'messenger':
+        return { kind: THREAD_CONTROL, text: null, payload: { [THREAD_CONTROL]: action } };
+      case 'widget':
+        return null;
+    }
+  }
+
+  /**
    * Applies each write's `change` to its conversation and stores its `messages` as a pending reply,
    * all in one statement. Returns the reply ids in the order given (null where there is nothing to
    * send). Conversations must be distinct: one statement cannot update a row twice.
@@ -67,18 +87,18 @@ export class ReplyWriter {
       'replies_write',
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::varchar[], $5::uuid[],
-                              $6::varchar[], $7::timestamptz[], $8::uuid[])
-                AS i(conversation_id, referral_id, handover, note, bot_id, channel, occurred_at, reply_id)
+                              $6::varchar[], $7::timestamptz[], $8::uuid[], $14::boolean[])
+                AS i(conversation_id, referral_id, handover, note, bot_id, channel, occurred_at, reply_id, release)
        ), changed AS (
          UPDATE conversations c
             SET last_referral_id = COALESCE(i.referral_id, c.last_referral_id),
                 first_referral_id = COALESCE(c.first_referral_id, i.referral_id),
-                handed_over = c.handed_over OR i.handover,
-                handed_over_at = CASE WHEN i.handover THEN now() ELSE c.handed_over_at END,
-                handover_note = CASE WHEN i.handover THEN i.note ELSE c.handover_note END,
+                handed_over = CASE WHEN i.release THEN false ELSE c.handed_over OR i.handover END,
+                handed_over_at = CASE WHEN i.release THEN NULL WHEN i.handover THEN now() ELSE c.handed_over_at END,
+                handover_note = CASE WHEN i.release THEN NULL WHEN i.handover THEN i.note ELSE c.handover_note END,
                 updated_at = now()
            FROM input i
-          WHERE c.id = i.conversation_id AND (i.referral_id IS NOT NULL OR i.handover)
+          WHERE c.id = i.conversation_id AND (i.referral_id IS NOT NULL OR i.handover OR i.release)
        ), reply AS (
          INSERT INTO replies (id, bot_id, conversation_id, channel, status)
          SELECT reply_id, bot_id, conversation_id, channel, 'pending' FROM input WHERE reply_id IS NOT NULL
@@ -102,6 +122,7 @@ export class ReplyWriter {
         messages.map((m) => m.message.kind),
         messages.map((m) => m.message.text),
         messages.map((m) => JSON.stringify(m.message.payload)),
+        writes.map((w) => w.change.release === true),
       ],
     );
     return replyIds;

@@ -1,16 +1,22 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config';
 import {
   ChannelSenderFor,
   sendFailure,
+  THREAD_CONTROL,
   type ChannelSender,
   type Recipient,
   type SendOutcome,
+  type ThreadControlPayload,
 } from '../conversations';
 import { GraphApiClient } from './graph/graph-api.client';
 import { SendRateLimiter } from './graph/send-rate-limiter';
 import { PageDirectory } from './page-directory';
 
-/** Delivers rendered messages through the Send API, within the page's rate budget. */
+/**
+ * Delivers rendered messages through the Send API, within the page's rate budget, and the thread
+ * control actions stored among them (see THREAD_CONTROL) through the Handover Protocol.
+ */
 @Injectable()
 @ChannelSenderFor('messenger')
 export class MessengerSender implements ChannelSender {
@@ -18,6 +24,7 @@ export class MessengerSender implements ChannelSender {
     private readonly pages: PageDirectory,
     private readonly graph: GraphApiClient,
     private readonly rate: SendRateLimiter,
+    private readonly config: AppConfig,
   ) {}
 
   async send(
@@ -29,15 +36,29 @@ export class MessengerSender implements ChannelSender {
     if (!page) {
       return sendFailure('MESSENGER_NOT_CONNECTED: the bot has no page', false);
     }
+    const to =
+      recipient.externalIdKind === 'user_ref'
+        ? { user_ref: recipient.externalId }
+        : { id: recipient.externalId };
+    const control = (message as Partial<ThreadControlPayload>)[THREAD_CONTROL];
+    if (control) {
+      return this.graph.threadControl(
+        page.accessToken,
+        control.action === 'pass' ? 'pass_thread_control' : 'take_thread_control',
+        {
+          recipient: to,
+          ...(control.action === 'pass' && {
+            target_app_id: control.targetAppId ?? this.config.messenger.handoverAppId,
+          }),
+          ...(control.metadata !== null && { metadata: control.metadata.slice(0, 1000) }),
+        },
+      );
+    }
     try {
       await this.rate.acquire(page.pageId);
     } catch (error) {
       return sendFailure((error as Error).message, true);
     }
-    const to =
-      recipient.externalIdKind === 'user_ref'
-        ? { user_ref: recipient.externalId }
-        : { id: recipient.externalId };
     return this.graph.sendMessage(page.accessToken, to, message);
   }
 

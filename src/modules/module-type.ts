@@ -6,8 +6,12 @@ export const MODULE_TYPE = 'modules:type';
 /** What entering a module produces: content to send and effects on the conversation. */
 export interface ModuleAnswer {
   content: Content | null;
-  /** Hand the conversation to a human agent once the content is sent; the bot then stays silent. */
-  handover?: { note: string | null };
+  /**
+   * Hand the conversation to a human agent once the content is sent; the bot then stays silent.
+   * `targetAppId`: the app a channel with thread ownership (Messenger) passes the thread to; null
+   * for the channel's default.
+   */
+  handover?: { note: string | null; targetAppId?: string | null };
 }
 
 export interface ModuleInstanceView<C = Record<string, unknown>> {

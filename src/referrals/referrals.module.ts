@@ -4,6 +4,8 @@ import { BotsModule } from '../bots/bots.module';
 import { ContactsModule } from '../contacts';
 import { ModulesModule } from '../modules';
 import { SegmentsModule } from '../segments';
+import { ContactViewService } from './contact-view.service';
+import { ContactsController } from './contacts.controller';
 import { ReferralEntry } from './entities/referral-entry.entity';
 import { Referral } from './entities/referral.entity';
 import { ReferralResolution } from './referral-resolution';
@@ -18,8 +20,8 @@ import { ReferralsService } from './referrals.service';
     SegmentsModule,
     ModulesModule,
   ],
-  controllers: [ReferralsController],
-  providers: [ReferralsService, ReferralResolution],
+  controllers: [ReferralsController, ContactsController],
+  providers: [ReferralsService, ReferralResolution, ContactViewService],
   exports: [ReferralsService],
 })
 export class ReferralsModule {}

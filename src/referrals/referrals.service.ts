@@ -187,6 +187,39 @@ export class ReferralsService implements OnModuleInit {
     return refs;
   }
 
+  /**
+   * Two contacts turned out to be one person: `fromContactId`'s entries become `toContactId`'s
+   * (in `toConversationId` when its conversation was merged away). Only an entry at the merged
+   * contact's first sighting (`firstSeenAt`) still counts as a new contact, so the person counts once.
+   */
+  async moveEntries(
+    tx: EntityManager,
+    move: {
+      botId: string;
+      fromContactId: string;
+      toContactId: string;
+      fromConversationId: string | null;
+      toConversationId: string | null;
+      firstSeenAt: Date;
+    },
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE referral_entries
+          SET contact_id = $3,
+              conversation_id = CASE WHEN conversation_id = $4 THEN $5 ELSE conversation_id END,
+              is_new_contact = is_new_contact AND occurred_at <= $6
+        WHERE bot_id = $1 AND contact_id IN ($2, $3)`,
+      [
+        move.botId,
+        move.fromContactId,
+        move.toContactId,
+        move.fromConversationId,
+        move.toConversationId,
+        move.firstSeenAt,
+      ],
+    );
+  }
+
   private async saveUnique(tx: EntityManager, referral: Referral): Promise<Referral> {
     try {
       return await tx.save(referral);

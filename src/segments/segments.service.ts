@@ -114,6 +114,31 @@ export class SegmentsService {
   }
 
   /**
+   * Two contacts turned out to be one person (see ContactsService.linkIdentity): `fromContactId`'s
+   * memberships become `toContactId`'s, the earlier join kept where both were members.
+   */
+  async moveMembers(
+    tx: EntityManager,
+    botId: string,
+    fromContactId: string,
+    toContactId: string,
+  ): Promise<void> {
+    await tx.query(
+      `WITH moved AS (
+         DELETE FROM segment_members WHERE bot_id = $1 AND contact_id = $2
+         RETURNING segment_id, bot_id, joined_at, referral_id, tracking_param
+       )
+       INSERT INTO segment_members (segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param)
+       SELECT segment_id, $3, bot_id, joined_at, referral_id, tracking_param FROM moved
+       ON CONFLICT (segment_id, contact_id) DO UPDATE
+         SET joined_at = EXCLUDED.joined_at, referral_id = EXCLUDED.referral_id,
+             tracking_param = EXCLUDED.tracking_param
+         WHERE EXCLUDED.joined_at < segment_members.joined_at`,
+      [botId, fromContactId, toContactId],
+    );
+  }
+
+  /**
    * `addMember` for many in one statement (results in the order given). A member counts only when
    * both the segment and the contact belong to its bot, so no caller can mix tenants.
    */

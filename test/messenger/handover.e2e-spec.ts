@@ -93,10 +93,16 @@ describe('Handover and standby', () => {
     ).toEqual([
       ['out', 'Bot here', 'sent'],
       ['in', 'still there?', 'received'],
+      ['out', null, 'sent'], // take_thread_control, on release
       ['in', null, 'received'],
       ['in', 'hello?', 'received'],
+      ['out', null, 'sent'], // pass_thread_control, after the module's content
       ['out', 'A colleague will take over', 'sent'],
       ['in', 'Get Started', 'received'],
+    ]);
+    expect(t.graph.threadControls.map((call) => call.action)).toEqual([
+      'pass_thread_control',
+      'take_thread_control',
     ]);
   });
 

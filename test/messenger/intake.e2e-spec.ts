@@ -154,7 +154,7 @@ describe('Messenger webhook intake', () => {
   });
 
   describe('bad bodies', () => {
-    it('answers 400 for a body that is not JSON or not a page envelope, storing nothing', async () => {
+    it('answers 400 for a body that is not JSON or not an envelope, storing nothing', async () => {
       const before = await inboxCount();
       const notJson = '{"object":"page","entry":[';
       const response = await t.http.request('POST', '/webhooks/messenger', {
@@ -167,7 +167,7 @@ describe('Messenger webhook intake', () => {
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('INVALID_JSON');
       for (const value of [
-        { object: 'user', entry: [] },
+        { object: 42, entry: [] },
         { object: 'page' },
         { object: 'page', entry: [{ id: 'x', messaging: [] }] },
         [1, 2],

@@ -211,6 +211,40 @@ describe('FakeGraphApi', () => {
     );
   });
 
+  it('records Handover Protocol calls apart from sends, refusing ones Meta would refuse', async () => {
+    const control = (action: string, body: unknown): Promise<Response> =>
+      fetch(`${baseUrl}/v21.0/me/${action}?access_token=tok`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const pass = { recipient: { id: 'p' }, target_app_id: '263902037438966', metadata: 'note' };
+    const passed = await control('pass_thread_control', pass);
+    expect(passed.status).toBe(200);
+    expect(await passed.json()).toEqual({ success: true });
+    expect((await control('take_thread_control', { recipient: { id: 'p' } })).status).toBe(200);
+    expect((await control('pass_thread_control', { recipient: { id: 'p' } })).status).toBe(400);
+    graph.failNextThreadControl(1, { status: 500, error: { message: 'Oops', code: 2 } });
+    expect((await control('take_thread_control', { recipient: { id: 'p' } })).status).toBe(500);
+    expect(graph.threadControls).toEqual([
+      { at: expect.any(Number), action: 'pass_thread_control', accessToken: 'tok', body: pass },
+      {
+        at: expect.any(Number),
+        action: 'take_thread_control',
+        accessToken: 'tok',
+        body: { recipient: { id: 'p' } },
+      },
+    ]);
+    expect(graph.failedThreadControls.map((call) => call.failure)).toEqual([
+      expect.objectContaining({ status: 400 }),
+      expect.objectContaining({ status: 500 }),
+    ]);
+    expect(graph.sends).toHaveLength(0);
+    await expect(graph.waitForThreadControls(3, 100)).rejects.toThrow(
+      'expected 3 thread-control calls within 100 ms, got 2',
+    );
+  });
+
   it('forgets everything on reset', async () => {
     graph.setProfile('psid-1', { first_name: 'Ada' });
     graph.failNext(1, { networkError: true });
@@ -220,6 +254,7 @@ describe('FakeGraphApi', () => {
     graph.reset();
     expect(graph.sends).toHaveLength(0);
     expect(graph.profileRequests).toHaveLength(0);
+    expect(graph.threadControls).toHaveLength(0);
   });
 
   it("lists the page's recent messages to a person, as the Conversations API does", async () => {

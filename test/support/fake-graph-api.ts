@@ -1,24 +1,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
 import {
-  graphError,
   PERMANENT_FAILURE,
   type RandomFailures,
   readBody,
   seededRandom,
   TRANSIENT_FAILURES,
 } from './fake-graph-support';
+import { type GraphError, type GraphFailure, graphError } from './graph-error';
+import {
+  type Action,
+  type FailedThreadControlRecord,
+  FakeThreadControl,
+  THREAD_CONTROL_PATH,
+  type ThreadControlRecord,
+} from './fake-thread-control';
 
-export interface GraphError {
-  message: string;
-  /** Meta always sends a type; the fake fills in `OAuthException` when a test leaves it out. */
-  type?: string;
-  code: number;
-  error_subcode?: number;
-}
-
-/** What the next send request gets instead of a success. */
-export type GraphFailure = { status: number; error: GraphError } | { networkError: true };
+export { type FailedThreadControlRecord, type ThreadControlRecord } from './fake-thread-control';
+export { type GraphError, type GraphFailure } from './graph-error';
 
 export interface GraphRecipient {
   id?: string;
@@ -76,6 +75,8 @@ export class FakeGraphApi {
   readonly sends: SendRecord[] = [];
   readonly failedSends: FailedSendRecord[] = [];
   readonly profileRequests: ProfileRequest[] = [];
+  /** Handover Protocol calls (pass / take thread control), kept apart from sends. */
+  readonly threadControl = new FakeThreadControl();
   baseUrl = '';
 
   private server: Server | undefined;
@@ -136,6 +137,25 @@ export class FakeGraphApi {
     for (let i = 0; i < count; i++) this.failures.push(failure);
   }
 
+  /** Successful Handover Protocol calls, in the order they arrived. */
+  get threadControls(): ThreadControlRecord[] {
+    return this.threadControl.calls;
+  }
+
+  get failedThreadControls(): FailedThreadControlRecord[] {
+    return this.threadControl.failed;
+  }
+
+  /** Queues `failure` for the next `count` thread-control calls (pass or take). */
+  failNextThreadControl(count: number, failure: GraphFailure): void {
+    this.threadControl.failNext(count, failure);
+  }
+
+  /** Resolves once `count` thread-control calls succeeded. */
+  waitForThreadControls(count: number, timeoutMs = 10_000): Promise<ThreadControlRecord[]> {
+    return this.threadControl.waitFor(count, timeoutMs);
+  }
+
   setLatency(ms: number): void {
     this.latencyMs = ms;
   }
@@ -184,6 +204,7 @@ export class FakeGraphApi {
     this.sends.length = 0;
     this.failedSends.length = 0;
     this.profileRequests.length = 0;
+    this.threadControl.reset();
     this.failures.length = 0;
     this.profiles.clear();
     this.latencyMs = 0;
@@ -209,6 +230,13 @@ export class FakeGraphApi {
     }
     if (req.method === 'GET' && CONVERSATIONS_PATH.test(url.pathname)) {
       this.handleConversations(res, url);
+      return;
+    }
+    const control = THREAD_CONTROL_PATH.exec(url.pathname);
+    if (req.method === 'POST' && control) {
+      const outcome = this.threadControl.handle(raw, at, accessToken, control[1] as Action);
+      if ('networkError' in outcome) this.later(() => req.socket.destroy());
+      else this.answer(res, outcome.status, outcome.body);
       return;
     }
     const node = NODE_PATH.exec(url.pathname);

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { type IncomingMessage } from 'node:http';
-import { type GraphError, type GraphFailure } from './fake-graph-api';
+import { type GraphFailure } from './graph-error';
 
 /** Helpers of the fake Graph API: Meta's error body, request bodies, failures at random. */
 
@@ -48,18 +47,6 @@ export function seededRandom(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function graphError(error: GraphError): { error: GraphError & { fbtrace_id: string } } {
-  return {
-    error: {
-      message: error.message,
-      type: error.type ?? 'OAuthException',
-      code: error.code,
-      ...(error.error_subcode !== undefined && { error_subcode: error.error_subcode }),
-      fbtrace_id: randomBytes(9).toString('base64url'),
-    },
   };
 }
 

@@ -249,6 +249,111 @@ export function echo(
   };
 }
 
+/** Handover Protocol: the thread was passed to `newOwnerAppId` (delivered to the new owner). */
+export function passThreadControl(
+  options: UserItem & { newOwnerAppId: string; previousOwnerAppId?: string; metadata?: string },
+): MessagingItem {
+  const { pageId, psid, timestamp, newOwnerAppId, previousOwnerAppId, metadata } = options;
+  return {
+    ...fromUser(psid, pageId, timestamp),
+    pass_thread_control: {
+      new_owner_app_id: newOwnerAppId,
+      ...(previousOwnerAppId !== undefined && { previous_owner_app_id: previousOwnerAppId }),
+      ...(metadata !== undefined && { metadata }),
+    },
+  };
+}
+
+/** Handover Protocol: another app (`newOwnerAppId`) took the thread from `previousOwnerAppId`. */
+export function takeThreadControl(
+  options: UserItem & { previousOwnerAppId: string; newOwnerAppId?: string; metadata?: string },
+): MessagingItem {
+  const { pageId, psid, timestamp, previousOwnerAppId, newOwnerAppId, metadata } = options;
+  return {
+    ...fromUser(psid, pageId, timestamp),
+    take_thread_control: {
+      previous_owner_app_id: previousOwnerAppId,
+      ...(newOwnerAppId !== undefined && { new_owner_app_id: newOwnerAppId }),
+      ...(metadata !== undefined && { metadata }),
+    },
+  };
+}
+
+/** Handover Protocol: another app asks the thread owner for the thread (Meta sends the id as a number). */
+export function requestThreadControl(
+  options: UserItem & { requestedOwnerAppId: number; metadata?: string },
+): MessagingItem {
+  const { pageId, psid, timestamp, requestedOwnerAppId, metadata } = options;
+  return {
+    ...fromUser(psid, pageId, timestamp),
+    request_thread_control: {
+      requested_owner_app_id: requestedOwnerAppId,
+      ...(metadata !== undefined && { metadata }),
+    },
+  };
+}
+
+/**
+ * Marketing messages opt-in (`optin.type: "notification_messages"`): a first opt-in carries the
+ * token, frequency, time zone and expiry; STOP / RESUME carry `notification_messages_status`.
+ */
+export function notificationOptin(
+  options: UserItem & {
+    token: string;
+    topic?: string;
+    title?: string;
+    status?: 'STOP_NOTIFICATIONS' | 'RESUME_NOTIFICATIONS';
+    frequency?: 'DAILY' | 'WEEKLY' | 'MONTHLY';
+    timezone?: string;
+    expiresAt?: number;
+    userTokenStatus?: string;
+  },
+): MessagingItem {
+  const { pageId, psid, timestamp } = options;
+  return {
+    ...fromUser(psid, pageId, timestamp),
+    optin: {
+      type: 'notification_messages',
+      ...(options.topic !== undefined && { payload: options.topic }),
+      ...(options.title !== undefined && { title: options.title }),
+      notification_messages_token: options.token,
+      ...(options.status !== undefined && { notification_messages_status: options.status }),
+      ...(options.frequency !== undefined && {
+        notification_messages_frequency: options.frequency,
+      }),
+      ...(options.timezone !== undefined && { notification_messages_timezone: options.timezone }),
+      ...(options.expiresAt !== undefined && { token_expiry_timestamp: options.expiresAt }),
+      ...(options.userTokenStatus !== undefined && { user_token_status: options.userTokenStatus }),
+    },
+  };
+}
+
+/** One-time notification opt-in (`optin.type: "one_time_notif_req"`). */
+export function oneTimeNotifOptin(
+  options: UserItem & { token: string; topic: string },
+): MessagingItem {
+  const { pageId, psid, timestamp, token, topic } = options;
+  return {
+    ...fromUser(psid, pageId, timestamp),
+    optin: { type: 'one_time_notif_req', payload: topic, one_time_notif_token: token },
+  };
+}
+
+/**
+ * The first message of a person who opted in through the checkbox plugin: it comes from their PSID
+ * and names the opt-in's user_ref in `prior_message`.
+ */
+export function checkboxReply(
+  options: UserItem & { userRef: string; text: string; mid?: string },
+): MessagingItem {
+  const { pageId, psid, timestamp, userRef, text } = options;
+  return {
+    ...fromUser(psid, pageId, timestamp),
+    prior_message: { source: 'checkbox_plugin', identifier: userRef },
+    message: { mid: options.mid ?? newMid(), text },
+  };
+}
+
 /** `sha256=<hex>`, the `X-Hub-Signature-256` value Meta computes over the bytes it sends. */
 export function signBody(rawBody: string | Buffer, appSecret: string): string {
   return `sha256=${createHmac('sha256', appSecret).update(rawBody).digest('hex')}`;

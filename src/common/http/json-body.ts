@@ -13,8 +13,10 @@ const invalidJson = (reason: string): AppError =>
 export function useJsonBodyOnly(app: NestFastifyApplication, bodyLimit: number): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
-  // Fastify's own parser guards against __proto__ and constructor poisoning.
-  const parse = fastify.getDefaultJsonParser('error', 'error');
+  // Fastify's own parser guards against __proto__ and constructor poisoning. Webhooks drop such
+  // keys instead: a signed delivery answered 400 is redelivered, and in time the subscription is cut.
+  const strict = fastify.getDefaultJsonParser('error', 'error');
+  const lenient = fastify.getDefaultJsonParser('remove', 'remove');
   app.useBodyParser(
     'application/json',
     { bodyLimit },
@@ -27,6 +29,7 @@ export function useJsonBodyOnly(app: NestFastifyApplication, bodyLimit: number):
         done(invalidJson('the body is empty'), undefined);
         return;
       }
+      const parse = request.url.startsWith('/webhooks/') ? lenient : strict;
       void parse(request, body.toString('utf8'), (error: Error | null, value?: unknown) => {
         if (error) done(invalidJson(error.message), undefined);
         else done(null, value);

@@ -43,7 +43,11 @@ export class MessageDto {
   @ApiProperty({ enum: ['in', 'out'] })
   direction!: string;
 
-  /** Inbound: the event kind. Outbound: the content message type. */
+  /**
+   * Inbound: the event kind (`threadControl` when the channel reported a change of thread owner).
+   * Outbound: the content message type, or `thread_control` for handing the thread to an agent's
+   * app or taking it back (Messenger's Handover Protocol).
+   */
   kind!: string;
 
   @ApiProperty({ type: String, nullable: true })

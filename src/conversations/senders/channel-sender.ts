@@ -9,6 +9,27 @@ export interface Recipient {
   externalIdKind: ExternalIdKind;
 }
 
+/**
+ * The key of a stored outbound message that is no message but a change of thread ownership: the
+ * conversation's channel hands the thread to another app (`pass`, with the app and a note) or takes
+ * it back (`take`). Sent in order with the reply's messages, through the same queue and retries.
+ */
+export const THREAD_CONTROL = 'thread_control';
+
+export interface ThreadControlPayload {
+  [THREAD_CONTROL]: {
+    action: 'pass' | 'take';
+    /** For `pass`: the app to pass to; null for the channel's default. */
+    targetAppId: string | null;
+    metadata: string | null;
+  };
+}
+
+/** Whether a stored outbound payload is a thread-control action rather than a message. */
+export function isThreadControl(payload: Record<string, unknown>): boolean {
+  return typeof payload[THREAD_CONTROL] === 'object' && payload[THREAD_CONTROL] !== null;
+}
+
 /** A failure says whether trying again later can help (network, rate limits) or not (blocked user). */
 export type SendOutcome =
   | { ok: true; externalId: string | null }

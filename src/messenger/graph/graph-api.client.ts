@@ -33,7 +33,7 @@ export interface GraphProfile {
 }
 
 /**
- * The Graph API calls Messenger needs: the Send API and the user profile. Over undici's request
+ * The Graph API calls Messenger needs: the Send API, thread control and the user profile. Over undici's request
  * API on a keep-alive pool: on the hot path (two calls per new contact) it costs a fraction of
  * what `fetch` does.
  */
@@ -51,19 +51,45 @@ export class GraphApiClient implements OnApplicationShutdown {
     await this.agent.close();
   }
 
+  /** Send API: one message to one recipient, answered with Meta's message id. */
   async sendMessage(
     accessToken: string,
     recipient: GraphRecipient,
     message: Record<string, unknown>,
   ): Promise<SendOutcome> {
-    const url = `${this.base}/me/messages?access_token=${encodeURIComponent(accessToken)}`;
+    return this.post('me/messages', accessToken, {
+      recipient,
+      messaging_type: 'RESPONSE',
+      message,
+    });
+  }
+
+  /**
+   * Handover Protocol: `pass_thread_control` gives the thread to `target_app_id` (a human agent's
+   * app, such as the Page Inbox), `take_thread_control` takes it back. Failures are classified as
+   * the Send API's are (see isRetryable). Source: Meta's Messenger Platform Handover Protocol docs.
+   */
+  async threadControl(
+    accessToken: string,
+    action: 'pass_thread_control' | 'take_thread_control',
+    body: { recipient: GraphRecipient; target_app_id?: string; metadata?: string },
+  ): Promise<SendOutcome> {
+    return this.post(`me/${action}`, accessToken, body);
+  }
+
+  private async post(
+    path: string,
+    accessToken: string,
+    payload: Record<string, unknown>,
+  ): Promise<SendOutcome> {
+    const url = `${this.base}/${path}?access_token=${encodeURIComponent(accessToken)}`;
     let status: number;
     let body: { message_id?: string; error?: GraphError };
     try {
       const response = await request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ recipient, messaging_type: 'RESPONSE', message }),
+        body: JSON.stringify(payload),
         dispatcher: this.agent,
         headersTimeout: SEND_TIMEOUT_MS,
         bodyTimeout: SEND_TIMEOUT_MS,

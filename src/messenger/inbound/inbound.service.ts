@@ -2,14 +2,22 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
-import { type Contact, type ContactKey, type ContactNames, ContactsService } from '../../contacts';
+import { AppConfig } from '../../config';
+import {
+  type Contact,
+  type ContactKey,
+  type ContactNames,
+  ContactsService,
+  type SubscriptionEvent,
+} from '../../contacts';
 import { prepared } from '../../database';
-import { ConversationsService, type InboundEvent } from '../../conversations';
+import { ContactMergeService, ConversationsService, type InboundEvent } from '../../conversations';
 import { type InboxStatus } from '../entities/inbox-item.entity';
 import { GraphApiClient } from '../graph/graph-api.client';
 import { IntakeRate } from '../intake/intake-rate';
 import { PageDirectory } from '../page-directory';
 import { normalise } from './normalise';
+import { checkboxUserRefOf, subscriptionOf } from './platform-events';
 
 interface InboxRow {
   id: string;
@@ -93,6 +101,8 @@ export class MessengerInboundService {
     private readonly pages: PageDirectory,
     private readonly graph: GraphApiClient,
     private readonly intakeRate: IntakeRate,
+    private readonly config: AppConfig,
+    private readonly merges: ContactMergeService,
   ) {}
 
   /** Handles one stored item (and the older pending items of its contact); throws its own failure. */
@@ -154,6 +164,7 @@ export class MessengerInboundService {
     const replyIds = await this.dataSource.transaction(async (tx) => {
       const queues = await this.lockAndQueue(tx, [...contacts.values()]);
       const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
+      await this.linkCheckboxIdentities(tx, work, queues);
       const seen = await this.contacts.recordSeenMany(
         work.map((c) => ({
           key: c.key,
@@ -176,13 +187,57 @@ export class MessengerInboundService {
     await this.conversations.enqueueReplies(replyIds);
   }
 
+  /**
+   * A PSID's first message after a checkbox plugin opt-in names the opt-in's user_ref
+   * (`prior_message`): the user_ref's contact takes the PSID as its own id before the message is
+   * handled, so it lands on that contact (memberships, entries, conversation and all); a PSID that
+   * had a contact of its own already absorbs the user_ref's (see ContactMergeService).
+   */
+  private async linkCheckboxIdentities(
+    tx: EntityManager,
+    work: ContactWork[],
+    queues: Map<string, InboxRow[]>,
+  ): Promise<void> {
+    for (const c of work) {
+      if (c.key.externalIdKind !== 'psid') continue;
+      const userRef = queues
+        .get(contactOf(c))!
+        .map((row) => checkboxUserRefOf(row.payload))
+        .find((ref) => ref !== null);
+      if (!userRef) continue;
+      const linked = await this.merges.link(tx, c.key.botId, 'messenger', userRef, {
+        externalId: c.key.externalId,
+        externalIdKind: 'psid',
+      });
+      if (linked) this.logger.log(`Contact ${linked}: checkbox user_ref now known by its PSID`);
+    }
+  }
+
   /** Every item set-based, in one go: the fast path, all or nothing. */
   private async handleAll(tx: EntityManager, rows: QueuedItem[]): Promise<Handled> {
     const outcomes: Outcome[] = [];
     const events: InboundEvent[] = [];
     const eventRows: InboxRow[] = [];
+    const subscriptions: SubscriptionEvent[] = [];
     for (const { row, botId, contact } of rows) {
-      const event = toEvent(row, botId, contact);
+      // Marketing-message opt-ins change a subscription: nothing to answer, no entry to count.
+      const subscription = subscriptionOf(row.payload);
+      if (subscription) {
+        subscriptions.push({
+          ...subscription,
+          botId,
+          contactId: contact.id,
+          channel: 'messenger',
+          occurredAt: row.occurredAt,
+        });
+        outcomes.push({
+          id: row.id,
+          status: 'processed',
+          note: `SUBSCRIPTION: ${subscription.type}`,
+        });
+        continue;
+      }
+      const event = toEvent(row, botId, contact, this.config.messenger.appId);
       if (!event) {
         outcomes.push({ id: row.id, status: 'ignored', note: 'NO_SENDER' });
         continue;
@@ -190,6 +245,7 @@ export class MessengerInboundService {
       events.push(event);
       eventRows.push(row);
     }
+    await this.contacts.recordSubscriptions(subscriptions, tx);
     const results = await this.conversations.handleInboundMany(events, tx);
     const replyIds: string[] = [];
     results.forEach((result, index) => {
@@ -299,8 +355,13 @@ export class MessengerInboundService {
   }
 }
 
-function toEvent(row: InboxRow, botId: string, contact: Contact): InboundEvent | null {
-  const normalised = normalise(row.payload);
+function toEvent(
+  row: InboxRow,
+  botId: string,
+  contact: Contact,
+  appId: string | undefined,
+): InboundEvent | null {
+  const normalised = normalise(row.payload, appId);
   if (!normalised) return null;
   return {
     ...normalised,

@@ -1,6 +1,7 @@
 import { type ExternalIdKind } from '../../contacts';
 import { type InboundEvent, type InboundReferral } from '../../conversations/inbound-event';
 import { type MessagingItem } from '../intake/envelope';
+import { subscriptionOf, threadControlOf } from './platform-events';
 
 export type NormalisedItem = Omit<
   InboundEvent,
@@ -48,9 +49,10 @@ function sender(
 /**
  * Maps a Messenger item onto a channel-neutral event. A referral counts wherever Meta put it: a
  * Get Started postback (new thread), `messaging_referrals` (existing thread), a message from an ad,
- * an opt-in, or a chat-plugin referral that may carry no ref at all.
+ * an opt-in, or a chat-plugin referral that may carry no ref at all. `appId` (this app's Meta app id)
+ * tells Handover Protocol items about us from those about other apps (see threadControlOf).
  */
-export function normalise(item: MessagingItem): NormalisedItem | null {
+export function normalise(item: MessagingItem, appId?: string): NormalisedItem | null {
   const who = sender(item);
   if (!who) return null;
   const message = record(item.message);
@@ -102,6 +104,8 @@ export function normalise(item: MessagingItem): NormalisedItem | null {
     };
   }
   if (itemReferral) return { ...base, kind: 'referral', referral: toReferral(itemReferral) };
+  // Marketing-message and one-time-notification opt-ins are subscriptions, not entries.
+  if (optin && subscriptionOf(item)) return { ...base, kind: 'other' };
   if (optin) {
     const referral: InboundReferral = {
       ref: str(optin.ref),
@@ -112,5 +116,7 @@ export function normalise(item: MessagingItem): NormalisedItem | null {
     };
     return { ...base, kind: 'referral', referral };
   }
+  const threadControl = threadControlOf(item, appId);
+  if (threadControl) return { ...base, kind: 'threadControl', threadControl };
   return { ...base, kind: 'other' };
 }

@@ -104,8 +104,9 @@ describe('senderKeyOf', () => {
     expect(senderKeyOf({ sender: { id: 2400000000000001 } })).toBe('psid:2400000000000001');
   });
 
-  it('keeps a user_ref as long as the inbox holds', () => {
-    expect(senderKeyOf({ sender: { user_ref: 'u'.repeat(291) } })).toHaveLength(300);
+  it('keeps a user_ref as long as a contact holds', () => {
+    expect(senderKeyOf({ sender: { user_ref: 'u'.repeat(255) } })).toHaveLength(264);
+    expect(senderKeyOf({ sender: { id: '9'.repeat(255) } })).toHaveLength(260);
   });
 
   it.each<[string, MessagingItem]>([
@@ -114,7 +115,8 @@ describe('senderKeyOf', () => {
     ['an empty PSID', { sender: { id: '' }, timestamp: T }],
     ['an optin without user_ref and no sender', { optin: { ref: 'r' } }],
     ['a sender that is not an object', { sender: 'someone' }],
-    ['a user_ref longer than the inbox holds', { sender: { user_ref: 'u'.repeat(292) } }],
+    ['a user_ref longer than a contact holds', { sender: { user_ref: 'u'.repeat(256) } }],
+    ['a PSID longer than a contact holds', { sender: { id: '9'.repeat(256) } }],
   ])('is null for %s', (_name, item) => {
     expect(senderKeyOf(item)).toBeNull();
   });
@@ -165,6 +167,9 @@ describe('kindOf', () => {
       { sender: { id: PSID }, reaction: { mid: 'm_1', action: 'react', reaction: 'love' } },
       'reaction',
     ],
+    ['a pass_thread_control', { sender: { id: PSID }, pass_thread_control: {} }, 'handover'],
+    ['a take_thread_control', { sender: { id: PSID }, take_thread_control: {} }, 'handover'],
+    ['a request_thread_control', { sender: { id: PSID }, request_thread_control: {} }, 'handover'],
     ['an unknown item', { sender: { id: PSID }, timestamp: T, game_play: {} }, 'other'],
     ['a message that is not an object', { sender: { id: PSID }, message: 'hi' }, 'other'],
   ])('%s', (_name, item, kind) => {
@@ -173,7 +178,7 @@ describe('kindOf', () => {
 
   it('UNHANDLED_KINDS holds exactly delivery, read, echo, reaction, other', () => {
     expect([...UNHANDLED_KINDS].sort()).toEqual(['delivery', 'echo', 'other', 'reaction', 'read']);
-    for (const kind of ['postback', 'referral', 'message', 'optin'] as const) {
+    for (const kind of ['postback', 'referral', 'message', 'optin', 'handover'] as const) {
       expect(UNHANDLED_KINDS.has(kind)).toBe(false);
     }
   });

@@ -11,6 +11,7 @@ export type ItemKind =
   | 'read'
   | 'echo'
   | 'reaction'
+  | 'handover'
   | 'other';
 
 /** Kinds the bot never answers; stored as ignored and never queued. */
@@ -64,15 +65,19 @@ export function toEpochMs(value: unknown): number | null {
   return ms < 1e13 ? ms : null;
 }
 
-/** Longer sender ids than the inbox column holds are not Meta's: such items name nobody. */
-const SENDER_KEY_MAX = 300;
+/**
+ * Longer sender ids than a contact's external_id column (varchar(255)) holds are not Meta's: such
+ * items name nobody. (The inbox's sender_key, varchar(300), holds the prefix on top.)
+ */
+export const SENDER_ID_MAX = 255;
 
 export function senderKeyOf(item: MessagingItem): string | null {
   const sender = record(item.sender);
   const psid = text(sender?.id);
   const userRef = text(sender?.user_ref) ?? text(record(item.optin)?.user_ref);
-  const key = psid ? `psid:${psid}` : userRef ? `user_ref:${userRef}` : null;
-  return key && key.length <= SENDER_KEY_MAX ? key : null;
+  const id = psid ?? userRef;
+  if (!id || id.length > SENDER_ID_MAX) return null;
+  return psid ? `psid:${psid}` : `user_ref:${id}`;
 }
 
 export function kindOf(item: MessagingItem): ItemKind {
@@ -84,6 +89,13 @@ export function kindOf(item: MessagingItem): ItemKind {
   if (record(item.delivery)) return 'delivery';
   if (record(item.read)) return 'read';
   if (record(item.reaction)) return 'reaction';
+  // Handover Protocol: the thread's owner changed (or another app asks for it).
+  if (
+    record(item.pass_thread_control) ||
+    record(item.take_thread_control) ||
+    record(item.request_thread_control)
+  )
+    return 'handover';
   return 'other';
 }
 

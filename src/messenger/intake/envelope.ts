@@ -27,6 +27,22 @@ function idString(value: unknown): string | null {
   return null;
 }
 
+/**
+ * The `object` of a delivery for something other than a page (`instagram`, `user`, `permissions`,
+ * ...), which Meta sends to the same callback when an app subscribes to it; null for a page
+ * envelope or a body that is no envelope at all. Such deliveries are acknowledged, not read.
+ */
+export function otherObject(body: unknown): string | null {
+  if (!isObject(body) || typeof body.object !== 'string' || body.object === 'page') return null;
+  return body.object;
+}
+
+/** The first entry's id, when it looks like one: where an ignored delivery came from. */
+export function firstEntryId(body: unknown): string | null {
+  const entry = isObject(body) && Array.isArray(body.entry) ? (body.entry[0] as unknown) : null;
+  return isObject(entry) ? idString(entry.id) : null;
+}
+
 /** Every item of every entry, from `messaging` and `standby`. Throws EnvelopeError otherwise. */
 export function parseEnvelope(body: unknown): EnvelopeItem[] {
   if (!isObject(body)) throw new EnvelopeError('the body is not a JSON object');

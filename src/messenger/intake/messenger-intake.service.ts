@@ -1,4 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
+import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
@@ -10,7 +11,9 @@ import { type InboxStatus } from '../entities/inbox-item.entity';
 import { MessengerErrors } from '../messenger.errors';
 import { PageDirectory } from '../page-directory';
 import { classify, type ClassifiedItem, UNHANDLED_KINDS } from './classify';
-import { EnvelopeError, parseEnvelope } from './envelope';
+import { type MessagingItem } from './envelope';
+import { EnvelopeError, firstEntryId, otherObject, parseEnvelope } from './envelope';
+import { storableItem, storableText } from './storable';
 import { IntakeRate } from './intake-rate';
 
 type InboundPayload = JobPayloads[typeof QueueName.MessengerInbound];
@@ -19,31 +22,71 @@ interface Row extends ClassifiedItem {
   botId: string | null;
   status: InboxStatus;
   note: string | null;
+  /** `item` as JSON text, when already made. */
+  json?: string;
+}
+
+/** A classified item, what cleaning it found and its JSON text (see storableItem). */
+interface Classified extends ClassifiedItem {
+  problem: string | null;
+  json: string;
 }
 
 /** What storing an item did: the new row, or null for a duplicate of a stored item. */
 type Stored = { id: string; status: InboxStatus } | null;
 
-// eslint-disable-next-line no-control-regex -- NUL is exactly what Postgres refuses
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** SQLSTATE classes of Postgres refusing a value itself (22: data exception, 54: limit exceeded). */
+const REFUSED_DATA = /^(22|54)/;
 
-/**
- * The item as jsonb text. Postgres refuses NUL and lone surrogates in jsonb; JSON.stringify writes
- * both as \u escapes (\u0000, \ud8xx), so a cheap test finds the rare item that needs cleaning.
- */
-function itemJson(item: unknown): string {
-  const json = JSON.stringify(item);
-  if (!json.includes('\\u0000') && !json.includes('\\ud')) return json;
-  return JSON.stringify(item, (_key, value: unknown) =>
-    typeof value === 'string'
-      ? value.replace(UNSTORABLE, (c) => (c === '\u0000' ? '' : '\uFFFD'))
-      : value,
-  );
+function refusedData(error: unknown): string | null {
+  const code = (error as { driverError?: { code?: unknown } }).driverError?.code;
+  return typeof code === 'string' && REFUSED_DATA.test(code)
+    ? `${code} ${(error as Error).message}`.slice(0, 500)
+    : null;
 }
 
-function triage(item: ClassifiedItem, botId: string | null): Row {
+/**
+ * What is left of an item Postgres refused even after cleaning: who sent it is unknown, its content
+ * is gone, and the reason is recorded, so the delivery is still acknowledged and the rest handled.
+ */
+function unstorableRow(row: Row, reason: string): Row {
+  return {
+    ...row,
+    senderKey: null,
+    kind: 'other',
+    item: { unstorable: true },
+    json: undefined,
+    status: 'ignored',
+    note: `UNSTORABLE: ${reason}`,
+  };
+}
+
+/**
+ * One inbox row for a whole delivery of another object (Meta's `instagram`, `user`, ...): recorded
+ * as ignored, keyed by its content so a redelivery is a duplicate, and never answered.
+ */
+function ignoredObject(object: string, body: unknown, receivedAt: number): Row {
+  const { item, problem } = storableItem(body as MessagingItem);
+  const json = JSON.stringify(item);
+  return {
+    pageId: firstEntryId(body) ?? '-',
+    senderKey: null,
+    kind: 'other',
+    standby: false,
+    occurredAt: new Date(receivedAt),
+    dedupeKey: `object:${createHash('sha256').update(json).digest('base64url')}`,
+    item,
+    json,
+    botId: null,
+    status: 'ignored',
+    note: `OBJECT_NOT_HANDLED: ${storableText(object).slice(0, 100)}${problem ? `; ${problem}` : ''}`,
+  };
+}
+
+function triage(item: Classified, botId: string | null): Row {
   const ignore = (note: string): Row => ({ ...item, botId, status: 'ignored', note });
   if (!botId) return ignore('PAGE_NOT_CONNECTED');
+  if (item.problem) return ignore(item.problem);
   if (!item.senderKey) return ignore('NO_SENDER');
   if (UNHANDLED_KINDS.has(item.kind)) return ignore(`NOT_ANSWERED: ${item.kind}`);
   return { ...item, botId, status: 'pending', note: null };
@@ -75,27 +118,57 @@ export class MessengerIntakeService {
   /** Returns how many items were new. Resolves once they are committed. */
   async receive(body: unknown): Promise<number> {
     this.rate.record();
-    let items: ClassifiedItem[];
+    let rows: Row[];
     try {
       const receivedAt = Date.now();
-      items = parseEnvelope(body).map((item) => classify(item, receivedAt));
+      const object = otherObject(body);
+      if (object !== null) rows = [ignoredObject(object, body, receivedAt)];
+      else {
+        const items = parseEnvelope(body).map((envelopeItem): Classified => {
+          const { item, problem, json } = storableItem(envelopeItem.item);
+          return { ...classify({ ...envelopeItem, item }, receivedAt), problem, json };
+        });
+        rows = await Promise.all(
+          items.map(async (item) => triage(item, await this.pages.botIdFor(item.pageId))),
+        );
+      }
     } catch (error) {
       if (error instanceof EnvelopeError) throw MessengerErrors.invalidBody(error.message);
-      throw error;
-    }
-    if (items.length === 0) return 0;
-    try {
-      const rows = await Promise.all(
-        items.map(async (item) => triage(item, await this.pages.botIdFor(item.pageId))),
+      this.logger.error(
+        `Could not look up the pages of webhook items: ${(error as Error).message}`,
       );
-      // Row by row, so the items Postgres takes are kept when it refuses one of them.
-      const stored = await Promise.allSettled(rows.map((row) => this.inbox.submit([row])));
+      throw MessengerErrors.storageUnavailable();
+    }
+    if (rows.length === 0) return 0;
+    try {
+      // Row by row, so the items Postgres takes are kept when it refuses one of them; every row
+      // is settled before answering, so a 503 never races the rows still being stored.
+      const stored = await Promise.allSettled(rows.map((row) => this.storeOne(row)));
       const refused = stored.find((result) => result.status === 'rejected');
       if (refused) throw refused.reason;
-      return stored.filter((result) => result.status === 'fulfilled' && result.value[0]).length;
+      return stored.filter((result) => result.status === 'fulfilled' && result.value).length;
     } catch (error) {
       this.logger.error(`Could not store webhook items: ${(error as Error).message}`);
       throw MessengerErrors.storageUnavailable();
+    }
+  }
+
+  /**
+   * Stores one row. A row Postgres refuses for its content (not for being down) is stored again as
+   * an ignored stub with the reason: one odd item must never make Meta redeliver the whole POST.
+   */
+  private async storeOne(row: Row): Promise<Stored> {
+    try {
+      const [stored] = await this.inbox.submit([row]);
+      return stored;
+    } catch (error) {
+      const reason = refusedData(error);
+      if (!reason) throw error;
+      this.logger.warn(
+        `Webhook item ${row.dedupeKey} refused by Postgres, kept as a stub: ${reason}`,
+      );
+      const [stored] = await this.inbox.submit([unstorableRow(row, reason)]);
+      return stored;
     }
   }
 
@@ -117,7 +190,7 @@ export class MessengerIntakeService {
         rows.map((r) => r.kind),
         rows.map((r) => r.standby),
         rows.map((r) => r.occurredAt),
-        rows.map((r) => itemJson(r.item)),
+        rows.map((r) => r.json ?? JSON.stringify(r.item)),
         rows.map((r) => r.status),
         rows.map((r) => r.note),
       ],

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import { MaxChars } from '../../common/validation/char-length';
 import { ContentDto } from '../../creator';
 
@@ -15,4 +15,14 @@ export class HandoverModuleConfigDto {
   @IsString()
   @MaxChars(500)
   note?: string;
+
+  /**
+   * The app the thread is passed to with Meta's Handover Protocol (`target_app_id` of
+   * pass_thread_control): digits. Left out, the default is MESSENGER_HANDOVER_APP_ID (the Page
+   * Inbox, 263902037438966, unless configured otherwise).
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,32}$/, { message: 'targetAppId must be a Meta app id (digits)' })
+  targetAppId?: string;
 }

@@ -8,7 +8,10 @@ import {
   type ModuleTypeHandler,
 } from '../module-type';
 
-/** `handover`: sends its content, then marks the conversation as handed over to a human agent. */
+/**
+ * `handover`: sends its content, then hands the conversation to a human agent: the bot stays silent,
+ * and on Messenger the thread is passed to `targetAppId` (the Page Inbox by default).
+ */
 @Injectable()
 @ModuleType('handover')
 export class HandoverModuleType implements ModuleTypeHandler<HandoverModuleConfigDto> {
@@ -21,7 +24,10 @@ export class HandoverModuleType implements ModuleTypeHandler<HandoverModuleConfi
   enter(instance: ModuleInstanceView<HandoverModuleConfigDto>): ModuleAnswer {
     return {
       content: instance.config.content ?? null,
-      handover: { note: instance.config.note ?? null },
+      handover: {
+        note: instance.config.note ?? null,
+        targetAppId: instance.config.targetAppId ?? null,
+      },
     };
   }
 }

@@ -1,0 +1,243 @@
+import fc from 'fast-check';
+import { createReferral, text } from '../support/fixtures';
+import { type HttpResponse } from '../support/http';
+import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
+import {
+  delivery,
+  getStartedWithRef,
+  newMid,
+  optin,
+  referral,
+  signBody,
+  textMessage,
+} from '../support/messenger-payloads';
+import { TEST_APP_SECRET } from '../support/test-app';
+
+/**
+ * Issue 8, case 1: whatever a signed delivery holds, it is answered 200 while Postgres is up. What
+ * Postgres cannot hold (NUL, lone surrogates, in keys and values) is cleaned; an item whose ids
+ * were unstorable, or that nests thousands of levels deep, is recorded as ignored with a reason;
+ * the other items of the same delivery are still answered.
+ */
+describe('Junk in signed deliveries', () => {
+  let t: MessengerTestApp;
+
+  beforeAll(async () => {
+    t = await startMessengerApp();
+    await createReferral(t.admin, t.botId, {
+      trackingParam: 'junk',
+      content: text('Hello from junk'),
+      segmentName: 'Junk',
+    });
+  });
+  afterAll(() => t.close());
+  beforeEach(() => t.graph.reset());
+
+  /** POSTs raw JSON text signed as Meta signs it (the bytes as sent). */
+  function deliverRaw(raw: string): Promise<HttpResponse> {
+    return t.http.request('POST', '/webhooks/messenger', {
+      raw,
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': signBody(raw, TEST_APP_SECRET),
+      },
+    });
+  }
+
+  const inbox = async (
+    senderKeyLike: string,
+  ): Promise<{ status: string; note: string | null; payload: unknown }[]> =>
+    (
+      await t.db.query(
+        `SELECT status, note, payload FROM messenger_inbox WHERE sender_key LIKE $1 ORDER BY id`,
+        [senderKeyLike],
+      )
+    ).rows;
+
+  /** A good item beside the odd one: it must be answered as if alone. */
+  const good = (psid: string): ReturnType<typeof getStartedWithRef> =>
+    getStartedWithRef({ pageId: t.pageId, psid, ref: 'junk' });
+
+  it('cleans a NUL in an object key (the issue input) and answers the message', async () => {
+    const raw =
+      `{"object":"page","entry":[{"id":"${t.pageId}","time":1,"messaging":[{"sender":{"id":"9000000000001","\\u0000":1},` +
+      `"recipient":{"id":"${t.pageId}"},"timestamp":1796000000000,"message":{"mid":"m_nulkey","text":"hi"}}]}]}`;
+    const response = await deliverRaw(raw);
+    expect(response.status).toBe(200);
+    const rows = await inbox('psid:9000000000001');
+    expect(rows).toHaveLength(1);
+    expect(rows[0].payload).toMatchObject({ sender: { id: '9000000000001', '': 1 } });
+  });
+
+  it('cleans a lone surrogate in a key inside message, and the rest of the delivery is answered', async () => {
+    const raw = JSON.stringify(
+      delivery(t.pageId, [
+        {
+          sender: { id: 'surrogate-key' },
+          recipient: { id: t.pageId },
+          timestamp: Date.now(),
+          message: { mid: newMid(), text: 'hi', '\ud800k': true },
+        },
+        good('surrogate-key-neighbour'),
+      ]),
+    );
+    expect(raw).toContain('\\ud800k');
+    expect((await deliverRaw(raw)).status).toBe(200);
+    await t.settle();
+    const [row] = await inbox('psid:surrogate-key');
+    expect(row.status).toBe('processed');
+    expect(row.payload).toMatchObject({ message: { text: 'hi', '\ufffdk': true } });
+    expect(t.graph.sendsTo('surrogate-key-neighbour')).toHaveLength(1);
+  });
+
+  it.each<[string, (psid: string) => Record<string, unknown>, string]>([
+    [
+      'sender.id',
+      (psid) => textMessage({ pageId: 'PAGE', psid: `${psid}\u0000x`, text: 'hi' }),
+      'UNSTORABLE_ID: sender.id',
+    ],
+    [
+      'a mid',
+      (psid) => textMessage({ pageId: 'PAGE', psid, text: 'hi', mid: 'm_\u0000' }),
+      'UNSTORABLE_ID: message.mid',
+    ],
+    [
+      'a user_ref',
+      (psid) => optin({ pageId: 'PAGE', userRef: `${psid}\u0000`, ref: 'junk' }),
+      'UNSTORABLE_ID: optin.user_ref; UNSTORABLE_ID: sender.user_ref',
+    ],
+  ])(
+    'records an item with a NUL in %s as ignored and answers its neighbours',
+    async (_f, make, note) => {
+      const psid = `nul-${Math.random().toString(36).slice(2)}`;
+      const odd = JSON.parse(JSON.stringify(make(psid)).replaceAll('PAGE', t.pageId));
+      const response = await t.deliver(delivery(t.pageId, [odd, good(`${psid}-neighbour`)]));
+      expect(response.status).toBe(200);
+      await t.settle();
+      const rows = await inbox(`%${psid}%`);
+      expect(rows.map((row) => [row.status, row.note])).toEqual([
+        ['ignored', note],
+        ['processed', null],
+      ]);
+      expect(t.graph.sends.map((send) => send.recipient)).toEqual([{ id: `${psid}-neighbour` }]);
+    },
+  );
+
+  it('cleans a NUL in the ref of a messaging_referrals item and records the entry', async () => {
+    const item = referral({ pageId: t.pageId, psid: 'nul-ref', ref: 'ju\u0000nk' });
+    expect((await t.deliver(delivery(t.pageId, [item]))).status).toBe(200);
+    await t.settle();
+    const [row] = await inbox('psid:nul-ref');
+    expect(row.status).toBe('processed');
+    expect(t.graph.sendsTo('nul-ref').map((send) => send.message)).toEqual([
+      { text: 'Hello from junk' },
+    ]);
+    expect(
+      await t.count(
+        `SELECT count(*) AS n FROM referral_entries e JOIN contacts c ON c.id = e.contact_id WHERE c.external_id = 'nul-ref'`,
+      ),
+    ).toBe(1);
+  });
+
+  it.each([4_100, 20_000])(
+    'records an item nested %i levels deep as ignored, and answers its neighbour',
+    async (depth) => {
+      const psid = `deep-${depth}`;
+      const neighbour = JSON.stringify(good(`${psid}-neighbour`));
+      const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+      const raw =
+        `{"object":"page","entry":[{"id":"${t.pageId}","time":1,"messaging":[` +
+        `{"sender":{"id":"${psid}"},"recipient":{"id":"${t.pageId}"},"timestamp":${Date.now()},` +
+        `"message":{"mid":"${newMid()}","text":"deep","extra":${deep}}},${neighbour}]}]}`;
+      expect((await deliverRaw(raw)).status).toBe(200);
+      await t.settle();
+      const rows = await inbox(`psid:${psid}%`);
+      expect(rows.map((row) => [row.status, row.note])).toEqual([
+        ['ignored', 'TOO_DEEP: nested deeper than 200 levels'],
+        ['processed', null],
+      ]);
+      expect(t.graph.sendsTo(`${psid}-neighbour`)).toHaveLength(1);
+    },
+  );
+
+  it('answers a __proto__ key with 200 too', async () => {
+    const raw =
+      `{"object":"page","entry":[{"id":"${t.pageId}","time":1,"messaging":[{"sender":{"id":"proto-user"},` +
+      `"recipient":{"id":"${t.pageId}"},"timestamp":${Date.now()},"message":{"mid":"${newMid()}","text":"hi",` +
+      `"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}]}]}`;
+    expect((await deliverRaw(raw)).status).toBe(200);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(await inbox('psid:proto-user')).toHaveLength(1);
+  });
+
+  describe('property: no signed delivery gets a 5xx while Postgres is up', () => {
+    /** Strings from every corner: NUL, lone surrogates of both halves, astral, escapes, long. */
+    const junkString = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.string({
+        unit: fc.constantFrom('\u0000', '\ud800', '\udfff', '\\', '"', 'é', '😀', 'a'),
+        maxLength: 8,
+      }),
+      fc.constantFrom('', '__proto__', 'constructor', 'prototype', 'toString', 'mid', 'ref', 'id'),
+    );
+    const junkValue = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        junkString,
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.constantFrom(Number.MAX_SAFE_INTEGER, -0, 1e308, 5e-324),
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(junkString, tie('value'), { maxKeys: 3 }),
+      ),
+    })).value;
+    /** Meta-shaped items, with junk put in at any of their places and keys. */
+    const junkItem = fc
+      .record({
+        psid: fc.oneof(fc.constantFrom('prop-a', 'prop-b', '2400000000000009'), junkString),
+        mid: fc.oneof(junkString, fc.constant(undefined)),
+        ref: fc.oneof(junkString, fc.constantFrom('junk')),
+        shape: fc.constantFrom('message', 'postback', 'referral', 'optin', 'read', 'other'),
+        extraKey: junkString,
+        extra: junkValue,
+        timestamp: fc.oneof(fc.integer(), junkString, fc.double(), fc.constant(Date.now())),
+      })
+      .map(({ psid, mid, ref, shape, extraKey, extra, timestamp }) => {
+        const event: Record<string, unknown> = {
+          message: { mid, text: ref, [extraKey]: extra },
+          postback: { mid, payload: ref, referral: { ref, source: extraKey }, [extraKey]: extra },
+          referral: { ref, source: 'SHORTLINK', type: 'OPEN_THREAD', [extraKey]: extra },
+          optin: { ref, user_ref: psid, type: extraKey, [extraKey]: extra },
+          read: { watermark: extra },
+          other: { [extraKey]: extra },
+        }[shape];
+        return {
+          sender: { id: psid, [extraKey]: extra },
+          recipient: { id: t.pageId },
+          timestamp,
+          [shape]: event,
+        };
+      });
+
+    it('holds for 1,000 generated envelopes (fixed seed)', async () => {
+      const statuses: number[] = [];
+      await fc.assert(
+        fc.asyncProperty(fc.array(junkItem, { minLength: 1, maxLength: 4 }), async (items) => {
+          const response = await t.deliver(delivery(t.pageId, items));
+          statuses.push(response.status);
+          return response.status < 500;
+        }),
+        { seed: 8_2026, numRuns: 1_000, endOnFailure: true },
+      );
+      expect(statuses).toHaveLength(1_000);
+      expect(statuses.filter((status) => status >= 500)).toEqual([]);
+      // The items were stored (not refused): every delivery left at least one inbox row.
+      expect(
+        await t.count(`SELECT count(*) AS n FROM messenger_inbox WHERE payload ? 'recipient'`),
+      ).toBeGreaterThan(1_000);
+      await t.settle(60_000);
+    }, 120_000);
+  });
+});
