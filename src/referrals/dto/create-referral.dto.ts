@@ -1,4 +1,4 @@
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -7,10 +7,10 @@ import {
   IsUUID,
   Matches,
   ValidateIf,
-  ValidateNested,
 } from 'class-validator';
 import { lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength, MaxChars } from '../../common/validation/char-length';
+import { NestedObject } from '../../common/validation/nested-object';
 import { ContentDto } from '../../creator/dto/content.dto';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
 import { BelongsToAnswerType } from './answer-fields';
@@ -37,8 +37,7 @@ export class CreateReferralDto {
     (dto: CreateReferralDto, value) => value !== undefined || dto.answerType === 'message',
   )
   @BelongsToAnswerType()
-  @ValidateNested()
-  @Type(() => ContentDto)
+  @NestedObject(() => ContentDto)
   content?: ContentDto;
 
   /** Required when answerType is `module`, not allowed when it is `message`. */

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -8,10 +8,10 @@ import {
   IsUUID,
   Matches,
   ValidateIf,
-  ValidateNested,
 } from 'class-validator';
 import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength, MaxChars } from '../../common/validation/char-length';
+import { NestedObject } from '../../common/validation/nested-object';
 import { ContentDto } from '../../creator/dto/content.dto';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
 import { TRACKING_PARAM, TRACKING_PARAM_MESSAGE } from './create-referral.dto';
@@ -35,8 +35,7 @@ export class UpdateReferralDto {
   answerType?: AnswerType;
 
   @IsOptionalNonNull()
-  @ValidateNested()
-  @Type(() => ContentDto)
+  @NestedObject(() => ContentDto)
   content?: ContentDto;
 
   @IsOptionalNonNull()
