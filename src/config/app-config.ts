@@ -35,6 +35,8 @@ export class AppConfig {
   readonly secretsKey: Buffer;
   readonly secretsKeyIsDevDefault: boolean;
   readonly logLevel: LogLevel;
+  /** Every configured credential, as given: no log line may show one (src/common/logging). */
+  readonly loggedSecrets: readonly string[];
 
   constructor(env: Environment) {
     this.nodeEnv = env.NODE_ENV;
@@ -62,6 +64,12 @@ export class AppConfig {
       .update(env.SECRETS_KEY ?? 'development-only-secrets-key')
       .digest();
     this.logLevel = env.LOG_LEVEL;
+    this.loggedSecrets = [
+      this.adminToken,
+      env.SECRETS_KEY,
+      env.MESSENGER_APP_SECRET,
+      env.MESSENGER_VERIFY_TOKEN,
+    ].filter((value): value is string => value !== undefined);
   }
 
   get isProduction(): boolean {
