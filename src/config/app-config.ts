@@ -49,7 +49,11 @@ export class AppConfig {
     this.queuePrefix = env.QUEUE_PREFIX;
     this.adminTokenGenerated = !env.ADMIN_TOKEN;
     this.adminToken = env.ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
-    this.publicBaseUrl = env.PUBLIC_BASE_URL.replace(/\/+$/, '');
+    // Unset, links point where this process serves, so they work on a developer's machine.
+    this.publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(
+      /\/+$/,
+      '',
+    );
     this.processRole = env.PROCESS_ROLE;
     this.messenger = {
       appSecret: env.MESSENGER_APP_SECRET,
@@ -91,7 +95,7 @@ const PRODUCTION_REQUIRED: (keyof Environment)[] = ['ADMIN_TOKEN', 'SECRETS_KEY'
 const SECRET_NAME = /TOKEN|SECRET|KEY|PASSWORD/;
 
 /** Drops a URL's user and password, whether or not the rest of it parses. */
-function withoutCredentials(url: string): string {
+export function withoutCredentials(url: string): string {
   const at = url.lastIndexOf('@');
   if (at < 0) return url;
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
