@@ -15,6 +15,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({
       type: 'http',
       scheme: 'bearer',
+      // Opaque tokens, not JWTs: the admin token or a bot API key, compared as a whole.
+      bearerFormat: 'opaque',
       description: 'The admin token or a bot API key (bpk_...)',
     })
     .build();

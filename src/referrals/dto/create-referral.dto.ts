@@ -1,3 +1,5 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -19,13 +21,20 @@ export const TRACKING_PARAM = /^[A-Za-z0-9_=-]{1,100}$/;
 export const TRACKING_PARAM_MESSAGE =
   'trackingParam must be 1-100 characters of letters, digits, "-", "_" or "="';
 
+/** The tracking param's validation, and the same rule stated in OpenAPI (pattern and lengths). */
+export const IsTrackingParam = (): PropertyDecorator =>
+  applyDecorators(
+    IsString(),
+    Matches(TRACKING_PARAM, { message: TRACKING_PARAM_MESSAGE }),
+    ApiProperty({ pattern: TRACKING_PARAM.source, minLength: 1, maxLength: 100 }),
+  );
+
 export class CreateReferralDto {
   /**
    * Identifies the referral in links (`m.me/<page>?ref=<trackingParam>`): 1-100 letters, digits, `-`, `_`
    * or `=`, unique per bot compared case-insensitively.
    */
-  @IsString()
-  @Matches(TRACKING_PARAM, { message: TRACKING_PARAM_MESSAGE })
+  @IsTrackingParam()
   trackingParam!: string;
 
   /** `message`: reply with `content`; `module`: start the module instance `moduleId`. */
