@@ -57,6 +57,17 @@ function expected(metadata: Metadata): [string, unknown][] | 'described' | 'unkn
       return [['type', 'array']];
     case 'isObject':
       return [['type', 'object']];
+    case 'isNumber':
+      return [['type', 'number']];
+    case 'isDateString':
+    case 'isIso8601':
+      return [['format', 'date-time']];
+    case 'isUrl':
+      return [['format', 'uri']];
+    case 'isEmail':
+      return [['format', 'email']];
+    case 'isEnum':
+      return [['enum', Object.values(c[0] as object).sort()]];
     case 'isUuid':
       return [['format', 'uuid']];
     case 'isHttpUrl':
