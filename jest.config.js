@@ -16,6 +16,7 @@ module.exports = {
     ],
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/quiet-console.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

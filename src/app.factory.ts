@@ -4,7 +4,11 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
 import { AllExceptionsFilter, validationException } from './common/errors';
-import { sendFrameworkError } from './common/http/framework-errors';
+import {
+  refuseRequestsWhileClosing,
+  sendClientError,
+  sendFrameworkError,
+} from './common/http/framework-errors';
 import { useJsonBodyOnly } from './common/http/json-body';
 import { rejectNulOnManagementApi } from './common/http/nul-guard';
 import { requestId } from './common/logging/logger-options';
@@ -25,11 +29,15 @@ export async function createHttpApp(
     requestIdHeader: false,
     genReqId: requestId,
     frameworkErrors: sendFrameworkError,
+    clientErrorHandler: sendClientError,
+    // refuseRequestsWhileClosing answers instead, in the one error body.
+    return503OnClosing: false,
   });
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
   });
+  refuseRequestsWhileClosing(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, options),
     adapter,

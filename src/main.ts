@@ -1,12 +1,18 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createHttpApp, createWorkerContext } from './app.factory';
+import { adminTokenBanner } from './boot/admin-token-banner';
+import { waitForServices } from './boot/wait-for-services';
 import { type AppConfig, ConfigError, loadConfig } from './config';
 
+const writeLine = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
 function warnAboutDefaults(config: AppConfig, logger: Logger): void {
-  // Only a process serving HTTP takes the admin token; a worker's would be a secret in logs for nothing.
+  // Only a process serving HTTP takes the admin token; the token itself is never logged (stderr banner).
   if (config.adminTokenGenerated && config.runsHttp) {
-    logger.warn(`ADMIN_TOKEN is not set; the admin token of this run is ${config.adminToken}`);
+    logger.warn('ADMIN_TOKEN is not set; the admin token of this run is printed on stderr');
   }
   if (config.secretsKeyIsDevDefault)
     logger.warn('SECRETS_KEY is not set; using the development-only key');
@@ -17,6 +23,7 @@ function warnAboutDefaults(config: AppConfig, logger: Logger): void {
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
   const logger = new Logger('Bootstrap');
+  await waitForServices(config, writeLine);
   if (!config.runsHttp) {
     const worker = await createWorkerContext(config);
     worker.enableShutdownHooks(['SIGTERM', 'SIGINT']);
@@ -31,6 +38,8 @@ async function bootstrap(): Promise<void> {
   logger.log(
     `Listening on ${config.host}:${config.port} (PROCESS_ROLE=${config.processRole}); API docs at /docs`,
   );
+  const banner = adminTokenBanner(config);
+  if (banner) process.stderr.write(banner);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ACCESS_DESCRIPTIONS, routeAccess } from './auth/route-access';
 import { MODULE_CONFIG_SCHEMA, moduleConfigSchema, ModuleTypeRegistry } from './modules';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -14,6 +15,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({
       type: 'http',
       scheme: 'bearer',
+      // Opaque tokens, not JWTs: the admin token or a bot API key, compared as a whole.
+      bearerFormat: 'opaque',
       description: 'The admin token or a bot API key (bpk_...)',
     })
     .build();
@@ -27,7 +30,26 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   document.components ??= {};
   document.components.schemas ??= {};
   document.components.schemas[MODULE_CONFIG_SCHEMA] = moduleConfigSchema(configClasses);
+  describeAccess(app, document);
   return document;
+}
+
+/** Ends each operation's description with who may call it, read from the guard's own metadata. */
+function describeAccess(app: INestApplication, document: OpenAPIObject): void {
+  const access = routeAccess(app);
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as {
+      operationId?: string;
+      description?: string;
+    }[]) {
+      const rule = operation.operationId ? access.get(operation.operationId) : undefined;
+      if (!rule) continue;
+      const sentence = ACCESS_DESCRIPTIONS[rule];
+      operation.description = operation.description
+        ? `${operation.description}\n\n${sentence}`
+        : sentence;
+    }
+  }
 }
 
 /**

@@ -64,10 +64,11 @@ export class BotsController {
   }
 
   @Delete(':botId')
+  @AdminOnly()
   @ApiBotScoped()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a bot and everything it owns' })
-  @ApiErrors(404)
+  @ApiOperation({ summary: 'Delete a bot and everything it owns (admin)' })
+  @ApiErrors(403, 404)
   remove(@BotIdParam() botId: string): Promise<void> {
     return this.bots.remove(botId);
   }

@@ -149,17 +149,19 @@ export class BotsService {
   async connectMessenger(botId: string, dto: ConnectMessengerDto): Promise<BotDto> {
     await this.load(botId);
     try {
-      await this.connections
-        .createQueryBuilder()
-        .insert()
-        .values({
-          botId,
-          pageId: dto.pageId,
-          pageUsername: dto.pageUsername ?? null,
-          accessTokenEncrypted: this.cipher.encrypt(dto.pageAccessToken),
-        })
-        .orUpdate(['page_id', 'page_username', 'access_token_encrypted', 'updated_at'], ['bot_id'])
-        .execute();
+      // connected_at is when the bot got its current page: a new page restarts it, a new token does not.
+      await this.connections.query(
+        `INSERT INTO bot_messenger_connections (bot_id, page_id, page_username, access_token_encrypted)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (bot_id) DO UPDATE SET
+           page_id = EXCLUDED.page_id,
+           page_username = EXCLUDED.page_username,
+           access_token_encrypted = EXCLUDED.access_token_encrypted,
+           connected_at = CASE WHEN bot_messenger_connections.page_id = EXCLUDED.page_id
+                               THEN bot_messenger_connections.connected_at ELSE now() END,
+           updated_at = now()`,
+        [botId, dto.pageId, dto.pageUsername ?? null, this.cipher.encrypt(dto.pageAccessToken)],
+      );
     } catch (error) {
       if (isUniqueViolation(error, 'uq_bot_messenger_connections_page')) {
         throw BotErrors.pageAlreadyConnected(dto.pageId);

@@ -43,6 +43,13 @@ describe('loadConfig', () => {
     expect(config.adminTokenGenerated).toBe(false);
   });
 
+  it('points links at the serving port when PUBLIC_BASE_URL is unset', () => {
+    expect(loadConfig({ PORT: '8080' }).publicBaseUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ PORT: '8080', PUBLIC_BASE_URL: 'https://x.example' }).publicBaseUrl).toBe(
+      'https://x.example',
+    );
+  });
+
   it('derives a 32-byte secrets key from SECRETS_KEY', () => {
     const a = loadConfig({ SECRETS_KEY: 'k'.repeat(40) });
     const b = loadConfig({ SECRETS_KEY: 'j'.repeat(40) });

@@ -39,6 +39,8 @@ export class AppConfig {
   readonly secretsKey: Buffer;
   readonly secretsKeyIsDevDefault: boolean;
   readonly logLevel: LogLevel;
+  /** Every configured credential, as given: no log line may show one (src/common/logging). */
+  readonly loggedSecrets: readonly string[];
 
   constructor(env: Environment) {
     this.nodeEnv = env.NODE_ENV;
@@ -51,7 +53,11 @@ export class AppConfig {
     this.queuePrefix = env.QUEUE_PREFIX;
     this.adminTokenGenerated = !env.ADMIN_TOKEN;
     this.adminToken = env.ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
-    this.publicBaseUrl = env.PUBLIC_BASE_URL.replace(/\/+$/, '');
+    // Unset, links point where this process serves, so they work on a developer's machine.
+    this.publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(
+      /\/+$/,
+      '',
+    );
     this.processRole = env.PROCESS_ROLE;
     this.messenger = {
       appSecret: env.MESSENGER_APP_SECRET,
@@ -68,6 +74,12 @@ export class AppConfig {
       .update(env.SECRETS_KEY ?? 'development-only-secrets-key')
       .digest();
     this.logLevel = env.LOG_LEVEL;
+    this.loggedSecrets = [
+      this.adminToken,
+      env.SECRETS_KEY,
+      env.MESSENGER_APP_SECRET,
+      env.MESSENGER_VERIFY_TOKEN,
+    ].filter((value): value is string => value !== undefined);
   }
 
   get isProduction(): boolean {
@@ -89,7 +101,7 @@ const PRODUCTION_REQUIRED: (keyof Environment)[] = ['ADMIN_TOKEN', 'SECRETS_KEY'
 const SECRET_NAME = /TOKEN|SECRET|KEY|PASSWORD/;
 
 /** Drops a URL's user and password, whether or not the rest of it parses. */
-function withoutCredentials(url: string): string {
+export function withoutCredentials(url: string): string {
   const at = url.lastIndexOf('@');
   if (at < 0) return url;
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';

@@ -68,8 +68,10 @@ export class Environment {
   @MinLength(24, { message: 'must be at least 24 characters' })
   ADMIN_TOKEN?: string;
 
+  /** Unset: `http://localhost:<PORT>`, where this process serves (AppConfig). */
+  @IsOptional()
   @IsUrlWithProtocol(['http:', 'https:'])
-  PUBLIC_BASE_URL = 'http://localhost:3000';
+  PUBLIC_BASE_URL?: string;
 
   @IsIn(PROCESS_ROLES)
   PROCESS_ROLE: ProcessRole = 'all';

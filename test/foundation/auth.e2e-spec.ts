@@ -125,8 +125,58 @@ describe('Auth', () => {
   it("removes a bot's keys with the bot", async () => {
     const bot = (await t.admin.post('/api/v1/bots', { name: 'Short-lived' })).body;
     const key = (await t.admin.post(`/api/v1/bots/${bot.id}/api-keys`, { name: 'k' })).body.key;
-    expect((await t.http.delete(`/api/v1/bots/${bot.id}`, { token: key })).status).toBe(204);
+    // Deleting a bot is the admin's (a bot key gets 403, see below).
+    expect((await t.admin.delete(`/api/v1/bots/${bot.id}`)).status).toBe(204);
     expect((await t.http.get(`/api/v1/bots/${bot.id}`, { token: key })).status).toBe(401);
+  });
+
+  it('refuses a bot key deleting its own bot with 403, and the bot stays', async () => {
+    const response = await t.http.delete(`/api/v1/bots/${botA.id}`, { token: keyA });
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('FORBIDDEN');
+    expect((await t.admin.get(`/api/v1/bots/${botA.id}`)).status).toBe(200);
+  });
+
+  it('says in every operation who may call it, and holds to it for a bot key', async () => {
+    const document = (await t.http.get('/docs-json')).body;
+    const seen = { public: 0, admin: 0, bot: 0 };
+    for (const [path, item] of Object.entries<Record<string, any>>(document.paths)) {
+      for (const [method, operation] of Object.entries<any>(item)) {
+        const access =
+          /Access: (public|the admin token only|the admin token, or an API key of this bot)/.exec(
+            operation.description ?? '',
+          );
+        expect({ path, method, access: access?.[1] }).toEqual({
+          path,
+          method,
+          access: expect.any(String),
+        });
+        const kind = access![1].startsWith('public')
+          ? 'public'
+          : access![1].endsWith('only')
+            ? 'admin'
+            : 'bot';
+        seen[kind] += 1;
+        if (kind !== 'admin') continue;
+        // Ids that do not exist: a refused key must not get as far as looking them up.
+        const url = path
+          .replace('{botId}', botA.id)
+          .replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000');
+        const response = await t.http.request(method.toUpperCase(), url, {
+          token: keyA,
+          body: operation.requestBody ? {} : undefined,
+        });
+        expect({ method, path, status: response.status, code: response.body.code }).toEqual({
+          method,
+          path,
+          status: 403,
+          code: 'FORBIDDEN',
+        });
+      }
+    }
+    expect(seen.public).toBeGreaterThanOrEqual(2);
+    expect(seen.admin).toBeGreaterThanOrEqual(6);
+    expect(seen.bot).toBeGreaterThanOrEqual(15);
   });
 
   it('leaves public routes open', async () => {

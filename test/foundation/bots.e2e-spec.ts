@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait-for';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const PAGE_TOKEN = 'EAAGm0PX4ZCpsBA-secret-page-token-123456';
@@ -115,6 +116,30 @@ describe('Bots API', () => {
 
       expect(t.logs.lines.length).toBeGreaterThan(0);
       expect(t.logs.text).not.toContain(PAGE_TOKEN);
+    });
+
+    it('restarts connectedAt when the bot moves to another page, not when the same page gets a new token', async () => {
+      const bot = (await t.admin.post('/api/v1/bots', { name: 'Moving' })).body;
+      const url = `/api/v1/bots/${bot.id}/channels/messenger`;
+      const first = await t.admin.put(url, { pageId: '3000001', pageAccessToken: PAGE_TOKEN });
+      const connectedAt = first.body.channels.messenger.connectedAt as string;
+      // The clock must move on for a new timestamp to differ: wait until Postgres's has.
+      await waitFor(
+        async () =>
+          (await t.db.query('SELECT now() > $1::timestamptz AS later', [connectedAt])).rows[0]
+            .later,
+        { what: 'the clock to pass connectedAt' },
+      );
+      const rotated = await t.admin.put(url, {
+        pageId: '3000001',
+        pageAccessToken: `${PAGE_TOKEN}-2`,
+      });
+      expect(rotated.body.channels.messenger.connectedAt).toBe(connectedAt);
+      const moved = await t.admin.put(url, { pageId: '3000002', pageAccessToken: PAGE_TOKEN });
+      expect(moved.body.channels.messenger.pageId).toBe('3000002');
+      expect(Date.parse(moved.body.channels.messenger.connectedAt)).toBeGreaterThan(
+        Date.parse(connectedAt),
+      );
     });
 
     it('refuses a page already connected to another bot with 409 PAGE_ALREADY_CONNECTED', async () => {

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { deleteRedisPrefix } from '../support/redis-prefix';
-import { dropDatabase, REDIS_URL, testEnv, uniqueName } from '../support/test-app';
+import { TcpProxy } from '../support/tcp-proxy';
+import { dropDatabase, PG_URL, REDIS_URL, testEnv, uniqueName } from '../support/test-app';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -78,7 +79,7 @@ function freePort(): Promise<number> {
 function startMain(env: Record<string, string>): {
   output: { stdout: string; stderr: string };
   exited: Promise<string>;
-  waitFor: (pattern: RegExp) => Promise<RegExpExecArray>;
+  waitFor: (pattern: RegExp, stream?: 'stdout' | 'stderr') => Promise<RegExpExecArray>;
   kill: (signal: NodeJS.Signals) => void;
 } {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
@@ -92,14 +93,17 @@ function startMain(env: Record<string, string>): {
   const exited = new Promise<string>((resolve) =>
     child.on('exit', (code, signal) => resolve(`${code}/${signal}`)),
   );
-  const waitFor = (pattern: RegExp): Promise<RegExpExecArray> =>
+  const waitFor = (
+    pattern: RegExp,
+    stream: 'stdout' | 'stderr' = 'stdout',
+  ): Promise<RegExpExecArray> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${pattern} not logged: ${output.stdout}${output.stderr}`)),
         60_000,
       );
       const check = (): void => {
-        const match = pattern.exec(output.stdout);
+        const match = pattern.exec(output[stream]);
         if (match) {
           clearTimeout(timer);
           resolve(match);
@@ -142,13 +146,16 @@ describe('Starting the app as `npm start` does', () => {
     await Promise.all(queuePrefixes.map((prefix) => deleteRedisPrefix(REDIS_URL, prefix)));
   });
 
-  it('creates its database, generates and logs an admin token in development, serves, and exits cleanly on SIGTERM', async () => {
+  it('creates its database, generates an admin token in development and shows it on stderr (not in the logs), serves, and exits cleanly on SIGTERM', async () => {
     const port = await freePort();
     const main = startMain(
       bootEnv({ NODE_ENV: 'development', PORT: String(port), HOST: '127.0.0.1' }),
     );
     try {
-      const [, token] = await main.waitFor(/the admin token of this run is (\S+?)"/);
+      await main.waitFor(/the admin token of this run is printed on stderr/);
+      const [, token] = await main.waitFor(/Admin token: +(\S+)\n/, 'stderr');
+      expect(main.output.stderr).toContain(`API docs:     http://127.0.0.1:${port}/docs`);
+      expect(main.output.stdout).not.toContain(token);
       await main.waitFor(/Listening on/);
       const base = `http://127.0.0.1:${port}`;
       expect((await fetch(`${base}/health`)).status).toBe(200);
@@ -180,6 +187,54 @@ describe('Starting the app as `npm start` does', () => {
       expectJsonLines(main.output.stdout);
     } finally {
       main.kill('SIGKILL');
+    }
+  });
+
+  it('with PostgreSQL unreachable, says so within seconds (address, no password), retries, and starts once it answers', async () => {
+    const proxy = new TcpProxy(new URL(PG_URL).hostname, Number(new URL(PG_URL).port || 5432));
+    const pgPort = await freePort();
+    const url = new URL(`${PG_URL}/${databaseName}`);
+    url.port = String(pgPort);
+    url.password = 'hunter2-in-url';
+    const main = startMain(
+      bootEnv({ NODE_ENV: 'development', PORT: String(await freePort()), DATABASE_URL: url.href }),
+    );
+    try {
+      const started = Date.now();
+      const [line] = await main.waitFor(/PostgreSQL is unreachable at .*\n/, 'stderr');
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(line).toContain(`127.0.0.1:${pgPort}`);
+      expect(line).toContain('DATABASE_URL=postgres://[credentials hidden]@');
+      expect(main.output.stderr).toContain('`docker compose up -d postgres redis`');
+      await main.waitFor(
+        /Still waiting for PostgreSQL at 127\.0\.0\.1:\d+ .*after \d+ s/,
+        'stderr',
+      );
+      expect(main.output.stdout + main.output.stderr).not.toContain('hunter2-in-url');
+      await proxy.start(pgPort);
+      await main.waitFor(/PostgreSQL and Redis are reachable; starting/, 'stderr');
+      await main.waitFor(/Listening on/);
+    } finally {
+      main.kill('SIGKILL');
+      await main.exited;
+      await proxy.cut();
+    }
+  });
+
+  it('with Redis unreachable, names it and its address, and keeps retrying', async () => {
+    const redisPort = await freePort();
+    const main = startMain(
+      bootEnv({ PROCESS_ROLE: 'worker', REDIS_URL: `redis://:redis-pass@127.0.0.1:${redisPort}` }),
+    );
+    try {
+      const [line] = await main.waitFor(/Redis is unreachable at .*\n/, 'stderr');
+      expect(line).toContain(`127.0.0.1:${redisPort} (REDIS_URL=redis://[credentials hidden]@`);
+      await main.waitFor(/Still waiting for Redis/, 'stderr');
+      expect(main.output.stderr).not.toContain('redis-pass');
+      expect(main.output.stderr).not.toMatch(/PostgreSQL is unreachable/);
+    } finally {
+      main.kill('SIGKILL');
+      await main.exited;
     }
   });
 });

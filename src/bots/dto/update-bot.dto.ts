@@ -1,8 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsOptional, IsString, IsUUID, ValidateIf, ValidateNested } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
 import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength } from '../../common/validation/char-length';
+import { NestedObject } from '../../common/validation/nested-object';
 import { ContentDto } from '../../creator/dto/content.dto';
 
 export class UpdateBotDto {
@@ -14,8 +15,7 @@ export class UpdateBotDto {
 
   /** The answer when no referral applies: Get Started without a ref, an unknown or inactive ref. */
   @IsOptionalNonNull()
-  @ValidateNested()
-  @Type(() => ContentDto)
+  @NestedObject(() => ContentDto)
   welcome?: ContentDto;
 
   @ApiPropertyOptional({

@@ -1,11 +1,16 @@
-import { HttpStatus } from '@nestjs/common';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, sendError } from '../errors';
+import { HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { AppError, type ErrorBody, sendError } from '../errors';
 
 const INVALID_URL_REASONS: Record<string, string> = {
   FST_ERR_BAD_URL: 'The URL is not valid: it holds a malformed percent-encoding',
   FST_ERR_MAX_PARAM_LENGTH: 'The URL is not valid: a path segment is too long',
 };
+
+const logger = new Logger('Http');
 
 /**
  * Fastify's `frameworkErrors`: errors it meets before routing (a URL it cannot decode), which never
@@ -20,4 +25,74 @@ export function sendFrameworkError(
   const reason = INVALID_URL_REASONS[error.code];
   const exception = reason ? new AppError(HttpStatus.BAD_REQUEST, 'INVALID_URL', reason) : error;
   sendError(exception, request, reply);
+}
+
+/** What Node's HTTP parser refuses, by its error `code`: status, stable code and message. */
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  // Node counts the request line with the headers: a 100 kB query string lands here too.
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'The request line and headers exceed 16 kB'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request did not arrive in time'],
+  ERR_HTTP_HEADERS_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request headers did not arrive in time'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'PAYLOAD_TOO_LARGE', 'The chunk extensions are too large'],
+};
+
+function clientErrorOf(code: string | undefined): [number, string, string] {
+  const known = code === undefined ? undefined : CLIENT_ERRORS[code];
+  const detail = code ? ` (${code})` : '';
+  return known ?? [400, 'MALFORMED_REQUEST', `The HTTP request is malformed${detail}`];
+}
+
+/**
+ * Fastify's `clientErrorHandler`: answers what Node's HTTP parser refused before any request
+ * existed (headers too large, Content-Length with chunked, control characters in a header, a space
+ * in the path) in the one error body, with a fresh request id, then closes the connection as Node
+ * does. The raw packet is not logged: it may hold credentials.
+ */
+export function sendClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has nobody left to answer (https://nodejs.org/api/http.html#event-clienterror).
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] = clientErrorOf(error.code);
+  const requestId = randomUUID();
+  const body: ErrorBody = {
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    message,
+    code,
+  };
+  const json = JSON.stringify(body);
+  logger.log(
+    { requestId, parserError: error.code, statusCode: status },
+    'Refused a malformed request',
+  );
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${body.error}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(json)}\r\nX-Request-Id: ${requestId}\r\n` +
+        `Connection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * Once Fastify starts closing, requests still arriving on kept-alive connections get 503
+ * SHUTTING_DOWN in the one error body (Fastify's own `return503OnClosing` answer has no `code`),
+ * so a load balancer retries them on another process.
+ */
+export function refuseRequestsWhileClosing(fastify: FastifyInstance): void {
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) {
+      done();
+      return;
+    }
+    void reply.header('connection', 'close');
+    done(
+      new AppError(HttpStatus.SERVICE_UNAVAILABLE, 'SHUTTING_DOWN', 'The server is shutting down'),
+    );
+  });
 }

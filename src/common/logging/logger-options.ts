@@ -3,15 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { type AppConfig } from '../../config';
+import { redactUrl, secretScrubber } from './redact';
+
+export { redactUrl } from './redact';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
-/** Query parameters whose values are secrets and must not reach a log line. */
-const SECRET_QUERY = /([?&](?:hub\.verify_token|access_token|token)=)[^&]*/gi;
-
-/** `url` with the values of secret query parameters replaced, fit for a log line. */
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[redacted]');
-}
 
 function isWebhookDelivery(req: IncomingMessage): boolean {
   return req.method === 'POST' && (req.url ?? '').startsWith('/webhooks/');
@@ -32,8 +28,10 @@ export function loggerOptions(config: AppConfig, destination?: DestinationStream
   // their request lines are debug output, not the info stream (refused ones stay at info).
   const webhookLevel =
     config.logLevel === 'debug' || config.logLevel === 'trace' ? 'debug' : 'silent';
+  const scrub = secretScrubber(config.loggedSecrets);
   const options = {
     level: config.logLevel,
+    hooks: { streamWrite: scrub },
     redact: {
       paths: [
         'req.headers.authorization',

@@ -50,8 +50,11 @@ export class UrlButtonDto implements UrlButton {
   @HasNoPlaceholders()
   title!: string;
 
-  /** Opened in the browser: an absolute http or https URL. */
-  @ApiProperty({ format: 'uri', example: 'https://example.com/offer' })
+  @ApiProperty({
+    format: 'uri',
+    example: 'https://example.com/offer',
+    description: 'Opened in the browser: an absolute http or https URL, without placeholders.',
+  })
   @IsString()
   @MaxChars(LIMITS.urlMaxLength)
   @IsHttpUrl()
@@ -112,8 +115,11 @@ export class ImageMessageDto implements ImageMessage {
   @IsIn(['image'])
   type!: 'image';
 
-  /** An absolute http or https URL of the image. */
-  @ApiProperty({ format: 'uri', example: 'https://example.com/welcome.png' })
+  @ApiProperty({
+    format: 'uri',
+    example: 'https://example.com/welcome.png',
+    description: 'An absolute http or https URL of the image, without placeholders.',
+  })
   @IsString()
   @MaxChars(LIMITS.urlMaxLength)
   @IsHttpUrl()

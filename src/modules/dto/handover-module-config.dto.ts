@@ -1,13 +1,12 @@
-import { Type } from 'class-transformer';
-import { IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
 import { MaxChars } from '../../common/validation/char-length';
+import { NestedObject } from '../../common/validation/nested-object';
 import { ContentDto } from '../../creator';
 
 export class HandoverModuleConfigDto {
   /** Sent before the hand-over, e.g. "A colleague will answer shortly". */
   @IsOptional()
-  @ValidateNested()
-  @Type(() => ContentDto)
+  @NestedObject(() => ContentDto)
   content?: ContentDto;
 
   /** For the human agent: why the conversation was handed over (kept in a varchar(500) column). */

@@ -1,11 +1,10 @@
-import { Type } from 'class-transformer';
-import { IsDefined, ValidateNested } from 'class-validator';
+import { IsDefined } from 'class-validator';
+import { NestedObject } from '../../common/validation/nested-object';
 import { ContentDto } from '../../creator';
 
 export class MessageModuleConfigDto {
   /** What the user is sent on entering the module. */
   @IsDefined()
-  @ValidateNested()
-  @Type(() => ContentDto)
+  @NestedObject(() => ContentDto)
   content!: ContentDto;
 }

@@ -1,4 +1,6 @@
-import { Transform, Type } from 'class-transformer';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -7,10 +9,10 @@ import {
   IsUUID,
   Matches,
   ValidateIf,
-  ValidateNested,
 } from 'class-validator';
 import { lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength, MaxChars } from '../../common/validation/char-length';
+import { NestedObject } from '../../common/validation/nested-object';
 import { ContentDto } from '../../creator/dto/content.dto';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
 import { BelongsToAnswerType } from './answer-fields';
@@ -19,13 +21,20 @@ export const TRACKING_PARAM = /^[A-Za-z0-9_=-]{1,100}$/;
 export const TRACKING_PARAM_MESSAGE =
   'trackingParam must be 1-100 characters of letters, digits, "-", "_" or "="';
 
+/** The tracking param's validation, and the same rule stated in OpenAPI (pattern and lengths). */
+export const IsTrackingParam = (): PropertyDecorator =>
+  applyDecorators(
+    IsString(),
+    Matches(TRACKING_PARAM, { message: TRACKING_PARAM_MESSAGE }),
+    ApiProperty({ pattern: TRACKING_PARAM.source, minLength: 1, maxLength: 100 }),
+  );
+
 export class CreateReferralDto {
   /**
    * Identifies the referral in links (`m.me/<page>?ref=<trackingParam>`): 1-100 letters, digits, `-`, `_`
    * or `=`, unique per bot compared case-insensitively.
    */
-  @IsString()
-  @Matches(TRACKING_PARAM, { message: TRACKING_PARAM_MESSAGE })
+  @IsTrackingParam()
   trackingParam!: string;
 
   /** `message`: reply with `content`; `module`: start the module instance `moduleId`. */
@@ -37,8 +46,7 @@ export class CreateReferralDto {
     (dto: CreateReferralDto, value) => value !== undefined || dto.answerType === 'message',
   )
   @BelongsToAnswerType()
-  @ValidateNested()
-  @Type(() => ContentDto)
+  @NestedObject(() => ContentDto)
   content?: ContentDto;
 
   /** Required when answerType is `module`, not allowed when it is `message`. */

@@ -1,20 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
 import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength, MaxChars } from '../../common/validation/char-length';
+import { NestedObject } from '../../common/validation/nested-object';
 import { ContentDto } from '../../creator/dto/content.dto';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
-import { TRACKING_PARAM, TRACKING_PARAM_MESSAGE } from './create-referral.dto';
+import { IsTrackingParam } from './create-referral.dto';
 
 /**
  * Every field is optional; the result must still be consistent (`content` with `message`, `moduleId`
@@ -26,8 +18,7 @@ export class UpdateReferralDto {
    * their entries are recorded as unknown refs.
    */
   @IsOptionalNonNull()
-  @IsString()
-  @Matches(TRACKING_PARAM, { message: TRACKING_PARAM_MESSAGE })
+  @IsTrackingParam()
   trackingParam?: string;
 
   @IsOptionalNonNull()
@@ -35,8 +26,7 @@ export class UpdateReferralDto {
   answerType?: AnswerType;
 
   @IsOptionalNonNull()
-  @ValidateNested()
-  @Type(() => ContentDto)
+  @NestedObject(() => ContentDto)
   content?: ContentDto;
 
   @IsOptionalNonNull()

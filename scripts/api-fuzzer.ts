@@ -1,0 +1,545 @@
+import fc from 'fast-check';
+
+/**
+ * Drives every operation of an OpenAPI document with generated requests and sorts the answers.
+ * Shared by `npm run fuzz` (scripts/fuzz-api.ts) and its smaller run in `npm test`
+ * (test/openapi/fuzz.e2e-spec.ts). Operations are discovered from /docs-json, so a new route is
+ * fuzzed without being listed anywhere.
+ */
+
+type Schema = Record<string, any>;
+
+export interface Tenant {
+  botId: string;
+  key: string;
+  /** Ids of this tenant's resources by path parameter name (`moduleId`, `referralId`, ...). */
+  ids: Record<string, string>;
+}
+
+export interface FuzzOptions {
+  baseUrl: string;
+  adminToken: string;
+  /** Two bot tenants; made again before each operation, since a fuzzed DELETE may remove them. */
+  makeTenants: () => Promise<[Tenant, Tenant]>;
+  runsPerOperation: number;
+  seed: number;
+  concurrency?: number;
+  /** Told each operation as its turn comes (progress lines). */
+  onOperation?: (operation: string) => void;
+}
+
+export interface OperationStats {
+  operation: string;
+  requests: number;
+  '2xx': number;
+  '3xx': number;
+  '4xx': number;
+  '5xx': number;
+  wrongShape: number;
+  /** A bot key answered 2xx on another tenant's bot. */
+  crossTenant: number;
+  /** Up to three failing requests, to reproduce. */
+  examples: string[];
+}
+
+interface FuzzRequest {
+  method: string;
+  path: string;
+  query: string;
+  token: string | undefined;
+  principal: 'admin' | 'keyA' | 'keyB' | 'none' | 'bogus';
+  botOwner: 'A' | 'B' | 'other';
+  body?: string;
+  contentType?: string;
+}
+
+const UUID_JUNK = fc.constantFrom(
+  '00000000-0000-4000-8000-000000000000',
+  'not-a-uuid',
+  '%00',
+  '..',
+  'x'.repeat(300),
+  '123',
+  'ÄÖÜ',
+);
+
+const JUNK = fc.oneof(
+  fc.constantFrom<unknown>([], {}, null, 0, -1, 1e308, '', ' ', '\u0000', true, 'x'.repeat(5000)),
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+);
+
+/** A body nested `depth` levels deep, as the stack-overflow reports sent. */
+const deepBody = fc
+  .integer({ min: 20, max: 3000 })
+  .map((depth) => `{"name":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+
+function resolve(document: Schema, schema: Schema | undefined): Schema {
+  let current = schema ?? {};
+  for (let hops = 0; current.$ref && hops < 20; hops++) {
+    const path = String(current.$ref).replace(/^#\//, '').split('/');
+    current = path.reduce<Schema>((node, key) => node?.[key], document) ?? {};
+  }
+  return current;
+}
+
+/** Values a schema admits (roughly: formats and patterns honoured, lengths kept small). */
+export function arbitraryOf(
+  document: Schema,
+  raw: Schema | undefined,
+  depth = 0,
+  known: Record<string, string> = {},
+  name = '',
+): fc.Arbitrary<unknown> {
+  const schema = resolve(document, raw);
+  if (depth > 8) return fc.constant(null);
+  const wrap = (arb: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> =>
+    schema.nullable ? fc.option(arb, { nil: null, freq: 5 }) : arb;
+  if (schema.enum) return wrap(fc.constantFrom(...(schema.enum as unknown[])));
+  const alternatives = (schema.oneOf ?? schema.anyOf) as Schema[] | undefined;
+  if (alternatives?.length)
+    return wrap(
+      fc.oneof(...alternatives.map((s) => arbitraryOf(document, s, depth + 1, known, name))),
+    );
+  if (schema.allOf?.length === 1)
+    return wrap(arbitraryOf(document, schema.allOf[0], depth + 1, known, name));
+  if (schema.allOf?.length) {
+    const merged = Object.assign({}, ...schema.allOf.map((s: Schema) => resolve(document, s)));
+    return wrap(arbitraryOf(document, merged, depth + 1, known, name));
+  }
+  switch (schema.type) {
+    case 'string': {
+      const maxLength = Math.min(schema.maxLength ?? 60, 200);
+      const minLength = schema.minLength ?? 0;
+      // An id of this tenant's (a module of its own) now and then, so requests get past the lookups.
+      const id = Object.entries(known).find(([key]) =>
+        name.toLowerCase().endsWith(key.toLowerCase()),
+      )?.[1];
+      if (schema.format === 'uuid')
+        return wrap(id ? fc.oneof(fc.constant(id), fc.constant(id), fc.uuid()) : fc.uuid());
+      if (schema.format === 'uri') return wrap(fc.webUrl());
+      if (schema.format === 'date-time')
+        return wrap(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
+      if (schema.pattern) {
+        // Stretched or cut to the lengths (a filter would spin on `^\S+$` with minLength 20):
+        // the value then mostly still matches, and when it does not, it is one more invalid input.
+        const max = schema.maxLength ?? Infinity;
+        return wrap(
+          fc.stringMatching(new RegExp(schema.pattern as string)).map((s) => {
+            let value = s || '1';
+            while (value.length < minLength) value += value;
+            return value.slice(0, max);
+          }),
+        );
+      }
+      return wrap(
+        fc.string({ unit: 'grapheme', minLength, maxLength: Math.max(minLength, maxLength) }),
+      );
+    }
+    case 'integer':
+      return wrap(fc.integer({ min: schema.minimum ?? -1000, max: schema.maximum ?? 1000 }));
+    case 'number':
+      return wrap(
+        fc.double({ min: schema.minimum ?? -1000, max: schema.maximum ?? 1000, noNaN: true }),
+      );
+    case 'boolean':
+      return wrap(fc.boolean());
+    case 'array':
+      return wrap(
+        fc.array(arbitraryOf(document, schema.items, depth + 1, known), {
+          minLength: schema.minItems ?? 0,
+          maxLength: Math.min(schema.maxItems ?? 3, 4),
+        }),
+      );
+    default: {
+      const properties = (schema.properties ?? {}) as Record<string, Schema>;
+      const names = Object.keys(properties);
+      if (names.length === 0)
+        return wrap(
+          fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+        );
+      const record: Record<string, fc.Arbitrary<unknown>> = {};
+      for (const key of names)
+        record[key] = arbitraryOf(document, properties[key], depth + 1, known, key);
+      return wrap(
+        fc.record(record, {
+          requiredKeys: (schema.required ?? []).filter((n: string) => names.includes(n)),
+        }),
+      );
+    }
+  }
+}
+
+/** `value` with its `n`-th node (depth-first, modulo the count) replaced by `junk`. */
+function replaceNode(value: unknown, n: number, junk: unknown): unknown {
+  const nodes: { parent: any; key: string | number }[] = [];
+  const walk = (node: unknown, parent: any, key: string | number): void => {
+    nodes.push({ parent, key });
+    if (node !== null && typeof node === 'object') {
+      for (const [k, child] of Object.entries(node))
+        walk(child, node, Array.isArray(node) ? Number(k) : k);
+    }
+  };
+  const root = { value: structuredClone(value) };
+  walk(root.value, root, 'value');
+  const target = nodes[n % nodes.length];
+  target.parent[target.key] = junk;
+  return root.value;
+}
+
+interface Operation {
+  method: string;
+  path: string;
+  operation: Schema;
+}
+
+function operationsOf(document: Schema): Operation[] {
+  const found: Operation[] = [];
+  for (const [path, item] of Object.entries<Schema>(document.paths)) {
+    for (const method of ['get', 'post', 'put', 'patch', 'delete']) {
+      if (item[method]) found.push({ method: method.toUpperCase(), path, operation: item[method] });
+    }
+  }
+  return found;
+}
+
+/** The generated requests of one operation, for the tenants as they are now. */
+function requestsOf(
+  document: Schema,
+  { method, path, operation }: Operation,
+  tenants: [Tenant, Tenant],
+  adminToken: string,
+): fc.Arbitrary<FuzzRequest> {
+  const [a, b] = tenants;
+  const principal = fc.constantFrom<FuzzRequest['principal']>(
+    'admin',
+    'admin',
+    'keyA',
+    'keyA',
+    'keyB',
+    'none',
+    'bogus',
+  );
+  const botOwner = fc.constantFrom<FuzzRequest['botOwner']>('A', 'A', 'A', 'B', 'other');
+  const parameters = (operation.parameters ?? []) as Schema[];
+  const pathNames = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+  const pathValues = fc.tuple(
+    ...pathNames.map((name) =>
+      fc
+        .oneof(
+          { weight: 6, arbitrary: fc.constant('own') },
+          { weight: 1, arbitrary: fc.constant('foreign') },
+          { weight: 1, arbitrary: fc.uuid() },
+          { weight: 1, arbitrary: UUID_JUNK },
+        )
+        .map((choice) => [name, choice] as const),
+    ),
+  );
+  const query = fc.tuple(
+    ...parameters
+      .filter((p) => p.in === 'query')
+      .map((p) =>
+        fc
+          .oneof(
+            {
+              weight: 3,
+              arbitrary: arbitraryOf(document, p.schema).map((v) =>
+                v === null || v === undefined ? undefined : v,
+              ),
+            },
+            { weight: 4, arbitrary: fc.constant(undefined) },
+            { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
+            {
+              weight: 1,
+              arbitrary: fc.array(fc.string({ maxLength: 5 }), { minLength: 2, maxLength: 3 }),
+            },
+          )
+          .map((value) => [p.name as string, value] as const),
+      ),
+  );
+  const bodySchema = operation.requestBody?.content?.['application/json']?.schema as
+    Schema | undefined;
+  const valid = bodySchema ? arbitraryOf(document, bodySchema, 0, a.ids) : fc.constant(undefined);
+  const body: fc.Arbitrary<{ body?: string; contentType?: string }> = bodySchema
+    ? fc.oneof(
+        { weight: 6, arbitrary: valid.map((v) => ({ body: JSON.stringify(v) })) },
+        {
+          weight: 3,
+          arbitrary: fc
+            .tuple(valid, fc.nat(), JUNK)
+            .map(([v, n, junk]) => ({ body: JSON.stringify(replaceNode(v, n, junk)) })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => ({ body: JSON.stringify(v) })),
+        },
+        { weight: 1, arbitrary: deepBody.map((raw) => ({ body: raw })) },
+        { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((raw) => ({ body: raw })) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom(
+              'text/plain',
+              'application/x-www-form-urlencoded',
+              'application/json; charset=latin1',
+              'multipart/form-data',
+            )
+            .chain((type) => valid.map((v) => ({ body: JSON.stringify(v), contentType: type }))),
+        },
+      )
+    : method === 'GET'
+      ? fc.constant({})
+      : fc.oneof(
+          { weight: 9, arbitrary: fc.constant({}) },
+          {
+            weight: 1,
+            arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v) => ({ body: JSON.stringify(v) })),
+          },
+        );
+
+  return fc
+    .record({ principal, botOwner, pathValues, query, body })
+    .map(({ principal: who, botOwner: owner, pathValues: values, query: pairs, body: sent }) => {
+      const own = owner === 'B' ? b : a;
+      const other = owner === 'B' ? a : b;
+      let filled = path;
+      let actualOwner: FuzzRequest['botOwner'] = 'other';
+      for (const [name, choice] of values) {
+        let value: string;
+        if (choice === 'own')
+          value =
+            name === 'botId'
+              ? owner === 'other'
+                ? '00000000-0000-4000-8000-00000000000b'
+                : own.botId
+              : (own.ids[name] ?? '00000000-0000-4000-8000-000000000001');
+        else if (choice === 'foreign')
+          value =
+            name === 'botId'
+              ? other.botId
+              : (other.ids[name] ?? '00000000-0000-4000-8000-000000000002');
+        else value = choice;
+        if (name === 'botId')
+          actualOwner = value === a.botId ? 'A' : value === b.botId ? 'B' : 'other';
+        filled = filled.replace(`{${name}}`, encodeURIComponent(value));
+      }
+      const search = new URLSearchParams();
+      for (const [name, value] of pairs) {
+        if (value === undefined) continue;
+        for (const item of Array.isArray(value) ? value : [value])
+          search.append(name, typeof item === 'string' ? item : JSON.stringify(item));
+      }
+      const token = {
+        admin: adminToken,
+        keyA: a.key,
+        keyB: b.key,
+        none: undefined,
+        bogus: 'bpk_0000000000000000',
+      }[who];
+      return {
+        method,
+        path: filled,
+        query: search.size > 0 ? `?${search.toString()}` : '',
+        token,
+        principal: who,
+        botOwner: actualOwner,
+        ...(sent.body !== undefined
+          ? { body: sent.body, contentType: sent.contentType ?? 'application/json' }
+          : {}),
+      };
+    });
+}
+
+const ERROR_KEYS = new Set(['statusCode', 'error', 'message', 'code', 'details']);
+
+/** Null when an error answer has the one error body and a request id, else what is wrong. */
+export function errorShapeProblem(status: number, headers: Headers, text: string): string | null {
+  if (!(headers.get('content-type') ?? '').startsWith('application/json'))
+    return `content-type ${headers.get('content-type')}`;
+  if (!headers.get('x-request-id')) return 'no x-request-id';
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return 'not JSON';
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'not an object';
+  const extra = Object.keys(body).filter((k) => !ERROR_KEYS.has(k));
+  if (extra.length > 0) return `extra keys ${extra.join(',')}`;
+  if (body.statusCode !== status) return `statusCode ${String(body.statusCode)}`;
+  if (typeof body.error !== 'string' || typeof body.message !== 'string')
+    return 'error/message not strings';
+  if (typeof body.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(body.code))
+    return `code ${String(body.code)}`;
+  return null;
+}
+
+async function send(
+  baseUrl: string,
+  request: FuzzRequest,
+): Promise<{ status: number; problem: string | null }> {
+  const headers: Record<string, string> = {};
+  if (request.token) headers.authorization = `Bearer ${request.token}`;
+  if (request.contentType) headers['content-type'] = request.contentType;
+  const response = await fetch(`${baseUrl}${request.path}${request.query}`, {
+    method: request.method,
+    headers,
+    body: request.body,
+    redirect: 'manual',
+  });
+  const text = await response.text();
+  const problem =
+    response.status >= 400 ? errorShapeProblem(response.status, response.headers, text) : null;
+  return { status: response.status, problem: problem && `${problem}: ${text.slice(0, 200)}` };
+}
+
+function describe(request: FuzzRequest, status: number, problem: string | null): string {
+  const body = request.body ? ` body=${request.body.slice(0, 300)}` : '';
+  return `${status} ${request.principal} ${request.method} ${request.path}${request.query}${body}${problem ? ` -> ${problem}` : ''}`;
+}
+
+/** Runs `runsPerOperation` requests against every operation of the document; one row each. */
+export async function fuzzApi(options: FuzzOptions): Promise<OperationStats[]> {
+  const document = (await (await fetch(`${options.baseUrl}/docs-json`)).json()) as Schema;
+  const concurrency = options.concurrency ?? 8;
+  const rows: OperationStats[] = [];
+  for (const [index, operation] of operationsOf(document).entries()) {
+    options.onOperation?.(`${operation.method} ${operation.path}`);
+    const tenants = await options.makeTenants();
+    const requests = fc.sample(requestsOf(document, operation, tenants, options.adminToken), {
+      seed: options.seed + index,
+      numRuns: options.runsPerOperation,
+    });
+    const row: OperationStats = {
+      operation: `${operation.method} ${operation.path}`,
+      requests: 0,
+      '2xx': 0,
+      '3xx': 0,
+      '4xx': 0,
+      '5xx': 0,
+      wrongShape: 0,
+      crossTenant: 0,
+      examples: [],
+    };
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < requests.length) {
+        const request = requests[next++];
+        const { status, problem } = await send(options.baseUrl, request);
+        row.requests += 1;
+        const klass = `${Math.floor(status / 100)}xx` as '2xx' | '3xx' | '4xx' | '5xx';
+        if (klass in row) row[klass] += 1;
+        const crossTenant =
+          status < 300 &&
+          ((request.principal === 'keyA' && request.botOwner === 'B') ||
+            (request.principal === 'keyB' && request.botOwner === 'A'));
+        if (problem) row.wrongShape += 1;
+        if (crossTenant) row.crossTenant += 1;
+        if ((status >= 500 || problem || crossTenant) && row.examples.length < 3)
+          row.examples.push(describe(request, status, problem));
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** The table `npm run fuzz` prints. */
+export function formatStats(rows: OperationStats[]): string {
+  const header = [
+    'operation',
+    'requests',
+    '2xx',
+    '3xx',
+    '4xx',
+    '5xx',
+    'wrong-shape',
+    'cross-tenant',
+  ];
+  const width = Math.max(...rows.map((r) => r.operation.length), 9);
+  const line = (cells: (string | number)[]): string =>
+    cells
+      .map((c, i) =>
+        i === 0 ? String(c).padEnd(width) : String(c).padStart(i === 6 ? 11 : i === 7 ? 12 : 8),
+      )
+      .join(' ');
+  const total = (key: keyof OperationStats): number =>
+    rows.reduce((sum, r) => sum + (r[key] as number), 0);
+  return [
+    line(header),
+    ...rows.map((r) =>
+      line([
+        r.operation,
+        r.requests,
+        r['2xx'],
+        r['3xx'],
+        r['4xx'],
+        r['5xx'],
+        r.wrongShape,
+        r.crossTenant,
+      ]),
+    ),
+    line([
+      'total',
+      total('requests'),
+      total('2xx'),
+      total('3xx'),
+      total('4xx'),
+      total('5xx'),
+      total('wrongShape'),
+      total('crossTenant'),
+    ]),
+    ...rows.flatMap((r) => r.examples.map((e) => `  ${r.operation}: ${e}`)),
+  ].join('\n');
+}
+
+/** Two tenants made through the API with the admin token: a bot, a key, a module, a referral, a segment. */
+export async function makeTenantsThroughApi(
+  baseUrl: string,
+  adminToken: string,
+): Promise<[Tenant, Tenant]> {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Record<string, any>> => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status >= 300)
+      throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as Record<string, any>;
+  };
+  const tenant = async (name: string): Promise<Tenant> => {
+    const bot = await call('POST', '/api/v1/bots', { name });
+    const base = `/api/v1/bots/${bot.id}`;
+    const key = await call('POST', `${base}/api-keys`, { name: 'fuzz' });
+    const module = await call('POST', `${base}/modules`, {
+      name: 'Fuzz module',
+      type: 'message',
+      config: { content: { messages: [{ type: 'text', text: 'Hi' }] } },
+    });
+    const referral = await call('POST', `${base}/referrals`, {
+      trackingParam: `fuzz-${Math.random().toString(36).slice(2, 10)}`,
+      answerType: 'module',
+      moduleId: module.id,
+      segmentName: 'Fuzzed',
+    });
+    const segment = await call('POST', `${base}/segments`, { name: `Segment ${name}` });
+    return {
+      botId: bot.id,
+      key: key.key,
+      ids: {
+        keyId: key.id,
+        moduleId: module.id,
+        referralId: referral.id,
+        segmentId: segment.id,
+        trackingParam: referral.trackingParam,
+      },
+    };
+  };
+  return [await tenant('Fuzz A'), await tenant('Fuzz B')];
+}
