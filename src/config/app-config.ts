@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { Environment, type LogLevel, type NodeEnv, type ProcessRole } from './environment';
@@ -35,6 +35,10 @@ export class AppConfig {
   readonly secretsKey: Buffer;
   readonly secretsKeyIsDevDefault: boolean;
   readonly logLevel: LogLevel;
+  /** Fastify's `trustProxy`: whether and which proxies' `X-Forwarded-For` gives the client address. */
+  readonly trustProxy: boolean | number | string[];
+  /** 32-byte key salting the daily clicker hash of tracked links (CLICK_HASH_SECRET or SECRETS_KEY). */
+  readonly clickHashKey: Buffer;
 
   constructor(env: Environment) {
     this.nodeEnv = env.NODE_ENV;
@@ -62,6 +66,10 @@ export class AppConfig {
       .update(env.SECRETS_KEY ?? 'development-only-secrets-key')
       .digest();
     this.logLevel = env.LOG_LEVEL;
+    this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
+    this.clickHashKey = env.CLICK_HASH_SECRET
+      ? createHash('sha256').update(env.CLICK_HASH_SECRET).digest()
+      : createHmac('sha256', this.secretsKey).update('click-hash').digest();
   }
 
   get isProduction(): boolean {
@@ -75,6 +83,12 @@ export class AppConfig {
   get runsWorkers(): boolean {
     return this.processRole !== 'api';
   }
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((address) => address.trim());
 }
 
 const PRODUCTION_REQUIRED: (keyof Environment)[] = ['ADMIN_TOKEN', 'SECRETS_KEY'];

@@ -4,6 +4,7 @@ import { type Queue } from 'bull';
 import { type EntityManager } from 'typeorm';
 import { prepared } from '../database';
 import { enqueueMissing, enqueueSafely, type JobPayloads, QueueName } from '../queues';
+import { type FunnelActivity, ReferralsService } from '../referrals';
 import { type Decision, Dispatcher } from './dispatcher';
 import { type InboundEvent } from './inbound-event';
 import { ReplyWriter, type ReplyWrite } from './reply-writer';
@@ -21,6 +22,22 @@ interface ConversationRow {
   handedOver: boolean;
 }
 
+/** Contact activity that moves referral funnels on: engagement, and receipts of what was sent. */
+function funnelActivity(event: InboundEvent): FunnelActivity[] {
+  const who = { botId: event.botId, contactId: event.contactId };
+  if (event.receipt) return [{ ...who, kind: event.receipt.kind, at: event.receipt.watermark }];
+  switch (event.kind) {
+    case 'text':
+    case 'attachment':
+    case 'quickReply':
+    case 'postback':
+      return [{ ...who, kind: 'engaged', at: event.occurredAt }];
+    case 'referral':
+    case 'other':
+      return [];
+  }
+}
+
 @Injectable()
 export class ConversationsService {
   private readonly logger = new Logger(ConversationsService.name);
@@ -30,6 +47,7 @@ export class ConversationsService {
     private readonly outbound: Queue<JobPayloads[typeof QueueName.Outbound]>,
     private readonly dispatcher: Dispatcher,
     private readonly replies: ReplyWriter,
+    private readonly referrals: ReferralsService,
   ) {}
 
   /**
@@ -54,6 +72,17 @@ export class ConversationsService {
       const pending = writes.flatMap((write) => (write ? [write] : []));
       const replyIds = await this.replies.writeMany(tx, pending);
       const replyOf = new Map(pending.map((write, k) => [write, replyIds[k]]));
+      await this.referrals.recordAnswers(
+        writes.flatMap((write, k) => {
+          const entry = decisions[k].entry;
+          const replyId = write && replyOf.get(write);
+          return entry && replyId
+            ? [{ entryId: entry.id, enteredAt: entry.occurredAt, replyId }]
+            : [];
+        }),
+        tx,
+      );
+      await this.referrals.recordActivity(batch.flatMap(funnelActivity), tx);
       round.forEach((index, k) => {
         const write = writes[k];
         results[index] = {

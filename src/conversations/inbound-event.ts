@@ -36,6 +36,11 @@ export interface InboundEvent {
   /** The channel's id of the inbound message, when it has one. */
   externalMessageId: string | null;
   referral: InboundReferral | null;
+  /**
+   * A delivery or read receipt: every message the bot sent up to `watermark` was delivered / read
+   * (Messenger's `delivery.watermark` and `read.watermark`).
+   */
+  receipt?: { kind: 'delivered' | 'read'; watermark: Date } | null;
   /** The channel's original item, kept in the message log. */
   raw: Record<string, unknown>;
 }

@@ -16,4 +16,10 @@ export const ReferralErrors = {
       'MESSENGER_NOT_CONNECTED',
       'The bot has no Facebook Page connected, so there is no Messenger link yet',
     ),
+  linkUnavailable: (): AppError =>
+    new AppError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'TRACKED_LINK_UNAVAILABLE',
+      'This link cannot be followed right now; try again in a moment',
+    ),
 };

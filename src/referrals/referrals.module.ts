@@ -9,6 +9,11 @@ import { Referral } from './entities/referral.entity';
 import { ReferralResolution } from './referral-resolution';
 import { ReferralsController } from './referrals.controller';
 import { ReferralsService } from './referrals.service';
+import { FunnelRecorder } from './stats/funnel-recorder';
+import { ClickRecorder } from './tracked-links/click-recorder';
+import { LinkTargets } from './tracked-links/link-targets';
+import { TrackedLinksController } from './tracked-links/tracked-links.controller';
+import { TrackedLinksService } from './tracked-links/tracked-links.service';
 
 @Module({
   imports: [
@@ -18,8 +23,15 @@ import { ReferralsService } from './referrals.service';
     SegmentsModule,
     ModulesModule,
   ],
-  controllers: [ReferralsController],
-  providers: [ReferralsService, ReferralResolution],
+  controllers: [ReferralsController, TrackedLinksController],
+  providers: [
+    ReferralsService,
+    ReferralResolution,
+    FunnelRecorder,
+    LinkTargets,
+    ClickRecorder,
+    TrackedLinksService,
+  ],
   exports: [ReferralsService],
 })
 export class ReferralsModule {}

@@ -46,6 +46,21 @@ function sender(
 }
 
 /**
+ * A `message_deliveries` or `message_reads` item: everything the page sent before `watermark`
+ * (milliseconds) was delivered / read. Meta's webhook reference for both events.
+ */
+function readReceipt(item: MessagingItem): NormalisedItem['receipt'] {
+  const delivery = record(item.delivery);
+  const read = record(item.read);
+  const receipt = read ?? delivery;
+  const watermark = typeof receipt?.watermark === 'number' ? receipt.watermark : Number.NaN;
+  if (!receipt || !Number.isFinite(watermark) || watermark <= 0) return null;
+  const at = new Date(watermark);
+  if (Number.isNaN(at.getTime())) return null;
+  return { kind: read ? 'read' : 'delivered', watermark: at };
+}
+
+/**
  * Maps a Messenger item onto a channel-neutral event. A referral counts wherever Meta put it: a
  * Get Started postback (new thread), `messaging_referrals` (existing thread), a message from an ad,
  * an opt-in, or a chat-plugin referral that may carry no ref at all.
@@ -102,6 +117,8 @@ export function normalise(item: MessagingItem): NormalisedItem | null {
     };
   }
   if (itemReferral) return { ...base, kind: 'referral', referral: toReferral(itemReferral) };
+  const receipt = readReceipt(item);
+  if (receipt) return { ...base, kind: 'other', receipt };
   if (optin) {
     const referral: InboundReferral = {
       ref: str(optin.ref),
