@@ -22,10 +22,9 @@ interface ConversationRow {
   handedOver: boolean;
 }
 
-/** Contact activity that moves referral funnels on: engagement, and receipts of what was sent. */
+/** What the contact said or tapped: engagement in the funnels of the referrals it came through. */
 function funnelActivity(event: InboundEvent): FunnelActivity[] {
   const who = { botId: event.botId, contactId: event.contactId };
-  if (event.receipt) return [{ ...who, kind: event.receipt.kind, at: event.receipt.watermark }];
   switch (event.kind) {
     case 'text':
     case 'attachment':
@@ -92,6 +91,29 @@ export class ConversationsService {
       });
     }
     return results;
+  }
+
+  /**
+   * Delivery and read receipts, in the caller's transaction: they move the funnels of the
+   * referrals whose answers they cover, and are no conversation turn (no message logged, the
+   * messaging window untouched).
+   */
+  async recordReceipts(events: InboundEvent[], tx: EntityManager): Promise<void> {
+    await this.referrals.recordActivity(
+      events.flatMap((event) =>
+        event.receipt
+          ? [
+              {
+                botId: event.botId,
+                contactId: event.contactId,
+                kind: event.receipt.kind,
+                at: event.receipt.watermark,
+              },
+            ]
+          : [],
+      ),
+      tx,
+    );
   }
 
   /** Queues replies whose rows are committed; what cannot be queued now, the reply sweeper picks up. */

@@ -10,6 +10,10 @@ import { ReferralResolution } from './referral-resolution';
 import { ReferralsController } from './referrals.controller';
 import { ReferralsService } from './referrals.service';
 import { FunnelRecorder } from './stats/funnel-recorder';
+import { ReferralStatsController } from './stats/referral-stats.controller';
+import { ReferralStatsRepository } from './stats/referral-stats.repository';
+import { ReferralStatsService } from './stats/referral-stats.service';
+import { StatsRanges } from './stats/stats-range';
 import { ClickRecorder } from './tracked-links/click-recorder';
 import { LinkTargets } from './tracked-links/link-targets';
 import { TrackedLinksController } from './tracked-links/tracked-links.controller';
@@ -23,7 +27,7 @@ import { TrackedLinksService } from './tracked-links/tracked-links.service';
     SegmentsModule,
     ModulesModule,
   ],
-  controllers: [ReferralsController, TrackedLinksController],
+  controllers: [ReferralStatsController, ReferralsController, TrackedLinksController],
   providers: [
     ReferralsService,
     ReferralResolution,
@@ -31,6 +35,9 @@ import { TrackedLinksService } from './tracked-links/tracked-links.service';
     LinkTargets,
     ClickRecorder,
     TrackedLinksService,
+    ReferralStatsService,
+    ReferralStatsRepository,
+    StatsRanges,
   ],
   exports: [ReferralsService],
 })

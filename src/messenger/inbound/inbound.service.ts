@@ -181,15 +181,23 @@ export class MessengerInboundService {
     const outcomes: Outcome[] = [];
     const events: InboundEvent[] = [];
     const eventRows: InboxRow[] = [];
+    const receipts: InboundEvent[] = [];
     for (const { row, botId, contact } of rows) {
       const event = toEvent(row, botId, contact);
       if (!event) {
         outcomes.push({ id: row.id, status: 'ignored', note: 'NO_SENDER' });
         continue;
       }
+      // Receipts say what the contact's device did, not what the contact said: no conversation turn.
+      if (event.receipt) {
+        receipts.push(event);
+        outcomes.push({ id: row.id, status: 'processed', note: null });
+        continue;
+      }
       events.push(event);
       eventRows.push(row);
     }
+    await this.conversations.recordReceipts(receipts, tx);
     const results = await this.conversations.handleInboundMany(events, tx);
     const replyIds: string[] = [];
     results.forEach((result, index) => {

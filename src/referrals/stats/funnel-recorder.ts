@@ -53,7 +53,7 @@ async function updated<T>(
   values: unknown[],
 ): Promise<T[]> {
   const result = await prepared<[T[], number] | T[]>(tx, name, text, values);
-  return Array.isArray(result[0]) ? (result[0]) : (result as T[]);
+  return Array.isArray(result[0]) ? result[0] : (result as T[]);
 }
 
 const key = (row: Dimensions, at: Date) => ({
