@@ -6,6 +6,7 @@ import { ModulesModule } from '../modules';
 import { SegmentsModule } from '../segments';
 import { ReferralEntry } from './entities/referral-entry.entity';
 import { Referral } from './entities/referral.entity';
+import { ReferralPartitionsWorker } from './partitions.worker';
 import { ReferralResolution } from './referral-resolution';
 import { ReferralsController } from './referrals.controller';
 import { ReferralsService } from './referrals.service';
@@ -38,6 +39,7 @@ import { TrackedLinksService } from './tracked-links/tracked-links.service';
     ReferralStatsService,
     ReferralStatsRepository,
     StatsRanges,
+    ReferralPartitionsWorker,
   ],
   exports: [ReferralsService],
 })
