@@ -20,7 +20,7 @@ import { type ActiveReferral, findActiveReferral } from './find-active-referral'
 import { referralLinks } from './referral-links';
 import { type Resolution, ReferralResolution, type ResolveInput } from './referral-resolution';
 import { ReferralErrors } from './referrals.errors';
-import { type FunnelActivity, FunnelRecorder } from './stats/funnel-recorder';
+import { type FunnelActivity, FunnelRecorder, type ReferralTouch } from './stats/funnel-recorder';
 import { LinkTargets } from './tracked-links/link-targets';
 
 const UNIQUE_PARAM = 'uq_referrals_bot_param';
@@ -187,6 +187,18 @@ export class ReferralsService implements OnModuleInit {
   /** Receipts (delivered / read watermarks) and engagement, in the caller's transaction. */
   recordActivity(activities: FunnelActivity[], tx: EntityManager): Promise<void> {
     return this.funnel.recordActivity(activities, tx);
+  }
+
+  /**
+   * A contact's first-touch and last-touch referrals (for the contact's page): the referral it
+   * first entered through and the one it entered through last, with when; null for none.
+   */
+  contactTouches(
+    botId: string,
+    contactId: string,
+    tx?: EntityManager,
+  ): Promise<{ firstTouch: ReferralTouch | null; lastTouch: ReferralTouch | null }> {
+    return this.funnel.touches(botId, contactId, tx ?? this.dataSource.manager);
   }
 
   /** The bot's live, active referral with this tracking param, compared case-insensitively. */

@@ -59,7 +59,7 @@ export async function rollupTotals(db: Pool, referralId: string): Promise<Record
   const { rows } = await db.query(
     `SELECT coalesce(sum(clicks), 0)::int AS clicks, coalesce(sum(unique_clicks), 0)::int AS "uniqueClicks",
             coalesce(sum(bot_clicks), 0)::int AS "botClicks"
-       FROM referral_stats WHERE referral_id = $1`,
+       FROM referral_stats WHERE referral_id = $1 AND channel = '*'`,
     [referralId],
   );
   return rows[0];

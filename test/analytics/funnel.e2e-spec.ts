@@ -1,3 +1,4 @@
+import { ReferralsService } from '../../src/referrals';
 import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import {
@@ -165,6 +166,20 @@ describe('The funnel of a referral, from signed webhooks', () => {
     );
     await t.settle();
     expect((await stats()).totals).toMatchObject({ entries: 3, uniqueContacts: 2 });
+  });
+
+  it("keeps each contact's first-touch and last-touch referral derivable", async () => {
+    const winter = await createReferral(t.admin, t.botId, { trackingParam: 'winter' });
+    await t.deliver(
+      delivery(t.pageId, [
+        referral({ pageId: t.pageId, psid: 'bob', ref: 'winter', timestamp: Date.now() + 5000 }),
+      ]),
+    );
+    await t.settle();
+    const { rows } = await t.db.query(`SELECT id FROM contacts WHERE external_id = 'bob'`);
+    const touches = await t.app.get(ReferralsService).contactTouches(t.botId, rows[0].id as string);
+    expect(touches.firstTouch).toMatchObject({ referralId: summer.id, trackingParam: 'Summer' });
+    expect(touches.lastTouch).toMatchObject({ referralId: winter.id, trackingParam: 'winter' });
   });
 
   it('an ad referral: by source, by channel and by ad with its title', async () => {

@@ -74,11 +74,16 @@ describe('Monthly partitions of referral entries and clicks', () => {
     const totals = await one(
       `SELECT sum(entries)::int AS entries, sum(unique_contacts)::int AS "uniqueContacts",
               sum(new_contacts)::int AS "newContacts", sum(returning_contacts)::int AS "returningContacts"
-         FROM referral_stats WHERE referral_id = $1`,
+         FROM referral_stats WHERE referral_id = $1 AND channel = '*'`,
       [referral.id],
     );
     // Entries 1-4 are the referral's, of contacts p2, p3, p1, p2: three distinct; the oldest (4, p2) was new.
     expect(totals).toEqual({ entries: 4, uniqueContacts: 3, newContacts: 1, returningContacts: 2 });
+    const { dims } = await one(
+      `SELECT sum(entries)::int AS dims FROM referral_stats WHERE referral_id = $1 AND channel <> '*'`,
+      [referral.id],
+    );
+    expect(dims).toBe(4);
   });
 
   it('creates the months ahead, puts rows in their month, and lets an old month go whole', async () => {

@@ -120,6 +120,13 @@ async function backfillRollups(queryRunner: QueryRunner): Promise<void> {
            count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n = 1 AND is_new_contact),
            count(*) FILTER (WHERE n = 1 AND NOT is_new_contact)
       FROM e GROUP BY 1, 2, 3, 4, 5, 6`);
+  // Each bucket's total row (source, channel and ad '*'): what series and totals read.
+  await queryRunner.query(`
+    INSERT INTO referral_stats (referral_id, bucket, source, channel, ad_id, bot_id, entries,
+                                unique_contacts, new_contacts, returning_contacts)
+    SELECT referral_id, bucket, '*', '*', '*', bot_id, sum(entries), sum(unique_contacts),
+           sum(new_contacts), sum(returning_contacts)
+      FROM referral_stats GROUP BY referral_id, bucket, bot_id`);
   await queryRunner.query(`
     INSERT INTO referral_ads (bot_id, ad_id, title)
     SELECT DISTINCT ON (bot_id, ad_id) bot_id, ad_id, ads_context->>'ad_title'

@@ -24,7 +24,10 @@ const counter = (name: string) => Column({ name, type: 'integer', default: 0 });
  * The funnel of a referral per 15 minutes (UTC) and per (source, channel, ad), kept up to date by
  * upserts in the same transactions that write clicks, entries and answer steps. Fifteen minutes
  * because every time zone's offset is a multiple of it, so any zone's local hours and days are
- * unions of whole buckets. Clicks have no source, channel or ad: their rows have channel ''.
+ * unions of whole buckets. Each bucket has a total row (source, channel and ad all '*') with
+ * every count, which series and totals read (one row per bucket), and a row per (source, channel,
+ * ad) of its entries, which breakdowns read. Clicks have no source, channel or ad: they are in the
+ * total row only.
  */
 @Entity('referral_stats')
 @Index('ix_referral_stats_bot_bucket', ['botId', 'bucket'])

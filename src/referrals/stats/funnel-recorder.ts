@@ -31,6 +31,13 @@ export interface FunnelActivity {
   at: Date;
 }
 
+/** A referral a contact came through, and when. */
+export interface ReferralTouch {
+  referralId: string;
+  trackingParam: string;
+  at: Date;
+}
+
 /** How long after entering a contact's message or tap counts as engagement. */
 export const ENGAGEMENT_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -242,6 +249,35 @@ export class FunnelRecorder {
       for (const row of rows) deltas.add(key(row, row.first_entered_at), { engagedContacts: 1 });
     }
     await deltas.write(tx);
+  }
+
+  /**
+   * The contact's first-touch referral (the one it first entered through) and last-touch one
+   * (the one it entered through most recently); null when it never came through a known one.
+   */
+  async touches(
+    botId: string,
+    contactId: string,
+    manager: EntityManager,
+  ): Promise<{ firstTouch: ReferralTouch | null; lastTouch: ReferralTouch | null }> {
+    const rows = await manager.query<(ReferralTouch & { kind: 'first' | 'last' })[]>(
+      `(SELECT 'first' AS kind, c.referral_id AS "referralId", r.tracking_param AS "trackingParam",
+               c.first_entered_at AS at
+          FROM referral_contacts c JOIN referrals r ON r.id = c.referral_id
+         WHERE c.bot_id = $1 AND c.contact_id = $2 ORDER BY c.first_entered_at LIMIT 1)
+       UNION ALL
+       (SELECT 'last', c.referral_id, r.tracking_param, c.last_entered_at
+          FROM referral_contacts c JOIN referrals r ON r.id = c.referral_id
+         WHERE c.bot_id = $1 AND c.contact_id = $2 ORDER BY c.last_entered_at DESC LIMIT 1)`,
+      [botId, contactId],
+    );
+    const touch = (kind: 'first' | 'last'): ReferralTouch | null => {
+      const row = rows.find((r) => r.kind === kind);
+      return row
+        ? { referralId: row.referralId, trackingParam: row.trackingParam, at: new Date(row.at) }
+        : null;
+    };
+    return { firstTouch: touch('first'), lastTouch: touch('last') };
   }
 
   private entryKey(entry: EntryFact) {

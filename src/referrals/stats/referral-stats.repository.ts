@@ -74,7 +74,7 @@ export class ReferralStatsRepository {
        ), rollup AS (
          SELECT s.bucket, ${SUMS('s')}
            FROM referral_stats s
-          WHERE s.referral_id = $1 AND s.bot_id = $2
+          WHERE s.referral_id = $1 AND s.bot_id = $2 AND s.channel = '*'
             AND s.bucket >= (SELECT min(at) FROM kept) AND s.bucket < $6
           GROUP BY s.bucket
        ), buckets AS (
@@ -90,20 +90,25 @@ export class ReferralStatsRepository {
     );
   }
 
-  /** Entry-side counts per (source, channel, ad) over whole rollup buckets of [from, to). */
+  /**
+   * Entry-side counts per (source, channel, ad) over the range of `series`: from the start of the
+   * local interval holding `from` (a local start that does not exist, in a DST gap, is read as
+   * the first instant after it) up to `to`.
+   */
   async breakdown(
     referralId: string,
     botId: string,
-    from: Date,
-    to: Date,
+    range: StatsRange,
+    interval: StatsInterval,
   ): Promise<BreakdownRow[]> {
     return this.dataSource.query<BreakdownRow[]>(
       `SELECT s.source, s.channel, s.ad_id AS "adId", min(a.title) AS title, ${SUMS('s')}
          FROM referral_stats s
          LEFT JOIN referral_ads a ON a.bot_id = s.bot_id AND a.ad_id = s.ad_id
-        WHERE s.referral_id = $1 AND s.bot_id = $2 AND s.bucket >= $3 AND s.bucket < $4 AND s.channel <> ''
+        WHERE s.referral_id = $1 AND s.bot_id = $2 AND s.channel <> '*' AND s.bucket < $4
+          AND s.bucket >= date_trunc($6, $3::timestamptz AT TIME ZONE $5) AT TIME ZONE $5
         GROUP BY s.source, s.channel, s.ad_id`,
-      [referralId, botId, from, to],
+      [referralId, botId, range.from, range.to, range.timeZone, interval],
     );
   }
 
@@ -127,7 +132,7 @@ export class ReferralStatsRepository {
       `WITH totals AS (
          SELECT r.id, r.tracking_param AS "trackingParam", r.active, ${SUMS('s')}
            FROM referrals r
-           LEFT JOIN referral_stats s ON s.referral_id = r.id AND s.bot_id = r.bot_id
+           LEFT JOIN referral_stats s ON s.referral_id = r.id AND s.bot_id = r.bot_id AND s.channel = '*'
                                      AND s.bucket >= $2 AND s.bucket < $3
           WHERE r.bot_id = $1 AND r.deleted_at IS NULL
           GROUP BY r.id

@@ -128,20 +128,24 @@ export class ReferralStatsService {
     referralId: string,
     query: ReferralStatsQueryDto,
   ): Promise<ReferralStatsDto> {
-    await this.assertReferral(botId, referralId);
     const interval = query.interval ?? 'day';
-    const range = await this.ranges.range(query);
+    const [range] = await Promise.all([
+      this.ranges.range(query),
+      this.assertReferral(botId, referralId),
+    ]);
     const buckets = Math.ceil((range.to.getTime() - range.from.getTime()) / INTERVAL_MS[interval]);
     if (buckets > MAX_BUCKETS)
       throw ReferralErrors.rangeTooLong(
         `A series has ${MAX_BUCKETS} buckets at most; this range has about ${buckets} ${interval}s`,
       );
-    const rows = await this.repository.series(referralId, botId, range, interval);
+    // Independent reads, each on its own connection: the answer waits for the slowest only.
+    const [rows, entrySide, offsetAt] = await Promise.all([
+      this.repository.series(referralId, botId, range, interval),
+      this.repository.breakdown(referralId, botId, range, interval),
+      this.offsetAt(range.to, range.timeZone),
+    ]);
     const total = zero();
     for (const row of rows) add(total, row);
-    const first = rows[0]?.start ?? range.from;
-    const breakdown = await this.repository.breakdown(referralId, botId, first, range.to);
-    const entrySide = breakdown;
     const bySource: SourceStatsDto[] = [...groupBy(entrySide, 'source')].map(([source, row]) => ({
       source: source === '' ? null : source,
       ...counts(row),
@@ -159,7 +163,6 @@ export class ReferralStatsService {
       title: titles.get(adId) ?? null,
       ...counts(row),
     }));
-    const offsetAt = await this.offsetAt(range.to, range.timeZone);
     return {
       referralId,
       from: rows[0]

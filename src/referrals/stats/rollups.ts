@@ -16,15 +16,21 @@ export interface RollupKey {
   botId: string;
   /** Any instant; its 15-minute bucket is used. */
   at: Date;
-  /** '' for clicks and for entries without a source. */
+  /** '' for entries without a source (and for clicks). */
   source: string;
-  /** '' for clicks. */
+  /** '' for clicks, which are counted in the total row only. */
   channel: string;
   /** '' when not from an ad. */
   adId: string;
 }
 
 export type Counts = Partial<Record<StatCounter, number>>;
+
+/**
+ * Source, channel and ad of a bucket's total row: every count of the bucket, clicks included.
+ * Series and totals read these rows only (one per bucket); breakdowns read the others.
+ */
+export const TOTAL = '*';
 
 const COLUMN: Record<StatCounter, string> = {
   clicks: 'clicks',
@@ -47,7 +53,16 @@ export const COUNTER_COLUMNS = STAT_COUNTERS.map((counter) => COLUMN[counter]);
 export class RollupDeltas {
   private readonly rows = new Map<string, { key: RollupKey; bucket: Date; counts: Counts }>();
 
+  /**
+   * Counts `counts` in the referral's total row of the bucket, and, for entry-side facts (those
+   * with a channel), in the row of their (source, channel, ad) too.
+   */
   add(key: RollupKey, counts: Counts): void {
+    this.addRow({ ...key, source: TOTAL, channel: TOTAL, adId: TOTAL }, counts);
+    if (key.channel !== '') this.addRow(key, counts);
+  }
+
+  private addRow(key: RollupKey, counts: Counts): void {
     const bucket = bucketOf(key.at);
     const id = [key.referralId, bucket.getTime(), key.source, key.channel, key.adId].join('\u0001');
     const row = this.rows.get(id) ?? { key, bucket, counts: {} };
