@@ -32,6 +32,34 @@ async function createMonthlyPartitions(
     END $$`);
 }
 
+/** The indexes and foreign keys of referral_entries, named as before partitioning. */
+async function createEntryIndexesAndKeys(q: (sql: string) => Promise<unknown>): Promise<void> {
+  await q(
+    `CREATE INDEX "ix_referral_entries_contact" ON "referral_entries" ("contact_id", "occurred_at") `,
+  );
+  await q(
+    `CREATE INDEX "ix_referral_entries_bot_time" ON "referral_entries" ("bot_id", "occurred_at") `,
+  );
+  await q(
+    `CREATE INDEX "ix_referral_entries_referral_time" ON "referral_entries" ("referral_id", "occurred_at") `,
+  );
+  await q(
+    `CREATE INDEX "ix_referral_entries_conversation" ON "referral_entries" ("conversation_id") WHERE conversation_id IS NOT NULL`,
+  );
+  await q(
+    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_bot" FOREIGN KEY ("bot_id") REFERENCES "bots"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+  );
+  await q(
+    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_referral" FOREIGN KEY ("referral_id") REFERENCES "referrals"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+  );
+  await q(
+    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_contact" FOREIGN KEY ("contact_id") REFERENCES "contacts"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
+  );
+  await q(
+    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_conversation" FOREIGN KEY ("conversation_id") REFERENCES "conversations"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
+  );
+}
+
 async function partitionEntriesByMonth(queryRunner: QueryRunner): Promise<void> {
   const q = (sql: string): Promise<unknown> => queryRunner.query(sql);
   await q(`LOCK TABLE "referral_entries" IN ACCESS EXCLUSIVE MODE`);
@@ -66,30 +94,7 @@ async function partitionEntriesByMonth(queryRunner: QueryRunner): Promise<void> 
     'referral_entries',
     `(SELECT coalesce(min(occurred_at), now()) FROM "referral_entries_unpartitioned")`,
   );
-  await q(
-    `CREATE INDEX "ix_referral_entries_contact" ON "referral_entries" ("contact_id", "occurred_at") `,
-  );
-  await q(
-    `CREATE INDEX "ix_referral_entries_bot_time" ON "referral_entries" ("bot_id", "occurred_at") `,
-  );
-  await q(
-    `CREATE INDEX "ix_referral_entries_referral_time" ON "referral_entries" ("referral_id", "occurred_at") `,
-  );
-  await q(
-    `CREATE INDEX "ix_referral_entries_conversation" ON "referral_entries" ("conversation_id") WHERE conversation_id IS NOT NULL`,
-  );
-  await q(
-    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_bot" FOREIGN KEY ("bot_id") REFERENCES "bots"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
-  );
-  await q(
-    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_referral" FOREIGN KEY ("referral_id") REFERENCES "referrals"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
-  );
-  await q(
-    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_contact" FOREIGN KEY ("contact_id") REFERENCES "contacts"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
-  );
-  await q(
-    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_conversation" FOREIGN KEY ("conversation_id") REFERENCES "conversations"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
-  );
+  await createEntryIndexesAndKeys(q);
   await q(`INSERT INTO "referral_entries" (${ENTRY_COLUMNS})
            SELECT ${ENTRY_COLUMNS} FROM "referral_entries_unpartitioned"`);
   await q(`DROP TABLE "referral_entries_unpartitioned"`);
@@ -162,30 +167,7 @@ async function unpartitionEntries(queryRunner: QueryRunner): Promise<void> {
   await q(`INSERT INTO "referral_entries" SELECT * FROM "referral_entries_partitioned"`);
   await q(`DROP TABLE "referral_entries_partitioned"`);
   await q(`ALTER TABLE "referral_entries" ADD CONSTRAINT "pk_referral_entries" PRIMARY KEY ("id")`);
-  await q(
-    `CREATE INDEX "ix_referral_entries_contact" ON "referral_entries" ("contact_id", "occurred_at") `,
-  );
-  await q(
-    `CREATE INDEX "ix_referral_entries_bot_time" ON "referral_entries" ("bot_id", "occurred_at") `,
-  );
-  await q(
-    `CREATE INDEX "ix_referral_entries_referral_time" ON "referral_entries" ("referral_id", "occurred_at") `,
-  );
-  await q(
-    `CREATE INDEX "ix_referral_entries_conversation" ON "referral_entries" ("conversation_id") WHERE conversation_id IS NOT NULL`,
-  );
-  await q(
-    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_bot" FOREIGN KEY ("bot_id") REFERENCES "bots"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
-  );
-  await q(
-    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_referral" FOREIGN KEY ("referral_id") REFERENCES "referrals"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
-  );
-  await q(
-    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_contact" FOREIGN KEY ("contact_id") REFERENCES "contacts"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
-  );
-  await q(
-    `ALTER TABLE "referral_entries" ADD CONSTRAINT "fk_referral_entries_conversation" FOREIGN KEY ("conversation_id") REFERENCES "conversations"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
-  );
+  await createEntryIndexesAndKeys(q);
 }
 
 export class ReferralAnalytics1796518276264 implements MigrationInterface {

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/pagination';
 import { STAT_COUNTERS, type StatCounter } from '../../entities/referral-stat.entity';
@@ -64,31 +64,7 @@ export class ReferralStatsQueryDto extends StatsRangeQueryDto {
 export const SORT_ORDERS = ['asc', 'desc'] as const;
 
 /** `GET .../referrals/stats`: the campaign overview. */
-export class ReferralOverviewQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    description: 'Start of the range (ISO 8601). Default: 30 days before `to`.',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(ISO_INSTANT, { message: `from ${ISO_MESSAGE}` })
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'End of the range, exclusive (ISO 8601). Default: now.' })
-  @IsOptional()
-  @IsString()
-  @Matches(ISO_INSTANT, { message: `to ${ISO_MESSAGE}` })
-  to?: string;
-
-  @ApiPropertyOptional({
-    description: 'Time zone of `from` and `to` when they carry no offset.',
-    default: 'UTC',
-    maxLength: 64,
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  timeZone?: string;
-
+export class ReferralOverviewQueryDto extends IntersectionType(PageQueryDto, StatsRangeQueryDto) {
   @ApiPropertyOptional({
     enum: STAT_COUNTERS,
     default: 'entries',
@@ -107,27 +83,7 @@ export class ReferralOverviewQueryDto extends PageQueryDto {
 export const ENTRY_FORMATS = ['json', 'csv'] as const;
 
 /** `GET .../referrals/{referralId}/entries`. */
-export class ReferralEntriesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    description: 'Entries at or after (ISO 8601). Default: 30 days before `to`.',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(ISO_INSTANT, { message: `from ${ISO_MESSAGE}` })
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'Entries before (ISO 8601). Default: now.' })
-  @IsOptional()
-  @IsString()
-  @Matches(ISO_INSTANT, { message: `to ${ISO_MESSAGE}` })
-  to?: string;
-
-  @ApiPropertyOptional({ default: 'UTC', maxLength: 64 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  timeZone?: string;
-
+export class ReferralEntriesQueryDto extends IntersectionType(PageQueryDto, StatsRangeQueryDto) {
   @ApiPropertyOptional({
     enum: ENTRY_FORMATS,
     default: 'json',
