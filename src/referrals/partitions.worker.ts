@@ -31,7 +31,7 @@ export function monthsFrom(now: Date, ahead: number): Date[] {
  * Keeps the monthly partitions of referral entries and clicks created ahead (this month and the
  * next two), so rows never land in the default partition; an old month can then be detached and
  * archived or dropped whole (docs/ANALYTICS.md). Also deletes first-seen clickers older than two
- * days. Runs hourly; creating a partition that exists is skipped without any lock.
+ * days and the ids of click batches written more than a day ago. Runs hourly; creating a partition that exists is skipped without any lock.
  */
 @Injectable()
 export class ReferralPartitionsWorker extends MaintenanceWorker {
@@ -79,10 +79,19 @@ export class ReferralPartitionsWorker extends MaintenanceWorker {
     }
   }
 
+  /** Deletes the ids of click batches written more than a day ago (none is retried that late). */
+  async purgeClickBatches(): Promise<number> {
+    const result = await this.dataSource.query<[unknown[], number]>(
+      `DELETE FROM referral_click_batches WHERE written_at < now() - interval '1 day'`,
+    );
+    return result[1];
+  }
+
   async run(): Promise<void> {
     const created = await this.createAhead();
     if (created.length > 0) this.logger.log(`Created partitions ${created.join(', ')}`);
     const purged = await this.purgeClickers();
     if (purged > 0) this.logger.debug(`Deleted ${purged} expired clicker hashes`);
+    await this.purgeClickBatches();
   }
 }

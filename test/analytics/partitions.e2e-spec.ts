@@ -117,6 +117,11 @@ describe('Monthly partitions of referral entries and clicks', () => {
       [referral.id],
     );
     expect(await new ReferralPartitionsWorker(db).purgeClickers()).toBe(1);
+    await db.query(
+      `INSERT INTO referral_click_batches (id, written_at)
+       VALUES (gen_random_uuid(), now() - interval '2 days'), (gen_random_uuid(), now())`,
+    );
+    expect(await new ReferralPartitionsWorker(db).purgeClickBatches()).toBe(1);
     expect(await db.query(`SELECT encode(clicker, 'hex') AS c FROM referral_clickers`)).toEqual([
       { c: '02' },
     ]);

@@ -258,6 +258,12 @@ export class ReferralAnalytics1796518276264 implements MigrationInterface {
     await queryRunner.query(
       `CREATE TABLE "referral_clicks_default" PARTITION OF "referral_clicks" DEFAULT`,
     );
+    await queryRunner.query(
+      `CREATE TABLE "referral_click_batches" ("id" uuid NOT NULL, "written_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "pk_referral_click_batches" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "ix_referral_click_batches_written" ON "referral_click_batches" ("written_at") `,
+    );
     await partitionEntriesByMonth(queryRunner);
     await createMonthlyPartitions(queryRunner, 'referral_clicks', `now()`);
     await backfillRollups(queryRunner);
@@ -265,6 +271,7 @@ export class ReferralAnalytics1796518276264 implements MigrationInterface {
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     await unpartitionEntries(queryRunner);
+    await queryRunner.query(`DROP TABLE "referral_click_batches"`);
     await queryRunner.query(`ALTER TABLE "referral_ads" DROP CONSTRAINT "fk_referral_ads_bot"`);
     await queryRunner.query(
       `ALTER TABLE "referral_answers" DROP CONSTRAINT "fk_referral_answers_contact"`,

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { prepared } from '../../database';
@@ -15,6 +16,12 @@ export interface Click {
   clicker: Buffer;
   isBot: boolean;
   target: ClickTarget;
+}
+
+/** Clicks written together, under an id that makes a retried write idempotent. */
+interface Batch {
+  id: string;
+  clicks: Click[];
 }
 
 /** Clicks written per statement at most. */
@@ -52,6 +59,8 @@ function isTransient(error: unknown): boolean {
 export class ClickRecorder implements OnApplicationShutdown {
   private readonly logger = new Logger(ClickRecorder.name);
   private buffer: Click[] = [];
+  /** Batches whose write failed, oldest first, retried whole under their id. */
+  private retries: Batch[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private backoffMs = 0;
@@ -63,29 +72,26 @@ export class ClickRecorder implements OnApplicationShutdown {
 
   /** Buffers a click; returns at once. */
   record(click: Click): void {
-    if (this.buffer.length >= MAX_BUFFERED) {
-      this.buffer.shift();
-      this.lose(1, 'the click buffer is full (Postgres unreachable or too slow)');
-    }
     this.buffer.push(click);
+    this.bound();
     this.schedule(this.buffer.length >= BATCH_MAX ? 0 : FLUSH_EVERY_MS);
   }
 
   /** Clicks waiting to be written. */
   get pending(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.retries.reduce((n, batch) => n + batch.clicks.length, 0);
   }
 
-  /** Writes everything buffered now (tests, shutdown); resolves when the buffer is empty or a write failed. */
+  /** Writes everything buffered now (tests, shutdown); resolves when all is written or a write failed. */
   async flush(): Promise<void> {
-    while (this.buffer.length > 0 || this.running) {
+    while (this.pending > 0 || this.running) {
       if (this.running) {
         await this.running;
         continue;
       }
-      const before = this.buffer.length;
+      const before = this.pending;
       await this.runOnce();
-      if (this.buffer.length >= before) return;
+      if (this.pending >= before) return;
     }
   }
 
@@ -93,13 +99,14 @@ export class ClickRecorder implements OnApplicationShutdown {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
-    while (this.buffer.length > 0 && Date.now() < deadline) {
-      const before = this.buffer.length;
+    while (this.pending > 0 && Date.now() < deadline) {
+      const before = this.pending;
       await this.flush();
-      if (this.buffer.length >= before) break;
+      if (this.pending >= before) break;
     }
-    if (this.buffer.length > 0) this.lose(this.buffer.length, 'the process stopped first');
+    if (this.pending > 0) this.lose(this.pending, 'the process stopped first');
     this.buffer = [];
+    this.retries = [];
   }
 
   private schedule(delayMs: number): void {
@@ -110,8 +117,7 @@ export class ClickRecorder implements OnApplicationShutdown {
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.runOnce().then(() => {
-        if (this.buffer.length > 0)
-          this.schedule(this.buffer.length >= BATCH_MAX ? 0 : FLUSH_EVERY_MS);
+        if (this.pending > 0) this.schedule(this.buffer.length >= BATCH_MAX ? 0 : FLUSH_EVERY_MS);
       });
     }, wait);
     this.timer.unref();
@@ -124,28 +130,36 @@ export class ClickRecorder implements OnApplicationShutdown {
     return this.running;
   }
 
+  /** Drops the oldest clicks beyond MAX_BUFFERED, whole failed batches first. */
+  private bound(): void {
+    let over = this.pending - MAX_BUFFERED;
+    if (over <= 0) return;
+    const lost = over;
+    while (over > 0 && this.retries.length > 0) over -= this.retries.shift()!.clicks.length;
+    if (over > 0) this.buffer.splice(0, over);
+    this.lose(lost, 'the click buffer is full (Postgres unreachable or too slow)');
+  }
+
   private async writeBatch(): Promise<void> {
-    const batch = this.buffer.splice(0, BATCH_MAX);
-    if (batch.length === 0) return;
+    const batch = this.retries.shift() ?? {
+      id: randomUUID(),
+      clicks: this.buffer.splice(0, BATCH_MAX),
+    };
+    if (batch.clicks.length === 0) return;
     try {
       await this.dataSource.transaction((tx) => this.write(batch, tx));
-      this.counts.written += batch.length;
+      this.counts.written += batch.clicks.length;
       this.backoffMs = 0;
     } catch (error) {
       if (!isTransient(error)) {
-        this.lose(batch.length, `Postgres refused the batch: ${(error as Error).message}`);
+        this.lose(batch.clicks.length, `Postgres refused the batch: ${(error as Error).message}`);
         return;
       }
-      // Back at the front, oldest first, within the bound.
-      this.buffer = batch.concat(this.buffer);
-      const over = this.buffer.length - MAX_BUFFERED;
-      if (over > 0) {
-        this.buffer.splice(0, over);
-        this.lose(over, 'the click buffer is full (Postgres unreachable or too slow)');
-      }
+      this.retries.unshift(batch);
+      this.bound();
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(FLUSH_EVERY_MS, this.backoffMs * 2));
       this.logger.warn(
-        `Writing ${batch.length} clicks failed (${(error as Error).message}); ${this.buffer.length} kept, retrying in ${this.backoffMs} ms`,
+        `Writing ${batch.clicks.length} clicks failed (${(error as Error).message}); ${this.pending} kept, retrying in ${this.backoffMs} ms`,
       );
     }
   }
@@ -161,7 +175,16 @@ export class ClickRecorder implements OnApplicationShutdown {
    * Raw clicks, first-seen clickers and rollups in one transaction. Clicks of a bot or referral
    * deleted meanwhile are dropped by the joins rather than failing the batch on a foreign key.
    */
-  private async write(batch: Click[], tx: EntityManager): Promise<void> {
+  private async write({ id, clicks: batch }: Batch, tx: EntityManager): Promise<void> {
+    // A batch whose COMMIT went through unacknowledged is here already: counting it again would
+    // count its clicks twice.
+    const claimed = await prepared<{ id: string }[]>(
+      tx,
+      'referral_click_batches_claim',
+      `INSERT INTO referral_click_batches (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [id],
+    );
+    if (claimed.length === 0) return;
     await prepared(
       tx,
       'referral_clicks_insert',
