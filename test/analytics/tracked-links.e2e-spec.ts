@@ -1,6 +1,7 @@
 import { connectPage, createBot, createReferral } from '../support/fixtures';
 import { TcpProxy } from '../support/tcp-proxy';
 import { Pool } from 'pg';
+import { ClickRecorder } from '../../src/referrals/tracked-links/click-recorder';
 import { PG_URL, startTestApp, type TestApp, uniqueName } from '../support/test-app';
 import { BROWSER, click, clickCount, rollupTotals, waitForClicks } from './clicks';
 
@@ -205,6 +206,17 @@ describe('Tracked links behind a trusted proxy', () => {
       uniqueClicks: 2,
       botClicks: 0,
     });
+  });
+
+  it('writes the clicks still buffered when the app shuts down', async () => {
+    const bot = await createBot(t.admin, 'Closing');
+    await createReferral(t.admin, bot.id, { trackingParam: 'last' });
+    for (let i = 0; i < 5; i++) {
+      await click(t, `/r/${bot.id}/last`, { headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+    }
+    // What Nest calls first when the app closes, before any connection goes.
+    await t.app.get(ClickRecorder).beforeApplicationShutdown();
+    expect(await clickCount(t.db, bot.id)).toBe(5);
   });
 });
 

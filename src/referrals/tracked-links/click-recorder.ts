@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -56,7 +56,7 @@ function isTransient(error: unknown): boolean {
  * buffer at shutdown) is counted in `lost` and logged.
  */
 @Injectable()
-export class ClickRecorder implements OnApplicationShutdown {
+export class ClickRecorder implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ClickRecorder.name);
   private buffer: Click[] = [];
   /** Batches whose write failed, oldest first, retried whole under their id. */
@@ -95,7 +95,8 @@ export class ClickRecorder implements OnApplicationShutdown {
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Drains the buffer before any module, the database connection included, starts closing. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
