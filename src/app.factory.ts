@@ -24,7 +24,9 @@ export async function createHttpApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: config.trustProxy,
+    // A tracked link's param is up to 100 characters, each up to 3 once URL-encoded (`=` is %3D).
+    routerOptions: { maxParamLength: 300 },
     logger: false,
     requestIdHeader: false,
     genReqId: requestId,

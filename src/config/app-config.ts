@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { Environment, type LogLevel, type NodeEnv, type ProcessRole } from './environment';
@@ -41,6 +41,10 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   /** Every configured credential, as given: no log line may show one (src/common/logging). */
   readonly loggedSecrets: readonly string[];
+  /** Fastify's `trustProxy`: whether and which proxies' `X-Forwarded-For` gives the client address. */
+  readonly trustProxy: boolean | number | string[];
+  /** 32-byte key salting the daily clicker hash of tracked links (CLICK_HASH_SECRET or SECRETS_KEY). */
+  readonly clickHashKey: Buffer;
 
   constructor(env: Environment) {
     this.nodeEnv = env.NODE_ENV;
@@ -79,7 +83,12 @@ export class AppConfig {
       env.SECRETS_KEY,
       env.MESSENGER_APP_SECRET,
       env.MESSENGER_VERIFY_TOKEN,
+      env.CLICK_HASH_SECRET,
     ].filter((value): value is string => value !== undefined);
+    this.trustProxy = parseTrustProxy(env.TRUST_PROXY);
+    this.clickHashKey = env.CLICK_HASH_SECRET
+      ? createHash('sha256').update(env.CLICK_HASH_SECRET).digest()
+      : createHmac('sha256', this.secretsKey).update('click-hash').digest();
   }
 
   get isProduction(): boolean {
@@ -93,6 +102,12 @@ export class AppConfig {
   get runsWorkers(): boolean {
     return this.processRole !== 'api';
   }
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((address) => address.trim());
 }
 
 const PRODUCTION_REQUIRED: (keyof Environment)[] = ['ADMIN_TOKEN', 'SECRETS_KEY'];

@@ -19,6 +19,9 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** `true`, `false`, a hop count, or addresses / CIDR ranges separated by commas. */
+const TRUST_PROXY_PATTERN = /^(true|false|\d{1,3}|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/;
+
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 
@@ -116,4 +119,20 @@ export class Environment {
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
+
+  /**
+   * Whether the client address is read from `X-Forwarded-For` (Fastify's `trustProxy`): `false`,
+   * `true` (any proxy), a hop count, or a comma-separated list of proxy addresses or CIDR ranges.
+   */
+  @Matches(TRUST_PROXY_PATTERN, {
+    message: 'must be true, false, a hop count or a comma-separated list of addresses or CIDRs',
+  })
+  TRUST_PROXY = 'false';
+
+  /** Salts the daily hash of a tracked-link clicker; derived from SECRETS_KEY when unset. */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  @MaxLength(512)
+  CLICK_HASH_SECRET?: string;
 }

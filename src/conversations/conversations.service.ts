@@ -4,6 +4,7 @@ import { type Queue } from 'bull';
 import { type EntityManager } from 'typeorm';
 import { prepared } from '../database';
 import { enqueueMissing, enqueueSafely, type JobPayloads, QueueName } from '../queues';
+import { type FunnelActivity, ReferralsService } from '../referrals';
 import { type Decision, Dispatcher } from './dispatcher';
 import { type InboundEvent } from './inbound-event';
 import { ReplyWriter, type ReplyWrite } from './reply-writer';
@@ -21,6 +22,22 @@ interface ConversationRow {
   handedOver: boolean;
 }
 
+/** What the contact said or tapped: engagement in the funnels of the referrals it came through. */
+function funnelActivity(event: InboundEvent): FunnelActivity[] {
+  const who = { botId: event.botId, contactId: event.contactId };
+  switch (event.kind) {
+    case 'text':
+    case 'attachment':
+    case 'quickReply':
+    case 'postback':
+      return [{ ...who, kind: 'engaged', at: event.occurredAt }];
+    case 'referral':
+    case 'threadControl':
+    case 'other':
+      return [];
+  }
+}
+
 @Injectable()
 export class ConversationsService {
   private readonly logger = new Logger(ConversationsService.name);
@@ -30,6 +47,7 @@ export class ConversationsService {
     private readonly outbound: Queue<JobPayloads[typeof QueueName.Outbound]>,
     private readonly dispatcher: Dispatcher,
     private readonly replies: ReplyWriter,
+    private readonly referrals: ReferralsService,
   ) {}
 
   /**
@@ -54,6 +72,17 @@ export class ConversationsService {
       const pending = writes.flatMap((write) => (write ? [write] : []));
       const replyIds = await this.replies.writeMany(tx, pending);
       const replyOf = new Map(pending.map((write, k) => [write, replyIds[k]]));
+      await this.referrals.recordAnswers(
+        writes.flatMap((write, k) => {
+          const entry = decisions[k].entry;
+          const replyId = write && replyOf.get(write);
+          return entry && replyId
+            ? [{ entryId: entry.id, enteredAt: entry.occurredAt, replyId }]
+            : [];
+        }),
+        tx,
+      );
+      await this.referrals.recordActivity(batch.flatMap(funnelActivity), tx);
       round.forEach((index, k) => {
         const write = writes[k];
         results[index] = {
@@ -63,6 +92,29 @@ export class ConversationsService {
       });
     }
     return results;
+  }
+
+  /**
+   * Delivery and read receipts, in the caller's transaction: they move the funnels of the
+   * referrals whose answers they cover, and are no conversation turn (no message logged, the
+   * messaging window untouched).
+   */
+  async recordReceipts(events: InboundEvent[], tx: EntityManager): Promise<void> {
+    await this.referrals.recordActivity(
+      events.flatMap((event) =>
+        event.receipt
+          ? [
+              {
+                botId: event.botId,
+                contactId: event.contactId,
+                kind: event.receipt.kind,
+                at: event.receipt.watermark,
+              },
+            ]
+          : [],
+      ),
+      tx,
+    );
   }
 
   /** Queues replies whose rows are committed; what cannot be queued now, the reply sweeper picks up. */

@@ -11,6 +11,8 @@ export interface Decision {
   answer: ModuleAnswer | null;
   /** The referral the event came through, when it matched one. */
   referral: { id: string; trackingParam: string } | null;
+  /** The referral entry the event recorded, when it came through a referral. */
+  entry?: { id: string; occurredAt: Date };
 }
 
 const SILENT: Decision = { answer: null, referral: null };
@@ -59,7 +61,11 @@ export class Dispatcher {
     const decisions = new Map<number, Decision>(
       referred.map((index, k) => [
         index,
-        { answer: resolutions[k].answer, referral: resolutions[k].referral },
+        {
+          answer: resolutions[k].answer,
+          referral: resolutions[k].referral,
+          entry: { id: resolutions[k].entryId, occurredAt: events[index].occurredAt },
+        },
       ]),
     );
     // One after another: the lookups share the transaction's connection.

@@ -54,6 +54,11 @@ export interface InboundEvent {
   referral: InboundReferral | null;
   /** For kind `threadControl`. */
   threadControl?: InboundThreadControl | null;
+  /**
+   * A delivery or read receipt: every message the bot sent up to `watermark` was delivered / read
+   * (Messenger's `delivery.watermark` and `read.watermark`).
+   */
+  receipt?: { kind: 'delivered' | 'read'; watermark: Date } | null;
   /** The channel's original item, kept in the message log. */
   raw: Record<string, unknown>;
 }

@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { type Channel, type ExternalIdKind } from '../contacts';
 import { GroupCommit } from '../common/group-commit';
 import { prepared } from '../database';
+import { ReferralsService } from '../referrals';
 import { type MessageStatus } from './entities/message.entity';
 import { type ReplyStatus } from './entities/reply.entity';
 import { SendClaims } from './send-claims';
@@ -83,6 +84,7 @@ export class OutboundService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly senders: SenderRegistry,
     private readonly claims: SendClaims,
+    private readonly referrals: ReferralsService,
   ) {}
 
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
@@ -214,10 +216,22 @@ export class OutboundService {
     }
   }
 
-  /** The marks of concurrent sends, in one statement. */
+  /**
+   * The marks of concurrent sends, in one statement; a reply answering a referral entry moves that
+   * referral's funnel (answersSent) in the same transaction.
+   */
   private async markSentMany(marks: SentMark[]): Promise<null[]> {
+    const completed = marks.flatMap((mark) => (mark.replyId ? [mark.replyId] : []));
+    await this.dataSource.transaction(async (tx) => {
+      await this.markSentIn(tx, marks);
+      await this.referrals.recordAnswersSent(completed, tx);
+    });
+    return marks.map(() => null);
+  }
+
+  private async markSentIn(tx: EntityManager, marks: SentMark[]): Promise<void> {
     await prepared(
-      this.dataSource.manager,
+      tx,
       'outbound_messages_sent',
       `WITH input AS (
          SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::uuid[]) AS m(message_id, external_id, reply_id)
@@ -233,7 +247,6 @@ export class OutboundService {
         marks.map((mark) => mark.replyId),
       ],
     );
-    return marks.map(() => null);
   }
 
   /** Marks a reply done with `status`, and its unsent messages skipped with `reason`. */

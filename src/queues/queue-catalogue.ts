@@ -15,7 +15,8 @@ export type MaintenanceTask =
   | 'sweep-messenger-inbox'
   | 'sweep-outbound-replies'
   | 'purge-messenger-inbox'
-  | 'refresh-table-statistics';
+  | 'refresh-table-statistics'
+  | 'maintain-referral-partitions';
 
 export interface JobPayloads {
   /** One stored Messenger webhook item; the job id is the inbox id. */
@@ -56,5 +57,5 @@ export const WORKER_CONCURRENCY: Record<QueueName, number> = {
   // (measured: p99 webhook-to-send 180-220 ms at 300/s with 16, 240-310 ms with 32).
   [QueueName.Outbound]: 16,
   // One slot per maintenance task, so a long purge never holds back the sweepers.
-  [QueueName.Maintenance]: 4,
+  [QueueName.Maintenance]: 5,
 };

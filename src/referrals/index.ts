@@ -2,3 +2,4 @@ export { ReferralsModule } from './referrals.module';
 export { type ActiveReferral } from './find-active-referral';
 export { ReferralsService } from './referrals.service';
 export { type Resolution, type ResolveInput } from './referral-resolution';
+export { type FunnelActivity, type ReferralTouch } from './stats/funnel-recorder';

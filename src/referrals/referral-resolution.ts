@@ -6,6 +6,7 @@ import { prepared } from '../database';
 import { type ModuleAnswer, ModulesService } from '../modules';
 import { SegmentsService } from '../segments';
 import { type ActiveReferral, findActiveReferral } from './find-active-referral';
+import { FunnelRecorder } from './stats/funnel-recorder';
 
 export interface ResolveInput {
   botId: string;
@@ -32,6 +33,11 @@ export interface Resolution {
   answer: ModuleAnswer;
 }
 
+function adTitle(adsContext: Record<string, unknown> | null | undefined): string | null {
+  const title = adsContext?.ad_title;
+  return typeof title === 'string' ? title.slice(0, 1000) : null;
+}
+
 /**
  * Records entries and segment memberships, and finds the answers, inside the caller's transaction:
  * one statement for all the entries and one for all the memberships, however many resolve at once.
@@ -43,6 +49,7 @@ export class ReferralResolution {
     private readonly contacts: ContactsService,
     private readonly segments: SegmentsService,
     private readonly modules: ModulesService,
+    private readonly funnel: FunnelRecorder,
   ) {}
 
   async resolve(input: ResolveInput, tx: EntityManager): Promise<Resolution> {
@@ -64,6 +71,21 @@ export class ReferralResolution {
       (input, index) => firstSeen[index].getTime() >= input.occurredAt.getTime(),
     );
     const entryIds = await this.recordEntries(inputs, referrals, isNew, tx);
+    await this.funnel.recordEntries(
+      inputs.map((input, index) => ({
+        entryId: entryIds[index],
+        botId: input.botId,
+        referralId: referrals[index]?.id ?? null,
+        contactId: input.contactId,
+        occurredAt: input.occurredAt,
+        source: input.source,
+        channel: input.channel,
+        adId: input.adId ?? null,
+        adTitle: adTitle(input.adsContext),
+        isNewContact: isNew[index],
+      })),
+      tx,
+    );
     const joining = inputs.flatMap((input, index) => {
       const referral = referrals[index];
       return referral

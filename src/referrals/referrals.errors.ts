@@ -16,4 +16,20 @@ export const ReferralErrors = {
       'MESSENGER_NOT_CONNECTED',
       'The bot has no Facebook Page connected, so there is no Messenger link yet',
     ),
+  invalidRange: (message: string): AppError =>
+    new AppError(HttpStatus.BAD_REQUEST, 'STATS_INVALID_RANGE', message),
+  unknownTimeZone: (timeZone: string): AppError =>
+    new AppError(
+      HttpStatus.BAD_REQUEST,
+      'STATS_UNKNOWN_TIME_ZONE',
+      `timeZone "${timeZone}" is not an IANA time zone name (e.g. Europe/Paris, Pacific/Auckland, UTC)`,
+    ),
+  rangeTooLong: (message: string): AppError =>
+    new AppError(HttpStatus.BAD_REQUEST, 'STATS_RANGE_TOO_LONG', message),
+  linkUnavailable: (): AppError =>
+    new AppError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'TRACKED_LINK_UNAVAILABLE',
+      'This link cannot be followed right now; try again in a moment',
+    ),
 };

@@ -20,6 +20,8 @@ import { type ActiveReferral, findActiveReferral } from './find-active-referral'
 import { referralLinks } from './referral-links';
 import { type Resolution, ReferralResolution, type ResolveInput } from './referral-resolution';
 import { ReferralErrors } from './referrals.errors';
+import { type FunnelActivity, FunnelRecorder, type ReferralTouch } from './stats/funnel-recorder';
+import { LinkTargets } from './tracked-links/link-targets';
 
 const UNIQUE_PARAM = 'uq_referrals_bot_param';
 
@@ -32,6 +34,8 @@ export class ReferralsService implements OnModuleInit {
     private readonly segments: SegmentsService,
     private readonly modules: ModulesService,
     private readonly resolution: ReferralResolution,
+    private readonly funnel: FunnelRecorder,
+    private readonly linkTargets: LinkTargets,
   ) {}
 
   onModuleInit(): void {
@@ -60,6 +64,8 @@ export class ReferralsService implements OnModuleInit {
       });
       return this.saveUnique(tx, created);
     });
+    // A param clicked before it existed is cached as unknown: forget that.
+    this.linkTargets.forget(botId);
     return this.toDtos(botId, [referral]).then((dtos) => dtos[0]);
   }
 
@@ -122,6 +128,8 @@ export class ReferralsService implements OnModuleInit {
       if (dto.active !== undefined) current.active = dto.active;
       return this.saveUnique(tx, current);
     });
+    // Tracked links of this process follow the change at once (others within their cache's life).
+    this.linkTargets.forget(botId);
     return this.toDtos(botId, [referral]).then((dtos) => dtos[0]);
   }
 
@@ -133,6 +141,7 @@ export class ReferralsService implements OnModuleInit {
       { deletedAt: new Date() },
     );
     if (!result.affected) throw ReferralErrors.notFound();
+    this.linkTargets.forget(botId);
   }
 
   /** A QR code of one channel's link; 409 MESSENGER_NOT_CONNECTED for Messenger without a page. */
@@ -157,6 +166,39 @@ export class ReferralsService implements OnModuleInit {
   async resolveMany(inputs: ResolveInput[], tx?: EntityManager): Promise<Resolution[]> {
     if (tx) return this.resolution.resolveMany(inputs, tx);
     return this.dataSource.transaction((own) => this.resolution.resolveMany(inputs, own));
+  }
+
+  /**
+   * Ties replies to the entries they answer, in the caller's transaction, so the referral's funnel
+   * follows each answer (sent, delivered, read). Entries of unknown refs are skipped.
+   */
+  recordAnswers(
+    answers: { entryId: string; enteredAt: Date; replyId: string }[],
+    tx: EntityManager,
+  ): Promise<void> {
+    return this.funnel.recordAnswers(answers, tx);
+  }
+
+  /** Replies a channel accepted, in the transaction marking them sent: counts `answersSent`. */
+  recordAnswersSent(replyIds: string[], tx: EntityManager): Promise<void> {
+    return this.funnel.recordSent(replyIds, tx);
+  }
+
+  /** Receipts (delivered / read watermarks) and engagement, in the caller's transaction. */
+  recordActivity(activities: FunnelActivity[], tx: EntityManager): Promise<void> {
+    return this.funnel.recordActivity(activities, tx);
+  }
+
+  /**
+   * A contact's first-touch and last-touch referrals (for the contact's page): the referral it
+   * first entered through and the one it entered through last, with when; null for none.
+   */
+  contactTouches(
+    botId: string,
+    contactId: string,
+    tx?: EntityManager,
+  ): Promise<{ firstTouch: ReferralTouch | null; lastTouch: ReferralTouch | null }> {
+    return this.funnel.touches(botId, contactId, tx ?? this.dataSource.manager);
   }
 
   /** The bot's live, active referral with this tracking param, compared case-insensitively. */
@@ -217,6 +259,24 @@ export class ReferralsService implements OnModuleInit {
         move.toConversationId,
         move.firstSeenAt,
       ],
+    );
+    // The funnel's first-seen rows follow the person: one row per referral, its earliest entry,
+    // latest entry and first engagement. Rollups already counted both contacts; a person who had
+    // entered one referral under both ids stays counted twice there (see docs/ANALYTICS.md).
+    await tx.query(
+      `WITH moved AS (
+         DELETE FROM referral_contacts WHERE bot_id = $1 AND contact_id = $2 RETURNING *
+       )
+       INSERT INTO referral_contacts AS rc (referral_id, contact_id, bot_id, first_entered_at,
+                                            last_entered_at, engaged_at, source, channel, ad_id)
+       SELECT referral_id, $3, bot_id, first_entered_at, last_entered_at, engaged_at, source,
+              channel, ad_id
+         FROM moved
+       ON CONFLICT (referral_id, contact_id) DO UPDATE
+          SET first_entered_at = least(rc.first_entered_at, excluded.first_entered_at),
+              last_entered_at = greatest(rc.last_entered_at, excluded.last_entered_at),
+              engaged_at = least(rc.engaged_at, excluded.engaged_at)`,
+      [move.botId, move.fromContactId, move.toContactId],
     );
   }
 

@@ -257,21 +257,29 @@ describe('Messenger webhook intake', () => {
     expect(rows.rows).toEqual([{ status: 'ignored', note: 'PAGE_NOT_CONNECTED' }]);
   });
 
-  it('stores receipts and echoes as ignored without answering', async () => {
+  it('stores echoes as ignored, and receipts as processed (for referral funnels), without answering', async () => {
     const value = delivery(t.pageId, [
       deliveryReceipt({ pageId: t.pageId, psid: 'receipts', mids: ['m_1'] }),
       readReceipt({ pageId: t.pageId, psid: 'receipts', watermark: Date.now() }),
       echo({ pageId: t.pageId, psid: 'receipts', text: 'what the page said' }),
     ]);
     expect((await t.deliver(value)).status).toBe(200);
+    await t.settle();
     const rows = await t.db.query(
       `SELECT kind, status FROM messenger_inbox WHERE payload::text LIKE '%receipts%' ORDER BY id`,
     );
     expect(rows.rows).toEqual([
-      { kind: 'delivery', status: 'ignored' },
-      { kind: 'read', status: 'ignored' },
+      { kind: 'delivery', status: 'processed' },
+      { kind: 'read', status: 'processed' },
       { kind: 'echo', status: 'ignored' },
     ]);
+    // Receipts are no conversation turn: nothing logged as said by the contact.
+    expect(
+      await t.count(
+        `SELECT count(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
+           JOIN contacts k ON k.id = c.contact_id WHERE k.external_id = 'receipts'`,
+      ),
+    ).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(t.graph.sends).toHaveLength(0);
   });

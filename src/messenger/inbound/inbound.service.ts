@@ -219,6 +219,7 @@ export class MessengerInboundService {
     const events: InboundEvent[] = [];
     const eventRows: InboxRow[] = [];
     const subscriptions: SubscriptionEvent[] = [];
+    const receipts: InboundEvent[] = [];
     for (const { row, botId, contact } of rows) {
       // Marketing-message opt-ins change a subscription: nothing to answer, no entry to count.
       const subscription = subscriptionOf(row.payload);
@@ -242,10 +243,17 @@ export class MessengerInboundService {
         outcomes.push({ id: row.id, status: 'ignored', note: 'NO_SENDER' });
         continue;
       }
+      // Receipts say what the contact's device did, not what the contact said: no conversation turn.
+      if (event.receipt) {
+        receipts.push(event);
+        outcomes.push({ id: row.id, status: 'processed', note: null });
+        continue;
+      }
       events.push(event);
       eventRows.push(row);
     }
     await this.contacts.recordSubscriptions(subscriptions, tx);
+    await this.conversations.recordReceipts(receipts, tx);
     const results = await this.conversations.handleInboundMany(events, tx);
     const replyIds: string[] = [];
     results.forEach((result, index) => {

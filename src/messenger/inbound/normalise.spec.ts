@@ -336,7 +336,7 @@ describe('normalise', () => {
     expect(normalise(item)?.kind).toBe('other');
   });
 
-  it('a delivery receipt is other', () => {
+  it('a delivery receipt is other, with its watermark', () => {
     const item = deliveryReceipt({ pageId: PAGE, psid: PSID, mids: ['m_1'], timestamp: T });
     const result = normalise(item);
     expect(result).toEqual({
@@ -347,13 +347,14 @@ describe('normalise', () => {
       payload: null,
       externalMessageId: null,
       referral: null,
+      receipt: { kind: 'delivered', watermark: new Date(T) },
       raw: item,
     });
     expect(result?.raw).toBe(item);
   });
 
-  it('a read receipt is other', () => {
-    const item = readReceipt({ pageId: PAGE, psid: PSID, watermark: T, timestamp: T });
+  it('a read receipt is other, with its watermark', () => {
+    const item = readReceipt({ pageId: PAGE, psid: PSID, watermark: T - 5, timestamp: T });
     expect(normalise(item)).toEqual({
       externalId: PSID,
       externalIdKind: 'psid',
@@ -362,8 +363,22 @@ describe('normalise', () => {
       payload: null,
       externalMessageId: null,
       referral: null,
+      receipt: { kind: 'read', watermark: new Date(T - 5) },
       raw: item,
     });
+  });
+
+  it('a receipt without a usable watermark carries none', () => {
+    for (const watermark of [undefined, 'soon', -1, 0, 1e20, { at: T }]) {
+      const item = {
+        sender: { id: PSID },
+        recipient: { id: PAGE },
+        timestamp: T,
+        read: { watermark },
+      };
+      expect(normalise(item)).toMatchObject({ kind: 'other' });
+      expect(normalise(item)?.receipt).toBeFalsy();
+    }
   });
 
   it('a numeric PSID becomes a string', () => {

@@ -47,6 +47,21 @@ function sender(
 }
 
 /**
+ * A `message_deliveries` or `message_reads` item: everything the page sent before `watermark`
+ * (milliseconds) was delivered / read. Meta's webhook reference for both events.
+ */
+function readReceipt(item: MessagingItem): NormalisedItem['receipt'] {
+  const delivery = record(item.delivery);
+  const read = record(item.read);
+  const receipt = read ?? delivery;
+  const watermark = typeof receipt?.watermark === 'number' ? receipt.watermark : Number.NaN;
+  if (!receipt || !Number.isFinite(watermark) || watermark <= 0) return null;
+  const at = new Date(watermark);
+  if (Number.isNaN(at.getTime())) return null;
+  return { kind: read ? 'read' : 'delivered', watermark: at };
+}
+
+/**
  * Maps a Messenger item onto a channel-neutral event. A referral counts wherever Meta put it: a
  * Get Started postback (new thread), `messaging_referrals` (existing thread), a message from an ad,
  * an opt-in, or a chat-plugin referral that may carry no ref at all. `appId` (this app's Meta app id)
@@ -106,6 +121,8 @@ export function normalise(item: MessagingItem, appId?: string): NormalisedItem |
   if (itemReferral) return { ...base, kind: 'referral', referral: toReferral(itemReferral) };
   // Marketing-message and one-time-notification opt-ins are subscriptions, not entries.
   if (optin && subscriptionOf(item)) return { ...base, kind: 'other' };
+  const receipt = readReceipt(item);
+  if (receipt) return { ...base, kind: 'other', receipt };
   if (optin) {
     const referral: InboundReferral = {
       ref: str(optin.ref),

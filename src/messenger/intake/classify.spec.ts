@@ -176,9 +176,17 @@ describe('kindOf', () => {
     expect(kindOf(item)).toBe(kind);
   });
 
-  it('UNHANDLED_KINDS holds exactly delivery, read, echo, reaction, other', () => {
-    expect([...UNHANDLED_KINDS].sort()).toEqual(['delivery', 'echo', 'other', 'reaction', 'read']);
-    for (const kind of ['postback', 'referral', 'message', 'optin', 'handover'] as const) {
+  it('UNHANDLED_KINDS holds exactly echo, reaction, other (receipts feed referral funnels)', () => {
+    expect([...UNHANDLED_KINDS].sort()).toEqual(['echo', 'other', 'reaction']);
+    for (const kind of [
+      'postback',
+      'referral',
+      'message',
+      'optin',
+      'handover',
+      'delivery',
+      'read',
+    ] as const) {
       expect(UNHANDLED_KINDS.has(kind)).toBe(false);
     }
   });

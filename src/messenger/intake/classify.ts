@@ -14,14 +14,11 @@ export type ItemKind =
   | 'handover'
   | 'other';
 
-/** Kinds the bot never answers; stored as ignored and never queued. */
-export const UNHANDLED_KINDS: ReadonlySet<ItemKind> = new Set([
-  'delivery',
-  'read',
-  'echo',
-  'reaction',
-  'other',
-]);
+/**
+ * Kinds the bot never handles; stored as ignored and never queued. Delivery and read receipts are
+ * queued: they move referral funnels on (answers delivered and read), though nothing answers them.
+ */
+export const UNHANDLED_KINDS: ReadonlySet<ItemKind> = new Set(['echo', 'reaction', 'other']);
 
 export interface ClassifiedItem {
   pageId: string;

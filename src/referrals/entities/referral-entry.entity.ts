@@ -5,6 +5,7 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
+  PrimaryColumn,
   PrimaryGeneratedColumn,
 } from 'typeorm';
 import { Bot } from '../../bots/entities/bot.entity';
@@ -14,6 +15,7 @@ import { Referral } from './referral.entity';
 /**
  * One entry through a referral link: the data referral statistics read (entries, unique and new
  * contacts, sources, over time). Unknown or inactive refs are recorded too, with a null referral.
+ * Partitioned by month on `occurred_at` (declared by the migration; see docs/ANALYTICS.md).
  */
 @Entity('referral_entries')
 @Index('ix_referral_entries_referral_time', ['referralId', 'occurredAt'])
@@ -86,7 +88,13 @@ export class ReferralEntry {
   @Column({ name: 'referer_uri', type: 'text', nullable: true })
   refererUri!: string | null;
 
-  @Column({ name: 'occurred_at', type: 'timestamptz', precision: 3 })
+  /** Also the partition key: entries are partitioned by month of `occurred_at`. */
+  @PrimaryColumn({
+    name: 'occurred_at',
+    type: 'timestamptz',
+    precision: 3,
+    primaryKeyConstraintName: 'pk_referral_entries',
+  })
   occurredAt!: Date;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })

@@ -1,0 +1,162 @@
+/**
+ * npm run bench:redirect — tracked-link redirects at 1,000 clicks/s on this machine.
+ *
+ * The app runs as one process built from dist/ (PROCESS_ROLE=all, LOG_LEVEL=info as in
+ * production) on a database of its own; autocannon, in this process, follows
+ * `/r/{botId}/{trackingParam}` at a paced 1,000 requests/s (BENCH_RATE) over 50 connections with
+ * browser User-Agents that differ per click, so every click is a human, mostly unique one: a
+ * 302, a buffered click, a batch insert with first-seen clickers and rollups. Five seconds of
+ * warm-up, then 20 s measured (BENCH_SECONDS): latency p50/p99 from autocannon, and whether
+ * every click was written.
+ */
+import autocannon from 'autocannon';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { benchQueuePrefix, CpuMeter, dropBenchState, PG_URL, REDIS_URL } from './bench-support';
+
+const ROOT = join(__dirname, '..');
+const ADMIN_TOKEN = randomBytes(24).toString('hex');
+const PORT = 3800 + Math.floor(Math.random() * 90);
+const BASE = `http://127.0.0.1:${PORT}`;
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_SECONDS = 5;
+const BROWSER =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+function run(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error: Error | null, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+async function clicksWritten(databaseName: string): Promise<number> {
+  const client = new Client({ connectionString: `${PG_URL}/${databaseName}` });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM referral_clicks`);
+    return Number(rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const databaseName = `bp_bench_redirect_${process.pid}`;
+  const queuePrefix = benchQueuePrefix();
+  let app: ChildProcess | undefined;
+  const cleanUp = async (): Promise<void> => {
+    if (app && app.exitCode === null) {
+      app.kill('SIGTERM');
+      await new Promise((resolve) => app!.once('exit', resolve));
+    }
+    await dropBenchState(databaseName, queuePrefix);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+  }
+  try {
+    app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        PORT: String(PORT),
+        HOST: '127.0.0.1',
+        DATABASE_URL: `${PG_URL}/${databaseName}`,
+        REDIS_URL,
+        QUEUE_PREFIX: queuePrefix,
+        ADMIN_TOKEN,
+        SECRETS_KEY: randomBytes(32).toString('hex'),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    for (let i = 0; ; i++) {
+      if (i > 120) throw new Error('the app did not start');
+      const healthy = await fetch(`${BASE}/health`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (healthy) break;
+      await sleep(500);
+    }
+    const bot = await api('POST', '/api/v1/bots', { name: 'Redirect bench' });
+    await api('PUT', `/api/v1/bots/${bot.id}/channels/messenger`, {
+      pageId: '300000000001',
+      pageUsername: 'bench.page',
+      pageAccessToken: `EAAbench${randomBytes(12).toString('hex')}`,
+    });
+    await api('POST', `/api/v1/bots/${bot.id}/referrals`, {
+      trackingParam: 'bench-campaign',
+      answerType: 'message',
+      content: { messages: [{ type: 'text', text: 'Hello' }] },
+      segmentName: 'Bench',
+    });
+    let counter = 0;
+    const options = (seconds: number): autocannon.Options => ({
+      url: BASE,
+      connections: 50,
+      overallRate: RATE,
+      duration: seconds,
+      requests: [
+        {
+          method: 'GET',
+          path: `/r/${bot.id}/bench-campaign`,
+          setupRequest: (request: any) => ({
+            ...request,
+            headers: { ...request.headers, 'user-agent': `${BROWSER} b${counter++ % 50_000}` },
+          }),
+        },
+      ],
+    });
+    const warm = await run(options(WARMUP_SECONDS));
+    const meter = new CpuMeter(app.pid!, [process.pid]);
+    const result = await run(options(SECONDS));
+    const sent = warm.requests.total + result.requests.total;
+    const cpu = meter.perDelivery(result.requests.total);
+    let written = 0;
+    for (let i = 0; i < 60 && written < sent; i++) {
+      written = await clicksWritten(databaseName);
+      if (written < sent) await sleep(500);
+    }
+    const redirects = result['3xx'];
+    console.log(
+      `GET /r/{botId}/{trackingParam} at ${RATE}/s for ${SECONDS} s (after ${WARMUP_SECONDS} s of warm-up), 50 connections`,
+    );
+    console.log(
+      `  requests ${result.requests.total} (${(result.requests.total / SECONDS).toFixed(0)}/s), 302: ${redirects}, errors ${result.errors}, non-2xx/3xx ${result.non2xx - redirects}`,
+    );
+    console.log(
+      `  latency ms: p50 ${result.latency.p50}  p90 ${result.latency.p90}  p99 ${result.latency.p99}  max ${result.latency.max}`,
+    );
+    // autocannon counts responses within each run's duration: up to 50 requests in flight at the
+    // end of each run reach the app uncounted, so written may exceed the count by that much.
+    console.log(
+      `  clicks written ${written}; responses counted ${sent} (warm-up included, in-flight at each run's end not counted)`,
+    );
+    console.log(`  CPU per click: ${cpu}`);
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
