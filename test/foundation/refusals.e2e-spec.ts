@@ -38,6 +38,9 @@ describe('Refusals: bad input is a clear 4xx in the one error body', () => {
     const ids: Record<string, string> = { botId, moduleId, referralId };
     const found: Operation[] = [];
     for (const [path, item] of Object.entries<Record<string, any>>(document.paths)) {
+      // The webhook is not refused for depth: it answers 200 and records the item as ignored
+      // (test/messenger/junk.e2e-spec.ts), or Meta would redeliver it until the subscription is cut.
+      if (path.startsWith('/webhooks/')) continue;
       for (const [method, operation] of Object.entries<any>(item)) {
         if (!operation.requestBody) continue;
         const filled = path.replace(/\{(\w+)\}/g, (_m, name: string) => ids[name] ?? botId);
@@ -50,7 +53,7 @@ describe('Refusals: bad input is a clear 4xx in the one error body', () => {
   describe('1. a body nested beyond 32 levels is 400 BODY_TOO_DEEP on every body-taking route', () => {
     it('refuses the 1,400-level body of the report everywhere, for existing and unknown ids', async () => {
       const operations = await bodyOperations();
-      expect(operations.length).toBeGreaterThanOrEqual(10);
+      expect(operations.length).toBeGreaterThanOrEqual(9);
       const raw = `{"name":${nested(1400)}}`;
       const unknown = '00000000-0000-4000-8000-000000000000';
       for (const { method, path } of operations) {
