@@ -170,7 +170,8 @@ describe('Checkbox plugin identity', () => {
           [t.botId, psid],
         )
       ).rows.map((row) => row.id);
-    expect(await ids()).toHaveLength(2);
+    const pair = await ids();
+    expect(pair).toHaveLength(2);
     const [survivor] = (
       await t.db.query(`SELECT id FROM contacts WHERE external_id = $1`, [psid])
     ).rows.map((row) => row.id);
@@ -214,6 +215,16 @@ describe('Checkbox plugin identity', () => {
       [survivor],
     );
     expect(members.rows.map((row) => row.name)).toEqual(['Checkout']);
+    // The checkout funnel's first-seen row follows the person to the surviving contact.
+    const funnel = await t.db.query(
+      `SELECT r.tracking_param AS ref, rc.contact_id AS "contactId"
+         FROM referral_contacts rc JOIN referrals r ON r.id = rc.referral_id
+        WHERE rc.bot_id = $1 AND r.tracking_param = 'checkout'`,
+      [t.botId],
+    );
+    expect(funnel.rows.filter((row) => pair.includes(row.contactId))).toEqual([
+      { ref: 'checkout', contactId: survivor },
+    ]);
     const shown = await t.admin.get(`/api/v1/bots/${t.botId}/contacts/${survivor}`);
     expect(shown.body.identities.map((i: { externalId: string }) => i.externalId)).toEqual([
       psid,
