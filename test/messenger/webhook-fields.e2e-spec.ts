@@ -28,19 +28,39 @@ describe('Webhook fields the bot does not answer', () => {
     timestamp: Date.now(),
   });
 
-  it.each<[string, (psid: string) => MessagingItem, string, string]>([
+  it.each<[string, (psid: string) => MessagingItem, string]>([
     [
       'message_deliveries',
       (psid) => ({ ...from(psid), delivery: { mids: [newMid()], watermark: Date.now() } }),
       'delivery',
-      'NOT_ANSWERED: delivery',
     ],
-    [
-      'message_reads',
-      (psid) => ({ ...from(psid), read: { watermark: Date.now() } }),
-      'read',
-      'NOT_ANSWERED: read',
-    ],
+    ['message_reads', (psid) => ({ ...from(psid), read: { watermark: Date.now() } }), 'read'],
+  ])(
+    'handles %s as a receipt for the referral funnel and sends nothing',
+    async (_field, make, kind) => {
+      const psid = `receipt-${Math.random().toString(36).slice(2)}`;
+      const response = await t.deliver(delivery(t.pageId, [make(psid)]));
+      expect(response.status).toBe(200);
+      await t.settle();
+      const inbox = await t.db.query(
+        `SELECT kind, status, note FROM messenger_inbox WHERE sender_key = $1`,
+        [`psid:${psid}`],
+      );
+      // Processed (test/analytics/funnel.e2e-spec.ts counts what it moves), not ignored.
+      expect(inbox.rows).toEqual([{ kind, status: 'processed', note: null }]);
+      expect(t.graph.sends).toEqual([]);
+      expect(await t.count(`SELECT count(*) AS n FROM referral_entries`)).toBe(0);
+      expect(
+        await t.count(
+          `SELECT count(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             JOIN contacts k ON k.id = c.contact_id WHERE k.external_id = $1`,
+          [psid],
+        ),
+      ).toBe(0);
+    },
+  );
+
+  it.each<[string, (psid: string) => MessagingItem, string, string]>([
     [
       'message_echoes',
       (psid) => ({
