@@ -163,41 +163,60 @@ describe('OpenAPI states what validation enforces', () => {
     return found;
   }
 
+  /** What the schema fails to say of the validation of one DTO property. */
+  function problemsOf(
+    where: string,
+    metadatas: Metadata[],
+    schema: Schema,
+    required: boolean,
+  ): string[] {
+    const own: string[] = [];
+    if (!schema) return [`${where}: not in the document`];
+    const optional = metadatas.some(
+      (m) => m.type === 'isOptional' || m.type === 'conditionalValidation',
+    );
+    if (required === optional) own.push(`${where}: required is ${required}`);
+    for (const metadata of metadatas) {
+      if (NOT_CONSTRAINTS.has(metadata.name ?? metadata.type)) continue;
+      const wants = expected(metadata);
+      const target = metadata.each ? (schema.items ?? {}) : schema;
+      if (wants === 'unknown') {
+        own.push(`${where}: no OpenAPI keyword known for ${metadata.name ?? metadata.type}`);
+        continue;
+      }
+      if (wants === 'described') {
+        if (!DESCRIBED_ONLY[metadata.name!].test(schema.description ?? ''))
+          own.push(`${where}: description does not state ${metadata.name}`);
+        continue;
+      }
+      for (const [keyword, value] of wants) {
+        const actual = keywordOf(target, keyword);
+        if (JSON.stringify(actual) !== JSON.stringify(value)) {
+          own.push(
+            `${where}${metadata.each ? '[]' : ''}: ${keyword} is ${JSON.stringify(actual)}, validation enforces ${JSON.stringify(value)}`,
+          );
+        }
+      }
+    }
+    return own;
+  }
+
   it('documents every constraint of every DTO property, its items and whether it is required', () => {
     const problems: string[] = [];
     const checked = pairs();
     expect(checked.length).toBeGreaterThan(60);
+    // A query DTO's property is matched by name among every operation's query parameters: it must
+    // agree with one of them (two DTOs may share a name, e.g. the QR code's and the CSV's `format`).
+    const byWhere = new Map<string, string[][]>();
     for (const [where, metadatas, schema, required] of checked) {
-      if (!schema) {
-        problems.push(`${where}: not in the document`);
-        continue;
-      }
-      const optional = metadatas.some(
-        (m) => m.type === 'isOptional' || m.type === 'conditionalValidation',
-      );
-      if (required === optional) problems.push(`${where}: required is ${required}`);
-      for (const metadata of metadatas) {
-        if (NOT_CONSTRAINTS.has(metadata.name ?? metadata.type)) continue;
-        const wants = expected(metadata);
-        const target = metadata.each ? (schema.items ?? {}) : schema;
-        if (wants === 'unknown') {
-          problems.push(`${where}: no OpenAPI keyword known for ${metadata.name ?? metadata.type}`);
-          continue;
-        }
-        if (wants === 'described') {
-          if (!DESCRIBED_ONLY[metadata.name!].test(schema.description ?? ''))
-            problems.push(`${where}: description does not state ${metadata.name}`);
-          continue;
-        }
-        for (const [keyword, value] of wants) {
-          const actual = keywordOf(target, keyword);
-          if (JSON.stringify(actual) !== JSON.stringify(value)) {
-            problems.push(
-              `${where}${metadata.each ? '[]' : ''}: ${keyword} is ${JSON.stringify(actual)}, validation enforces ${JSON.stringify(value)}`,
-            );
-          }
-        }
-      }
+      byWhere.set(where, [
+        ...(byWhere.get(where) ?? []),
+        problemsOf(where, metadatas, schema, required),
+      ]);
+    }
+    for (const candidates of byWhere.values()) {
+      if (candidates.some((own) => own.length === 0)) continue;
+      problems.push(...candidates.reduce((a, b) => (a.length <= b.length ? a : b)));
     }
     expect([...new Set(problems)]).toEqual([]);
   });

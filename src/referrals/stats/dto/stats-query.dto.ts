@@ -23,6 +23,7 @@ export class StatsRangeQueryDto {
       'Start of the range (ISO 8601; without an offset, local time in `timeZone`). Default: 30 days before `to`. ' +
       'Rounded down to the start of its interval.',
     example: '2026-11-01',
+    pattern: ISO_INSTANT.source,
   })
   @IsOptional()
   @IsString()
@@ -32,6 +33,7 @@ export class StatsRangeQueryDto {
   @ApiPropertyOptional({
     description: 'End of the range, exclusive (ISO 8601, as `from`). Default: now.',
     example: '2026-12-01',
+    pattern: ISO_INSTANT.source,
   })
   @IsOptional()
   @IsString()
