@@ -10,6 +10,7 @@ import { rejectNulOnManagementApi } from './common/http/nul-guard';
 import { requestId } from './common/logging/logger-options';
 import { type AppConfig } from './config';
 import { setupOpenApi } from './openapi';
+import { WidgetService, widgetCorsHook } from './widget';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -30,6 +31,12 @@ export async function createHttpApp(
     void reply.header('x-request-id', request.id);
     done();
   });
+  // Registered before Nest adds its routes (Fastify applies hooks to routes added after them); the
+  // service is looked up when a request comes.
+  adapter.getInstance().addHook(
+    'onRequest',
+    widgetCorsHook(config.publicBaseUrl, () => app.get(WidgetService)),
+  );
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, options),
     adapter,

@@ -9,6 +9,7 @@ import {
   Post,
   Query,
   Res,
+  UseGuards,
 } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
@@ -25,10 +26,10 @@ import {
   WidgetStartSessionDto,
 } from './dto/widget.dto';
 import { WidgetErrors } from './widget.errors';
+import { SESSION_HEADER, WidgetRateGuard } from './widget-rate.guard';
 import { WidgetService } from './widget.service';
 import { WidgetSse } from './widget-sse';
 
-export const SESSION_HEADER = 'x-widget-session';
 const CURSOR = /^\d{1,18}$/;
 
 const SessionHeader = (): MethodDecorator =>
@@ -42,6 +43,7 @@ const SessionHeader = (): MethodDecorator =>
 @Public()
 @ApiParam({ name: 'widgetKey', description: "The bot's public widget key (wk_...)." })
 @ApiErrors(404, 429)
+@UseGuards(WidgetRateGuard)
 @Controller('api/v1/widget/:widgetKey')
 export class WidgetController {
   constructor(

@@ -11,6 +11,7 @@ import { WidgetSender } from './widget.sender';
 import { WidgetService } from './widget.service';
 import { WidgetSse } from './widget-sse';
 import { WidgetStreams } from './widget-streams';
+import { WidgetRateGuard } from './widget-rate.guard';
 
 /** The website widget channel: the public Chat API, its sender, the hosted page and widget.js. */
 @Module({
@@ -21,6 +22,14 @@ import { WidgetStreams } from './widget-streams';
     ConversationsModule,
   ],
   controllers: [WidgetController],
-  providers: [WidgetRepository, WidgetService, WidgetSender, WidgetStreams, WidgetSse],
+  exports: [WidgetService],
+  providers: [
+    WidgetRateGuard,
+    WidgetRepository,
+    WidgetService,
+    WidgetSender,
+    WidgetStreams,
+    WidgetSse,
+  ],
 })
 export class WidgetModule {}

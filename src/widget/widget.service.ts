@@ -41,6 +41,11 @@ export class WidgetService {
     private readonly repository: WidgetRepository,
   ) {}
 
+  /** For CORS: the origins a widget key allows (empty: any), null for an unknown key. */
+  async allowedOrigins(widgetKey: string): Promise<string[] | null> {
+    return (await this.bots.findByWidgetKey(widgetKey))?.allowedOrigins ?? null;
+  }
+
   /** The bot behind a public widget key; WIDGET_NOT_FOUND for an unknown (or rotated) key. */
   async bot(widgetKey: string): Promise<WidgetBot> {
     const bot = await this.bots.findByWidgetKey(widgetKey);
