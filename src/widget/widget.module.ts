@@ -6,6 +6,8 @@ import { ConversationsModule } from '../conversations';
 import { WidgetMessage } from './entities/widget-message.entity';
 import { WidgetSession } from './entities/widget-session.entity';
 import { WidgetController } from './widget.controller';
+import { WidgetPageController } from './widget-page.controller';
+import { WidgetPageService } from './widget-page.service';
 import { WidgetRepository } from './widget.repository';
 import { WidgetSender } from './widget.sender';
 import { WidgetService } from './widget.service';
@@ -21,9 +23,10 @@ import { WidgetRateGuard } from './widget-rate.guard';
     ContactsModule,
     ConversationsModule,
   ],
-  controllers: [WidgetController],
+  controllers: [WidgetController, WidgetPageController],
   exports: [WidgetService],
   providers: [
+    WidgetPageService,
     WidgetRateGuard,
     WidgetRepository,
     WidgetService,

@@ -1,3 +1,4 @@
+import { type HttpResponse } from '../support/http';
 import { createApiKey } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -80,7 +81,7 @@ describe('The widget Chat API under abuse', () => {
   it('limits calls per session, with Retry-After', async () => {
     const { token } = (await t.http.post(api(openKey, '/sessions'), {})).body;
     const statuses: number[] = [];
-    let limited;
+    let limited: HttpResponse | undefined;
     for (let i = 0; i < 7; i++) {
       const response = await t.http.get(api(openKey, '/messages'), {
         headers: { 'x-widget-session': token },
@@ -89,8 +90,8 @@ describe('The widget Chat API under abuse', () => {
       if (response.status === 429) limited = response;
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
-    expect(limited.body).toMatchObject({ statusCode: 429, code: 'WIDGET_RATE_LIMITED' });
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited?.body).toMatchObject({ statusCode: 429, code: 'WIDGET_RATE_LIMITED' });
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another session from the same address is not affected by this one's limit.
     const other = (await t.http.post(api(openKey, '/sessions'), {})).body;
     const fresh = await t.http.get(api(openKey, '/messages'), {
