@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type ServerResponse } from 'node:http';
 import { WidgetRepository, type SessionRow, type StoredWidgetMessage } from './widget.repository';
 import { WidgetStreams } from './widget-streams';
@@ -13,13 +13,17 @@ const REPLAY_BATCH = 200;
  * twice (ids only increase).
  */
 @Injectable()
-export class WidgetSse {
+export class WidgetSse implements OnModuleDestroy {
+  /** Open streams, ended at shutdown: the HTTP server waits for its connections to close. */
+  private readonly open = new Set<ServerResponse>();
+  private closing = false;
+
   constructor(
     private readonly repository: WidgetRepository,
     private readonly streams: WidgetStreams,
   ) {}
 
-  async open(
+  async start(
     session: SessionRow,
     after: string,
     raw: ServerResponse,
@@ -33,6 +37,11 @@ export class WidgetSse {
       'x-accel-buffering': 'no',
     });
     raw.write('retry: 2000\n\n');
+    if (this.closing) {
+      raw.end();
+      return;
+    }
+    this.open.add(raw);
     let last = BigInt(after);
     let closed = false;
     const write = (message: StoredWidgetMessage): void => {
@@ -48,6 +57,7 @@ export class WidgetSse {
     const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
     raw.on('close', () => {
       closed = true;
+      this.open.delete(raw);
       clearInterval(heartbeat);
       stop();
     });
@@ -68,5 +78,15 @@ export class WidgetSse {
     }
     live = true;
     early.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1)).forEach(write);
+  }
+
+  /**
+   * Ends every open stream when shutdown begins (before the HTTP server waits for its connections
+   * to close, which a stream never would); browsers reconnect, to another process, after `retry`.
+   */
+  onModuleDestroy(): void {
+    this.closing = true;
+    for (const raw of this.open) raw.end();
+    this.open.clear();
   }
 }

@@ -162,6 +162,6 @@ export class WidgetController {
     const headers = Object.fromEntries(
       Object.entries(reply.getHeaders()).map(([name, value]) => [name, String(value)]),
     );
-    await this.sse.open(session, after, reply.raw, headers);
+    await this.sse.start(session, after, reply.raw, headers);
   }
 }

@@ -33,9 +33,10 @@ describe('The widget Chat API', () => {
       segmentName: 'Spring visitors',
     });
   });
+  // The app closes while streams are open: shutdown must end them rather than wait for them.
   afterAll(async () => {
-    await Promise.all(streams.map((s) => s.close()));
     await t.close();
+    await Promise.all(streams.map((s) => s.close()));
   });
 
   const api = (path: string): string => `/api/v1/widget/${widgetKey}${path}`;
