@@ -28,6 +28,8 @@ export interface WidgetBot {
   allowedOrigins: string[];
 }
 
+const WIDGET_KEY_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
+
 function newWidgetKey(): string {
   return `wk_${randomBytes(18).toString('base64url')}`;
 }
@@ -261,6 +263,9 @@ export class BotsService {
 
   /** The bot a widget key belongs to, or null (an unknown or rotated key). */
   async findByWidgetKey(widgetKey: string): Promise<WidgetBot | null> {
+    // Keys are `wk_` and base64url: anything else (a NUL Postgres would refuse, a long string) is
+    // no key, without asking the database.
+    if (!WIDGET_KEY_SHAPE.test(widgetKey)) return null;
     const [row] = await prepared<WidgetBot[]>(
       this.dataSource.manager,
       'bot_by_widget_key',

@@ -187,10 +187,31 @@ describe('The widget Chat API', () => {
     ]);
   });
 
+  it('serves the hosted page with a strict CSP, settings escaped, and a 404 page for unknown keys', async () => {
+    const hostile = '"><script>alert(1)</script>';
+    const page = await t.http.get(`/chat/${widgetKey}?ref=${encodeURIComponent(hostile)}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.text).not.toContain('<script>alert');
+    expect(page.text).toContain('data-ref="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;"');
+    for (const key of ['wk_unknown', 'wk%00x', 'k'.repeat(90)]) {
+      const missing = await t.http.get(`/chat/${key}`);
+      expect({ key, status: missing.status }).toEqual({ key, status: 404 });
+      expect(missing.text).toContain('This chat does not exist.');
+    }
+  });
+
   it('refuses bad input with 4xx in the one error body', async () => {
     const { token } = (await t.http.post(api('/sessions'), {})).body;
     const cases: [string, string, unknown, Record<string, string>, number, string][] = [
       ['POST', '/api/v1/widget/wk_unknown/sessions', {}, {}, 404, 'WIDGET_NOT_FOUND'],
+      ['POST', '/api/v1/widget/wk%00x/sessions', {}, {}, 404, 'WIDGET_NOT_FOUND'],
+      ['POST', `/api/v1/widget/${'k'.repeat(90)}/sessions`, {}, {}, 404, 'WIDGET_NOT_FOUND'],
+      ['GET', '/api/v1/widget/wk%00x/messages', undefined, {}, 404, 'WIDGET_NOT_FOUND'],
       ['POST', api('/messages'), { type: 'text', text: 'hi' }, {}, 401, 'WIDGET_SESSION_INVALID'],
       [
         'POST',

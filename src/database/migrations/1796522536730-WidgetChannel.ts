@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 export class WidgetChannel1796522536730 implements MigrationInterface {
   name = 'WidgetChannel1796522536730';
