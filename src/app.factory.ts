@@ -14,6 +14,7 @@ import { rejectNulOnManagementApi } from './common/http/nul-guard';
 import { requestId } from './common/logging/logger-options';
 import { type AppConfig } from './config';
 import { setupOpenApi } from './openapi';
+import { WidgetService, widgetCorsHook } from './widget';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -40,6 +41,12 @@ export async function createHttpApp(
     done();
   });
   refuseRequestsWhileClosing(adapter.getInstance());
+  // Registered before Nest adds its routes (Fastify applies hooks to routes added after them); the
+  // service is looked up when a request comes.
+  adapter.getInstance().addHook(
+    'onRequest',
+    widgetCorsHook(config.publicBaseUrl, () => app.get(WidgetService)),
+  );
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, options),
     adapter,

@@ -15,6 +15,7 @@ import { ModulesModule } from './modules';
 import { QueuesModule } from './queues';
 import { ReferralsModule } from './referrals';
 import { SegmentsModule } from './segments';
+import { WidgetModule } from './widget';
 
 export interface AppOptions {
   /** Where log lines go (stdout by default); tests read them from here. */
@@ -42,6 +43,7 @@ export class AppModule {
         ReferralsModule,
         ConversationsModule,
         MessengerModule,
+        WidgetModule,
         ...(options.imports ?? []),
       ],
       providers: [HttpShutdown],

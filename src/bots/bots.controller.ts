@@ -93,4 +93,19 @@ export class BotsController {
   disconnectMessenger(@BotIdParam() botId: string): Promise<void> {
     return this.bots.disconnectMessenger(botId);
   }
+
+  @Post(':botId/channels/widget/rotate-key')
+  @AdminOnly()
+  @ApiBotScoped()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Replace the widget key (admin)',
+    description:
+      'For a leaked key: a new `widgetKey` is made and the old one stops working at once; sites ' +
+      'must embed the new one. Visitor sessions stay valid.',
+  })
+  @ApiErrors(403, 404)
+  rotateWidgetKey(@BotIdParam() botId: string): Promise<BotDto> {
+    return this.bots.rotateWidgetKey(botId);
+  }
 }

@@ -22,6 +22,18 @@ export interface MessengerPage {
   pageUsername: string | null;
 }
 
+/** What the website widget learns about a bot from its public key. */
+export interface WidgetBot {
+  botId: string;
+  allowedOrigins: string[];
+}
+
+const WIDGET_KEY_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
+
+function newWidgetKey(): string {
+  return `wk_${randomBytes(18).toString('base64url')}`;
+}
+
 export interface BotLinkTargets {
   botId: string;
   widgetKey: string;
@@ -67,7 +79,7 @@ function toDto(bot: Bot): BotDto {
             connectedAt: messenger.connectedAt,
           }
         : null,
-      widget: { widgetKey: bot.widgetKey },
+      widget: { widgetKey: bot.widgetKey, allowedOrigins: bot.widgetAllowedOrigins },
     },
     welcome: bot.welcome,
     fallbackModuleId: bot.fallbackModuleId,
@@ -92,7 +104,8 @@ export class BotsService {
     const bot = await this.bots.save(
       this.bots.create({
         name: dto.name,
-        widgetKey: `wk_${randomBytes(18).toString('base64url')}`,
+        widgetKey: newWidgetKey(),
+        widgetAllowedOrigins: [],
         welcome: DEFAULT_WELCOME,
         fallbackModuleId: null,
       }),
@@ -136,6 +149,8 @@ export class BotsService {
       if (dto.name !== undefined) bot.name = dto.name;
       if (dto.welcome !== undefined) bot.welcome = dto.welcome;
       if (dto.fallbackModuleId !== undefined) bot.fallbackModuleId = dto.fallbackModuleId;
+      if (dto.widget !== undefined)
+        bot.widgetAllowedOrigins = [...new Set(dto.widget.allowedOrigins)];
       await tx.save(bot);
       return this.get(botId, tx);
     });
@@ -246,6 +261,27 @@ export class BotsService {
     return connection
       ? { botId: connection.botId, pageId, pageUsername: connection.pageUsername }
       : null;
+  }
+
+  /** The bot a widget key belongs to, or null (an unknown or rotated key). */
+  async findByWidgetKey(widgetKey: string): Promise<WidgetBot | null> {
+    // Keys are `wk_` and base64url: anything else (a NUL Postgres would refuse, a long string) is
+    // no key, without asking the database.
+    if (!WIDGET_KEY_SHAPE.test(widgetKey)) return null;
+    const [row] = await prepared<WidgetBot[]>(
+      this.dataSource.manager,
+      'bot_by_widget_key',
+      'SELECT id AS "botId", widget_allowed_origins AS "allowedOrigins" FROM bots WHERE widget_key = $1',
+      [widgetKey],
+    );
+    return row ?? null;
+  }
+
+  /** Replaces a leaked widget key: the old one stops working at once (its pages answer 404). */
+  async rotateWidgetKey(botId: string): Promise<BotDto> {
+    const result = await this.bots.update({ id: botId }, { widgetKey: newWidgetKey() });
+    if (!result.affected) throw BotErrors.notFound();
+    return this.get(botId);
   }
 
   /** The decrypted page access token, for the Messenger sender only. */

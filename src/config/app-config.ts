@@ -34,6 +34,8 @@ export class AppConfig {
   readonly adminTokenGenerated: boolean;
   readonly publicBaseUrl: string;
   readonly processRole: ProcessRole;
+  /** Widget Chat API calls per minute, per IP address and per visitor session. */
+  readonly widgetRate: { perIp: number; perSession: number };
   readonly messenger: MessengerConfig;
   /** 32-byte key derived from SECRETS_KEY; encrypts page access tokens at rest. */
   readonly secretsKey: Buffer;
@@ -63,6 +65,10 @@ export class AppConfig {
       '',
     );
     this.processRole = env.PROCESS_ROLE;
+    this.widgetRate = {
+      perIp: env.WIDGET_RATE_PER_IP_PER_MINUTE,
+      perSession: env.WIDGET_RATE_PER_SESSION_PER_MINUTE,
+    };
     this.messenger = {
       appSecret: env.MESSENGER_APP_SECRET,
       verifyToken: env.MESSENGER_VERIFY_TOKEN,

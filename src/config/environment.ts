@@ -79,6 +79,16 @@ export class Environment {
   @IsIn(PROCESS_ROLES)
   PROCESS_ROLE: ProcessRole = 'all';
 
+  /** Widget Chat API calls one IP address may make per minute. */
+  @Transform(toInt)
+  @IsIntInRange(1, 1_000_000)
+  WIDGET_RATE_PER_IP_PER_MINUTE = 300;
+
+  /** Widget Chat API calls one visitor session may make per minute. */
+  @Transform(toInt)
+  @IsIntInRange(1, 1_000_000)
+  WIDGET_RATE_PER_SESSION_PER_MINUTE = 60;
+
   @IsOptional()
   @IsString()
   @MinLength(1)

@@ -13,6 +13,9 @@ export class MessengerChannelDto {
 export class WidgetChannelDto {
   /** Public key of the website widget and hosted chat page. */
   widgetKey!: string;
+
+  /** Origins allowed to call the Chat API from their pages; empty allows any site. */
+  allowedOrigins!: string[];
 }
 
 export class BotChannelsDto {

@@ -1,10 +1,33 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  ValidateIf,
+} from 'class-validator';
 import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength } from '../../common/validation/char-length';
 import { NestedObject } from '../../common/validation/nested-object';
 import { ContentDto } from '../../creator/dto/content.dto';
+
+export class UpdateWidgetSettingsDto {
+  /**
+   * Origins (scheme://host[:port], no path) allowed to call the widget's Chat API from their pages;
+   * empty allows any site. The hosted chat page is always allowed.
+   */
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Matches(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, {
+    each: true,
+    message: 'each origin must be scheme://host[:port] in lower case, without a path',
+  })
+  allowedOrigins!: string[];
+}
 
 export class UpdateBotDto {
   @IsOptionalNonNull()
@@ -29,4 +52,9 @@ export class UpdateBotDto {
   @Transform(lowerCaseId)
   @IsUUID('all')
   fallbackModuleId?: string | null;
+
+  /** The website widget's settings. */
+  @IsOptionalNonNull()
+  @NestedObject(() => UpdateWidgetSettingsDto)
+  widget?: UpdateWidgetSettingsDto;
 }

@@ -28,6 +28,13 @@ export class Bot {
   @Column({ name: 'widget_key', type: 'varchar', length: 64 })
   widgetKey!: string;
 
+  /**
+   * Origins (`https://shop.example`) whose pages may call the widget's Chat API; empty (the
+   * default) allows any site, since the widget key is public anyway. The hosted page always may.
+   */
+  @Column({ name: 'widget_allowed_origins', type: 'text', array: true, default: () => "'{}'" })
+  widgetAllowedOrigins!: string[];
+
   /** Creator content answered when no referral applies (Get Started, unknown or inactive refs). */
   @Column({ type: 'jsonb' })
   welcome!: Content;

@@ -1,0 +1,3 @@
+export { WidgetModule } from './widget.module';
+export { WidgetService } from './widget.service';
+export { widgetCorsHook } from './widget-cors';

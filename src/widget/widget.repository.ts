@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { prepared } from '../database';
+
+export interface SessionRow {
+  id: string;
+  botId: string;
+  visitorId: string;
+}
+
+/** A message the bot sent to a visitor, as the stream and polling give it. */
+export interface StoredWidgetMessage {
+  /** Event id and cursor: digits, increasing per visitor. */
+  id: string;
+  message: Record<string, unknown>;
+  sentAt: string;
+}
+
+/** The widget's SQL: its sessions and the messages sent to visitors. */
+@Injectable()
+export class WidgetRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async createSession(botId: string, visitorId: string, tokenHash: string): Promise<SessionRow> {
+    const [row] = await prepared<SessionRow[]>(
+      this.dataSource.manager,
+      'widget_session_create',
+      `INSERT INTO widget_sessions (bot_id, visitor_id, token_hash, last_seen_at)
+       VALUES ($1, $2, $3, now())
+       RETURNING id, bot_id AS "botId", visitor_id AS "visitorId"`,
+      [botId, visitorId, tokenHash],
+    );
+    return row;
+  }
+
+  /** The session of this bot with this token hash, its last-seen time moved forward; or null. */
+  async touchSession(botId: string, tokenHash: string): Promise<SessionRow | null> {
+    const [row] = await prepared<SessionRow[]>(
+      this.dataSource.manager,
+      'widget_session_touch',
+      // Wrapped in a SELECT: the driver answers a bare UPDATE with [rows, count], not rows.
+      `WITH touched AS (
+         UPDATE widget_sessions SET last_seen_at = now()
+          WHERE token_hash = $2 AND bot_id = $1
+          RETURNING id, bot_id AS "botId", visitor_id AS "visitorId"
+       )
+       SELECT * FROM touched`,
+      [botId, tokenHash],
+    );
+    return row ?? null;
+  }
+
+  async setSiteUserId(botId: string, sessionId: string, siteUserId: string): Promise<void> {
+    await this.dataSource.query(
+      'UPDATE widget_sessions SET site_user_id = $3 WHERE id = $2 AND bot_id = $1',
+      [botId, sessionId, siteUserId],
+    );
+  }
+
+  async insertMessage(
+    botId: string,
+    visitorId: string,
+    payload: Record<string, unknown>,
+  ): Promise<StoredWidgetMessage> {
+    const [row] = await prepared<StoredWidgetMessage[]>(
+      this.dataSource.manager,
+      'widget_message_insert',
+      `INSERT INTO widget_messages (bot_id, visitor_id, payload) VALUES ($1, $2, $3)
+       RETURNING id::text AS id, payload AS message, to_json(sent_at)#>>'{}' AS "sentAt"`,
+      [botId, visitorId, JSON.stringify(payload)],
+    );
+    return row;
+  }
+
+  /** The visitor's messages after `after` (a message id), oldest first, at most `limit`. */
+  async messagesAfter(
+    botId: string,
+    visitorId: string,
+    after: string,
+    limit: number,
+  ): Promise<StoredWidgetMessage[]> {
+    return prepared<StoredWidgetMessage[]>(
+      this.dataSource.manager,
+      'widget_messages_after',
+      `SELECT id::text AS id, payload AS message, to_json(sent_at)#>>'{}' AS "sentAt"
+         FROM widget_messages
+        WHERE bot_id = $1 AND visitor_id = $2 AND id > $3::bigint
+        ORDER BY id LIMIT $4`,
+      [botId, visitorId, after, limit],
+    );
+  }
+
+  /** The id of the visitor's newest message, '0' when there is none. */
+  async lastMessageId(botId: string, visitorId: string): Promise<string> {
+    const [row] = await prepared<{ id: string }[]>(
+      this.dataSource.manager,
+      'widget_messages_last',
+      `SELECT COALESCE(max(id), 0)::text AS id FROM widget_messages WHERE bot_id = $1 AND visitor_id = $2`,
+      [botId, visitorId],
+    );
+    return row.id;
+  }
+
+  /** A message with this exact payload sent to the visitor at or after `since`, if any. */
+  async findSent(
+    botId: string,
+    visitorId: string,
+    payload: Record<string, unknown>,
+    since: Date,
+  ): Promise<string | null> {
+    const [row] = await this.dataSource.query<{ id: string }[]>(
+      `SELECT id::text AS id FROM widget_messages
+        WHERE bot_id = $1 AND visitor_id = $2 AND sent_at >= $3 AND payload = $4::jsonb
+        ORDER BY id LIMIT 1`,
+      [botId, visitorId, since, JSON.stringify(payload)],
+    );
+    return row?.id ?? null;
+  }
+}
