@@ -6,6 +6,17 @@ import { prepared } from '../database';
 import { type Broadcast, type BroadcastStatus } from './entities/broadcast.entity';
 import { type RecipientStatus } from './entities/broadcast-recipient.entity';
 
+/**
+ * The rows of an UPDATE ... RETURNING: TypeORM's postgres driver answers those with
+ * `[rows, affectedCount]`, not with the rows alone.
+ */
+async function returning<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  const result = await manager.query<[T[], number] | T[]>(sql, params);
+  return result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number'
+    ? (result[0] as T[])
+    : (result as T[]);
+}
+
 export type BroadcastCounts = Record<RecipientStatus, number> & { total: number };
 
 /** A recipient's final or retry state after a send, written for many at once. */
@@ -89,9 +100,10 @@ export class BroadcastsRepository {
     from: BroadcastStatus[],
     to: BroadcastStatus,
   ): Promise<boolean> {
-    const rows = await this.manager.query<{ id: string }[]>(
-      `UPDATE broadcasts SET status = $4, updated_at = now(),
-              completed_at = CASE WHEN $4 IN ('completed', 'cancelled', 'failed') THEN now() ELSE completed_at END
+    const rows = await returning<{ id: string }>(
+      this.manager,
+      `UPDATE broadcasts SET status = $4::varchar, updated_at = now(),
+              completed_at = CASE WHEN $4::varchar IN ('completed', 'cancelled', 'failed') THEN now() ELSE completed_at END
         WHERE id = $2 AND bot_id = $1 AND status = ANY($3::varchar[]) RETURNING id`,
       [botId, id, from, to],
     );
@@ -202,7 +214,8 @@ export class BroadcastsRepository {
 
   /** Completes a sending broadcast with nobody pending; false when someone still is. */
   async completeIfDone(broadcastId: string): Promise<boolean> {
-    const rows = await this.manager.query<{ id: string }[]>(
+    const rows = await returning<{ id: string }>(
+      this.manager,
       `UPDATE broadcasts SET status = 'completed', completed_at = now(), updated_at = now()
         WHERE id = $1 AND status = 'sending' AND materialised
           AND NOT EXISTS (SELECT 1 FROM broadcast_recipients WHERE broadcast_id = $1 AND status = 'pending')
@@ -249,9 +262,11 @@ export class BroadcastsRepository {
 
   /** Scheduled broadcasts whose time has come, moved to `sending`; their ids. */
   async startDue(): Promise<string[]> {
-    const rows = await this.manager.query<{ id: string }[]>(
+    const rows = await returning<{ id: string }>(
+      this.manager,
       `UPDATE broadcasts SET status = 'sending', updated_at = now()
         WHERE status = 'scheduled' AND send_at <= now() RETURNING id`,
+      [],
     );
     return rows.map((row) => row.id);
   }

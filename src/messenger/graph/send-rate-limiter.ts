@@ -9,6 +9,8 @@ const MAX_WAIT_MS = 5_000;
 const SLOTS_PER_RESERVATION = 10;
 /** A reply send marks its page busy with replies for this long (one Redis write per mark). */
 const REPLY_DEMAND_TTL_MS = 1_000;
+/** How long a bulk send waiting behind replies of its process waits before looking again. */
+const BULK_YIELD_MS = 2;
 /** How often a process re-marks (replies) or re-reads (bulk sends) a page's reply demand. */
 const REPLY_DEMAND_REFRESH_MS = 200;
 
@@ -32,8 +34,33 @@ class SlotPool {
     );
   }
 
-  async acquire(pageId: string, deadline: number): Promise<number> {
+  /** Replies of this process waiting for a slot, per page: bulk sends let them go first. */
+  private readonly repliesWaiting = new Map<string, number>();
+
+  async acquire(pageId: string, deadline: number, priority: 'reply' | 'bulk'): Promise<number> {
+    if (priority === 'bulk') return this.take(pageId, deadline, priority);
+    this.repliesWaiting.set(pageId, (this.repliesWaiting.get(pageId) ?? 0) + 1);
+    try {
+      return await this.take(pageId, deadline, priority);
+    } finally {
+      const left = (this.repliesWaiting.get(pageId) ?? 1) - 1;
+      if (left > 0) this.repliesWaiting.set(pageId, left);
+      else this.repliesWaiting.delete(pageId);
+    }
+  }
+
+  private async take(
+    pageId: string,
+    deadline: number,
+    priority: 'reply' | 'bulk',
+  ): Promise<number> {
     for (;;) {
+      if (priority === 'bulk' && this.repliesWaiting.has(pageId)) {
+        if (Date.now() > deadline)
+          throw new Error(`send budget of page ${pageId} taken by replies for ${MAX_WAIT_MS} ms`);
+        await new Promise((resolve) => setTimeout(resolve, BULK_YIELD_MS));
+        continue;
+      }
       const reserve = this.reserves.get(pageId);
       if (reserve && reserve.left > 0 && Date.now() < reserve.until) {
         reserve.left--;
@@ -83,7 +110,8 @@ class SlotPool {
  * Replies go first: a reply send marks its page as having reply demand (a short-lived Redis key);
  * while it is marked, bulk sends (broadcasts) also need a slot of a second, smaller budget
  * (MESSENGER_BULK_SEND_PERCENT of the rate), so the rest of every window stays free for replies.
- * With no reply demand, bulk sends may use the whole rate.
+ * With no reply demand, bulk sends may use the whole rate. Within a process, a bulk send never
+ * takes a slot while a reply of the same page waits for one.
  */
 @Injectable()
 export class SendRateLimiter {
@@ -130,9 +158,9 @@ export class SendRateLimiter {
     if (priority === 'reply') {
       this.markReplyDemand(pageId);
     } else if (await this.replyDemand(pageId)) {
-      await this.bulk.acquire(pageId, deadline);
+      await this.bulk.acquire(pageId, deadline, 'bulk');
     }
-    return this.shared.acquire(pageId, deadline);
+    return this.shared.acquire(pageId, deadline, priority);
   }
 
   private markReplyDemand(pageId: string): void {
