@@ -6,7 +6,7 @@ import { segmentVia, waitForStatus } from './broadcast-support';
 const AUDIENCE = 60;
 
 /**
- * Issue 14: a broadcast paced by the page's send rate (10/s here): pause and resume, and a person
+ * Issue 14: a broadcast paced by the page's send rate (5/s here): pause and resume, and a person
  * who taps a link while it runs is answered first.
  */
 describe('Broadcasts at the page send rate', () => {
@@ -16,7 +16,7 @@ describe('Broadcasts at the page send rate', () => {
   const psids = Array.from({ length: AUDIENCE }, (_, i) => `paced-${i}`);
 
   beforeAll(async () => {
-    t = await startMessengerApp({ MESSENGER_SEND_RATE_PER_SECOND: '10' });
+    t = await startMessengerApp({ MESSENGER_SEND_RATE_PER_SECOND: '5' });
     segment = await segmentVia(t, 'Paced');
     // People who wrote within the hour, straight in SQL for volume (what intake would store).
     await t.db.query(
@@ -83,10 +83,13 @@ describe('Broadcasts at the page send rate', () => {
       ]),
     );
     await waitFor(() => t.graph.sendsTo('tapper').length > 0, { what: 'the answer' });
-    const answeredIn = t.graph.sendsTo('tapper')[0].at - tappedAt;
+    const answeredAt = t.graph.sendsTo('tapper')[0].at;
     const during = (await t.admin.get(url(`/${created.body.id}`))).body;
-    // Behind 24 broadcast sends waiting at 10/s, the answer would take well over 2 s.
-    expect(answeredIn).toBeLessThan(1500);
+    // 24 broadcast sends wait for slots at 5/s; taking its turn among them, the answer would see
+    // about a dozen of them go first. Ahead of them, at most those already given a slot.
+    const overtakenBy = sent('[busy]').filter((s) => s.at > tappedAt && s.at < answeredAt);
+    expect(overtakenBy.length).toBeLessThanOrEqual(2);
+    expect(answeredAt - tappedAt).toBeLessThan(2500);
     expect(during.counts.pending).toBeGreaterThan(0);
     await waitForStatus(t, created.body.id, 'completed', 60_000);
   }, 90_000);
