@@ -102,8 +102,10 @@ describe('OpenAPI document', () => {
           ref: '#/components/schemas/ErrorBody',
         });
       }
-      // Every write takes a documented body, except actions that are the whole request (release).
-      if (['post', 'put', 'patch'].includes(method) && !path.endsWith('/release')) {
+      // Every write takes a documented body, except actions that are the whole request (release,
+      // and a broadcast's pause, resume and cancel).
+      const action = /\/(release|pause|resume|cancel)$/.test(path);
+      if (['post', 'put', 'patch'].includes(method) && !action) {
         expect({
           where,
           body: Boolean(operation.requestBody?.content['application/json']?.schema),
