@@ -3,6 +3,7 @@ import { FakeGraphApi } from '../support/fake-graph-api';
 import { connectPage, createBot } from '../support/fixtures';
 import { startTestApp, testEnv, type TestApp, uniqueName } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
+import { seedAudience } from './broadcast-support';
 
 const AUDIENCE = 200;
 
@@ -27,17 +28,7 @@ describe('A worker killed mid-broadcast', () => {
     botId = (await createBot(t.admin, 'Killed broadcast bot')).id;
     await connectPage(t.admin, botId);
     segmentId = (await t.admin.post(`/api/v1/bots/${botId}/segments`, { name: 'All' })).body.id;
-    await t.db.query(
-      `WITH c AS (
-         INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
-         SELECT $1, 'messenger', p, 'psid', now(), now() FROM unnest($3::varchar[]) p RETURNING id
-       ), v AS (
-         INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at)
-         SELECT $1, id, 'messenger', now(), now() FROM c
-       )
-       INSERT INTO segment_members (segment_id, contact_id, bot_id, joined_at) SELECT $2, id, $1, now() FROM c`,
-      [botId, segmentId, psids],
-    );
+    await seedAudience(t.db, botId, segmentId, psids);
     worker.start();
     await worker.waitForLog('Queue workers started', 120_000);
   }, 180_000);

@@ -1,7 +1,7 @@
 import { type MessengerTestApp, startMessengerApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef } from '../support/messenger-payloads';
 import { waitFor } from '../support/wait-for';
-import { segmentVia, waitForStatus } from './broadcast-support';
+import { seedAudience, segmentVia, waitForStatus } from './broadcast-support';
 
 const AUDIENCE = 60;
 
@@ -18,18 +18,7 @@ describe('Broadcasts at the page send rate', () => {
   beforeAll(async () => {
     t = await startMessengerApp({ MESSENGER_SEND_RATE_PER_SECOND: '5' });
     segment = await segmentVia(t, 'Paced');
-    // People who wrote within the hour, straight in SQL for volume (what intake would store).
-    await t.db.query(
-      `WITH c AS (
-         INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
-         SELECT $1, 'messenger', p, 'psid', now(), now() FROM unnest($3::varchar[]) p RETURNING id
-       ), v AS (
-         INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at)
-         SELECT $1, id, 'messenger', now(), now() FROM c
-       )
-       INSERT INTO segment_members (segment_id, contact_id, bot_id, joined_at) SELECT $2, id, $1, now() FROM c`,
-      [t.botId, segment, psids],
-    );
+    await seedAudience(t.db, t.botId, segment, psids);
   }, 60_000);
   afterAll(() => t.close());
 

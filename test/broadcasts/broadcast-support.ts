@@ -1,3 +1,4 @@
+import { type Pool } from 'pg';
 import { createReferral, text } from '../support/fixtures';
 import { type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef } from '../support/messenger-payloads';
@@ -59,4 +60,27 @@ export async function waitForStatus(
 /** Broadcast sends (not the referral answers) to `psid`. */
 export function broadcastSends(t: MessengerTestApp, psid: string, marker: string): any[] {
   return t.graph.sendsTo(psid).filter((s) => String(s.message?.text ?? '').includes(marker));
+}
+
+/**
+ * People who wrote within the hour, members of `segmentId`, straight in SQL for volume: the rows
+ * intake would have stored (contact, open conversation, membership).
+ */
+export async function seedAudience(
+  db: Pool,
+  botId: string,
+  segmentId: string,
+  psids: string[],
+): Promise<void> {
+  await db.query(
+    `WITH c AS (
+       INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
+       SELECT $1, 'messenger', p, 'psid', now(), now() FROM unnest($3::varchar[]) p RETURNING id
+     ), v AS (
+       INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at)
+       SELECT $1, id, 'messenger', now(), now() FROM c
+     )
+     INSERT INTO segment_members (segment_id, contact_id, bot_id, joined_at) SELECT $2, id, $1, now() FROM c`,
+    [botId, segmentId, psids],
+  );
 }
