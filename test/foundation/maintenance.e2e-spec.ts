@@ -30,6 +30,7 @@ describe('Maintenance tasks', () => {
       .map((job) => `${job.name}@${job.every}`)
       .sort();
     expect(scheduled).toEqual([
+      'drive-broadcasts@1000',
       'purge-messenger-inbox@3600000',
       'refresh-table-statistics@10000',
       'sweep-messenger-inbox@2000',
