@@ -1,4 +1,4 @@
-import { PERMANENT_FAILURE } from '../support/fake-graph-support';
+import { PERMANENT_FAILURE, TRANSIENT_FAILURES } from '../support/fake-graph-support';
 import { type MessengerTestApp, startMessengerApp } from '../support/messenger-harness';
 import { delivery, notificationOptin } from '../support/messenger-payloads';
 import { waitFor } from '../support/wait-for';
@@ -227,6 +227,19 @@ describe('Broadcasts', () => {
     expect(
       t.graph.sends.filter((s) => String(s.message?.text).includes('Two [permanent]')),
     ).toEqual([]);
+  });
+
+  it('retries a transient error as replies are, and sends once', async () => {
+    t.graph.failNext(2, TRANSIENT_FAILURES[0]);
+    const response = await create({
+      audience: { include: [b], intersect: [a] },
+      content: { messages: [{ type: 'text', text: 'Again [transient]' }] },
+    });
+    const done = await waitForStatus(t, response.body.id, 'completed');
+    expect(done.counts).toMatchObject({ sent: 1, failed: 0 });
+    const [recipient] = (await t.admin.get(url(`/${response.body.id}/recipients`))).body.items;
+    expect(recipient).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(broadcastSends(t, 'a-and-b', '[transient]')).toHaveLength(1);
   });
 
   it('is tenant-safe: another bot neither sees nor reaches the broadcast', async () => {
