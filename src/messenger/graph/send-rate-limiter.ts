@@ -27,15 +27,21 @@ class SlotPool {
   private readonly reserving = new Map<string, Promise<number>>();
   private readonly perReservation: number;
 
-  constructor(private readonly limiter: RateLimiterRedis) {
+  /**
+   * `ceiling`: how many of a window's slots this pool may fill, counting every pool's sends in
+   * it (they share the limiter); slots it took over the line are handed back at once.
+   */
+  constructor(
+    private readonly limiter: RateLimiterRedis,
+    /** Replies of this process waiting for a slot, per page (shared by the pools): bulk yields. */
+    private readonly repliesWaiting: Map<string, number>,
+    private readonly ceiling: (pageId: string) => Promise<number> | number = () => limiter.points,
+  ) {
     this.perReservation = Math.max(
       1,
       Math.min(SLOTS_PER_RESERVATION, Math.floor(limiter.points / 10)),
     );
   }
-
-  /** Replies of this process waiting for a slot, per page: bulk sends let them go first. */
-  private readonly repliesWaiting = new Map<string, number>();
 
   async acquire(pageId: string, deadline: number, priority: 'reply' | 'bulk'): Promise<number> {
     if (priority === 'bulk') return this.take(pageId, deadline, priority);
@@ -87,15 +93,19 @@ class SlotPool {
    */
   private async reserve(pageId: string): Promise<number> {
     const asked = this.perReservation;
+    const ceiling = await this.ceiling(pageId);
     const sentAt = Date.now();
     let result: RateLimiterRes;
-    let fitted = asked;
     try {
       result = await this.limiter.consume(pageId, asked);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       result = rejection;
-      fitted = Math.max(0, asked - (rejection.consumedPoints - this.limiter.points));
+    }
+    const fitted = Math.max(0, asked - Math.max(0, result.consumedPoints - ceiling));
+    if (ceiling < this.limiter.points && fitted < asked) {
+      // Over this pool's line but maybe under the window's: give them back for the other pool.
+      await this.limiter.reward(pageId, asked - fitted).catch(() => undefined);
     }
     this.reserves.set(pageId, { left: fitted, until: sentAt + result.msBeforeNext });
     return fitted > 0 ? 0 : Math.max(result.msBeforeNext, 5);
@@ -108,8 +118,8 @@ class SlotPool {
  * reserved a few at a time, so a busy page costs one Redis round trip per ten sends, not per send.
  *
  * Replies go first: a reply send marks its page as having reply demand (a short-lived Redis key);
- * while it is marked, bulk sends (broadcasts) also need a slot of a second, smaller budget
- * (MESSENGER_BULK_SEND_PERCENT of the rate), so the rest of every window stays free for replies.
+ * while it is marked, bulk sends (broadcasts) take slots of a window only up to
+ * MESSENGER_BULK_SEND_PERCENT of the rate, so the rest of every window stays free for replies.
  * With no reply demand, bulk sends may use the whole rate. Within a process, a bulk send never
  * takes a slot while a reply of the same page waits for one.
  */
@@ -129,21 +139,22 @@ export class SendRateLimiter {
     config: AppConfig,
   ) {
     const perSecond = config.messenger.sendRatePerSecond;
-    this.shared = new SlotPool(
-      new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${config.queuePrefix}:send-rate`,
-        points: perSecond,
-        duration: 1,
-      }),
+    const limiter = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${config.queuePrefix}:send-rate`,
+      points: perSecond,
+      duration: 1,
+    });
+    const bulkCeiling = Math.max(
+      1,
+      Math.floor((perSecond * config.messenger.bulkSendPercent) / 100),
     );
-    this.bulk = new SlotPool(
-      new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${config.queuePrefix}:send-rate-bulk`,
-        points: Math.max(1, Math.floor((perSecond * config.messenger.bulkSendPercent) / 100)),
-        duration: 1,
-      }),
+    const repliesWaiting = new Map<string, number>();
+    this.shared = new SlotPool(limiter, repliesWaiting);
+    // Bulk sends count in the same Redis window as replies; while replies are being sent they
+    // stop at MESSENGER_BULK_SEND_PERCENT of it, so the rest of each window is the replies'.
+    this.bulk = new SlotPool(limiter, repliesWaiting, async (pageId) =>
+      (await this.replyDemand(pageId)) ? bulkCeiling : perSecond,
     );
     this.demandPrefix = `${config.queuePrefix}:reply-demand:`;
   }
@@ -155,12 +166,9 @@ export class SendRateLimiter {
    */
   async acquire(pageId: string, priority: 'reply' | 'bulk' = 'reply'): Promise<number> {
     const deadline = Date.now() + MAX_WAIT_MS;
-    if (priority === 'reply') {
-      this.markReplyDemand(pageId);
-    } else if (await this.replyDemand(pageId)) {
-      await this.bulk.acquire(pageId, deadline, 'bulk');
-    }
-    return this.shared.acquire(pageId, deadline, priority);
+    if (priority === 'bulk') return this.bulk.acquire(pageId, deadline, 'bulk');
+    this.markReplyDemand(pageId);
+    return this.shared.acquire(pageId, deadline, 'reply');
   }
 
   private markReplyDemand(pageId: string): void {
