@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 export class Broadcasts1796522768692 implements MigrationInterface {
   name = 'Broadcasts1796522768692';
