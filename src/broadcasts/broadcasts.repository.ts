@@ -13,7 +13,7 @@ import { type RecipientStatus } from './entities/broadcast-recipient.entity';
 async function returning<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const result = await manager.query<[T[], number] | T[]>(sql, params);
   return result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number'
-    ? (result[0])
+    ? result[0]
     : (result as T[]);
 }
 
