@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { BotsModule } from './bots/bots.module';
+import { BroadcastsModule } from './broadcasts';
 import { ContactsModule } from './contacts';
 import { ConversationsModule } from './conversations';
 import { HttpShutdown } from './common/http/http-shutdown';
@@ -42,6 +43,7 @@ export class AppModule {
         ModulesModule,
         ReferralsModule,
         ConversationsModule,
+        BroadcastsModule,
         MessengerModule,
         WidgetModule,
         ...(options.imports ?? []),

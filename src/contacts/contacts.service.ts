@@ -22,6 +22,8 @@ import {
 } from './identities.repository';
 import {
   activeSubscription,
+  type NotificationState,
+  notificationStates,
   type SubscriptionRow,
   subscriptionsOf,
   topicOfToken,
@@ -312,6 +314,21 @@ export class ContactsService {
       now,
     );
     return row ? this.cipher.decrypt(row.tokenEncrypted) : null;
+  }
+
+  /**
+   * For many contacts at once (a broadcast's chunk): whether each one's subscription of `type` to
+   * `topic` is `active`, `stopped` (STOP_NOTIFICATIONS) or `expired` (past `token_expiry_timestamp`);
+   * contacts that never subscribed are not in the map.
+   */
+  notificationStates(
+    botId: string,
+    contactIds: string[],
+    topic: string,
+    type: SubscriptionType = 'notification_messages',
+    now = new Date(),
+  ): Promise<Map<string, NotificationState>> {
+    return notificationStates(this.dataSource.manager, botId, contactIds, type, topic, now);
   }
 
   /** The contact with its ids and subscriptions (tokens left out), or null when not the bot's. */

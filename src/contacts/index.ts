@@ -16,5 +16,6 @@ export {
   type SubscriptionStatus,
   type SubscriptionType,
 } from './entities/contact-subscription.entity';
+export { type NotificationState } from './subscriptions.repository';
 export { type IdentityRow, type LinkedContact } from './identities.repository';
 export { ContactErrors } from './contacts.errors';

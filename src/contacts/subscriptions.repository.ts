@@ -121,3 +121,29 @@ export async function activeSubscription(
   );
   return rows[0] ?? null;
 }
+
+/** Where a contact's subscription to a topic stands for sending: see ContactsService.notificationStates. */
+export type NotificationState = 'active' | 'stopped' | 'expired';
+
+/** The state of each listed contact's subscription of `type` to `topic`; contacts without one left out. */
+export async function notificationStates(
+  manager: EntityManager,
+  botId: string,
+  contactIds: string[],
+  type: SubscriptionType,
+  topic: string,
+  now: Date,
+): Promise<Map<string, NotificationState>> {
+  const rows = await prepared<{ contactId: string; state: NotificationState }[]>(
+    manager,
+    'subscriptions_states',
+    `SELECT contact_id AS "contactId",
+            CASE WHEN status <> 'active' THEN 'stopped'
+                 WHEN token_expires_at IS NOT NULL AND token_expires_at <= $5 THEN 'expired'
+                 ELSE 'active' END AS state
+       FROM contact_subscriptions
+      WHERE bot_id = $1 AND contact_id = ANY($2::uuid[]) AND type = $3 AND topic = $4`,
+    [botId, contactIds, type, topic, now],
+  );
+  return new Map(rows.map((row) => [row.contactId, row.state]));
+}

@@ -7,6 +7,7 @@ import { CreatorModule } from '../creator';
 import { ModulesModule } from '../modules';
 import { ReferralsModule } from '../referrals';
 import { SegmentsModule } from '../segments';
+import { BulkSendService } from './bulk-send.service';
 import { ContactMergeService } from './contact-merge.service';
 import { ConversationsQueryService } from './conversations-query.service';
 import { ConversationsController } from './conversations.controller';
@@ -35,6 +36,7 @@ import { SenderRegistry } from './senders/channel-sender';
   ],
   controllers: [ConversationsController],
   providers: [
+    BulkSendService,
     ConversationsService,
     ContactMergeService,
     ConversationsQueryService,
@@ -46,6 +48,6 @@ import { SenderRegistry } from './senders/channel-sender';
     OutboundWorker,
     ReplySweeperWorker,
   ],
-  exports: [ConversationsService, ContactMergeService],
+  exports: [BulkSendService, ConversationsService, ContactMergeService],
 })
 export class ConversationsModule {}

@@ -1,3 +1,11 @@
+export {
+  BulkSendService,
+  type BulkOutcome,
+  type BulkTarget,
+  type BulkWrite,
+} from './bulk-send.service';
+export { MESSAGING_WINDOW_MS } from './outbound.service';
+export { type ReplySendOptions } from './entities/reply.entity';
 export { ContactMergeService } from './contact-merge.service';
 export { ConversationsModule } from './conversations.module';
 export { ConversationsService, type InboundResult } from './conversations.service';
@@ -14,5 +22,6 @@ export {
   type ThreadControlPayload,
   type ChannelSender,
   type Recipient,
+  type SendOptions,
   type SendOutcome,
 } from './senders/channel-sender';

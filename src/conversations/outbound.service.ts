@@ -1,17 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type Channel, type ExternalIdKind } from '../contacts';
+import { type Channel, ContactsService, type ExternalIdKind } from '../contacts';
 import { GroupCommit } from '../common/group-commit';
 import { prepared } from '../database';
 import { ReferralsService } from '../referrals';
 import { type MessageStatus } from './entities/message.entity';
-import { type ReplyStatus } from './entities/reply.entity';
+import { type ReplySendOptions, type ReplyStatus } from './entities/reply.entity';
 import { SendClaims } from './send-claims';
 import {
   type ChannelSender,
   isThreadControl,
   type Recipient,
+  type SendOptions,
   type SendOutcome,
   SenderRegistry,
 } from './senders/channel-sender';
@@ -27,6 +28,8 @@ interface ReplyRow {
   botId: string;
   channel: Channel;
   status: ReplyStatus;
+  contactId: string;
+  sendOptions: ReplySendOptions | null;
   lastInboundAt: Date;
   externalId: string;
   externalIdKind: ExternalIdKind;
@@ -85,6 +88,7 @@ export class OutboundService {
     private readonly senders: SenderRegistry,
     private readonly claims: SendClaims,
     private readonly referrals: ReferralsService,
+    private readonly contacts: ContactsService,
   ) {}
 
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
@@ -97,11 +101,26 @@ export class OutboundService {
         (message.status === 'pending' || message.status === 'sending') &&
         !isThreadControl(message.payload),
     );
-    if (windowBound && now.getTime() - reply.lastInboundAt.getTime() > MESSAGING_WINDOW_MS) {
+    const purpose = reply.sendOptions?.purpose;
+    if (
+      windowBound &&
+      purpose !== 'tagged' &&
+      purpose !== 'notification' &&
+      now.getTime() - reply.lastInboundAt.getTime() > MESSAGING_WINDOW_MS
+    ) {
       await this.finish(
         replyId,
         'skipped',
         'OUTSIDE_MESSAGING_WINDOW: the contact last wrote more than 24 hours ago',
+      );
+      return;
+    }
+    const options = await this.sendOptions(reply, now);
+    if (!options) {
+      await this.finish(
+        replyId,
+        'skipped',
+        'TOKEN_EXPIRED: the contact has no active subscription to the topic any more',
       );
       return;
     }
@@ -131,7 +150,7 @@ export class OutboundService {
             continue;
           }
         }
-        const outcome = await sender.send(reply.botId, recipient, message.payload);
+        const outcome = await sender.send(reply.botId, recipient, message.payload, options);
         if (outcome.ok) {
           await this.markSent(message.id, outcome.externalId, last ? replyId : null);
           continue;
@@ -157,6 +176,32 @@ export class OutboundService {
       }
     }
     if (unsent.length === 0) await this.finish(replyId, 'sent', '');
+  }
+
+  /**
+   * The channel-neutral options of the reply's sends; a notification send gets the contact's
+   * current token (decrypted now, never stored in the clear), or null when there is none.
+   */
+  private async sendOptions(reply: ReplyRow, now: Date): Promise<SendOptions | null> {
+    const stored = reply.sendOptions;
+    if (!stored) return {};
+    const options: SendOptions = { priority: stored.priority };
+    switch (stored.purpose) {
+      case 'update':
+        return { ...options, purpose: 'update' };
+      case 'tagged':
+        return { ...options, purpose: 'tagged', tag: stored.tag };
+      case 'notification': {
+        const token = await this.contacts.activeNotificationToken(
+          reply.botId,
+          reply.contactId,
+          stored.notificationTopic ?? '',
+          'notification_messages',
+          now,
+        );
+        return token ? { ...options, purpose: 'update', notificationToken: token } : null;
+      }
+    }
   }
 
   /**
@@ -285,6 +330,7 @@ export class OutboundService {
       this.dataSource.manager,
       'outbound_replies_load',
       `SELECT r.id, r.bot_id AS "botId", r.channel, r.status, c.last_inbound_at AS "lastInboundAt",
+              c.contact_id AS "contactId", r.send_options AS "sendOptions",
               k.external_id AS "externalId", k.external_id_kind AS "externalIdKind",
               (SELECT json_agg(json_build_object('id', m.id::text, 'status', m.status, 'payload', m.payload)
                                ORDER BY m.position)

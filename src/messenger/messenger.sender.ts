@@ -6,10 +6,11 @@ import {
   THREAD_CONTROL,
   type ChannelSender,
   type Recipient,
+  type SendOptions,
   type SendOutcome,
   type ThreadControlPayload,
 } from '../conversations';
-import { GraphApiClient } from './graph/graph-api.client';
+import { GraphApiClient, type GraphRecipient, type MessagingType } from './graph/graph-api.client';
 import { SendRateLimiter } from './graph/send-rate-limiter';
 import { PageDirectory } from './page-directory';
 
@@ -31,12 +32,13 @@ export class MessengerSender implements ChannelSender {
     botId: string,
     recipient: Recipient,
     message: Record<string, unknown>,
+    options: SendOptions = {},
   ): Promise<SendOutcome> {
     const page = await this.pages.pageOf(botId);
     if (!page) {
       return sendFailure('MESSENGER_NOT_CONNECTED: the bot has no page', false);
     }
-    const to =
+    const to: GraphRecipient =
       recipient.externalIdKind === 'user_ref'
         ? { user_ref: recipient.externalId }
         : { id: recipient.externalId };
@@ -55,11 +57,22 @@ export class MessengerSender implements ChannelSender {
       );
     }
     try {
-      await this.rate.acquire(page.pageId);
+      await this.rate.acquire(page.pageId, options.priority ?? 'reply');
     } catch (error) {
       return sendFailure((error as Error).message, true);
     }
-    return this.graph.sendMessage(page.accessToken, to, message);
+    // A marketing message names the subscription, not the person (Meta: Marketing Messages,
+    // "Send a message": recipient `{ notification_messages_token }`).
+    const target = options.notificationToken
+      ? { notification_messages_token: options.notificationToken }
+      : to;
+    return this.graph.sendMessage(
+      page.accessToken,
+      target,
+      message,
+      options.notificationToken ? null : messagingTypeOf(options),
+      options.tag,
+    );
   }
 
   /**
@@ -83,5 +96,18 @@ export class MessengerSender implements ChannelSender {
       since.getTime(),
     );
     return found && { externalId: found.messageId };
+  }
+}
+
+/** Meta's `messaging_type` for the channel-neutral purpose of a send. */
+export function messagingTypeOf(options: SendOptions): MessagingType {
+  switch (options.purpose) {
+    case 'update':
+      return 'UPDATE';
+    case 'tagged':
+      return 'MESSAGE_TAG';
+    case 'response':
+    case undefined:
+      return 'RESPONSE';
   }
 }

@@ -7,6 +7,7 @@ import { type JobOptions } from 'bull';
 export const QueueName = {
   MessengerInbound: 'messenger-inbound',
   Outbound: 'outbound',
+  Broadcasts: 'broadcasts',
   Maintenance: 'maintenance',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
@@ -16,13 +17,16 @@ export type MaintenanceTask =
   | 'sweep-outbound-replies'
   | 'purge-messenger-inbox'
   | 'refresh-table-statistics'
-  | 'maintain-referral-partitions';
+  | 'maintain-referral-partitions'
+  | 'drive-broadcasts';
 
 export interface JobPayloads {
   /** One stored Messenger webhook item; the job id is the inbox id. */
   [QueueName.MessengerInbound]: { inboxId: string };
   /** One reply (a group of outbound messages answering one inbound event); the job id is the reply id. */
   [QueueName.Outbound]: { replyId: string };
+  /** One broadcast's run (materialise, then send to pending recipients); the job id is its id. */
+  [QueueName.Broadcasts]: { broadcastId: string };
   [QueueName.Maintenance]: { task: MaintenanceTask };
 }
 
@@ -46,6 +50,12 @@ export const JOB_DEFAULTS: Record<QueueName, JobOptions> = {
     backoff: { type: JITTER_BACKOFF, options: { baseDelayMs: 1000 } },
     ...retention,
   },
+  // A run is idempotent (recipient states in Postgres); the driver queues it again if all fail.
+  [QueueName.Broadcasts]: {
+    attempts: 10,
+    backoff: { type: JITTER_BACKOFF, options: { baseDelayMs: 2000 } },
+    ...retention,
+  },
   [QueueName.Maintenance]: { attempts: 1, ...retention },
 };
 
@@ -56,6 +66,8 @@ export const WORKER_CONCURRENCY: Record<QueueName, number> = {
   // A send takes a few milliseconds; more slots than this only add idle workers polling Redis
   // (measured: p99 webhook-to-send 180-220 ms at 300/s with 16, 240-310 ms with 32).
   [QueueName.Outbound]: 16,
+  // A run sends many recipients at once itself; a few runs share the page budgets.
+  [QueueName.Broadcasts]: 4,
   // One slot per maintenance task, so a long purge never holds back the sweepers.
-  [QueueName.Maintenance]: 5,
+  [QueueName.Maintenance]: 6,
 };

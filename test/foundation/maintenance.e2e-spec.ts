@@ -26,6 +26,7 @@ describe('Maintenance tasks', () => {
   afterAll(() => t.close());
 
   const WANTED = [
+    'drive-broadcasts@1000',
     'maintain-referral-partitions@3600000',
     'purge-messenger-inbox@3600000',
     'refresh-table-statistics@10000',

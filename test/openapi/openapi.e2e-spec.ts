@@ -107,8 +107,8 @@ describe('OpenAPI document', () => {
         });
       }
       // Every write takes a documented body, except actions that are the whole request (release,
-      // rotate-key).
-      const action = path.endsWith('/release') || path.endsWith('/rotate-key');
+      // rotate-key, and a broadcast's pause, resume and cancel).
+      const action = /\/(release|rotate-key|pause|resume|cancel)$/.test(path);
       if (['post', 'put', 'patch'].includes(method) && !action) {
         expect({
           where,

@@ -281,7 +281,12 @@ export class FakeGraphApi {
     }
 
     // Meta rejects these too; answering 200 would hide a broken request in a passing test.
-    const recipientId = parsed ? (body.recipient?.id ?? body.recipient?.user_ref) : undefined;
+    // A marketing message names the person's notification_messages_token instead of their PSID.
+    const recipientId = parsed
+      ? (body.recipient?.id ??
+        body.recipient?.user_ref ??
+        body.recipient?.notification_messages_token)
+      : undefined;
     if (recipientId === undefined) {
       const error: GraphError = {
         message: parsed

@@ -12,10 +12,23 @@ import { Conversation } from './conversation.entity';
 
 export type ReplyStatus = 'pending' | 'sent' | 'failed' | 'skipped';
 
+/**
+ * How a reply's messages are sent, for messages no inbound event asked for (broadcasts); null for
+ * answers. Channel-neutral: the sender maps it (see SendOptions). A `notificationTopic` is turned
+ * into the contact's token at send time, so no token is stored in the clear.
+ */
+export interface ReplySendOptions {
+  purpose: 'update' | 'tagged' | 'notification';
+  tag?: string;
+  notificationTopic?: string;
+  priority: 'reply' | 'bulk';
+}
+
 /** The messages answering one inbound event, sent in order by one outbound job. */
 @Entity('replies')
 @Index('ix_replies_pending', ['createdAt'], { where: "status = 'pending'" })
 @Index('ix_replies_conversation', ['conversationId'])
+@Index('ux_replies_source_key', ['sourceKey'], { unique: true, where: 'source_key IS NOT NULL' })
 export class Reply {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_replies' })
   id!: string;
@@ -38,6 +51,13 @@ export class Reply {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
+
+  /** Who asked for the reply when it answers no inbound event (`broadcast:<id>:<contact>`); unique. */
+  @Column({ name: 'source_key', type: 'varchar', length: 120, nullable: true })
+  sourceKey!: string | null;
+
+  @Column({ name: 'send_options', type: 'jsonb', nullable: true })
+  sendOptions!: ReplySendOptions | null;
 
   @Column({ name: 'completed_at', type: 'timestamptz', precision: 3, nullable: true })
   completedAt!: Date | null;

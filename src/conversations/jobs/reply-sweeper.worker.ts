@@ -17,7 +17,8 @@ const BATCH = 500;
 /**
  * Queues replies pending in Postgres but not alive in Redis: stored while Redis was away, lost
  * with a Redis that came back empty, or failed by Bull without their handler finishing. Job ids
- * dedupe, so a reply already in the queue is not added twice.
+ * dedupe, so a reply already in the queue is not added twice. Keyed replies (`source_key`:
+ * broadcasts) are driven by their owner, which can pause or cancel them: never queued here.
  */
 @Injectable()
 export class ReplySweeperWorker extends MaintenanceWorker {
@@ -31,7 +32,7 @@ export class ReplySweeperWorker extends MaintenanceWorker {
   async run(): Promise<void> {
     const rows = await this.dataSource.query<{ id: string }[]>(
       `SELECT id FROM replies
-        WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1)
+        WHERE status = 'pending' AND source_key IS NULL AND created_at < now() - make_interval(secs => $1)
         ORDER BY created_at LIMIT $2`,
       [GRACE_SECONDS, BATCH],
     );

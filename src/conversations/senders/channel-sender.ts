@@ -44,8 +44,29 @@ export function sendFailure(message: string, retryable: boolean): SendOutcome {
   return { ok: false, retryable, code: null, subcode: null, message };
 }
 
+/**
+ * How a message is sent, in channel-neutral terms; each channel maps them to its own fields
+ * (Messenger: `messaging_type`, `tag`, `recipient.notification_messages_token`) and ignores what it
+ * has no use for. Replies send with none: an answer within the messaging window.
+ */
+export interface SendOptions {
+  /** `update`: sent unprompted within the window; `tagged`: outside it, under `tag`. */
+  purpose?: 'response' | 'update' | 'tagged';
+  /** The message tag of a `tagged` send (Meta: ACCOUNT_UPDATE, CONFIRMED_EVENT_UPDATE, ...). */
+  tag?: string;
+  /** Sent to the person's marketing-messages subscription with this token instead of their id. */
+  notificationToken?: string;
+  /** `bulk` sends take the channel's rate budget only as far as replies leave it. */
+  priority?: 'reply' | 'bulk';
+}
+
 export interface ChannelSender {
-  send(botId: string, recipient: Recipient, payload: Record<string, unknown>): Promise<SendOutcome>;
+  send(
+    botId: string,
+    recipient: Recipient,
+    payload: Record<string, unknown>,
+    options?: SendOptions,
+  ): Promise<SendOutcome>;
   /**
    * Whether the channel already holds `payload`, sent to `recipient` at or after `since` (a send
    * whose outcome is unknown: the process making it died). `{ externalId }` when it does, `null`

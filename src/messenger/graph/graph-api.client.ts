@@ -17,7 +17,15 @@ const MAX_CONNECTIONS = 64;
 export interface GraphRecipient {
   id?: string;
   user_ref?: string;
+  /** A marketing message goes to the person's subscription token instead of their PSID. */
+  notification_messages_token?: string;
 }
+
+/**
+ * Meta's `messaging_type`: RESPONSE answers the person within the window, UPDATE is sent unprompted
+ * within it, MESSAGE_TAG outside it with a `tag`. Source: Send API reference, "messaging_type".
+ */
+export type MessagingType = 'RESPONSE' | 'UPDATE' | 'MESSAGE_TAG';
 
 interface ConversationsAnswer {
   data?: {
@@ -51,15 +59,22 @@ export class GraphApiClient implements OnApplicationShutdown {
     await this.agent.close();
   }
 
-  /** Send API: one message to one recipient, answered with Meta's message id. */
+  /**
+   * Send API: one message to one recipient, answered with Meta's message id. `tag` goes with
+   * `MESSAGE_TAG` only; null leaves `messaging_type` out (a marketing message sent to a
+   * `notification_messages_token`, as in Meta's Marketing Messages examples).
+   */
   async sendMessage(
     accessToken: string,
     recipient: GraphRecipient,
     message: Record<string, unknown>,
+    messagingType: MessagingType | null = 'RESPONSE',
+    tag?: string,
   ): Promise<SendOutcome> {
     return this.post('me/messages', accessToken, {
       recipient,
-      messaging_type: 'RESPONSE',
+      ...(messagingType ? { messaging_type: messagingType } : {}),
+      ...(messagingType === 'MESSAGE_TAG' && tag ? { tag } : {}),
       message,
     });
   }

@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BotsModule } from '../bots/bots.module';
+import { ContactsModule } from '../contacts';
+import { ConversationsModule } from '../conversations';
+import { SegmentsModule } from '../segments';
+import { BroadcastRunner } from './broadcast-runner';
+import { BroadcastsController } from './broadcasts.controller';
+import { BroadcastsRepository } from './broadcasts.repository';
+import { BroadcastsService } from './broadcasts.service';
+import { ContactFactsLoader } from './contact-facts';
+import { BroadcastRecipient } from './entities/broadcast-recipient.entity';
+import { Broadcast } from './entities/broadcast.entity';
+import { UnreachableContact } from './entities/unreachable-contact.entity';
+import { BroadcastDriverWorker } from './jobs/broadcast-driver.worker';
+import { BroadcastWorker } from './jobs/broadcast.worker';
+
+/** Broadcasts: Creator content sent once to an audience of segments, within Meta's rules. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Broadcast, BroadcastRecipient, UnreachableContact]),
+    BotsModule,
+    ContactsModule,
+    ConversationsModule,
+    SegmentsModule,
+  ],
+  controllers: [BroadcastsController],
+  providers: [
+    BroadcastsService,
+    BroadcastsRepository,
+    BroadcastRunner,
+    ContactFactsLoader,
+    BroadcastWorker,
+    BroadcastDriverWorker,
+  ],
+  exports: [BroadcastsService],
+})
+export class BroadcastsModule {}

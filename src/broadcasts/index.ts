@@ -1,0 +1,4 @@
+export { BroadcastsModule } from './broadcasts.module';
+export { BroadcastsService } from './broadcasts.service';
+export { BROADCAST_STATUSES, type BroadcastStatus } from './entities/broadcast.entity';
+export { BROADCAST_TAGS, SKIP_REASONS, type SkipReason } from './messaging-policy';

@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { type Channel } from '../contacts';
+import { type Content } from '../creator';
+import { prepared } from '../database';
+import { type ReplySendOptions, type ReplyStatus } from './entities/reply.entity';
+import { OutboundService, RetryableSendError } from './outbound.service';
+import { ReplyWriter } from './reply-writer';
+
+/** A contact as a sender of unprompted messages sees it: its conversation and window. */
+export interface BulkTarget {
+  contactId: string;
+  conversationId: string;
+  channel: Channel;
+  /** The contact's last message: the 24-hour window runs from here. */
+  lastInboundAt: Date;
+  /** A human agent holds the conversation: the bot stays silent. */
+  handedOver: boolean;
+  firstName: string | null;
+  lastName: string | null;
+}
+
+/** One keyed reply to store: `sourceKey` makes storing it again a no-op. */
+export interface BulkWrite {
+  sourceKey: string;
+  botId: string;
+  target: BulkTarget;
+  content: Content;
+  options: ReplySendOptions;
+}
+
+/**
+ * How a keyed reply went: `retry` when a transient failure (or another live run holding it) left
+ * it pending; otherwise the reply's final status with the failing message's channel code.
+ */
+export interface BulkOutcome {
+  status: Exclude<ReplyStatus, 'pending'> | 'retry';
+  code: number | null;
+  subcode: number | null;
+  message: string | null;
+}
+
+/**
+ * The conversations core's outbound path for messages no inbound event asked for (broadcasts):
+ * they are stored as replies keyed by their source, so a source re-driven after a crash finds its
+ * reply and its messages' send claims (sent once, never twice), and sent by the same OutboundService
+ * and sender registry as answers, with channel-neutral send options and bulk priority.
+ */
+@Injectable()
+export class BulkSendService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbound: OutboundService,
+    private readonly writer: ReplyWriter,
+  ) {}
+
+  /** The conversations of the bot's contacts, by contact id; contacts without one are left out. */
+  async targets(botId: string, contactIds: string[]): Promise<Map<string, BulkTarget>> {
+    const rows = await prepared<(Omit<BulkTarget, 'lastInboundAt'> & { lastInboundAt: string })[]>(
+      this.dataSource.manager,
+      'bulk_targets',
+      `SELECT c.contact_id AS "contactId", c.id AS "conversationId", c.channel,
+              c.last_inbound_at AS "lastInboundAt", c.handed_over AS "handedOver",
+              k.first_name AS "firstName", k.last_name AS "lastName"
+         FROM conversations c JOIN contacts k ON k.id = c.contact_id
+        WHERE c.bot_id = $1 AND c.contact_id = ANY($2::uuid[])`,
+      [botId, contactIds],
+    );
+    return new Map(
+      rows.map((row) => [row.contactId, { ...row, lastInboundAt: new Date(row.lastInboundAt) }]),
+    );
+  }
+
+  /**
+   * Renders each write's content for its contact (`{{contact.firstName|you}}`) and stores it as a
+   * pending reply, unless a reply with its key exists. Returns the reply id per key; null where the
+   * content renders to nothing.
+   */
+  async write(writes: BulkWrite[]): Promise<Map<string, string | null>> {
+    const result = new Map<string, string | null>();
+    const stored: { write: BulkWrite; replyId: string }[] = [];
+    const messages: {
+      replyId: string;
+      position: number;
+      kind: string;
+      text: string | null;
+      payload: string;
+    }[] = [];
+    for (const write of writes) {
+      const rendered = this.writer.render(write.target.channel, write.content, {
+        contact: { firstName: write.target.firstName, lastName: write.target.lastName },
+      });
+      if (rendered.length === 0) {
+        result.set(write.sourceKey, null);
+        continue;
+      }
+      const replyId = randomUUID();
+      stored.push({ write, replyId });
+      rendered.forEach((message, position) =>
+        messages.push({
+          replyId,
+          position,
+          kind: message.kind,
+          text: message.text,
+          payload: JSON.stringify(message.payload),
+        }),
+      );
+    }
+    if (stored.length === 0) return result;
+    await prepared(
+      this.dataSource.manager,
+      'bulk_replies_write',
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::uuid[], $5::varchar[], $6::jsonb[])
+                AS i(reply_id, source_key, bot_id, conversation_id, channel, send_options)
+       ), reply AS (
+         INSERT INTO replies (id, bot_id, conversation_id, channel, status, source_key, send_options)
+         SELECT reply_id, bot_id, conversation_id, channel, 'pending', source_key, send_options FROM input
+         ON CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING
+         RETURNING id
+       )
+       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, kind, text, payload, status, occurred_at)
+       SELECT i.bot_id, i.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload, 'pending', now()
+         FROM unnest($7::uuid[], $8::smallint[], $9::varchar[], $10::text[], $11::jsonb[])
+              AS m(reply_id, position, kind, text, payload)
+         JOIN reply r ON r.id = m.reply_id
+         JOIN input i ON i.reply_id = m.reply_id`,
+      [
+        stored.map((s) => s.replyId),
+        stored.map((s) => s.write.sourceKey),
+        stored.map((s) => s.write.botId),
+        stored.map((s) => s.write.target.conversationId),
+        stored.map((s) => s.write.target.channel),
+        stored.map((s) => JSON.stringify(s.write.options)),
+        messages.map((m) => m.replyId),
+        messages.map((m) => m.position),
+        messages.map((m) => m.kind),
+        messages.map((m) => m.text),
+        messages.map((m) => m.payload),
+      ],
+    );
+    // Keys stored by an earlier run keep that run's reply: its messages may be sent already.
+    const rows = await prepared<{ id: string; sourceKey: string }[]>(
+      this.dataSource.manager,
+      'bulk_replies_by_key',
+      `SELECT id, source_key AS "sourceKey" FROM replies WHERE source_key = ANY($1::varchar[])`,
+      [stored.map((s) => s.write.sourceKey)],
+    );
+    for (const row of rows) result.set(row.sourceKey, row.id);
+    return result;
+  }
+
+  /**
+   * Sends a keyed reply's unsent messages (each claimed first: never twice) and says how it went.
+   * `lastAttempt`: a transient failure fails the reply instead of leaving it for a retry.
+   */
+  async send(replyId: string, lastAttempt: boolean): Promise<BulkOutcome> {
+    try {
+      await this.outbound.send(replyId, lastAttempt);
+    } catch (error) {
+      if (!(error instanceof RetryableSendError)) throw error;
+      return { status: 'retry', code: null, subcode: null, message: error.message };
+    }
+    const [row] = await prepared<
+      { status: ReplyStatus; code: number | null; subcode: number | null; message: string | null }[]
+    >(
+      this.dataSource.manager,
+      'bulk_reply_outcome',
+      `SELECT r.status, m.error_code AS code, m.error_subcode AS subcode, m.error_message AS message
+         FROM replies r
+         LEFT JOIN LATERAL (
+           SELECT error_code, error_subcode, error_message FROM messages
+            WHERE reply_id = r.id AND status IN ('failed', 'skipped')
+            ORDER BY (status = 'failed') DESC, position LIMIT 1
+         ) m ON true
+        WHERE r.id = $1`,
+      [replyId],
+    );
+    if (!row || row.status === 'pending')
+      return { status: 'retry', code: null, subcode: null, message: 'still being sent' };
+    return { ...row, status: row.status };
+  }
+}
