@@ -67,7 +67,7 @@ describe('Maintenance tasks', () => {
     // What a Redis that came back empty (or a flush) leaves of them: nothing.
     for (const job of await queue.getRepeatableJobs()) await queue.removeRepeatableByKey(job.key);
     expect(await queue.getRepeatableJobs()).toEqual([]);
-    await waitFor(async () => (await queue.getRepeatableJobs()).length === 4, {
+    await waitFor(async () => (await queue.getRepeatableJobs()).length === 5, {
       timeoutMs: 20_000,
       what: 'the schedules to be back',
     });
