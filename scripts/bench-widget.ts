@@ -146,6 +146,7 @@ async function main(): Promise<void> {
     let measuring = false;
     const visitors: Visitor[] = [];
     const opening = Date.now();
+    console.log(`app up; opening ${SESSIONS} sessions and their streams`);
     await inBatches(
       Array.from({ length: SESSIONS }, (_, i) => i),
       50,
@@ -156,9 +157,15 @@ async function main(): Promise<void> {
         await openStream(widgetKey, visitor, (ms) => measuring && latencies.push(ms));
       },
     );
+    // Bounded: a bench never hangs silently; it says how far it got.
+    const welcomeDeadline = Date.now() + 120_000;
     for (;;) {
       const welcomed = visitors.filter((v) => v.received >= 1).length;
       if (welcomed === SESSIONS) break;
+      if (Date.now() > welcomeDeadline)
+        throw new Error(
+          `only ${welcomed} of ${SESSIONS} welcomes arrived on their streams in 120 s`,
+        );
       await sleep(200);
     }
     console.log(
