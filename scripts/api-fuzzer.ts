@@ -538,6 +538,7 @@ export async function makeTenantsThroughApi(
         referralId: referral.id,
         segmentId: segment.id,
         trackingParam: referral.trackingParam,
+        widgetKey: bot.channels.widget.widgetKey,
       },
     };
   };

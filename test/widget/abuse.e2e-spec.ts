@@ -12,6 +12,8 @@ describe('The widget Chat API under abuse', () => {
     t = await startTestApp({
       WIDGET_RATE_PER_SESSION_PER_MINUTE: '5',
       WIDGET_RATE_PER_IP_PER_MINUTE: '40',
+      // The rotate test comes through another address (X-Forwarded-For) to get a budget of its own.
+      TRUST_PROXY: 'true',
     });
     const bot = (await t.admin.post('/api/v1/bots', { name: 'Guarded' })).body;
     botId = bot.id;

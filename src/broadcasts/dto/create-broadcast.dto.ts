@@ -1,18 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsDefined,
   IsIn,
   IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
-  ValidateNested,
 } from 'class-validator';
 import { trimString } from '../../common/http/transforms';
 import { CharLength } from '../../common/validation/char-length';
+import { NestedObject } from '../../common/validation/nested-object';
 import { ContentDto } from '../../creator';
 import { BROADCAST_TAGS, type BroadcastTag } from '../messaging-policy';
 
@@ -46,8 +47,8 @@ export class AudienceDto {
 }
 
 export class PreviewBroadcastDto {
-  @ValidateNested()
-  @Type(() => AudienceDto)
+  @IsDefined()
+  @NestedObject(() => AudienceDto)
   audience!: AudienceDto;
 
   /** As in a broadcast: decides who outside the 24-hour window counts as reachable. */
@@ -73,8 +74,8 @@ export class CreateBroadcastDto extends PreviewBroadcastDto {
   name!: string;
 
   /** Creator content, personalised per recipient (`{{contact.firstName|you}}`). */
-  @ValidateNested()
-  @Type(() => ContentDto)
+  @IsDefined()
+  @NestedObject(() => ContentDto)
   content!: ContentDto;
 
   /** ISO 8601 with a time zone; in the future: the broadcast waits as `scheduled`. */
