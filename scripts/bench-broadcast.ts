@@ -8,12 +8,21 @@
  * during the broadcast (target flat, < 400 MB), and the latency from webhook posted to answer sent
  * of the referral answers during the broadcast (target p99 < 500 ms).
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { benchQueuePrefix, dropBenchState, PG_URL, REDIS_URL, summarise } from './bench-support';
+import {
+  adminApi,
+  benchQueuePrefix,
+  dropBenchState,
+  PG_URL,
+  REDIS_URL,
+  sleep,
+  startGraph,
+  summarise,
+} from './bench-support';
 import { signedDelivery } from './signed-delivery';
 
 const ROOT = join(__dirname, '..');
@@ -21,34 +30,11 @@ const APP_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const PORT = 3990 + Math.floor(Math.random() * 9);
 const BASE = `http://127.0.0.1:${PORT}`;
+const api = adminApi(BASE, ADMIN_TOKEN);
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const RATE = 300;
 const TAPS_PER_SECOND = 20;
 const PAGE_ID = '300000000001';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${BASE}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok)
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
-function startGraph(): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(join(__dirname, 'fake-graph-process.ts'), [], {
-    execArgv: ['-r', 'ts-node/register/transpile-only'],
-  });
-  return new Promise((resolve) =>
-    child.once('message', (message: { url: string }) => resolve({ child, url: message.url })),
-  );
-}
 
 function collect(graph: ChildProcess): Promise<{ arrivals: [string, number][] }> {
   return new Promise((resolve) => {

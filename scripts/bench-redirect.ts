@@ -14,32 +14,26 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { benchQueuePrefix, CpuMeter, dropBenchState, PG_URL, REDIS_URL } from './bench-support';
+import {
+  adminApi,
+  benchQueuePrefix,
+  CpuMeter,
+  dropBenchState,
+  PG_URL,
+  REDIS_URL,
+  sleep,
+} from './bench-support';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const PORT = 3800 + Math.floor(Math.random() * 90);
 const BASE = `http://127.0.0.1:${PORT}`;
+const api = adminApi(BASE, ADMIN_TOKEN);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = 5;
 const BROWSER =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${BASE}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok)
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {

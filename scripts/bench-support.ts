@@ -1,6 +1,8 @@
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
+import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createHttpApp } from '../src/app.factory';
 import { type AppConfig, loadConfig } from '../src/config';
@@ -145,4 +147,35 @@ export class CpuMeter {
       })
       .join(', ');
   }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A JSON client of the management API at `base` with the admin `token`; a non-2xx answer throws. */
+export function adminApi(
+  base: string,
+  token: string,
+): (method: string, path: string, body?: unknown) => Promise<any> {
+  return async (method, path, body) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok)
+      throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+}
+
+/** The fake Graph API in a process of its own (scripts/fake-graph-process.ts), once it listens. */
+export function startGraph(): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(join(__dirname, 'fake-graph-process.ts'), [], {
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+  });
+  return new Promise((resolve) =>
+    child.once('message', (message: { url: string }) => resolve({ child, url: message.url })),
+  );
 }

@@ -15,18 +15,21 @@
  * against an HTTP-only process (PROCESS_ROLE=api), to see intake without workers sharing its CPU.
  */
 import autocannon from 'autocannon';
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Agent, request } from 'undici';
 import {
+  adminApi,
   benchQueuePrefix,
   CpuMeter,
   dropBenchState,
   PG_URL,
   REDIS_URL,
+  sleep,
+  startGraph,
   summarise,
 } from './bench-support';
 import { signedDelivery as signed, type SignedDelivery } from './signed-delivery';
@@ -36,6 +39,7 @@ const APP_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const PORT = 3900 + Math.floor(Math.random() * 90);
 const BASE = `http://127.0.0.1:${PORT}`;
+const api = adminApi(BASE, ADMIN_TOKEN);
 const PAGES = 4;
 /** A rate this machine sustains (see the capacity the intake phase's drain shows), for a latency at steady state. */
 const SUSTAINABLE_RATE = Number(process.env.BENCH_STEADY_RATE ?? 150);
@@ -50,30 +54,6 @@ const PHASES = new Set(
 
 interface Collected {
   arrivals: [string, number][];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${BASE}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok)
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
-function startGraph(): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(join(__dirname, 'fake-graph-process.ts'), [], {
-    execArgv: ['-r', 'ts-node/register/transpile-only'],
-  });
-  return new Promise((resolve) =>
-    child.once('message', (message: { url: string }) => resolve({ child, url: message.url })),
-  );
 }
 
 /** Asks the fake Graph API process something and waits for its answer of `replyType`. */

@@ -13,7 +13,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { benchQueuePrefix, dropBenchState, PG_URL, REDIS_URL, summarise } from './bench-support';
+import {
+  benchQueuePrefix,
+  dropBenchState,
+  PG_URL,
+  REDIS_URL,
+  sleep,
+  summarise,
+} from './bench-support';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
@@ -24,10 +31,6 @@ const RATE = Number(process.env.BENCH_RATE ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = 5;
 const agent = new Agent({ connections: null, pipelining: 0, keepAliveTimeout: 60_000 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function call(
   method: 'GET' | 'POST' | 'PATCH',
