@@ -16,9 +16,9 @@ import { Client } from 'pg';
 import {
   adminApi,
   benchQueuePrefix,
+  builtAppEnv,
   dropBenchState,
   PG_URL,
-  REDIS_URL,
   sleep,
   startGraph,
   summarise,
@@ -83,23 +83,17 @@ async function main(): Promise<void> {
   const queuePrefix = benchQueuePrefix();
   const graph = await startGraph();
   const app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `${PG_URL}/${databaseName}`,
-      REDIS_URL,
-      QUEUE_PREFIX: queuePrefix,
-      ADMIN_TOKEN,
-      SECRETS_KEY: randomBytes(32).toString('hex'),
-      MESSENGER_APP_SECRET: APP_SECRET,
-      MESSENGER_VERIFY_TOKEN: 'bench',
-      MESSENGER_GRAPH_API_URL: graph.url,
-      MESSENGER_SEND_RATE_PER_SECOND: String(RATE),
-      LOG_LEVEL: 'warn',
-      PROCESS_ROLE: 'all',
-    },
+    env: builtAppEnv(
+      { port: PORT, databaseName, queuePrefix, adminToken: ADMIN_TOKEN },
+      {
+        MESSENGER_APP_SECRET: APP_SECRET,
+        MESSENGER_VERIFY_TOKEN: 'bench',
+        MESSENGER_GRAPH_API_URL: graph.url,
+        MESSENGER_SEND_RATE_PER_SECOND: String(RATE),
+        LOG_LEVEL: 'warn',
+        PROCESS_ROLE: 'all',
+      },
+    ),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {

@@ -17,10 +17,10 @@ import { Client } from 'pg';
 import {
   adminApi,
   benchQueuePrefix,
+  builtAppEnv,
   CpuMeter,
   dropBenchState,
   PG_URL,
-  REDIS_URL,
   sleep,
 } from './bench-support';
 
@@ -68,18 +68,12 @@ async function main(): Promise<void> {
   }
   try {
     app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        PORT: String(PORT),
-        HOST: '127.0.0.1',
-        DATABASE_URL: `${PG_URL}/${databaseName}`,
-        REDIS_URL,
-        QUEUE_PREFIX: queuePrefix,
-        ADMIN_TOKEN,
-        SECRETS_KEY: randomBytes(32).toString('hex'),
-        LOG_LEVEL: 'info',
-      },
+      env: builtAppEnv(
+        { port: PORT, databaseName, queuePrefix, adminToken: ADMIN_TOKEN },
+        {
+          LOG_LEVEL: 'info',
+        },
+      ),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     for (let i = 0; ; i++) {

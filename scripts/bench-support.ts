@@ -179,3 +179,26 @@ export function startGraph(): Promise<{ child: ChildProcess; url: string }> {
     child.once('message', (message: { url: string }) => resolve({ child, url: message.url })),
   );
 }
+
+/**
+ * The environment of the built app (`dist/main.js`) that a bench spawns: production mode on
+ * 127.0.0.1:`port`, its own database and queue prefix, a fresh secrets key; `extra` adds or
+ * overrides variables (log level, role, Messenger settings).
+ */
+export function builtAppEnv(
+  app: { port: number; databaseName: string; queuePrefix: string; adminToken: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    PORT: String(app.port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: `${PG_URL}/${app.databaseName}`,
+    REDIS_URL,
+    QUEUE_PREFIX: app.queuePrefix,
+    ADMIN_TOKEN: app.adminToken,
+    SECRETS_KEY: randomBytes(32).toString('hex'),
+    ...extra,
+  };
+}

@@ -24,10 +24,10 @@ import { Agent, request } from 'undici';
 import {
   adminApi,
   benchQueuePrefix,
+  builtAppEnv,
   CpuMeter,
   dropBenchState,
   PG_URL,
-  REDIS_URL,
   sleep,
   startGraph,
   summarise,
@@ -202,22 +202,16 @@ async function main(): Promise<void> {
   // BENCH_NODE_ARGS: flags for the app's node, e.g. --cpu-prof to see where its time goes.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const app = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `${PG_URL}/${databaseName}`,
-      REDIS_URL,
-      QUEUE_PREFIX: queuePrefix,
-      ADMIN_TOKEN,
-      SECRETS_KEY: randomBytes(32).toString('hex'),
-      MESSENGER_APP_SECRET: APP_SECRET,
-      MESSENGER_VERIFY_TOKEN: 'bench',
-      MESSENGER_GRAPH_API_URL: graph.url,
-      LOG_LEVEL: 'info',
-      PROCESS_ROLE: ROLE,
-    },
+    env: builtAppEnv(
+      { port: PORT, databaseName, queuePrefix, adminToken: ADMIN_TOKEN },
+      {
+        MESSENGER_APP_SECRET: APP_SECRET,
+        MESSENGER_VERIFY_TOKEN: 'bench',
+        MESSENGER_GRAPH_API_URL: graph.url,
+        LOG_LEVEL: 'info',
+        PROCESS_ROLE: ROLE,
+      },
+    ),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   app.once('exit', (code) => {

@@ -13,14 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import {
-  benchQueuePrefix,
-  dropBenchState,
-  PG_URL,
-  REDIS_URL,
-  sleep,
-  summarise,
-} from './bench-support';
+import { benchQueuePrefix, builtAppEnv, dropBenchState, sleep, summarise } from './bench-support';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
@@ -111,21 +104,15 @@ async function main(): Promise<void> {
   const databaseName = `bp_bench_widget_${process.pid}`;
   const queuePrefix = benchQueuePrefix();
   const app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `${PG_URL}/${databaseName}`,
-      REDIS_URL,
-      QUEUE_PREFIX: queuePrefix,
-      ADMIN_TOKEN,
-      SECRETS_KEY: randomBytes(32).toString('hex'),
-      LOG_LEVEL: 'warn',
-      PROCESS_ROLE: 'all',
-      WIDGET_RATE_PER_IP_PER_MINUTE: '1000000',
-      WIDGET_RATE_PER_SESSION_PER_MINUTE: '1000000',
-    },
+    env: builtAppEnv(
+      { port: PORT, databaseName, queuePrefix, adminToken: ADMIN_TOKEN },
+      {
+        LOG_LEVEL: 'warn',
+        PROCESS_ROLE: 'all',
+        WIDGET_RATE_PER_IP_PER_MINUTE: '1000000',
+        WIDGET_RATE_PER_SESSION_PER_MINUTE: '1000000',
+      },
+    ),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
