@@ -75,7 +75,7 @@ export async function createApiKey(admin: Http, botId: string): Promise<string> 
 
 /** Inserts `count` Messenger contacts of a bot straight in SQL, for volume; returns their ids. */
 export async function bulkContacts(
-  db: Pool,
+  db: Pick<Pool, 'query'>,
   botId: string,
   count: number,
   prefix = 'psid-',
