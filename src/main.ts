@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createHttpApp, createWorkerContext } from './app.factory';
-import { adminTokenBanner } from './boot/admin-token-banner';
-import { waitForServices } from './boot/wait-for-services';
+import { adminTokenBanner, waitForServices } from './boot';
 import { type AppConfig, ConfigError, loadConfig } from './config';
 
 const writeLine = (line: string): void => {

@@ -1,6 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { ACCESS_DESCRIPTIONS, routeAccess } from './auth/route-access';
+import { ACCESS_DESCRIPTIONS, routeAccess } from './auth';
 import { MODULE_CONFIG_SCHEMA, moduleConfigSchema, ModuleTypeRegistry } from './modules';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiBotScoped, BotIdParam } from '../bots/bot-id.param';
+import { ApiBotScoped, BotIdParam } from '../bots';
 import { ApiErrors } from '../common/errors';
 import { IdParam } from '../common/http/id-param';
 import { ApiKeysService } from './api-keys.service';
-import { AdminOnly } from './auth.decorators';
+import { AdminOnly } from '../common/http/access.decorators';
 import { AuthErrors } from './auth.errors';
 import { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';

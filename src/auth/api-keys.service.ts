@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { IsNull, Repository } from 'typeorm';
-import { BotsService } from '../bots/bots.service';
+import { BotsService } from '../bots';
 import { AuthErrors } from './auth.errors';
 import { type ApiKeyDto, type CreatedApiKeyDto } from './dto/api-key.dto';
 import { ApiKey } from './entities/api-key.entity';

@@ -2,10 +2,10 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BotErrors } from '../bots/bots.errors';
+import { BotErrors } from '../bots';
 import { AppConfig } from '../config';
 import { ApiKeysService } from './api-keys.service';
-import { ADMIN_ONLY, IS_PUBLIC } from './auth.decorators';
+import { ADMIN_ONLY, IS_PUBLIC } from '../common/http/access.decorators';
 import { AuthErrors } from './auth.errors';
 import { ADMIN, type Principal } from './principal';
 

@@ -1,7 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { PATH_METADATA } from '@nestjs/common/constants';
-import { ADMIN_ONLY, IS_PUBLIC } from './auth.decorators';
+import { ADMIN_ONLY, IS_PUBLIC } from '../common/http/access.decorators';
 
 /** Who may call a route: decided by AuthGuard from the same metadata. */
 export type RouteAccess = 'public' | 'admin' | 'bot';

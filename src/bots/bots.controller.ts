@@ -11,7 +11,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly } from '../auth/auth.decorators';
+import { AdminOnly } from '../common/http/access.decorators';
 import { ApiErrors } from '../common/errors';
 import { type Page, PageOf, PageQueryDto } from '../common/pagination';
 import { ApiBotScoped, BotIdParam } from './bot-id.param';

@@ -5,7 +5,7 @@ import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
 import { isUniqueViolation } from '../common/errors';
 import { memoInTransaction, prepared } from '../database';
-import { type Content } from '../creator/content/content.types';
+import { type Content } from '../creator';
 import { decodeCursor, type Page, type PageQueryDto, toPage } from '../common/pagination';
 import { BotErrors } from './bots.errors';
 import { type BotDto } from './dto/bot.dto';

@@ -6,7 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiBotScoped, BotIdParam } from '../bots/bot-id.param';
+import { ApiBotScoped, BotIdParam } from '../bots';
 import { ApiErrors } from '../common/errors';
 import { IdParam } from '../common/http/id-param';
 import { type Page, PageOf, PageQueryDto } from '../common/pagination';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BotsModule } from '../bots/bots.module';
+import { BotsModule } from '../bots';
 import { ContactsModule } from '../contacts';
 import { CreatorModule } from '../creator';
 import { ModulesModule } from '../modules';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { BotsService } from '../bots/bots.service';
+import { BotsService } from '../bots';
 import { CreatorService } from '../creator';
 import { type ModuleAnswer, ModulesService } from '../modules';
 import { ReferralsService, type ResolveInput } from '../referrals';

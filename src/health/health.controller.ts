@@ -6,7 +6,7 @@ import {
   type HealthCheckResult,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../common/http/access.decorators';
 import { ApiErrors, AppError } from '../common/errors';
 import { HealthDto } from './dto/health.dto';
 import { RedisHealthIndicator } from './redis.health';

@@ -21,7 +21,7 @@ import {
 import type { RawBodyRequest } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../common/http/access.decorators';
 import { ApiErrors } from '../common/errors';
 import { AppConfig } from '../config';
 import { MessengerIntakeService } from './intake/messenger-intake.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { BotsService } from '../bots/bots.service';
+import { BotsService } from '../bots';
 
 export interface ConnectedPage {
   pageId: string;

@@ -10,7 +10,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiBotScoped, BotIdParam } from '../bots/bot-id.param';
+import { ApiBotScoped, BotIdParam } from '../bots';
 import { ApiErrors } from '../common/errors';
 import { IdParam } from '../common/http/id-param';
 import { type Page, PageOf } from '../common/pagination';

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { BotsService, type BotAnswerSettings } from '../bots/bots.service';
+import { BotsService, type BotAnswerSettings } from '../bots';
 import { validateAs } from '../common/http/validate-dto';
 import { memoInTransaction, prepared } from '../database';
 import { decodeCursor, type Page, toPage } from '../common/pagination';

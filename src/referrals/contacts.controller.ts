@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiBotScoped, BotIdParam } from '../bots/bot-id.param';
+import { ApiBotScoped, BotIdParam } from '../bots';
 import { ApiErrors } from '../common/errors';
 import { IdParam } from '../common/http/id-param';
 import { ContactErrors } from '../contacts';

@@ -3,3 +3,4 @@ export { type ActiveReferral } from './find-active-referral';
 export { ReferralsService } from './referrals.service';
 export { type Resolution, type ResolveInput } from './referral-resolution';
 export { type FunnelActivity, type ReferralTouch } from './stats/funnel-recorder';
+export { Referral } from './entities/referral.entity';

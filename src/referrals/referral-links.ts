@@ -1,4 +1,4 @@
-import { type BotLinkTargets } from '../bots/bots.service';
+import { type BotLinkTargets } from '../bots';
 import { type ReferralLinksDto } from './dto/referral.dto';
 
 /** The links a bot builder copies for one referral. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
-import { BotsService } from '../bots/bots.service';
+import { BotsService } from '../bots';
 import { type Channel, ContactsService } from '../contacts';
 import { prepared } from '../database';
 import { type ModuleAnswer, ModulesService } from '../modules';

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiBotScoped, BotIdParam } from '../bots/bot-id.param';
+import { ApiBotScoped, BotIdParam } from '../bots';
 import { ApiErrors } from '../common/errors';
 import { IdParam } from '../common/http/id-param';
 import { CreateReferralDto } from './dto/create-referral.dto';

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, IsNull } from 'typeorm';
-import { BotsService, type BotLinkTargets } from '../bots/bots.service';
+import { BotsService, type BotLinkTargets } from '../bots';
 import { AppError, isUniqueViolation } from '../common/errors';
 import { decodeCursor, encodeCursor } from '../common/pagination';
 import { AppConfig } from '../config';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BotsModule } from '../bots/bots.module';
+import { BotsModule } from '../bots';
 import { ContactsModule } from '../contacts';
 import { SegmentMember } from './entities/segment-member.entity';
 import { Segment } from './entities/segment.entity';

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../common/http/access.decorators';
 import { type Asset, WidgetPageService } from './widget-page.service';
 
 const TYPES: Record<Asset, string> = {

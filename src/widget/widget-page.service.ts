@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BotsService } from '../bots/bots.service';
+import { BotsService } from '../bots';
 
 /** Built by `npm run build` (scripts/build-widget.ts): the same path from src/widget and dist/widget. */
 const CLIENT_DIR = join(__dirname, '..', '..', 'dist', 'widget-client');

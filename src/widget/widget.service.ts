@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { BotsService, type WidgetBot } from '../bots/bots.service';
+import { BotsService, type WidgetBot } from '../bots';
 import { type ContactNames, ContactsService } from '../contacts';
 import { ConversationsService, type InboundEvent } from '../conversations';
 import {

@@ -7,7 +7,7 @@ import {
   ManyToOne,
   PrimaryGeneratedColumn,
 } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
+import { Bot } from '../../bots';
 
 /** A bot-scoped API key. Only its SHA-256 is stored; the key itself is shown once at creation. */
 @Entity('api_keys')

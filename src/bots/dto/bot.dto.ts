@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ContentDto } from '../../creator/dto/content.dto';
+import { ContentDto } from '../../creator';
 
 export class MessengerChannelDto {
   pageId!: string;

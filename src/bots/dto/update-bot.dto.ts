@@ -12,7 +12,7 @@ import {
 import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength } from '../../common/validation/char-length';
 import { NestedObject } from '../../common/validation/nested-object';
-import { ContentDto } from '../../creator/dto/content.dto';
+import { ContentDto } from '../../creator';
 
 export class UpdateWidgetSettingsDto {
   /**

@@ -9,7 +9,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { type Content } from '../../creator/content/content.types';
+import { type Content } from '../../creator';
 import { MessengerConnection } from './messenger-connection.entity';
 
 /** The tenant: every other row of the platform belongs to one bot. */

@@ -8,7 +8,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
+import { Bot } from '../../bots';
 import { type Channel, Contact } from './contact.entity';
 
 /**

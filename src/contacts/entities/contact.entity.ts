@@ -7,7 +7,7 @@ import {
   ManyToOne,
   PrimaryGeneratedColumn,
 } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
+import { Bot } from '../../bots';
 
 export const CHANNELS = ['messenger', 'widget'] as const;
 export type Channel = (typeof CHANNELS)[number];

@@ -8,9 +8,9 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
+import { Bot } from '../../bots';
 import { type Channel, Contact } from '../../contacts';
-import { Referral } from '../../referrals/entities/referral.entity';
+import { Referral } from '../../referrals';
 
 /** The thread between a bot and one contact on one channel. */
 @Entity('conversations')

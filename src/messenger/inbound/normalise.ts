@@ -1,5 +1,5 @@
 import { type ExternalIdKind } from '../../contacts';
-import { type InboundEvent, type InboundReferral } from '../../conversations/inbound-event';
+import { type InboundEvent, type InboundReferral } from '../../conversations';
 import { type MessagingItem } from '../intake/envelope';
 import { subscriptionOf, threadControlOf } from './platform-events';
 

@@ -8,7 +8,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
+import { Bot } from '../../bots';
 
 /** A bot's configured flow of one module type; referrals, buttons and the bot's settings start it. */
 @Entity('module_instances')

@@ -13,7 +13,7 @@ import {
 import { lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength, MaxChars } from '../../common/validation/char-length';
 import { NestedObject } from '../../common/validation/nested-object';
-import { ContentDto } from '../../creator/dto/content.dto';
+import { ContentDto } from '../../creator';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
 import { BelongsToAnswerType } from './answer-fields';
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ContentDto } from '../../creator/dto/content.dto';
+import { ContentDto } from '../../creator';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
 
 export class ReferralLinksDto {

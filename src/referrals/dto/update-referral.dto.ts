@@ -4,7 +4,7 @@ import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, ValidateIf } from 'class
 import { IsOptionalNonNull, lowerCaseId, trimString } from '../../common/http/transforms';
 import { CharLength, MaxChars } from '../../common/validation/char-length';
 import { NestedObject } from '../../common/validation/nested-object';
-import { ContentDto } from '../../creator/dto/content.dto';
+import { ContentDto } from '../../creator';
 import { ANSWER_TYPES, type AnswerType } from '../entities/referral.entity';
 import { IsTrackingParam } from './create-referral.dto';
 

@@ -1,5 +1,5 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
+import { Bot } from '../../bots';
 
 /** The latest `ads_context_data.ad_title` Meta sent for an ad of the bot, for `byAd`. */
 @Entity('referral_ads')

@@ -7,7 +7,7 @@ import {
   PrimaryColumn,
   PrimaryGeneratedColumn,
 } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
+import { Bot } from '../../bots';
 import { Referral } from './referral.entity';
 
 export const CLICK_TARGETS = ['messenger', 'widget'] as const;

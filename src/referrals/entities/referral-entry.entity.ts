@@ -8,7 +8,7 @@ import {
   PrimaryColumn,
   PrimaryGeneratedColumn,
 } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
+import { Bot } from '../../bots';
 import { type Channel, Contact } from '../../contacts';
 import { Referral } from './referral.entity';
 

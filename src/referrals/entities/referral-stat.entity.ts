@@ -1,5 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
+import { Bot } from '../../bots';
 import { Referral } from './referral.entity';
 
 /** The counters of a rollup row, in the order the rollup SQL binds them. */

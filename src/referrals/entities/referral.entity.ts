@@ -10,10 +10,10 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { Bot } from '../../bots/entities/bot.entity';
-import { type Content } from '../../creator/content/content.types';
-import { ModuleInstance } from '../../modules/entities/module-instance.entity';
-import { Segment } from '../../segments/entities/segment.entity';
+import { Bot } from '../../bots';
+import { type Content } from '../../creator';
+import { ModuleInstance } from '../../modules';
+import { Segment } from '../../segments';
 
 export const ANSWER_TYPES = ['message', 'module'] as const;
 export type AnswerType = (typeof ANSWER_TYPES)[number];

@@ -9,7 +9,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiBotScoped, BotIdParam } from '../../bots/bot-id.param';
+import { ApiBotScoped, BotIdParam } from '../../bots';
 import { ApiErrors } from '../../common/errors';
 import { IdParam } from '../../common/http/id-param';
 import { ReferralErrors } from '../referrals.errors';

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
-import { BotsService, type BotLinkTargets } from '../../bots/bots.service';
+import { BotsService, type BotLinkTargets } from '../../bots';
 import { AppError } from '../../common/errors';
 import { withTimeout } from '../../common/with-timeout';
 import { findActiveReferral } from '../find-active-referral';

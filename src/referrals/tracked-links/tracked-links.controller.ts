@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiFoundResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../../auth/auth.decorators';
+import { Public } from '../../common/http/access.decorators';
 import { ApiErrors } from '../../common/errors';
 import { TrackedLinksService } from './tracked-links.service';
 

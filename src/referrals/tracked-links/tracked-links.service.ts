@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isbot } from 'isbot';
 import { isUUID } from 'class-validator';
-import { BotErrors } from '../../bots/bots.errors';
+import { BotErrors } from '../../bots';
 import { AppConfig } from '../../config';
 import { type ClickTarget } from '../entities/referral-click.entity';
 import { TRACKING_PARAM } from '../dto/create-referral.dto';

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { Contact } from '../../contacts/entities/contact.entity';
+import { Contact } from '../../contacts';
 import { Segment } from './segment.entity';
 
 /** A contact in a segment, with when and through which referral it joined. */

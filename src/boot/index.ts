@@ -1,0 +1,2 @@
+export { adminTokenBanner } from './admin-token-banner';
+export { RETRY_INTERVAL_MS, waitForServices } from './wait-for-services';

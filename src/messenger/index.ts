@@ -1,0 +1,1 @@
+export { MessengerModule } from './messenger.module';
