@@ -16,7 +16,10 @@ import {
   type ThreadControlRecord,
 } from './fake-thread-control';
 
+import { FakeUserProfiles, type Profile, type ProfileRequest } from './fake-user-profile';
+
 export { type FailedThreadControlRecord, type ThreadControlRecord } from './fake-thread-control';
+export { type Profile, type ProfileRequest } from './fake-user-profile';
 export { type GraphError, type GraphFailure } from './graph-error';
 
 export interface GraphRecipient {
@@ -43,18 +46,6 @@ export interface FailedSendRecord extends SendRecord {
   failure: GraphFailure;
 }
 
-export interface ProfileRequest {
-  psid: string;
-  fields: string | undefined;
-  accessToken: string | undefined;
-}
-
-export interface Profile {
-  first_name?: string;
-  last_name?: string;
-  profile_pic?: string;
-}
-
 interface SendWaiter {
   count: number;
   resolve: (sends: SendRecord[]) => void;
@@ -74,7 +65,8 @@ const CONVERSATIONS_PATH = /^\/v\d+(?:\.\d+)?\/me\/conversations\/?$/;
 export class FakeGraphApi {
   readonly sends: SendRecord[] = [];
   readonly failedSends: FailedSendRecord[] = [];
-  readonly profileRequests: ProfileRequest[] = [];
+  /** The User Profile API (`GET /<psid>`), kept apart from sends. */
+  readonly userProfiles = new FakeUserProfiles();
   /** Handover Protocol calls (pass / take thread control), kept apart from sends. */
   readonly threadControl = new FakeThreadControl();
   baseUrl = '';
@@ -82,13 +74,10 @@ export class FakeGraphApi {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly failures: GraphFailure[] = [];
-  private readonly profiles = new Map<string, Profile>();
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<SendWaiter>();
   private latencyMs = 0;
   private randomFailures: (RandomFailures & { random: () => number }) | undefined;
-  private profileLatencyMs = 0;
-  private profilesFail = false;
   // Never reset, so message ids stay unique for the whole run even across `reset()`.
   private messageCounter = 0;
 
@@ -162,16 +151,21 @@ export class FakeGraphApi {
 
   /** Latency of profile requests only (on top of `setLatency`): keeps inbound jobs in flight. */
   setProfileLatency(ms: number): void {
-    this.profileLatencyMs = ms;
+    this.userProfiles.latencyMs = ms;
   }
 
   setProfile(psid: string, profile: Profile): void {
-    this.profiles.set(psid, profile);
+    this.userProfiles.set(psid, profile);
   }
 
   /** While on, every profile request answers 500 (a transient Graph error). */
   failProfiles(on: boolean): void {
-    this.profilesFail = on;
+    this.userProfiles.fail(on);
+  }
+
+  /** Profile requests, in the order they arrived. */
+  get profileRequests(): ProfileRequest[] {
+    return this.userProfiles.requests;
   }
 
   sendsTo(psid: string): SendRecord[] {
@@ -203,13 +197,10 @@ export class FakeGraphApi {
   reset(): void {
     this.sends.length = 0;
     this.failedSends.length = 0;
-    this.profileRequests.length = 0;
+    this.userProfiles.reset();
     this.threadControl.reset();
     this.failures.length = 0;
-    this.profiles.clear();
     this.latencyMs = 0;
-    this.profileLatencyMs = 0;
-    this.profilesFail = false;
     this.randomFailures = undefined;
   }
 
@@ -241,8 +232,9 @@ export class FakeGraphApi {
     }
     const node = NODE_PATH.exec(url.pathname);
     if (req.method === 'GET' && node) {
-      if (this.profileLatencyMs > 0) await this.delay(this.profileLatencyMs);
-      this.handleProfile(res, decodeURIComponent(node[1]), url, accessToken);
+      if (this.userProfiles.latencyMs > 0) await this.delay(this.userProfiles.latencyMs);
+      const profile = this.userProfiles.handle(decodeURIComponent(node[1]), url, accessToken);
+      this.answer(res, profile.status, profile.body);
       return;
     }
     this.answer(res, 404, { error: { message: 'Unknown path', code: 803 } });
@@ -340,49 +332,6 @@ export class FakeGraphApi {
     this.answer(res, 200, {
       data: messages.length > 0 ? [{ id: `t_${psid}`, messages: { data: messages } }] : [],
     });
-  }
-
-  private handleProfile(
-    res: ServerResponse,
-    psid: string,
-    url: URL,
-    accessToken: string | undefined,
-  ): void {
-    const fields = url.searchParams.get('fields') ?? undefined;
-    this.profileRequests.push({ psid, fields, accessToken });
-    if (this.profilesFail) {
-      this.answer(
-        res,
-        500,
-        graphError({
-          message: 'An unexpected error has occurred. Please retry your request later.',
-          type: 'OAuthException',
-          code: 2,
-        }),
-      );
-      return;
-    }
-    const profile = this.profiles.get(psid);
-    if (!profile) {
-      this.answer(
-        res,
-        400,
-        graphError({
-          message: '(#100) No profile available for this user',
-          type: 'OAuthException',
-          code: 100,
-          error_subcode: 2018218,
-        }),
-      );
-      return;
-    }
-    // Graph returns only the fields asked for, plus the id.
-    const wanted = fields?.split(',').map((f) => f.trim());
-    const answer: Record<string, string> = {};
-    for (const [key, value] of Object.entries(profile) as [string, string | undefined][]) {
-      if (value !== undefined && (!wanted || wanted.includes(key))) answer[key] = value;
-    }
-    this.answer(res, 200, { ...answer, id: psid });
   }
 
   private answer(res: ServerResponse, status: number, body: unknown): void {
