@@ -12,7 +12,7 @@ import { ContactFactsLoader } from './contact-facts';
 import { BroadcastRecipient } from './entities/broadcast-recipient.entity';
 import { Broadcast } from './entities/broadcast.entity';
 import { UnreachableContact } from './entities/unreachable-contact.entity';
-import { BroadcastDriverWorker } from './jobs/broadcast-driver.worker';
+import { BroadcastDriverTask } from './jobs/broadcast-driver.task';
 import { BroadcastWorker } from './jobs/broadcast.worker';
 
 /** Broadcasts: Creator content sent once to an audience of segments, within Meta's rules. */
@@ -31,7 +31,7 @@ import { BroadcastWorker } from './jobs/broadcast.worker';
     BroadcastRunner,
     ContactFactsLoader,
     BroadcastWorker,
-    BroadcastDriverWorker,
+    BroadcastDriverTask,
   ],
   exports: [BroadcastsService],
 })

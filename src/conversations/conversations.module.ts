@@ -17,7 +17,7 @@ import { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
 import { Reply } from './entities/reply.entity';
 import { OutboundWorker } from './jobs/outbound.worker';
-import { ReplySweeperWorker } from './jobs/reply-sweeper.worker';
+import { ReplySweeperTask } from './jobs/reply-sweeper.task';
 import { OutboundService } from './outbound.service';
 import { SendClaims } from './send-claims';
 import { ReplyWriter } from './reply-writer';
@@ -46,7 +46,7 @@ import { SenderRegistry } from './senders/channel-sender';
     SendClaims,
     SenderRegistry,
     OutboundWorker,
-    ReplySweeperWorker,
+    ReplySweeperTask,
   ],
   exports: [BulkSendService, ConversationsService, ContactMergeService],
 })

@@ -5,7 +5,7 @@ import { AppConfig } from '../config';
 import { dataSourceOptions } from './data-source-options';
 import { ensureDatabase } from './ensure-database';
 import { runMigrations } from './run-migrations';
-import { TableStatisticsWorker } from './statistics.worker';
+import { TableStatisticsTask } from './statistics.task';
 
 const logger = new Logger('Database');
 
@@ -37,6 +37,6 @@ async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
       },
     }),
   ],
-  providers: [TableStatisticsWorker],
+  providers: [TableStatisticsTask],
 })
 export class DatabaseModule {}

@@ -6,8 +6,8 @@ import { ConversationsModule } from '../conversations';
 import { InboxItem } from './entities/inbox-item.entity';
 import { GraphApiClient } from './graph/graph-api.client';
 import { SendRateLimiter } from './graph/send-rate-limiter';
-import { InboxPurgeWorker } from './inbound/inbox-purge.worker';
-import { InboxSweeperWorker } from './inbound/inbox-sweeper.worker';
+import { InboxPurgeTask } from './inbound/inbox-purge.task';
+import { InboxSweeperTask } from './inbound/inbox-sweeper.task';
 import { MessengerInboundService } from './inbound/inbound.service';
 import { MessengerInboundWorker } from './inbound/inbound.worker';
 import { IntakeRate } from './intake/intake-rate';
@@ -28,8 +28,8 @@ import { PageDirectory } from './page-directory';
     MessengerIntakeService,
     MessengerInboundService,
     MessengerInboundWorker,
-    InboxSweeperWorker,
-    InboxPurgeWorker,
+    InboxSweeperTask,
+    InboxPurgeTask,
   ],
 })
 export class MessengerModule {}

@@ -4,10 +4,10 @@ export {
   QueueName,
   WORKER_CONCURRENCY,
   type JobPayloads,
-  type MaintenanceTask,
+  type MaintenanceTaskName,
 } from './queue-catalogue';
 export { enqueueMissing, enqueueSafely } from './enqueue';
-export { MaintenanceWorker } from './maintenance-worker';
+export { MaintenanceTask } from './maintenance-task';
 export { QueueWorker, type WorkerOptions } from './queue-worker';
 export { QueuesModule } from './queues.module';
 export { InjectRedis, REDIS } from './redis.provider';

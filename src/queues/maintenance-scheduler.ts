@@ -4,8 +4,8 @@ import { DiscoveryService } from '@nestjs/core';
 import { type Job, type Queue } from 'bull';
 import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config';
-import { MaintenanceWorker } from './maintenance-worker';
-import { type JobPayloads, type MaintenanceTask, QueueName } from './queue-catalogue';
+import { MaintenanceTask } from './maintenance-task';
+import { type JobPayloads, type MaintenanceTaskName, QueueName } from './queue-catalogue';
 import { QueueWorker } from './queue-worker';
 
 type Payload = JobPayloads[typeof QueueName.Maintenance];
@@ -18,7 +18,7 @@ type Payload = JobPayloads[typeof QueueName.Maintenance];
 const SCHEDULE_CHECK_MS = 5000;
 
 /**
- * The one processor of the maintenance queue: it finds every MaintenanceWorker among the app's
+ * The one processor of the maintenance queue: it finds every MaintenanceTask among the app's
  * providers, schedules each as a Bull repeatable job and hands each job to its task. One processor,
  * not one per task: each named processor Bull registers sends a command on the queue's blocking
  * connection, where it waits behind the previous processor's blocking pop and is rejected,
@@ -29,9 +29,9 @@ export class MaintenanceScheduler
   extends QueueWorker<typeof QueueName.Maintenance>
   implements OnModuleInit
 {
-  private readonly tasks = new Map<MaintenanceTask, MaintenanceWorker>();
+  private readonly tasks = new Map<MaintenanceTaskName, MaintenanceTask>();
   /** Tasks running in this process: a slow run is never overlapped by its next one here. */
-  private readonly running = new Set<MaintenanceTask>();
+  private readonly running = new Set<MaintenanceTaskName>();
   private checkTimer: NodeJS.Timeout | undefined;
   private checking = false;
   /** Set once this process has put the schedules in place: missing ones later are a loss. */
@@ -47,7 +47,7 @@ export class MaintenanceScheduler
 
   onModuleInit(): void {
     for (const { instance } of this.discovery.getProviders()) {
-      if (!(instance instanceof MaintenanceWorker)) continue;
+      if (!(instance instanceof MaintenanceTask)) continue;
       if (this.tasks.has(instance.task)) throw new Error(`Task ${instance.task} registered twice`);
       this.tasks.set(instance.task, instance);
     }
@@ -102,7 +102,7 @@ export class MaintenanceScheduler
       await this.queue.add(task, { task }, { repeat: { every: everyMs }, jobId: task });
     }
     for (const job of held) {
-      const wanted = this.tasks.get(job.name as MaintenanceTask);
+      const wanted = this.tasks.get(job.name as MaintenanceTaskName);
       if (wanted?.everyMs !== Number(job.every)) await this.queue.removeRepeatableByKey(job.key);
     }
     this.scheduled = true;
@@ -110,15 +110,15 @@ export class MaintenanceScheduler
 
   protected async handle(job: Job<Payload>): Promise<void> {
     const task = job.data.task;
-    const worker = this.tasks.get(task);
-    if (!worker) {
+    const runner = this.tasks.get(task);
+    if (!runner) {
       this.logger.warn(`No maintenance task named ${task} in this process; skipped`);
       return;
     }
     if (this.running.has(task)) return;
     this.running.add(task);
     try {
-      await worker.run();
+      await runner.run();
     } finally {
       this.running.delete(task);
     }

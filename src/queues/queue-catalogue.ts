@@ -12,7 +12,7 @@ export const QueueName = {
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
-export type MaintenanceTask =
+export type MaintenanceTaskName =
   | 'sweep-messenger-inbox'
   | 'sweep-outbound-replies'
   | 'purge-messenger-inbox'
@@ -27,7 +27,7 @@ export interface JobPayloads {
   [QueueName.Outbound]: { replyId: string };
   /** One broadcast's run (materialise, then send to pending recipients); the job id is its id. */
   [QueueName.Broadcasts]: { broadcastId: string };
-  [QueueName.Maintenance]: { task: MaintenanceTask };
+  [QueueName.Maintenance]: { task: MaintenanceTaskName };
 }
 
 /** Backoff strategy name registered on every queue: exponential with full jitter. */

@@ -8,7 +8,7 @@ import { ContactViewService } from './contact-view.service';
 import { ContactsController } from './contacts.controller';
 import { ReferralEntry } from './entities/referral-entry.entity';
 import { Referral } from './entities/referral.entity';
-import { ReferralPartitionsWorker } from './partitions.worker';
+import { ReferralPartitionsTask } from './partitions.task';
 import { ReferralResolution } from './referral-resolution';
 import { ReferralsController } from './referrals.controller';
 import { ReferralsService } from './referrals.service';
@@ -47,7 +47,7 @@ import { TrackedLinksService } from './tracked-links/tracked-links.service';
     ReferralStatsService,
     ReferralStatsRepository,
     StatsRanges,
-    ReferralPartitionsWorker,
+    ReferralPartitionsTask,
   ],
   exports: [ReferralsService],
 })

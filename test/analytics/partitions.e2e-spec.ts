@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config';
 import { dataSourceOptions } from '../../src/database';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { runMigrations } from '../../src/database/run-migrations';
-import { ReferralPartitionsWorker } from '../../src/referrals/partitions.worker';
+import { ReferralPartitionsTask } from '../../src/referrals/partitions.task';
 import { dropDatabase, testEnv, uniqueName } from '../support/test-app';
 
 describe('Monthly partitions of referral entries and clicks', () => {
@@ -94,7 +94,7 @@ describe('Monthly partitions of referral entries and clicks', () => {
   });
 
   it('creates the months ahead, puts rows in their month, and lets an old month go whole', async () => {
-    const worker = new ReferralPartitionsWorker(db);
+    const worker = new ReferralPartitionsTask(db);
     const inFiveMonths = new Date(Date.now() + 150 * 24 * 3600_000);
     const created = await worker.createAhead(inFiveMonths);
     expect(created.length).toBeGreaterThan(0);
@@ -123,12 +123,12 @@ describe('Monthly partitions of referral entries and clicks', () => {
        VALUES ($1, '\\x01', now() - interval '3 days'), ($1, '\\x02', now() - interval '1 hour')`,
       [referral.id],
     );
-    expect(await new ReferralPartitionsWorker(db).purgeClickers()).toBe(1);
+    expect(await new ReferralPartitionsTask(db).purgeClickers()).toBe(1);
     await db.query(
       `INSERT INTO referral_click_batches (id, written_at)
        VALUES (gen_random_uuid(), now() - interval '2 days'), (gen_random_uuid(), now())`,
     );
-    expect(await new ReferralPartitionsWorker(db).purgeClickBatches()).toBe(1);
+    expect(await new ReferralPartitionsTask(db).purgeClickBatches()).toBe(1);
     expect(await db.query(`SELECT encode(clicker, 'hex') AS c FROM referral_clickers`)).toEqual([
       { c: '02' },
     ]);

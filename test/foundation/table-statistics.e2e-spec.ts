@@ -1,11 +1,11 @@
-import { TableStatisticsWorker } from '../../src/database/statistics.worker';
+import { TableStatisticsTask } from '../../src/database/statistics.task';
 import { bulkContacts, createBot } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 describe('Planner statistics of fast-growing tables', () => {
   let t: TestApp;
-  let worker: TableStatisticsWorker;
+  let worker: TableStatisticsTask;
 
   const changedSinceAnalyze = async (table: string): Promise<number> => {
     const { rows } = await t.db.query<{ n: string }>(
@@ -17,7 +17,7 @@ describe('Planner statistics of fast-growing tables', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    worker = t.app.get(TableStatisticsWorker);
+    worker = t.app.get(TableStatisticsTask);
   });
   afterAll(() => t.close());
 

@@ -58,8 +58,7 @@ describe('Handover and standby', () => {
         referral({ pageId: t.pageId, psid: 'vip-user', ref: 'promo', timestamp: Date.now() + 1 }),
       ]),
     );
-    await t.settle();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.quiesce();
     expect(t.graph.sends).toHaveLength(1);
     expect(await entries('vip-user')).toBe(2);
     const promoMember = await t.count(
@@ -114,8 +113,7 @@ describe('Handover and standby', () => {
         { standby: true },
       ),
     );
-    await t.settle();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.quiesce();
     expect(t.graph.sends).toHaveLength(0);
     expect(await entries('standby-user')).toBe(1);
     const inbox = await t.db.query(

@@ -1,4 +1,4 @@
-import { InboxPurgeWorker } from '../../src/messenger/inbound/inbox-purge.worker';
+import { InboxPurgeTask } from '../../src/messenger/inbound/inbox-purge.task';
 import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import {
@@ -223,8 +223,7 @@ describe('Messenger webhook intake', () => {
     const responses = await Promise.all([t.deliver(value), t.deliver(value), t.deliver(value)]);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
     await t.graph.waitForSends(1);
-    await t.settle();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await t.quiesce();
     expect(t.graph.sendsTo('dup-user')).toHaveLength(1);
     const contact = `(SELECT id FROM contacts WHERE external_id = 'dup-user')`;
     expect(
@@ -280,7 +279,7 @@ describe('Messenger webhook intake', () => {
            JOIN contacts k ON k.id = c.contact_id WHERE k.external_id = 'receipts'`,
       ),
     ).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.quiesce();
     expect(t.graph.sends).toHaveLength(0);
   });
 });
@@ -309,7 +308,7 @@ describe('Inbox retention', () => {
     await t.db.query(
       `UPDATE messenger_inbox SET status = 'pending' WHERE dedupe_key = 'old-pending'`,
     );
-    expect(await t.app.get(InboxPurgeWorker).purge()).toBe(2);
+    expect(await t.app.get(InboxPurgeTask).purge()).toBe(2);
     const left = await t.db.query(`SELECT dedupe_key FROM messenger_inbox ORDER BY dedupe_key`);
     expect(left.rows.map((r: { dedupe_key: string }) => r.dedupe_key)).toEqual([
       'old-pending',

@@ -98,7 +98,8 @@ describe('Sending replies through the Send API', () => {
     await waitFor(async () => (await outbound('blocked-user'))[0]?.status === 'failed', {
       what: 'the failure to be recorded',
     });
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // No retry is left queued for a permanent failure.
+    await t.quiesce();
     expect(t.graph.sends).toHaveLength(0);
     expect(t.graph.failedSends).toHaveLength(1);
     expect(await outbound('blocked-user')).toEqual([
@@ -145,8 +146,7 @@ describe('Sending replies through the Send API', () => {
 
   it('sends nothing outside the 24-hour window', async () => {
     await start('stale', 'one', Date.now() - 25 * 3600 * 1000);
-    await t.settle();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.quiesce();
     expect(t.graph.sendsTo('stale')).toHaveLength(0);
     expect(await outbound('stale')).toEqual([
       expect.objectContaining({ status: 'skipped', attempts: 0 }),

@@ -1,3 +1,6 @@
+import { getQueueToken } from '@nestjs/bull';
+import { type Queue } from 'bull';
+import { QueueName } from '../../src/queues';
 import { FakeGraphApi } from './fake-graph-api';
 import { connectPage, createBot } from './fixtures';
 import { type HttpResponse } from './http';
@@ -14,6 +17,12 @@ export interface MessengerTestApp extends TestApp {
   deliver(envelope: unknown): Promise<HttpResponse>;
   /** Waits until no inbox item is pending and no reply is waiting to be sent. */
   settle(timeoutMs?: number): Promise<void>;
+  /**
+   * `settle`, then waits until no inbound or outbound job is waiting, running or scheduled for a
+   * retry: after it, nothing more can be sent, so a test asserting that nothing was sent need not
+   * sleep.
+   */
+  quiesce(timeoutMs?: number): Promise<void>;
   count(sql: string, params?: unknown[]): Promise<number>;
 }
 
@@ -28,6 +37,15 @@ export async function startMessengerApp(
   const page = await connectPage(t.admin, bot.id);
   const count = async (sql: string, params: unknown[] = []): Promise<number> =>
     Number((await t.db.query(sql, params)).rows[0].n);
+  const settle = async (timeoutMs = 15_000): Promise<void> => {
+    await waitFor(
+      async () =>
+        (await count(`SELECT count(*) AS n FROM messenger_inbox WHERE status = 'pending'`)) === 0 &&
+        (await count(`SELECT count(*) AS n FROM replies WHERE status = 'pending'`)) === 0,
+      { timeoutMs, what: 'inbox and replies to settle' },
+    );
+  };
+
   return {
     ...t,
     graph,
@@ -42,12 +60,21 @@ export async function startMessengerApp(
         headers: request.headers,
       });
     },
-    async settle(timeoutMs = 15_000) {
+    settle,
+    async quiesce(timeoutMs = 15_000) {
+      await settle(timeoutMs);
+      const queues = [QueueName.MessengerInbound, QueueName.Outbound].map((name) =>
+        t.app.get<Queue>(getQueueToken(name)),
+      );
       await waitFor(
-        async () =>
-          (await count(`SELECT count(*) AS n FROM messenger_inbox WHERE status = 'pending'`)) ===
-            0 && (await count(`SELECT count(*) AS n FROM replies WHERE status = 'pending'`)) === 0,
-        { timeoutMs, what: 'inbox and replies to settle' },
+        async () => {
+          for (const queue of queues) {
+            const jobs = await queue.getJobCounts();
+            if (jobs.waiting + jobs.active + jobs.delayed > 0) return false;
+          }
+          return true;
+        },
+        { timeoutMs, what: 'inbound and outbound queues to be idle' },
       );
     },
     async close() {

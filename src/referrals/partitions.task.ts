@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MaintenanceWorker } from '../queues';
+import { MaintenanceTask } from '../queues';
 
 const TASK = 'maintain-referral-partitions';
 const EVERY_MS = 3600_000;
@@ -34,7 +34,7 @@ export function monthsFrom(now: Date, ahead: number): Date[] {
  * days and the ids of click batches written more than a day ago. Runs hourly; creating a partition that exists is skipped without any lock.
  */
 @Injectable()
-export class ReferralPartitionsWorker extends MaintenanceWorker {
+export class ReferralPartitionsTask extends MaintenanceTask {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     super(TASK, EVERY_MS);
   }

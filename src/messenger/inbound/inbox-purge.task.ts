@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MaintenanceWorker } from '../../queues';
+import { MaintenanceTask } from '../../queues';
 
 const TASK = 'purge-messenger-inbox';
 const EVERY_MS = 3600_000;
@@ -14,7 +14,7 @@ const BATCH = 5000;
  * for long. What a conversation needs lives in its message log, not here.
  */
 @Injectable()
-export class InboxPurgeWorker extends MaintenanceWorker {
+export class InboxPurgeTask extends MaintenanceTask {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     super(TASK, EVERY_MS);
   }

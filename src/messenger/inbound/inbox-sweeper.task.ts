@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import { enqueueMissing, type JobPayloads, MaintenanceWorker, QueueName } from '../../queues';
+import { enqueueMissing, type JobPayloads, MaintenanceTask, QueueName } from '../../queues';
 
 const TASK = 'sweep-messenger-inbox';
 /**
@@ -22,7 +22,7 @@ const BATCH = 1000;
  * is skipped by its handler.
  */
 @Injectable()
-export class InboxSweeperWorker extends MaintenanceWorker {
+export class InboxSweeperTask extends MaintenanceTask {
   constructor(
     @InjectQueue(QueueName.MessengerInbound)
     private readonly inbound: Queue<JobPayloads[typeof QueueName.MessengerInbound]>,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MaintenanceWorker } from '../../queues';
+import { MaintenanceTask } from '../../queues';
 import { BroadcastRunner } from '../broadcast-runner';
 import { BroadcastsRepository } from '../broadcasts.repository';
 
@@ -14,7 +14,7 @@ const BATCH = 500;
  * because the process died right after committing is queued again (job ids dedupe live runs).
  */
 @Injectable()
-export class BroadcastDriverWorker extends MaintenanceWorker {
+export class BroadcastDriverTask extends MaintenanceTask {
   constructor(
     private readonly repository: BroadcastsRepository,
     private readonly runner: BroadcastRunner,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MaintenanceWorker } from '../queues';
+import { MaintenanceTask } from '../queues';
 
 const TASK = 'refresh-table-statistics';
 const EVERY_MS = 10_000;
@@ -18,7 +18,7 @@ const CHANGED_SHARE = 0.2;
  * rarely change by a fifth between two runs, so this leaves them to autovacuum.
  */
 @Injectable()
-export class TableStatisticsWorker extends MaintenanceWorker {
+export class TableStatisticsTask extends MaintenanceTask {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     super(TASK, EVERY_MS);
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MaintenanceWorker } from '../../queues';
+import { MaintenanceTask } from '../../queues';
 import { ConversationsService } from '../conversations.service';
 
 const TASK = 'sweep-outbound-replies';
@@ -21,7 +21,7 @@ const BATCH = 500;
  * broadcasts) are driven by their owner, which can pause or cancel them: never queued here.
  */
 @Injectable()
-export class ReplySweeperWorker extends MaintenanceWorker {
+export class ReplySweeperTask extends MaintenanceTask {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly conversations: ConversationsService,

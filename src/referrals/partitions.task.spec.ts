@@ -1,4 +1,4 @@
-import { monthsFrom, partitionName } from './partitions.worker';
+import { monthsFrom, partitionName } from './partitions.task';
 
 describe('monthly partitions', () => {
   it('names a partition by its UTC month', () => {
