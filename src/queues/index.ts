@@ -1,6 +1,7 @@
 export { jitteredBackoff } from './backoff';
 export {
   JOB_DEFAULTS,
+  MAINTENANCE_TASK_NAMES,
   QueueName,
   WORKER_CONCURRENCY,
   type JobPayloads,

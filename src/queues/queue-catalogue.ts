@@ -12,13 +12,16 @@ export const QueueName = {
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
-export type MaintenanceTaskName =
-  | 'sweep-messenger-inbox'
-  | 'sweep-outbound-replies'
-  | 'purge-messenger-inbox'
-  | 'refresh-table-statistics'
-  | 'maintain-referral-partitions'
-  | 'drive-broadcasts';
+/** The jobs of the maintenance queue, one MaintenanceTask each (checked at boot: queue-handlers.ts). */
+export const MAINTENANCE_TASK_NAMES = [
+  'sweep-messenger-inbox',
+  'sweep-outbound-replies',
+  'purge-messenger-inbox',
+  'refresh-table-statistics',
+  'maintain-referral-partitions',
+  'drive-broadcasts',
+] as const;
+export type MaintenanceTaskName = (typeof MAINTENANCE_TASK_NAMES)[number];
 
 export interface JobPayloads {
   /** One stored Messenger webhook item; the job id is the inbox id. */

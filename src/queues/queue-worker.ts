@@ -31,6 +31,11 @@ export abstract class QueueWorker<N extends QueueName>
 
   protected constructor(private readonly options: WorkerOptions<N>) {}
 
+  /** The catalogue's queue this worker takes jobs from. */
+  get queueName(): N {
+    return this.options.name;
+  }
+
   protected abstract handle(job: Job<JobPayloads[N]>): Promise<void>;
 
   async onApplicationBootstrap(): Promise<void> {

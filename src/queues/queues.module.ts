@@ -4,6 +4,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from '../config';
 import { jitteredBackoff } from './backoff';
 import { MaintenanceScheduler } from './maintenance-scheduler';
+import { QueueHandlersCheck } from './queue-handlers';
 import { JITTER_BACKOFF, JOB_DEFAULTS, QueueName } from './queue-catalogue';
 import { BULL_TIMING_SETTINGS } from './queue-timing';
 import { createRedis, REDIS, RedisCloser } from './redis.provider';
@@ -44,6 +45,7 @@ export class QueuesModule {
         { provide: REDIS, inject: [AppConfig], useFactory: createRedis },
         RedisCloser,
         MaintenanceScheduler,
+        QueueHandlersCheck,
       ],
       exports: [queues, REDIS],
     };
