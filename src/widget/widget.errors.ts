@@ -1,28 +1,31 @@
 import { HttpStatus } from '@nestjs/common';
 import { AppError } from '../common/errors';
 
-export type WidgetErrorCode =
-  | 'WIDGET_NOT_FOUND'
-  | 'WIDGET_SESSION_INVALID'
-  | 'WIDGET_ORIGIN_NOT_ALLOWED'
-  | 'WIDGET_CURSOR_INVALID';
+/** Every `code` WidgetErrors answers with (docs/ARCHITECTURE.md lists them all). */
+export const WIDGET_ERROR_CODES = [
+  'WIDGET_NOT_FOUND',
+  'WIDGET_SESSION_INVALID',
+  'WIDGET_ORIGIN_NOT_ALLOWED',
+  'WIDGET_CURSOR_INVALID',
+] as const;
+export type WidgetErrorCode = (typeof WIDGET_ERROR_CODES)[number];
 
 export const WidgetErrors = {
-  notFound: (): AppError =>
+  notFound: (): AppError<WidgetErrorCode> =>
     new AppError(HttpStatus.NOT_FOUND, 'WIDGET_NOT_FOUND', 'No widget has this key'),
-  sessionInvalid: (): AppError =>
+  sessionInvalid: (): AppError<WidgetErrorCode> =>
     new AppError(
       HttpStatus.UNAUTHORIZED,
       'WIDGET_SESSION_INVALID',
       'The X-Widget-Session header is missing or names no session of this widget; start a session',
     ),
-  originNotAllowed: (origin: string): AppError =>
+  originNotAllowed: (origin: string): AppError<WidgetErrorCode> =>
     new AppError(
       HttpStatus.FORBIDDEN,
       'WIDGET_ORIGIN_NOT_ALLOWED',
       `Pages of ${origin.slice(0, 200)} may not use this widget (see the bot's widget.allowedOrigins)`,
     ),
-  cursorInvalid: (): AppError =>
+  cursorInvalid: (): AppError<WidgetErrorCode> =>
     new AppError(
       HttpStatus.BAD_REQUEST,
       'WIDGET_CURSOR_INVALID',

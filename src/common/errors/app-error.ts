@@ -8,23 +8,27 @@ export interface FieldIssue {
 
 /**
  * A domain error: an HTTP status plus a stable upper-snake `code` that clients can switch on.
- * Modules declare theirs in `x.errors.ts`; the global filter renders the one error body shape.
+ * Modules declare theirs in `x.errors.ts`, each with the union `C` of its codes beside its factories;
+ * the global filter renders the one error body shape.
  */
-export class AppError extends HttpException {
+export class AppError<C extends string = string> extends HttpException {
   constructor(
     status: HttpStatus,
-    readonly code: string,
+    readonly code: C,
     message: string,
     readonly details?: unknown,
   ) {
     super(message, status);
   }
 
-  static validation(issues: FieldIssue[], message = 'Request validation failed'): AppError {
+  static validation(
+    issues: FieldIssue[],
+    message = 'Request validation failed',
+  ): AppError<'VALIDATION_FAILED'> {
     return new AppError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, issues);
   }
 
-  static invalidField(field: string, message: string): AppError {
+  static invalidField(field: string, message: string): AppError<'VALIDATION_FAILED'> {
     return AppError.validation([{ field, messages: [message] }], `${field}: ${message}`);
   }
 }
