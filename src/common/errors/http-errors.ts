@@ -68,7 +68,12 @@ function isClientSyntaxError(error: unknown): boolean {
 export function renderError(exception: unknown, errorId: string): RenderedError {
   if (exception instanceof AppError) {
     return {
-      body: build(exception.getStatus(), exception.code as string, exception.message, exception.details),
+      body: build(
+        exception.getStatus(),
+        exception.code as string,
+        exception.message,
+        exception.details,
+      ),
       unexpected: false,
     };
   }
