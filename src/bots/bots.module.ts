@@ -1,3 +1,4 @@
+import { DiscoveryModule } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
@@ -8,7 +9,7 @@ import { Bot } from './entities/bot.entity';
 import { MessengerConnection } from './entities/messenger-connection.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Bot, MessengerConnection])],
+  imports: [TypeOrmModule.forFeature([Bot, MessengerConnection]), DiscoveryModule],
   controllers: [BotsController],
   providers: [
     BotsService,

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
+import { findPlugIns } from '../common/plug-ins';
 import { isUniqueViolation } from '../common/errors';
 import { memoInTransaction, prepared } from '../database';
 import { type Content } from '../creator';
@@ -47,14 +49,16 @@ export interface BotAnswerSettings {
 }
 
 /**
- * Checks settings that point at things owned by a higher module (module instances). ModulesModule
- * registers it at start-up, so dependencies keep pointing down.
+ * Marks the provider that checks settings pointing at things a higher module owns (module
+ * instances): `@AnswerSettingsCheck()` on a class implementing `AnswerSettingsCheck` (ModulesService).
+ * BotsService finds it at start-up, so dependencies keep pointing down.
  */
-export type AnswerSettingsCheck = (
-  botId: string,
-  settings: BotAnswerSettings,
-  tx: EntityManager,
-) => Promise<void>;
+export const AnswerSettingsCheck = DiscoveryService.createDecorator<void>();
+
+/** Throws an AppError when `settings` point at what bot `botId` may not use; reads in `tx`. */
+export interface AnswerSettingsCheck {
+  checkAnswerSettings(botId: string, settings: BotAnswerSettings, tx: EntityManager): Promise<void>;
+}
 
 export interface ModuleUsageOfBot {
   kind: 'botWelcome' | 'botFallback';
@@ -89,7 +93,7 @@ function toDto(bot: Bot): BotDto {
 }
 
 @Injectable()
-export class BotsService {
+export class BotsService implements OnModuleInit {
   private answerSettingsCheck: AnswerSettingsCheck | undefined;
 
   constructor(
@@ -98,6 +102,7 @@ export class BotsService {
     @InjectRepository(MessengerConnection)
     private readonly connections: Repository<MessengerConnection>,
     private readonly cipher: SecretCipher,
+    private readonly discovery: DiscoveryService,
   ) {}
 
   async create(dto: CreateBotDto): Promise<BotDto> {
@@ -144,7 +149,7 @@ export class BotsService {
       };
       if (settings.welcome !== undefined || settings.fallbackModuleId) {
         if (!this.answerSettingsCheck) throw new Error('No answer settings check registered');
-        await this.answerSettingsCheck(botId, settings, tx);
+        await this.answerSettingsCheck.checkAnswerSettings(botId, settings, tx);
       }
       if (dto.name !== undefined) bot.name = dto.name;
       if (dto.welcome !== undefined) bot.welcome = dto.welcome;
@@ -192,8 +197,10 @@ export class BotsService {
     if (!result.affected) throw BotErrors.messengerNotConnected();
   }
 
-  useAnswerSettingsCheck(check: AnswerSettingsCheck): void {
-    this.answerSettingsCheck = check;
+  onModuleInit(): void {
+    const checks = findPlugIns<void, AnswerSettingsCheck>(this.discovery, AnswerSettingsCheck);
+    if (checks.length > 1) throw new Error('More than one answer settings check');
+    this.answerSettingsCheck = checks[0]?.instance;
   }
 
   /** The welcome and fallback module; in a transaction, read once and reused (the inbound path). */

@@ -2,7 +2,7 @@ export { ApiBotScoped, BotExistsPipe, BotIdParam } from './bot-id.param';
 export { BotErrors } from './bots.errors';
 export { BotsModule } from './bots.module';
 export {
-  type AnswerSettingsCheck,
+  AnswerSettingsCheck,
   type BotAnswerSettings,
   type BotLinkTargets,
   BotsService,

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MaintenanceTask } from '../queues';
@@ -18,10 +18,11 @@ const CHANGED_SHARE = 0.2;
  * rarely change by a fifth between two runs, so this leaves them to autovacuum.
  */
 @Injectable()
-export class TableStatisticsTask extends MaintenanceTask {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    super(TASK, EVERY_MS);
-  }
+@MaintenanceTask({ name: TASK, everyMs: EVERY_MS })
+export class TableStatisticsTask implements MaintenanceTask {
+  private readonly logger = new Logger(TableStatisticsTask.name);
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Analyzes the stale tables of the app's schema; returns their names. */
   async refresh(): Promise<string[]> {

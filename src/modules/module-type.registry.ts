@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { MODULE_TYPE, type ModuleTypeHandler } from './module-type';
+import { findPlugIns } from '../common/plug-ins';
+import { ModuleType, type ModuleTypeHandler } from './module-type';
 
 /** Every module type of the app, found at start-up among providers marked with @ModuleType(). */
 @Injectable()
@@ -10,13 +11,12 @@ export class ModuleTypeRegistry implements OnModuleInit {
   constructor(private readonly discovery: DiscoveryService) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const type = wrapper.metatype
-        ? (Reflect.getMetadata(MODULE_TYPE, wrapper.metatype) as unknown)
-        : undefined;
-      if (typeof type !== 'string' || !wrapper.instance) continue;
+    for (const { metadata: type, instance } of findPlugIns<string, ModuleTypeHandler>(
+      this.discovery,
+      ModuleType,
+    )) {
       if (this.handlers.has(type)) throw new Error(`Module type "${type}" is registered twice`);
-      this.handlers.set(type, wrapper.instance as ModuleTypeHandler);
+      this.handlers.set(type, instance);
     }
   }
 

@@ -1,7 +1,6 @@
-import { SetMetadata, type Type } from '@nestjs/common';
+import { type Type } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { type Content } from '../creator';
-
-export const MODULE_TYPE = 'modules:type';
 
 /** What entering a module produces: content to send and effects on the conversation. */
 export interface ModuleAnswer {
@@ -38,4 +37,5 @@ export interface ModuleTypeHandler<C extends object = object> {
   enter(instance: ModuleInstanceView<C>): ModuleAnswer;
 }
 
-export const ModuleType = (name: string): ClassDecorator => SetMetadata(MODULE_TYPE, name);
+/** Marks a ModuleTypeHandler provider with its type name (`@ModuleType('message')`). */
+export const ModuleType = DiscoveryService.createDecorator<string>();

@@ -1,7 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { BotsService, type BotAnswerSettings } from '../bots';
+import { AnswerSettingsCheck, type BotAnswerSettings, BotsService } from '../bots';
+import { findPlugIns } from '../common/plug-ins';
 import { validateAs } from '../common/http/validate-dto';
 import { memoInTransaction, prepared } from '../database';
 import { decodeCursor, type Page, toPage } from '../common/pagination';
@@ -21,12 +23,17 @@ export interface ModuleRef {
   moduleId: string;
 }
 
-/** Finds what of a higher module uses a module instance (e.g. referrals); registered at start-up. */
-export type ModuleUsageFinder = (
-  botId: string,
-  moduleId: string,
-  tx: EntityManager,
-) => Promise<ModuleUsage[]>;
+/**
+ * Marks a provider of a higher module that can say what of it uses a module instance (referrals):
+ * `@ModuleUsageFinder()` on a class implementing `ModuleUsageFinder`. ModulesService asks every one
+ * before deleting an instance, so modules never imports the modules above it.
+ */
+export const ModuleUsageFinder = DiscoveryService.createDecorator<void>();
+
+/** What a module usage finder answers: the uses of `moduleId` in bot `botId`, read in `tx`. */
+export interface ModuleUsageFinder {
+  moduleUsages(botId: string, moduleId: string, tx: EntityManager): Promise<ModuleUsage[]>;
+}
 
 function toDto(instance: ModuleInstance): ModuleInstanceDto {
   const { id, name, type, config, createdAt, updatedAt } = instance;
@@ -34,24 +41,22 @@ function toDto(instance: ModuleInstance): ModuleInstanceDto {
 }
 
 @Injectable()
-export class ModulesService implements OnModuleInit {
-  private readonly usageFinders: ModuleUsageFinder[] = [];
+@AnswerSettingsCheck()
+export class ModulesService implements OnModuleInit, AnswerSettingsCheck {
+  private usageFinders: ModuleUsageFinder[] = [];
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly registry: ModuleTypeRegistry,
     private readonly creator: CreatorService,
     private readonly bots: BotsService,
+    private readonly discovery: DiscoveryService,
   ) {}
 
   onModuleInit(): void {
-    this.bots.useAnswerSettingsCheck((botId, settings, tx) =>
-      this.checkBotSettings(botId, settings, tx),
+    this.usageFinders = findPlugIns<void, ModuleUsageFinder>(this.discovery, ModuleUsageFinder).map(
+      (finder) => finder.instance,
     );
-  }
-
-  registerUsageFinder(finder: ModuleUsageFinder): void {
-    this.usageFinders.push(finder);
   }
 
   async create(botId: string, dto: CreateModuleDto): Promise<ModuleInstanceDto> {
@@ -105,7 +110,8 @@ export class ModulesService implements OnModuleInit {
         ...(await this.usedByModules(botId, moduleId, tx)),
         ...(await this.bots.moduleUsages(botId, moduleId, tx)),
       ];
-      for (const finder of this.usageFinders) usedBy.push(...(await finder(botId, moduleId, tx)));
+      for (const finder of this.usageFinders)
+        usedBy.push(...(await finder.moduleUsages(botId, moduleId, tx)));
       if (usedBy.length > 0) throw ModuleErrors.inUse(usedBy);
       await tx.delete(ModuleInstance, { id: moduleId, botId });
     });
@@ -150,7 +156,8 @@ export class ModulesService implements OnModuleInit {
     return this.registry.get(instance.type)?.enter(instance) ?? null;
   }
 
-  private async checkBotSettings(
+  /** The module references of a bot's welcome and fallback must be this bot's instances. */
+  async checkAnswerSettings(
     botId: string,
     settings: BotAnswerSettings,
     tx: EntityManager,

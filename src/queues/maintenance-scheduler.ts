@@ -4,7 +4,8 @@ import { DiscoveryService } from '@nestjs/core';
 import { type Job, type Queue } from 'bull';
 import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config';
-import { MaintenanceTask } from './maintenance-task';
+import { findPlugIns, type PlugIn } from '../common/plug-ins';
+import { MaintenanceTask, type MaintenanceSchedule } from './maintenance-task';
 import { type JobPayloads, type MaintenanceTaskName, QueueName } from './queue-catalogue';
 import { QueueWorker } from './queue-worker';
 
@@ -29,7 +30,10 @@ export class MaintenanceScheduler
   extends QueueWorker<typeof QueueName.Maintenance>
   implements OnModuleInit
 {
-  private readonly tasks = new Map<MaintenanceTaskName, MaintenanceTask>();
+  private readonly tasks = new Map<
+    MaintenanceTaskName,
+    PlugIn<MaintenanceSchedule, MaintenanceTask>
+  >();
   /** Tasks running in this process: a slow run is never overlapped by its next one here. */
   private readonly running = new Set<MaintenanceTaskName>();
   private checkTimer: NodeJS.Timeout | undefined;
@@ -46,10 +50,13 @@ export class MaintenanceScheduler
   }
 
   onModuleInit(): void {
-    for (const { instance } of this.discovery.getProviders()) {
-      if (!(instance instanceof MaintenanceTask)) continue;
-      if (this.tasks.has(instance.task)) throw new Error(`Task ${instance.task} registered twice`);
-      this.tasks.set(instance.task, instance);
+    for (const task of findPlugIns<MaintenanceSchedule, MaintenanceTask>(
+      this.discovery,
+      MaintenanceTask,
+    )) {
+      const { name } = task.metadata;
+      if (this.tasks.has(name)) throw new Error(`Task ${name} registered twice`);
+      this.tasks.set(name, task);
     }
   }
 
@@ -95,7 +102,9 @@ export class MaintenanceScheduler
    */
   async ensureSchedules(): Promise<void> {
     const held = await this.queue.getRepeatableJobs();
-    for (const { task, everyMs } of this.tasks.values()) {
+    for (const {
+      metadata: { name: task, everyMs },
+    } of this.tasks.values()) {
       if (held.some((job) => job.name === task && Number(job.every) === everyMs)) continue;
       if (this.scheduled)
         this.logger.warn(`The schedule of ${task} was gone from Redis; added again`);
@@ -103,7 +112,8 @@ export class MaintenanceScheduler
     }
     for (const job of held) {
       const wanted = this.tasks.get(job.name as MaintenanceTaskName);
-      if (wanted?.everyMs !== Number(job.every)) await this.queue.removeRepeatableByKey(job.key);
+      if (wanted?.metadata.everyMs !== Number(job.every))
+        await this.queue.removeRepeatableByKey(job.key);
     }
     this.scheduled = true;
   }
@@ -118,7 +128,7 @@ export class MaintenanceScheduler
     if (this.running.has(task)) return;
     this.running.add(task);
     try {
-      await runner.run();
+      await runner.instance.run();
     } finally {
       this.running.delete(task);
     }

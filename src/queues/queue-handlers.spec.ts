@@ -27,10 +27,8 @@ function workerOf(name: QueueName): Type {
 
 function taskOf(name: MaintenanceTaskName): Type {
   @Injectable()
-  class Task extends MaintenanceTask {
-    constructor() {
-      super(name, 1000);
-    }
+  @MaintenanceTask({ name, everyMs: 1000 })
+  class Task implements MaintenanceTask {
     run(): Promise<void> {
       return Promise.resolve();
     }

@@ -1,7 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { AppConfig } from '../config';
-import { MaintenanceTask } from './maintenance-task';
+import { findPlugIns } from '../common/plug-ins';
+import { MaintenanceTask, type MaintenanceSchedule } from './maintenance-task';
 import { MAINTENANCE_TASK_NAMES, QueueName } from './queue-catalogue';
 import { QueueWorker } from './queue-worker';
 
@@ -56,9 +57,9 @@ export class QueueHandlersCheck implements OnModuleInit {
     assertOneHandlerEach(
       'maintenance task',
       MAINTENANCE_TASK_NAMES,
-      instances
-        .filter((i): i is MaintenanceTask => i instanceof MaintenanceTask)
-        .map((task) => task.task),
+      findPlugIns<MaintenanceSchedule, MaintenanceTask>(this.discovery, MaintenanceTask).map(
+        (task) => task.metadata.name,
+      ),
     );
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MaintenanceTask } from '../queues';
@@ -34,10 +34,11 @@ export function monthsFrom(now: Date, ahead: number): Date[] {
  * days and the ids of click batches written more than a day ago. Runs hourly; creating a partition that exists is skipped without any lock.
  */
 @Injectable()
-export class ReferralPartitionsTask extends MaintenanceTask {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    super(TASK, EVERY_MS);
-  }
+@MaintenanceTask({ name: TASK, everyMs: EVERY_MS })
+export class ReferralPartitionsTask implements MaintenanceTask {
+  private readonly logger = new Logger(ReferralPartitionsTask.name);
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Creates the missing partitions; returns their names. */
   async createAhead(now = new Date()): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, IsNull } from 'typeorm';
 import { BotsService, type BotLinkTargets } from '../bots';
@@ -6,7 +6,7 @@ import { AppError, isUniqueViolation } from '../common/errors';
 import { decodeCursor, encodeCursor } from '../common/pagination';
 import { AppConfig } from '../config';
 import { type Content } from '../creator';
-import { type ModuleRef, ModulesService, type ModuleUsage } from '../modules';
+import { type ModuleRef, ModulesService, type ModuleUsage, ModuleUsageFinder } from '../modules';
 import { type SegmentRef, SegmentsService } from '../segments';
 import { answerFieldProblem } from './dto/answer-fields';
 import { type CreateReferralDto } from './dto/create-referral.dto';
@@ -26,7 +26,8 @@ import { LinkTargets } from './tracked-links/link-targets';
 const UNIQUE_PARAM = 'uq_referrals_bot_param';
 
 @Injectable()
-export class ReferralsService implements OnModuleInit {
+@ModuleUsageFinder()
+export class ReferralsService implements ModuleUsageFinder {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
@@ -37,12 +38,6 @@ export class ReferralsService implements OnModuleInit {
     private readonly funnel: FunnelRecorder,
     private readonly linkTargets: LinkTargets,
   ) {}
-
-  onModuleInit(): void {
-    this.modules.registerUsageFinder((botId, moduleId, tx) =>
-      this.moduleUsages(botId, moduleId, tx),
-    );
-  }
 
   async create(botId: string, dto: CreateReferralDto): Promise<ReferralDto> {
     const referral = await this.dataSource.transaction(async (tx) => {
@@ -304,11 +299,8 @@ export class ReferralsService implements OnModuleInit {
     return referral;
   }
 
-  private async moduleUsages(
-    botId: string,
-    moduleId: string,
-    tx: EntityManager,
-  ): Promise<ModuleUsage[]> {
+  /** The referrals of bot `botId` that answer with module `moduleId` or link to it. */
+  async moduleUsages(botId: string, moduleId: string, tx: EntityManager): Promise<ModuleUsage[]> {
     const rows = await tx.query<{ id: string; name: string }[]>(
       `SELECT id, tracking_param AS name FROM referrals
         WHERE bot_id = $1 AND deleted_at IS NULL

@@ -14,13 +14,13 @@ const BATCH = 500;
  * because the process died right after committing is queued again (job ids dedupe live runs).
  */
 @Injectable()
-export class BroadcastDriverTask extends MaintenanceTask {
+@MaintenanceTask({ name: TASK, everyMs: EVERY_MS })
+export class BroadcastDriverTask implements MaintenanceTask {
+
   constructor(
     private readonly repository: BroadcastsRepository,
     private readonly runner: BroadcastRunner,
-  ) {
-    super(TASK, EVERY_MS);
-  }
+  ) {}
 
   async run(): Promise<void> {
     await this.repository.startDue();

@@ -21,13 +21,13 @@ const BATCH = 500;
  * broadcasts) are driven by their owner, which can pause or cancel them: never queued here.
  */
 @Injectable()
-export class ReplySweeperTask extends MaintenanceTask {
+@MaintenanceTask({ name: TASK, everyMs: EVERY_MS })
+export class ReplySweeperTask implements MaintenanceTask {
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly conversations: ConversationsService,
-  ) {
-    super(TASK, EVERY_MS);
-  }
+  ) {}
 
   async run(): Promise<void> {
     const rows = await this.dataSource.query<{ id: string }[]>(

@@ -1,8 +1,7 @@
-import { Injectable, type OnModuleInit, SetMetadata } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { type Channel, type ExternalIdKind } from '../../contacts';
-
-export const CHANNEL_SENDER = 'conversations:channelSender';
+import { findPlugIns } from '../../common/plug-ins';
 
 export interface Recipient {
   externalId: string;
@@ -80,8 +79,8 @@ export interface ChannelSender {
   ): Promise<{ externalId: string | null } | null | undefined>;
 }
 
-export const ChannelSenderFor = (channel: Channel): ClassDecorator =>
-  SetMetadata(CHANNEL_SENDER, channel);
+/** Marks a ChannelSender provider with the channel it sends on (`@ChannelSenderFor('widget')`). */
+export const ChannelSenderFor = DiscoveryService.createDecorator<Channel>();
 
 /** The senders of all channels, found at start-up. */
 @Injectable()
@@ -91,12 +90,12 @@ export class SenderRegistry implements OnModuleInit {
   constructor(private readonly discovery: DiscoveryService) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const channel = wrapper.metatype
-        ? (Reflect.getMetadata(CHANNEL_SENDER, wrapper.metatype) as unknown)
-        : undefined;
-      if (typeof channel === 'string' && wrapper.instance)
-        this.senders.set(channel, wrapper.instance as ChannelSender);
+    for (const { metadata: channel, instance } of findPlugIns<Channel, ChannelSender>(
+      this.discovery,
+      ChannelSenderFor,
+    )) {
+      if (this.senders.has(channel)) throw new Error(`Two senders for channel ${channel}`);
+      this.senders.set(channel, instance);
     }
   }
 

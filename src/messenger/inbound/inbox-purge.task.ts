@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MaintenanceTask } from '../../queues';
@@ -14,10 +14,11 @@ const BATCH = 5000;
  * for long. What a conversation needs lives in its message log, not here.
  */
 @Injectable()
-export class InboxPurgeTask extends MaintenanceTask {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    super(TASK, EVERY_MS);
-  }
+@MaintenanceTask({ name: TASK, everyMs: EVERY_MS })
+export class InboxPurgeTask implements MaintenanceTask {
+  private readonly logger = new Logger(InboxPurgeTask.name);
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Returns how many items were deleted. */
   async purge(retentionDays = INBOX_RETENTION_DAYS): Promise<number> {

@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
@@ -22,14 +22,15 @@ const BATCH = 1000;
  * is skipped by its handler.
  */
 @Injectable()
-export class InboxSweeperTask extends MaintenanceTask {
+@MaintenanceTask({ name: TASK, everyMs: EVERY_MS })
+export class InboxSweeperTask implements MaintenanceTask {
+  private readonly logger = new Logger(InboxSweeperTask.name);
+
   constructor(
     @InjectQueue(QueueName.MessengerInbound)
     private readonly inbound: Queue<JobPayloads[typeof QueueName.MessengerInbound]>,
     @InjectDataSource() private readonly dataSource: DataSource,
-  ) {
-    super(TASK, EVERY_MS);
-  }
+  ) {}
 
   async run(): Promise<void> {
     const rows = await this.dataSource.query<{ id: string }[]>(
