@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeCursor, type Page, type PageQueryDto, toPage } from '../common/pagination';
 import { ConversationErrors } from './conversations.errors';
-import { ConversationsService } from './conversations.service';
 import {
   type ConversationDto,
   type ListConversationsQueryDto,
@@ -11,7 +10,6 @@ import {
 } from './dto/conversation.dto';
 import { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
-import { ReplyWriter } from './reply-writer';
 
 function toDto(c: Conversation): ConversationDto {
   return {
@@ -28,14 +26,10 @@ function toDto(c: Conversation): ConversationDto {
   };
 }
 
-/** The management API's read side of conversations, and releasing a handed-over one. */
+/** The management API's read side of conversations: reads only (releasing one: conversation-release.ts). */
 @Injectable()
 export class ConversationsQueryService {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly replies: ReplyWriter,
-    private readonly conversations: ConversationsService,
-  ) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async list(botId: string, query: ListConversationsQueryDto): Promise<Page<ConversationDto>> {
     const cursor = decodeCursor(query.cursor, 'uuid');
@@ -58,38 +52,6 @@ export class ConversationsQueryService {
     });
     if (!conversation) throw ConversationErrors.notFound();
     return toDto(conversation);
-  }
-
-  /**
-   * Gives a handed-over conversation back to the bot. On a channel where threads have an owner app
-   * (Messenger), the thread is taken back too (take_thread_control), as a queued action that is
-   * retried like a send. Releasing a conversation the bot has is a no-op.
-   */
-  async release(botId: string, conversationId: string): Promise<ConversationDto> {
-    const replyId = await this.dataSource.transaction(async (tx) => {
-      const conversation = await tx.findOne(Conversation, {
-        where: { id: conversationId, botId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!conversation) throw ConversationErrors.notFound();
-      if (!conversation.handedOver) return null;
-      const take = this.replies.threadControl(conversation.channel, {
-        action: 'take',
-        targetAppId: null,
-        metadata: 'Released to the bot',
-      });
-      const [id] = await this.replies.writeMany(tx, [
-        {
-          conversation: { id: conversation.id, botId, channel: conversation.channel },
-          change: { referralId: null, handover: null, release: true },
-          messages: take ? [take] : [],
-          occurredAt: new Date(),
-        },
-      ]);
-      return id;
-    });
-    if (replyId) await this.conversations.enqueueReplies([replyId]);
-    return this.get(botId, conversationId);
   }
 
   /** The message log, newest first. */

@@ -4,6 +4,7 @@ import { ApiBotScoped, BotIdParam } from '../bots';
 import { ApiErrors } from '../common/errors';
 import { IdParam } from '../common/http/id-param';
 import { type Page, PageOf, PageQueryDto } from '../common/pagination';
+import { ConversationRelease } from './conversation-release';
 import { ConversationsQueryService } from './conversations-query.service';
 import { ConversationErrors } from './conversations.errors';
 import { ConversationDto, ListConversationsQueryDto, MessageDto } from './dto/conversation.dto';
@@ -19,7 +20,10 @@ const ConversationIdParam = (): ParameterDecorator =>
 @ApiErrors(401, 404)
 @Controller('api/v1/bots/:botId/conversations')
 export class ConversationsController {
-  constructor(private readonly conversations: ConversationsQueryService) {}
+  constructor(
+    private readonly conversations: ConversationsQueryService,
+    private readonly releases: ConversationRelease,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -69,6 +73,6 @@ export class ConversationsController {
     @BotIdParam() botId: string,
     @ConversationIdParam() conversationId: string,
   ): Promise<ConversationDto> {
-    return this.conversations.release(botId, conversationId);
+    return this.releases.release(botId, conversationId);
   }
 }

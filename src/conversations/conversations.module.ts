@@ -9,6 +9,7 @@ import { ReferralsModule } from '../referrals';
 import { SegmentsModule } from '../segments';
 import { BulkSendService } from './bulk-send.service';
 import { ContactMergeService } from './contact-merge.service';
+import { ConversationRelease } from './conversation-release';
 import { ConversationsQueryService } from './conversations-query.service';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
@@ -40,6 +41,7 @@ import { SenderRegistry } from './senders/channel-sender';
     ConversationsService,
     ContactMergeService,
     ConversationsQueryService,
+    ConversationRelease,
     Dispatcher,
     ReplyWriter,
     OutboundService,
