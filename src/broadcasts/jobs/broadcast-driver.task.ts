@@ -16,7 +16,6 @@ const BATCH = 500;
 @Injectable()
 @MaintenanceTask({ name: TASK, everyMs: EVERY_MS })
 export class BroadcastDriverTask implements MaintenanceTask {
-
   constructor(
     private readonly repository: BroadcastsRepository,
     private readonly runner: BroadcastRunner,

@@ -23,7 +23,6 @@ const BATCH = 500;
 @Injectable()
 @MaintenanceTask({ name: TASK, everyMs: EVERY_MS })
 export class ReplySweeperTask implements MaintenanceTask {
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly conversations: ConversationsService,
