@@ -43,6 +43,8 @@ export async function startPrivateRedis(): Promise<{ url: string; child: ChildPr
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    // Refused until the server listens: expected, and not worth a line.
+    client.on('error', () => undefined);
     const up = await client
       .connect()
       .then(() => client.ping())

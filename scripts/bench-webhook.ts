@@ -42,7 +42,7 @@ const ROUNDS = num('BENCH_ROUNDS', 2);
 const STEADY_RATE = num('BENCH_STEADY_RATE', 150);
 const PEAK_RATE = num('BENCH_PEAK_RATE', 300);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
-const INTAKE_SECONDS = num('BENCH_INTAKE_SECONDS', 10);
+const INTAKE_SECONDS = num('BENCH_INTAKE_SECONDS', 5);
 const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 5);
 const MEASURE_SECONDS = num('BENCH_MEASURE_SECONDS', 15);
 const SETTLE_MS = num('BENCH_STATS_SETTLE_MS', 11_000);
@@ -115,7 +115,10 @@ async function startProduct(
 ): Promise<System> {
   const databaseName = `bp_bench_webhook_${process.pid}`;
   const appPort = port();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+  // BENCH_NODE_ARGS: flags for the product's node (--cpu-prof); BENCH_APP: another build's main.js.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const main = process.env.BENCH_APP ?? join(ROOT, 'dist', 'main.js');
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: builtAppEnv(
       { port: appPort, databaseName, queuePrefix: 'bench', adminToken: ADMIN_TOKEN },
       {

@@ -24,7 +24,7 @@ const env = (name: string): string => {
 
 const secret = env('FLOOR_SECRET');
 const graphUrl = env('FLOOR_GRAPH_URL');
-const pool = new Pool({ connectionString: env('FLOOR_DATABASE_URL'), max: 10 });
+const pool = new Pool({ connectionString: env('FLOOR_DATABASE_URL'), max: 32 });
 const queue = new Queue<{ id: string }>('floor-inbound', env('FLOOR_REDIS_URL'), {
   prefix: env('FLOOR_QUEUE_PREFIX'),
   defaultJobOptions: { attempts: 8, backoff: { type: 'exponential', delay: 500 } },

@@ -11,6 +11,7 @@ import { BulkSendService } from './bulk-send.service';
 import { ContactMergeService } from './contact-merge.service';
 import { ConversationsQueryService } from './conversations-query.service';
 import { ConversationsController } from './conversations.controller';
+import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
 import { Dispatcher } from './dispatcher';
 import { Conversation } from './entities/conversation.entity';
@@ -38,6 +39,7 @@ import { SenderRegistry } from './senders/channel-sender';
   providers: [
     BulkSendService,
     ConversationsService,
+    ConversationsRepository,
     ContactMergeService,
     ConversationsQueryService,
     Dispatcher,

@@ -1,12 +1,20 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import { type Queue } from 'bull';
+import { type JobOptions, type Queue } from 'bull';
 import { type EntityManager } from 'typeorm';
-import { prepared } from '../database';
-import { enqueueMissing, enqueueSafely, type JobPayloads, QueueName } from '../queues';
+import {
+  enqueueMissing,
+  enqueueSafely,
+  JOB_DEFAULTS,
+  jitteredBackoff,
+  type JobPayloads,
+  QueueName,
+} from '../queues';
 import { type FunnelActivity, ReferralsService } from '../referrals';
 import { type Decision, Dispatcher } from './dispatcher';
+import { ConversationsRepository, type OpenConversation } from './conversations.repository';
 import { type InboundEvent } from './inbound-event';
+import { OutboundService, RetryableSendError } from './outbound.service';
 import { ReplyWriter, type ReplyWrite } from './reply-writer';
 import { roundsOf } from './rounds';
 
@@ -16,10 +24,27 @@ export interface InboundResult {
   replyId: string | null;
 }
 
-interface ConversationRow {
-  id: string;
-  contactId: string;
-  handedOver: boolean;
+type ConversationRow = OpenConversation;
+
+const OUTBOUND_DEFAULTS = JOB_DEFAULTS[QueueName.Outbound];
+const OUTBOUND_BACKOFF = OUTBOUND_DEFAULTS.backoff as {
+  type: string;
+  options: { baseDelayMs: number };
+};
+
+/**
+ * The job of a reply whose send at once failed carries on the schedule of a queued reply: the
+ * attempts left, a first delay as Bull would have put before attempt 2, then a doubled base, so
+ * its attempt j waits what a queued reply's attempt j + 1 would (the longest waits are what carry
+ * a reply through a long Graph API outage).
+ */
+function retryOptions(): JobOptions {
+  const baseDelayMs = OUTBOUND_BACKOFF.options.baseDelayMs;
+  return {
+    attempts: Math.max(1, (OUTBOUND_DEFAULTS.attempts ?? 1) - 1),
+    delay: jitteredBackoff(1, baseDelayMs),
+    backoff: { type: OUTBOUND_BACKOFF.type, options: { baseDelayMs: baseDelayMs * 2 } },
+  };
 }
 
 /** What the contact said or tapped: engagement in the funnels of the referrals it came through. */
@@ -48,6 +73,8 @@ export class ConversationsService {
     private readonly dispatcher: Dispatcher,
     private readonly replies: ReplyWriter,
     private readonly referrals: ReferralsService,
+    private readonly sender: OutboundService,
+    private readonly repository: ConversationsRepository,
   ) {}
 
   /**
@@ -117,6 +144,36 @@ export class ConversationsService {
     );
   }
 
+  /**
+   * Sends committed replies at once, from the process that wrote them, in the order given (one
+   * contact's replies in the order they were written): the fast path, with no queue hop between
+   * the inbound transaction and the Send API. This run is the reply's first attempt. The first
+   * reply that cannot be sent now (a transient channel error, a claim held by another run,
+   * Postgres or Redis away) goes to the outbound queue with the attempts and backoff left, and so
+   * does every reply after it, so none overtakes it; what cannot be queued, the reply sweeper
+   * picks up. Send claims, the window, the shared send rate and the records are OutboundService's,
+   * as for a queued send. Never throws.
+   */
+  async sendReplies(replyIds: string[]): Promise<void> {
+    for (const [index, replyId] of replyIds.entries()) {
+      try {
+        await this.sender.send(replyId, false);
+      } catch (error) {
+        if (!(error instanceof RetryableSendError))
+          this.logger.warn(`Reply ${replyId} not sent at once: ${(error as Error).message}`);
+        await enqueueSafely(
+          this.outbound,
+          this.outboundJobs(replyIds.slice(index)).map((job) => ({
+            ...job,
+            opts: retryOptions(),
+          })),
+          this.logger,
+        );
+        return;
+      }
+    }
+  }
+
   /** Queues replies whose rows are committed; what cannot be queued now, the reply sweeper picks up. */
   async enqueueReplies(replyIds: string[]): Promise<void> {
     await enqueueSafely(this.outbound, this.outboundJobs(replyIds), this.logger);
@@ -183,38 +240,7 @@ export class ConversationsService {
     events: InboundEvent[],
     tx: EntityManager,
   ): Promise<ConversationRow[]> {
-    const rows = await prepared<ConversationRow[]>(
-      tx,
-      'conversations_open',
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::timestamptz[], $5::varchar[],
-                              $6::text[], $7::jsonb[], $8::varchar[])
-                WITH ORDINALITY AS i(bot_id, contact_id, channel, occurred_at, kind, text, payload, external_id, position)
-       ), conversation AS (
-         INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at)
-         SELECT bot_id, contact_id, channel, occurred_at, occurred_at FROM input ORDER BY position
-         ON CONFLICT (contact_id) DO UPDATE
-           SET last_inbound_at = GREATEST(conversations.last_inbound_at, EXCLUDED.last_inbound_at),
-               updated_at = now()
-         RETURNING id, contact_id, handed_over
-       ), logged AS (
-         INSERT INTO messages (bot_id, conversation_id, direction, kind, text, payload, status, external_id, occurred_at)
-         SELECT i.bot_id, c.id, 'in', i.kind, i.text, i.payload, 'received', i.external_id, i.occurred_at
-           FROM input i JOIN conversation c USING (contact_id)
-          ORDER BY i.position
-       )
-       SELECT id, contact_id AS "contactId", handed_over AS "handedOver" FROM conversation`,
-      [
-        events.map((e) => e.botId),
-        events.map((e) => e.contactId),
-        events.map((e) => e.channel),
-        events.map((e) => e.occurredAt),
-        events.map((e) => e.kind),
-        events.map((e) => e.text),
-        events.map((e) => JSON.stringify(e.raw)),
-        events.map((e) => e.externalMessageId?.slice(0, 255) ?? null),
-      ],
-    );
+    const rows = await this.repository.openAndLog(tx, events);
     const byContact = new Map(rows.map((row) => [row.contactId, row]));
     return events.map((event) => {
       const row = byContact.get(event.contactId);

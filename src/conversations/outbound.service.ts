@@ -20,6 +20,15 @@ import {
 /** Channels let a bot write freely only within 24 hours of the contact's last message. */
 export const MESSAGING_WINDOW_MS = 24 * 3600 * 1000;
 
+/**
+ * A reply is sent when its last message is: the mark of the message at `index` of the `unsent`
+ * ones (in order) completes the reply only when it is the last of them. A reply retried after
+ * some of its messages went out counts from the first unsent one.
+ */
+export function sentWithLastMessage(index: number, unsent: number): boolean {
+  return index === unsent - 1;
+}
+
 /** Thrown for a failure worth retrying: the job fails this attempt and Bull retries with backoff. */
 export class RetryableSendError extends Error {}
 
@@ -141,7 +150,7 @@ export class OutboundService {
         if (lastAttempt) return;
         throw new RetryableSendError(`reply ${replyId} is being sent by another run`);
       }
-      const last = index === unsent.length - 1;
+      const last = sentWithLastMessage(index, unsent.length);
       try {
         if (claim.kind === 'resumed') {
           const found = await this.findSent(sender, reply, recipient, message, claim.since);

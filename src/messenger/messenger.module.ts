@@ -7,6 +7,7 @@ import { InboxItem } from './entities/inbox-item.entity';
 import { GraphApiClient } from './graph/graph-api.client';
 import { SendRateLimiter } from './graph/send-rate-limiter';
 import { InboxPurgeWorker } from './inbound/inbox-purge.worker';
+import { InboxRepository } from './inbox.repository';
 import { InboxSweeperWorker } from './inbound/inbox-sweeper.worker';
 import { MessengerInboundService } from './inbound/inbound.service';
 import { MessengerInboundWorker } from './inbound/inbound.worker';
@@ -21,6 +22,7 @@ import { PageDirectory } from './page-directory';
   controllers: [MessengerWebhookController],
   providers: [
     PageDirectory,
+    InboxRepository,
     GraphApiClient,
     SendRateLimiter,
     MessengerSender,
