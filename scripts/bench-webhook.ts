@@ -230,7 +230,8 @@ async function e2ePhase(system: System, graph: ChildProcess, rate: number): Prom
     [`e2e p50 at ${tag} (ms)`]: e2e.p50,
     [`e2e p99 at ${tag} (ms)`]: e2e.p99,
   };
-  for (const [key, value] of Object.entries(cost)) figures[`${key} at ${tag}`] = value;
+  for (const [key, value] of Object.entries(cost))
+    figures[`${COST_LABELS[key as keyof Cost]} at ${tag}`] = value;
   return figures;
 }
 
@@ -246,28 +247,41 @@ async function intakePhase(system: System, graph: ChildProcess): Promise<Figures
   return { 'intake (req/s)': Math.round(result.requests.average) };
 }
 
+/** The median, to two decimals. */
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const value = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return Math.round(value * 100) / 100;
 }
+
+const COST_LABELS: Record<keyof Cost, string> = {
+  appCpuMs: 'CPU ms/delivery: process',
+  postgresCpuMs: 'CPU ms/delivery: Postgres',
+  redisCpuMs: 'CPU ms/delivery: Redis',
+  cpuMs: 'CPU ms/delivery: all three',
+  redisCommands: 'Redis commands/delivery',
+  rowsInserted: 'rows inserted/delivery',
+  rowsUpdated: 'rows updated/delivery',
+  transactions: 'transactions/delivery',
+};
 
 function printTable(
   rounds: Record<System['name'], Figures[]>,
   rss: Record<System['name'], number>,
 ): void {
   const keys = Object.keys(rounds.product[0] ?? {});
-  console.log(`\nmedians of ${ROUNDS} rounds            floor     product   product/floor`);
+  console.log(`\n${`medians of ${ROUNDS} rounds`.padEnd(38)}     floor   product   product/floor`);
   for (const key of keys) {
     const floor = median(rounds.floor.map((f) => f[key]));
     const product = median(rounds.product.map((f) => f[key]));
     const ratio = floor === 0 ? '-' : (product / floor).toFixed(2);
     console.log(
-      `${key.padEnd(32)} ${String(floor).padStart(9)} ${String(product).padStart(9)}   ${ratio}`,
+      `${key.padEnd(38)} ${String(floor).padStart(9)} ${String(product).padStart(9)}   ${ratio}`,
     );
   }
   console.log(
-    `${'peak RSS (MB)'.padEnd(32)} ${String(rss.floor).padStart(9)} ${String(rss.product).padStart(9)}   ${(rss.product / rss.floor).toFixed(2)}`,
+    `${'peak RSS (MB)'.padEnd(38)} ${String(rss.floor).padStart(9)} ${String(rss.product).padStart(9)}   ${(rss.product / rss.floor).toFixed(2)}`,
   );
 }
 

@@ -1,10 +1,11 @@
 /**
  * The durable floor that bench:webhook measures the product against: the least a Messenger webhook
- * can do and still never lose an acknowledged delivery. Raw `node:http`, the `X-Hub-Signature-256`
- * check over the raw bytes, one INSERT (deduped by Meta's message id) and one Bull job per
- * delivery, then 200; a Bull worker in the same process reads the stored item and sends one text
- * to the same fake Graph API the product sends to. No framework, no contacts, no entries, no
- * send claims: what is left is the cost of durability itself.
+ * can do and still store every delivery before acknowledging it. Raw `node:http`, the
+ * `X-Hub-Signature-256` check over the raw bytes, one INSERT (deduped by Meta's message id), then
+ * 200 and one Bull job per delivery (queued without waiting for Redis, as the product does; the
+ * floor has no sweeper for jobs Redis loses); a Bull worker in the same process reads the stored
+ * item and sends one text to the same fake Graph API the product sends to. No framework, no
+ * contacts, no entries, no send claims: what is left is the cost of durability itself.
  *
  * Run as a child process (forked by bench-webhook.ts); configured by environment:
  * FLOOR_PORT, FLOOR_SECRET, FLOOR_DATABASE_URL, FLOOR_REDIS_URL, FLOOR_QUEUE_PREFIX,
@@ -56,9 +57,12 @@ async function receive(raw: Buffer): Promise<void> {
                ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
         values: [key, JSON.stringify(item)],
       });
-      // A redelivery is stored already: nothing to queue.
+      // A redelivery is stored already: nothing to queue. Not awaited, as in the product: the
+      // item is safe once stored, and the answer to Meta need not wait on Redis.
       if (rows[0])
-        await queue.add({ id: rows[0].id }, { jobId: rows[0].id, removeOnComplete: true });
+        void queue
+          .add({ id: rows[0].id }, { jobId: rows[0].id, removeOnComplete: true })
+          .catch(() => undefined);
     }
   }
 }

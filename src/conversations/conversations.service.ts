@@ -26,6 +26,17 @@ export interface InboundResult {
 
 type ConversationRow = OpenConversation;
 
+/** One inbound event's way through a round: its conversation, the decision, the reply written. */
+interface Turn {
+  event: InboundEvent;
+  conversation: ConversationRow;
+  decision: Decision;
+  write: ReplyWrite | null;
+  replyId: string | null;
+}
+
+const SILENT: Decision = { answer: null, referral: null };
+
 const OUTBOUND_DEFAULTS = JOB_DEFAULTS[QueueName.Outbound];
 const OUTBOUND_BACKOFF = OUTBOUND_DEFAULTS.backoff as {
   type: string;
@@ -78,47 +89,78 @@ export class ConversationsService {
   ) {}
 
   /**
-   * Handles inbound events inside the caller's transaction (results in the order given): opens or
-   * touches each conversation, logs the message, lets the dispatcher decide, and stores the answer
-   * as a pending reply. A few statements per round, not several per event: what keeps a burst of
-   * campaign clicks cheap. The caller commits, then hands the reply ids to `enqueueReplies`.
+   * Handles inbound events inside the caller's transaction (results in the order given), as
+   * turns of one record each, round by round (a round holds one event per contact):
+   * open the conversations and log the messages, decide the answers, write the replies with the
+   * conversations' changes, record the funnel. A few statements per round, not several per
+   * event: what keeps a burst of campaign clicks cheap. The caller commits, then hands the reply
+   * ids to `sendReplies`.
    */
   async handleInboundMany(events: InboundEvent[], tx: EntityManager): Promise<InboundResult[]> {
     const results: InboundResult[] = new Array<InboundResult>(events.length);
     for (const round of roundsOf(events)) {
-      const batch = round.map((index) => events[index]);
-      const conversations = await this.openConversations(batch, tx);
-      const decisions = await this.dispatcher.decideMany(
-        batch,
-        conversations.map((conversation) => conversation.id),
+      const turns = await this.openTurns(
+        round.map((index) => events[index]),
         tx,
       );
-      const writes = batch.map((event, k) =>
-        this.replyWrite(event, conversations[k], decisions[k]),
-      );
-      const pending = writes.flatMap((write) => (write ? [write] : []));
-      const replyIds = await this.replies.writeMany(tx, pending);
-      const replyOf = new Map(pending.map((write, k) => [write, replyIds[k]]));
-      await this.referrals.recordAnswers(
-        writes.flatMap((write, k) => {
-          const entry = decisions[k].entry;
-          const replyId = write && replyOf.get(write);
-          return entry && replyId
-            ? [{ entryId: entry.id, enteredAt: entry.occurredAt, replyId }]
-            : [];
-        }),
-        tx,
-      );
-      await this.referrals.recordActivity(batch.flatMap(funnelActivity), tx);
+      await this.decide(turns, tx);
+      await this.writeReplies(turns, tx);
+      await this.recordFunnel(turns, tx);
       round.forEach((index, k) => {
-        const write = writes[k];
-        results[index] = {
-          conversationId: conversations[k].id,
-          replyId: write ? (replyOf.get(write) ?? null) : null,
-        };
+        results[index] = { conversationId: turns[k].conversation.id, replyId: turns[k].replyId };
       });
     }
     return results;
+  }
+
+  /** Opens (or touches) each event's conversation and logs its message: one turn per event. */
+  private async openTurns(events: InboundEvent[], tx: EntityManager): Promise<Turn[]> {
+    const conversations = await this.openConversations(events, tx);
+    return events.map((event, k) => ({
+      event,
+      conversation: conversations[k],
+      decision: SILENT,
+      write: null,
+      replyId: null,
+    }));
+  }
+
+  /** The dispatcher's answer to each turn (referrals resolved together). */
+  private async decide(turns: Turn[], tx: EntityManager): Promise<void> {
+    const decisions = await this.dispatcher.decideMany(
+      turns.map((turn) => turn.event),
+      turns.map((turn) => turn.conversation.id),
+      tx,
+    );
+    turns.forEach((turn, k) => (turn.decision = decisions[k]));
+  }
+
+  /** Renders each answer and stores the replies with the conversations' changes, in one statement. */
+  private async writeReplies(turns: Turn[], tx: EntityManager): Promise<void> {
+    for (const turn of turns)
+      turn.write = this.replyWrite(turn.event, turn.conversation, turn.decision);
+    const writing = turns.filter((turn) => turn.write !== null);
+    const replyIds = await this.replies.writeMany(
+      tx,
+      writing.map((turn) => turn.write!),
+    );
+    writing.forEach((turn, k) => (turn.replyId = replyIds[k]));
+  }
+
+  /** Answers to referral entries, and what the contacts did, move the referrals' funnels. */
+  private async recordFunnel(turns: Turn[], tx: EntityManager): Promise<void> {
+    await this.referrals.recordAnswers(
+      turns.flatMap(({ decision, replyId }) =>
+        decision.entry && replyId
+          ? [{ entryId: decision.entry.id, enteredAt: decision.entry.occurredAt, replyId }]
+          : [],
+      ),
+      tx,
+    );
+    await this.referrals.recordActivity(
+      turns.flatMap((turn) => funnelActivity(turn.event)),
+      tx,
+    );
   }
 
   /**

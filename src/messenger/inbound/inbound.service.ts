@@ -15,14 +15,15 @@ import { GraphApiClient } from '../graph/graph-api.client';
 import { InboxRepository, type InboxRow, type Outcome } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
 import { PageDirectory } from '../page-directory';
-import { normalise } from './normalise';
+import { normalise, type NormalisedItem } from './normalise';
 import { checkboxUserRefOf, subscriptionOf } from './platform-events';
 
-/** A pending item with its bot and contact, ready to handle. */
+/** A pending item with its bot, its contact and what it says (normalised once), ready to handle. */
 interface QueuedItem {
   row: InboxRow;
   botId: string;
   contact: Contact;
+  said: NormalisedItem | null;
 }
 
 /** A reply written for an item, and whose (contactOf) it is. */
@@ -122,9 +123,12 @@ export class MessengerInboundService {
     const items = await this.inbox.pending(ids);
     const ignored: Outcome[] = [];
     const contacts = new Map<string, ContactWork>();
+    // Each item is normalised once; a contact's older items the lock brings in, when they come.
+    const said = new Map<string, NormalisedItem | null>();
     for (const item of items) {
       const botId = item.botId ?? (await this.pages.botIdFor(item.pageId));
-      const who = normalise(item.payload);
+      const who = normalise(item.payload, this.config.messenger.appId);
+      said.set(item.id, who);
       if (!botId || !who || !item.senderKey) {
         const note = botId ? 'NO_SENDER' : 'PAGE_NOT_CONNECTED';
         ignored.push({ id: item.id, status: 'ignored', note });
@@ -162,9 +166,14 @@ export class MessengerInboundService {
         tx,
       );
       const rows = work.flatMap((c, index) =>
-        queues
-          .get(contactOf(c))!
-          .map((row) => ({ row, botId: c.key.botId, contact: seen[index].contact })),
+        queues.get(contactOf(c))!.map((row) => ({
+          row,
+          botId: c.key.botId,
+          contact: seen[index].contact,
+          said: said.has(row.id)
+            ? said.get(row.id)!
+            : normalise(row.payload, this.config.messenger.appId),
+        })),
       );
       const handled = careful
         ? await this.handleOneByOne(tx, rows, new Set(ids))
@@ -212,7 +221,7 @@ export class MessengerInboundService {
     const eventRows: InboxRow[] = [];
     const subscriptions: SubscriptionEvent[] = [];
     const receipts: InboundEvent[] = [];
-    for (const { row, botId, contact } of rows) {
+    for (const { row, botId, contact, said } of rows) {
       // Marketing-message opt-ins change a subscription: nothing to answer, no entry to count.
       const subscription = subscriptionOf(row.payload);
       if (subscription) {
@@ -230,7 +239,7 @@ export class MessengerInboundService {
         });
         continue;
       }
-      const event = toEvent(row, botId, contact, this.config.messenger.appId);
+      const event = toEvent(row, botId, contact, said);
       if (!event) {
         outcomes.push({ id: row.id, status: 'ignored', note: 'NO_SENDER' });
         continue;
@@ -328,9 +337,8 @@ function toEvent(
   row: InboxRow,
   botId: string,
   contact: Contact,
-  appId: string | undefined,
+  normalised: NormalisedItem | null,
 ): InboundEvent | null {
-  const normalised = normalise(row.payload, appId);
   if (!normalised) return null;
   return {
     ...normalised,
