@@ -43,6 +43,8 @@ export interface OpenConversation {
   id: string;
   contactId: string;
   handedOver: boolean;
+  /** The contact's latest inbound time, this event's included: where the messaging window starts. */
+  lastInboundAt: Date;
 }
 
 /** A conversation's change and the reply stored with it (see ReplyWriter). */
@@ -58,6 +60,13 @@ export interface ReplyRecord {
   /** Null when there is nothing to send. */
   replyId: string | null;
   messages: { kind: string; text: string | null; payload: Record<string, unknown> }[];
+}
+
+/** An outbound message as stored. */
+export interface StoredMessage {
+  id: string;
+  replyId: string;
+  position: number;
 }
 
 const { firstReferralSticks, lastReferralMoves, handoverStickyUntilReleased } = ConversationRules;
@@ -83,14 +92,15 @@ export class ConversationsRepository {
          ON CONFLICT (contact_id) DO UPDATE
            SET last_inbound_at = ${ConversationRules.lastInboundOnlyMovesForward('conversations.last_inbound_at', 'EXCLUDED.last_inbound_at')},
                updated_at = now()
-         RETURNING id, contact_id, handed_over
+         RETURNING id, contact_id, handed_over, last_inbound_at
        ), logged AS (
          INSERT INTO messages (bot_id, conversation_id, direction, kind, text, payload, status, external_id, occurred_at)
          SELECT i.bot_id, c.id, 'in', i.kind, i.text, i.payload, 'received', i.external_id, i.occurred_at
            FROM input i JOIN conversation c USING (contact_id)
           ORDER BY i.position
        )
-       SELECT id, contact_id AS "contactId", handed_over AS "handedOver" FROM conversation`,
+       SELECT id, contact_id AS "contactId", handed_over AS "handedOver", last_inbound_at AS "lastInboundAt"
+         FROM conversation`,
       [
         events.map((e) => e.botId),
         events.map((e) => e.contactId),
@@ -107,12 +117,13 @@ export class ConversationsRepository {
   /**
    * Applies each record's change to its conversation and stores its messages as a pending reply,
    * in one statement. Conversations must be distinct: one statement cannot update a row twice.
+   * Returns the stored messages' ids, with their reply and position.
    */
-  async storeReplies(tx: EntityManager, records: ReplyRecord[]): Promise<void> {
+  storeReplies(tx: EntityManager, records: ReplyRecord[]): Promise<StoredMessage[]> {
     const messages = records.flatMap((r) =>
       r.messages.map((message, position) => ({ replyId: r.replyId!, position, message })),
     );
-    await prepared(
+    return prepared<StoredMessage[]>(
       tx,
       'replies_write',
       `WITH input AS (
@@ -137,7 +148,8 @@ export class ConversationsRepository {
        SELECT i.bot_id, i.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload, 'pending', i.occurred_at
          FROM unnest($9::uuid[], $10::smallint[], $11::varchar[], $12::text[], $13::jsonb[])
               AS m(reply_id, position, kind, text, payload)
-         JOIN input i ON i.reply_id = m.reply_id`,
+         JOIN input i ON i.reply_id = m.reply_id
+       RETURNING id::text AS id, reply_id AS "replyId", position`,
       [
         records.map((r) => r.conversationId),
         records.map((r) => r.referralId),

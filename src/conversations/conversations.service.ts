@@ -14,7 +14,7 @@ import { type FunnelActivity, ReferralsService } from '../referrals';
 import { type Decision, Dispatcher } from './dispatcher';
 import { ConversationsRepository, type OpenConversation } from './conversations.repository';
 import { type InboundEvent } from './inbound-event';
-import { OutboundService, RetryableSendError } from './outbound.service';
+import { OutboundService, type ReplyRow, RetryableSendError } from './outbound.service';
 import { ReplyWriter, type ReplyWrite } from './reply-writer';
 import { roundsOf } from './rounds';
 
@@ -22,6 +22,8 @@ export interface InboundResult {
   conversationId: string;
   /** The reply to send, when the event is answered. */
   replyId: string | null;
+  /** That reply as written, when the event named its contact's address: `sendReplies` takes it. */
+  reply?: ReplyRow | null;
 }
 
 type ConversationRow = OpenConversation;
@@ -33,6 +35,7 @@ interface Turn {
   decision: Decision;
   write: ReplyWrite | null;
   replyId: string | null;
+  reply: ReplyRow | null;
 }
 
 const SILENT: Decision = { answer: null, referral: null };
@@ -55,6 +58,31 @@ function retryOptions(): JobOptions {
     attempts: Math.max(1, (OUTBOUND_DEFAULTS.attempts ?? 1) - 1),
     delay: jitteredBackoff(1, baseDelayMs),
     backoff: { type: OUTBOUND_BACKOFF.type, options: { baseDelayMs: baseDelayMs * 2 } },
+  };
+}
+
+/**
+ * The reply of a turn as its send would read it back, when the event named its contact's address:
+ * pending, its messages pending in order, the window from the conversation's latest inbound time.
+ */
+function inHand(turn: Turn, messageIds: string[]): ReplyRow | null {
+  const address = turn.event.contact.address;
+  if (!address || !turn.replyId || !turn.write) return null;
+  return {
+    id: turn.replyId,
+    botId: turn.event.botId,
+    channel: turn.event.channel,
+    status: 'pending',
+    contactId: turn.event.contactId,
+    sendOptions: null,
+    lastInboundAt: new Date(turn.conversation.lastInboundAt),
+    externalId: address.externalId,
+    externalIdKind: address.externalIdKind,
+    messages: turn.write.messages.map((message, position) => ({
+      id: messageIds[position],
+      status: 'pending',
+      payload: message.payload,
+    })),
   };
 }
 
@@ -107,7 +135,8 @@ export class ConversationsService {
       await this.writeReplies(turns, tx);
       await this.recordFunnel(turns, tx);
       round.forEach((index, k) => {
-        results[index] = { conversationId: turns[k].conversation.id, replyId: turns[k].replyId };
+        const { conversation, replyId, reply } = turns[k];
+        results[index] = { conversationId: conversation.id, replyId, reply };
       });
     }
     return results;
@@ -122,6 +151,7 @@ export class ConversationsService {
       decision: SILENT,
       write: null,
       replyId: null,
+      reply: null,
     }));
   }
 
@@ -140,11 +170,14 @@ export class ConversationsService {
     for (const turn of turns)
       turn.write = this.replyWrite(turn.event, turn.conversation, turn.decision);
     const writing = turns.filter((turn) => turn.write !== null);
-    const replyIds = await this.replies.writeMany(
+    const written = await this.replies.write(
       tx,
       writing.map((turn) => turn.write!),
     );
-    writing.forEach((turn, k) => (turn.replyId = replyIds[k]));
+    writing.forEach((turn, k) => {
+      turn.replyId = written[k].replyId;
+      turn.reply = inHand(turn, written[k].messageIds);
+    });
   }
 
   /** Answers to referral entries, and what the contacts did, move the referrals' funnels. */
@@ -189,26 +222,28 @@ export class ConversationsService {
   /**
    * Sends committed replies at once, from the process that wrote them, in the order given (one
    * contact's replies in the order they were written): the fast path, with no queue hop between
-   * the inbound transaction and the Send API. This run is the reply's first attempt. The first
+   * the inbound transaction and the Send API, and no read of a reply given in hand
+   * (`InboundResult.reply`). This run is the reply's first attempt. The first
    * reply that cannot be sent now (a transient channel error, a claim held by another run,
    * Postgres or Redis away) goes to the outbound queue with the attempts and backoff left, and so
    * does every reply after it, so none overtakes it; what cannot be queued, the reply sweeper
    * picks up. Send claims, the window, the shared send rate and the records are OutboundService's,
    * as for a queued send. Never throws.
    */
-  async sendReplies(replyIds: string[]): Promise<void> {
-    for (const [index, replyId] of replyIds.entries()) {
+  async sendReplies(replies: (string | ReplyRow)[]): Promise<void> {
+    for (const [index, reply] of replies.entries()) {
+      const replyId = typeof reply === 'string' ? reply : reply.id;
       try {
-        await this.sender.send(replyId, false);
+        if (typeof reply === 'string') await this.sender.send(reply, false);
+        else await this.sender.sendLoaded(reply, false);
       } catch (error) {
         if (!(error instanceof RetryableSendError))
           this.logger.warn(`Reply ${replyId} not sent at once: ${(error as Error).message}`);
         await enqueueSafely(
           this.outbound,
-          this.outboundJobs(replyIds.slice(index)).map((job) => ({
-            ...job,
-            opts: retryOptions(),
-          })),
+          this.outboundJobs(
+            replies.slice(index).map((later) => (typeof later === 'string' ? later : later.id)),
+          ).map((job) => ({ ...job, opts: retryOptions() })),
           this.logger,
         );
         return;

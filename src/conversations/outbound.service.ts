@@ -32,7 +32,8 @@ export function sentWithLastMessage(index: number, unsent: number): boolean {
 /** Thrown for a failure worth retrying: the job fails this attempt and Bull retries with backoff. */
 export class RetryableSendError extends Error {}
 
-interface ReplyRow {
+/** A reply as its send reads it: the row, its contact's address and its messages in order. */
+export interface ReplyRow {
   id: string;
   botId: string;
   channel: Channel;
@@ -45,7 +46,7 @@ interface ReplyRow {
   messages: MessageRow[];
 }
 
-interface MessageRow {
+export interface MessageRow {
   id: string;
   status: MessageStatus;
   payload: Record<string, unknown>;
@@ -103,6 +104,15 @@ export class OutboundService {
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
     const [reply] = await this.loads.submit([replyId]);
     if (!reply || reply.status !== 'pending') return;
+    await this.sendLoaded(reply, lastAttempt, now);
+  }
+
+  /**
+   * `send` for a reply its writer has in hand, as committed a moment ago (pending, nothing sent):
+   * the same claims, window and records, without reading it back.
+   */
+  async sendLoaded(reply: ReplyRow, lastAttempt: boolean, now = new Date()): Promise<void> {
+    const replyId = reply.id;
     // Thread-control actions (handing a thread to an agent's app and back) are no messages: the
     // window does not bind them, and a conversation is often released days later.
     const windowBound = reply.messages.some(

@@ -77,12 +77,20 @@ export class ReplyWriter {
    * send). Conversations must be distinct: one statement cannot update a row twice.
    */
   async writeMany(tx: EntityManager, writes: ReplyWrite[]): Promise<(string | null)[]> {
+    return (await this.write(tx, writes)).map((written) => written.replyId);
+  }
+
+  /** `writeMany`, with the stored messages' ids of each reply, in order. */
+  async write(
+    tx: EntityManager,
+    writes: ReplyWrite[],
+  ): Promise<{ replyId: string | null; messageIds: string[] }[]> {
     if (writes.length === 0) return [];
     if (new Set(writes.map((w) => w.conversation.id)).size !== writes.length)
       throw new Error('writeMany: one write per conversation');
     // Ids made here tie each reply to its messages within the one statement.
     const replyIds = writes.map((w) => (w.messages.length > 0 ? randomUUID() : null));
-    await this.repository.storeReplies(
+    const stored = await this.repository.storeReplies(
       tx,
       writes.map((w, index) => ({
         conversationId: w.conversation.id,
@@ -97,7 +105,14 @@ export class ReplyWriter {
         messages: w.messages,
       })),
     );
-    return replyIds;
+    const ids = new Map<string, string[]>();
+    for (const message of [...stored].sort((a, b) => a.position - b.position)) {
+      ids.set(message.replyId, [...(ids.get(message.replyId) ?? []), message.id]);
+    }
+    return replyIds.map((replyId) => ({
+      replyId,
+      messageIds: replyId ? (ids.get(replyId) ?? []) : [],
+    }));
   }
 
   private renderFor(channel: Channel, content: Content, ctx: PersonalisationContext): Payload[] {

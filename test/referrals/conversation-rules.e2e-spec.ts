@@ -59,7 +59,7 @@ describe('Conversation and contact rules, as the statements apply them', () => {
     return open.id;
   }
 
-  const change = (conversationId: string, record: Partial<ReplyRecord>): Promise<void> =>
+  const change = (conversationId: string, record: Partial<ReplyRecord>): Promise<unknown> =>
     dataSource.transaction((tx) =>
       repository.storeReplies(tx, [
         {

@@ -10,7 +10,12 @@ import {
   ContactsService,
   type SubscriptionEvent,
 } from '../../contacts';
-import { ContactMergeService, ConversationsService, type InboundEvent } from '../../conversations';
+import {
+  ContactMergeService,
+  ConversationsService,
+  type InboundEvent,
+  type ReplyRow,
+} from '../../conversations';
 import { GraphApiClient } from '../graph/graph-api.client';
 import { InboxRepository, type InboxRow, type Outcome } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
@@ -26,10 +31,10 @@ interface QueuedItem {
   said: NormalisedItem | null;
 }
 
-/** A reply written for an item, and whose (contactOf) it is. */
+/** A reply written for an item (in hand when it can be sent without reading it back), and whose (contactOf) it is. */
 interface WrittenReply {
   contact: string;
-  replyId: string;
+  reply: string | ReplyRow;
 }
 
 /** What handling items did: their outcomes and the replies to send once committed. */
@@ -71,14 +76,17 @@ const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
 export class MessengerInboundService {
   private readonly logger = new Logger(MessengerInboundService.name);
   /** Per item asked for: the replies its job sends once the batch committed. */
-  private readonly batches = new GroupCommit<string, string[]>((ids) => this.processBatch(ids), {
-    maxItems: BATCH_MAX,
-    parallel: BATCHES_IN_PARALLEL,
-    retryAlone: (error, jobs) =>
-      this.logger.warn(
-        `A batch of ${jobs} inbox items failed (${(error as Error).message}); handling them one by one`,
-      ),
-  });
+  private readonly batches = new GroupCommit<string, (string | ReplyRow)[]>(
+    (ids) => this.processBatch(ids),
+    {
+      maxItems: BATCH_MAX,
+      parallel: BATCHES_IN_PARALLEL,
+      retryAlone: (error, jobs) =>
+        this.logger.warn(
+          `A batch of ${jobs} inbox items failed (${(error as Error).message}); handling them one by one`,
+        ),
+    },
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -97,8 +105,8 @@ export class MessengerInboundService {
    * written for them; throws its own failure (a failed send is the outbound queue's to retry).
    */
   async process(inboxId: string): Promise<void> {
-    const [replyIds] = await this.batches.submit([inboxId]);
-    await this.conversations.sendReplies(replyIds);
+    const [replies] = await this.batches.submit([inboxId]);
+    await this.conversations.sendReplies(replies);
   }
 
   /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
@@ -106,7 +114,7 @@ export class MessengerInboundService {
     await this.inbox.mark([{ id: inboxId, status: 'failed', note: reason.slice(0, 1000) }]);
   }
 
-  private async processBatch(ids: string[]): Promise<string[][]> {
+  private async processBatch(ids: string[]): Promise<(string | ReplyRow)[][]> {
     // A process that also serves the webhook answers Meta first when flooded.
     await this.intakeRate.yieldWhileFlooded();
     // A lone item (a batch of one, or one retried alone) takes the careful path: its contact's
@@ -119,7 +127,10 @@ export class MessengerInboundService {
    * Handles the items in one transaction; returns, per item asked for that is its contact's
    * newest, the replies written for that contact's items, oldest first (sent by that item's job).
    */
-  private async handleTogether(ids: string[], careful: boolean): Promise<Map<string, string[]>> {
+  private async handleTogether(
+    ids: string[],
+    careful: boolean,
+  ): Promise<Map<string, (string | ReplyRow)[]>> {
     const items = await this.inbox.pending(ids);
     const ignored: Outcome[] = [];
     const contacts = new Map<string, ContactWork>();
@@ -149,7 +160,7 @@ export class MessengerInboundService {
       });
     }
     await this.inbox.mark(ignored);
-    const toSend = new Map<string, string[]>();
+    const toSend = new Map<string, (string | ReplyRow)[]>();
     if (contacts.size === 0) return toSend;
     await this.lookUpProfiles([...contacts.values()]);
 
@@ -181,9 +192,9 @@ export class MessengerInboundService {
       await this.inbox.mark(handled.outcomes, tx);
       return handled.replies;
     });
-    for (const { contact, replyId } of replies) {
+    for (const { contact, reply } of replies) {
       const asked = contacts.get(contact)!.last.id;
-      toSend.set(asked, [...(toSend.get(asked) ?? []), replyId]);
+      toSend.set(asked, [...(toSend.get(asked) ?? []), reply]);
     }
     return toSend;
   }
@@ -260,7 +271,10 @@ export class MessengerInboundService {
     results.forEach((result, index) => {
       outcomes.push({ id: eventRows[index].id, status: 'processed', note: null });
       if (result.replyId)
-        replies.push({ contact: contactOf(eventRows[index]), replyId: result.replyId });
+        replies.push({
+          contact: contactOf(eventRows[index]),
+          reply: result.reply ?? result.replyId,
+        });
     });
     return { outcomes, replies };
   }
@@ -348,6 +362,7 @@ function toEvent(
       firstName: contact.firstName,
       lastName: contact.lastName,
       firstSeenAt: contact.firstSeenAt,
+      address: { externalId: contact.externalId, externalIdKind: contact.externalIdKind },
     },
     channel: 'messenger',
     occurredAt: row.occurredAt,
