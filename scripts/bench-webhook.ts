@@ -1,361 +1,335 @@
 /**
- * npm run bench:webhook — the Messenger path under load on this machine.
+ * npm run bench:webhook — the Messenger path under load on this machine, beside a durable floor.
  *
- * The app runs as one process (PROCESS_ROLE=all: HTTP and queue workers together, built from
- * dist/, LOG_LEVEL=info as in production) against the local Postgres and Redis; a fake Graph API
- * runs in a second process; autocannon posts signed referral webhooks (a new PSID per delivery, so
- * every delivery is a new contact with a profile lookup, an entry, a membership and a reply).
+ * Two systems take the same signed single-item Get Started referral deliveries (a new PSID each)
+ * and answer through the same fake Graph API process:
+ *  - floor: scripts/durable-floor.ts, raw node:http + HMAC + one INSERT + one Bull job, and a
+ *    Bull worker that sends (the least a durable webhook can do);
+ *  - product: the built app (dist/main.js, PROCESS_ROLE=all, LOG_LEVEL=info as in production).
+ * Each has a database of its own; both share a Redis the bench starts for itself (so Redis's
+ * CPU and command counts are the bench's alone, whatever else runs on the machine).
  *
- *  1. intake: as fast as 32 connections (BENCH_CONNECTIONS) can post, 15 s: requests/s and latency p50/p99;
- *     then waits until every delivery was answered.
- *  2. end to end: 300 deliveries/s for 20 s spread over 4 pages (Meta allows about 300 sends/s
- *     per page): webhook posted -> Send API call, p50/p99; then the same at a steady 150/s
- *     (BENCH_STEADY_RATE), a rate this machine's processing keeps up with.
- * Peak RSS of the app process is read from /proc (VmHWM). BENCH_ROLE=api runs the intake phase
- * against an HTTP-only process (PROCESS_ROLE=api), to see intake without workers sharing its CPU.
+ * In BENCH_ROUNDS rounds (default 2), the systems take turns (floor first in odd rounds), each
+ * running three phases:
+ *  1. e2e at BENCH_STEADY_RATE (150/s), then 2. at 300/s: BENCH_WARMUP_SECONDS of the same load
+ *     unmeasured, then BENCH_MEASURE_SECONDS measured: webhook posted -> Send API call p50/p99;
+ *     CPU per delivery split by process (the system's process, its Postgres backends, Redis;
+ *     /proc/<pid>/stat deltas from the window's start to its last answer); Redis commands
+ *     (INFO commandstats), rows inserted and updated (pg_stat_user_tables) and transactions
+ *     (pg_stat_database xact_commit) per delivery. Postgres flushes its counters within 10 s of
+ *     going idle, so they are read BENCH_STATS_SETTLE_MS (11 s) after each window's edges.
+ *  3. intake: as fast as BENCH_CONNECTIONS (32) connections post for BENCH_INTAKE_SECONDS: req/s.
+ * Then a table: the median of the rounds per figure, floor, product and product / floor; and
+ * each system's peak RSS (VmHWM).
  */
-import autocannon from 'autocannon';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import Redis from 'ioredis';
 import { Client } from 'pg';
-import { Agent, request } from 'undici';
-import {
-  adminApi,
-  benchQueuePrefix,
-  builtAppEnv,
-  CpuMeter,
-  dropBenchState,
-  PG_URL,
-  sleep,
-  startGraph,
-  summarise,
-} from './bench-support';
-import { signedDelivery as signed, type SignedDelivery } from './signed-delivery';
+import { collectSends, flatOut, paced, waitForAnswers, type NextDelivery } from './bench-load';
+import { type Cost, peakRssMb, startPrivateRedis, SystemMeter } from './bench-meters';
+import { adminApi, builtAppEnv, PG_URL, sleep, startGraph, summarise } from './bench-support';
+import { signedDelivery } from './signed-delivery';
 
 const ROOT = join(__dirname, '..');
 const APP_SECRET = randomBytes(16).toString('hex');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
-const PORT = 3900 + Math.floor(Math.random() * 90);
-const BASE = `http://127.0.0.1:${PORT}`;
-const api = adminApi(BASE, ADMIN_TOKEN);
 const PAGES = 4;
-/** A rate this machine sustains (see the capacity the intake phase's drain shows), for a latency at steady state. */
-const SUSTAINABLE_RATE = Number(process.env.BENCH_STEADY_RATE ?? 150);
-/** BENCH_ROLE=api measures intake alone: no workers, so no answers to wait for. */
-const INTAKE_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-/** Seconds of each paced phase's load sent before measuring, at the same rate. */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
-const ROLE = process.env.BENCH_ROLE === 'api' ? 'api' : 'all';
-const PHASES = new Set(
-  (ROLE === 'api' ? 'intake' : (process.env.BENCH_PHASES ?? 'intake,e2e,steady')).split(','),
-);
+const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const ROUNDS = num('BENCH_ROUNDS', 2);
+const STEADY_RATE = num('BENCH_STEADY_RATE', 150);
+const PEAK_RATE = num('BENCH_PEAK_RATE', 300);
+const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
+const INTAKE_SECONDS = num('BENCH_INTAKE_SECONDS', 5);
+const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 5);
+const MEASURE_SECONDS = num('BENCH_MEASURE_SECONDS', 15);
+const SETTLE_MS = num('BENCH_STATS_SETTLE_MS', 11_000);
 
-interface Collected {
-  arrivals: [string, number][];
+interface System {
+  name: 'floor' | 'product';
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  databaseName: string;
+  pages: string[];
+  meter: SystemMeter;
+  db: Client;
 }
 
-/** Asks the fake Graph API process something and waits for its answer of `replyType`. */
-function ask<T>(graph: ChildProcess, type: 'collect' | 'count', replyType: string): Promise<T> {
-  return new Promise((resolve) => {
-    const onMessage = (message: { type: string }): void => {
-      if (message.type !== replyType) return;
-      graph.off('message', onMessage);
-      resolve(message as T);
-    };
-    graph.on('message', onMessage);
-    graph.send({ type });
-  });
+/** One system's figures of one round. */
+type Figures = Record<string, number>;
+
+const port = (): number => 3900 + Math.floor(Math.random() * 90);
+let counter = 0;
+let posted = 0;
+
+function nextFor(system: System): NextDelivery {
+  return () => {
+    const n = counter++;
+    posted++;
+    const psid = `9${String(n).padStart(12, '0')}`;
+    return { psid, ...signedDelivery(APP_SECRET, system.pages[n % PAGES], psid, 'bench-campaign') };
+  };
 }
 
-function collect(graph: ChildProcess): Promise<Collected> {
-  return ask<Collected>(graph, 'collect', 'collected');
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return Math.round(kb / 1024);
-}
-
-/** A signed Get Started delivery with a ref, from a PSID never seen before. */
-function signedDelivery(pageId: string, psid: string): SignedDelivery {
-  return signed(APP_SECRET, pageId, psid, 'bench-campaign');
-}
-
-/**
- * Waits until the fake Graph API has received `expected` sends in all (asked over IPC: polling the
- * app's database would add load to the very thing being measured).
- */
-async function waitForAnswers(
-  graph: ChildProcess,
-  expected: number,
-  timeoutMs: number,
-): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    const { total } = await ask<{ total: number }>(graph, 'count', 'count');
-    if (total >= expected) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`only ${total} of ${expected} answered`);
-    await sleep(100);
+async function waitHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await sleep(250);
   }
+  throw new Error(`${url} did not come up`);
 }
 
-/** The paced load's keep-alive pool: far cheaper per request than `fetch`, so the load generator
- * leaves the CPU it shares with the app to the app. */
-const loadAgent = new Agent({ connections: 64 });
-
-interface Paced {
-  sent: number;
-  rate: number;
-  intakeLatencies: number[];
-  failures: number;
-}
-
-/**
- * Posts deliveries at a steady `rate` for `seconds`, stamping each just before it is sent (a load
- * generator that builds requests ahead of time would stamp them too early).
- */
-async function paced(
-  rate: number,
-  seconds: number,
-  next: () => { psid: string; body: string; headers: Record<string, string> },
-  postedAt: Map<string, number>,
-): Promise<Paced> {
-  const result: Paced = { sent: 0, rate: 0, intakeLatencies: [], failures: 0 };
-  const started = Date.now();
-  const inFlight: Promise<void>[] = [];
-  const total = rate * seconds;
-  while (result.sent < total) {
-    const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate) + 1);
-    while (result.sent < due) {
-      const delivery = next();
-      result.sent++;
-      const sentAt = Date.now();
-      postedAt.set(delivery.psid, sentAt);
-      inFlight.push(
-        request(`${BASE}/webhooks/messenger`, {
-          method: 'POST',
-          headers: delivery.headers,
-          body: delivery.body,
-          dispatcher: loadAgent,
-        })
-          .then(async (response) => {
-            await response.body.dump();
-            if (response.statusCode !== 200) result.failures++;
-            result.intakeLatencies.push(Date.now() - sentAt);
-          })
-          .catch(() => {
-            result.failures++;
-          }),
-      );
-    }
-    await sleep(2);
-  }
-  await Promise.all(inFlight);
-  result.rate = Math.round(result.sent / ((Date.now() - started) / 1000));
-  return result;
-}
-
-/**
- * Vacuums and analyzes the bench database between phases, so that the cleanup a phase leaves
- * behind (autovacuum over the rows it wrote) does not land in the next phase's figures.
- */
-async function settleDatabase(databaseName: string): Promise<void> {
-  const client = new Client({ connectionString: `${PG_URL}/${databaseName}` });
+async function admin<T>(sql: string): Promise<T> {
+  const client = new Client({ connectionString: `${PG_URL}/postgres` });
   await client.connect();
   try {
-    await client.query('VACUUM (ANALYZE)');
+    return (await client.query(sql)) as T;
   } finally {
     await client.end();
   }
 }
 
-function printTimeline(arrivals: [string, number][], postedAt: Map<string, number>): void {
-  const bySecond = new Map<number, number[]>();
-  const first = Math.min(...postedAt.values());
-  for (const [psid, at] of arrivals) {
-    const posted = postedAt.get(psid);
-    if (posted === undefined) continue;
-    const second = Math.floor((posted - first) / 1000);
-    bySecond.set(second, [...(bySecond.get(second) ?? []), at - posted]);
-  }
-  for (const [second, values] of [...bySecond].sort((a, b) => a[0] - b[0])) {
-    const stats = summarise(values);
-    console.log(
-      `  second ${second}: ${values.length} deliveries, p50 ${stats.p50} ms, max ${stats.max} ms`,
-    );
-  }
+async function meterFor(
+  pid: number,
+  databaseName: string,
+  redis: { url: string; child: ChildProcess },
+): Promise<{ meter: SystemMeter; db: Client }> {
+  const db = new Client({ connectionString: `${PG_URL}/${databaseName}` });
+  await db.connect();
+  const client = new Redis(redis.url);
+  return { meter: new SystemMeter(pid, db, client, redis.child.pid!, databaseName), db };
 }
 
-function run(options: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error: Error | null, result) => (error ? reject(error) : resolve(result)));
-  });
-}
-
-async function main(): Promise<void> {
+async function startProduct(
+  redis: { url: string; child: ChildProcess },
+  graphUrl: string,
+): Promise<System> {
   const databaseName = `bp_bench_webhook_${process.pid}`;
-  const queuePrefix = benchQueuePrefix();
-  const graph = await startGraph();
-  // BENCH_NODE_ARGS: flags for the app's node, e.g. --cpu-prof to see where its time goes.
+  const appPort = port();
+  // BENCH_NODE_ARGS: flags for the product's node (--cpu-prof); BENCH_APP: another build's main.js.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const app = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'main.js')], {
+  const main = process.env.BENCH_APP ?? join(ROOT, 'dist', 'main.js');
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: builtAppEnv(
-      { port: PORT, databaseName, queuePrefix, adminToken: ADMIN_TOKEN },
+      { port: appPort, databaseName, queuePrefix: 'bench', adminToken: ADMIN_TOKEN },
       {
+        REDIS_URL: redis.url,
         MESSENGER_APP_SECRET: APP_SECRET,
         MESSENGER_VERIFY_TOKEN: 'bench',
-        MESSENGER_GRAPH_API_URL: graph.url,
+        MESSENGER_GRAPH_API_URL: graphUrl,
         LOG_LEVEL: 'info',
-        PROCESS_ROLE: ROLE,
+        PROCESS_ROLE: 'all',
       },
     ),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  app.once('exit', (code) => {
-    if (code !== 0 && code !== null) {
-      console.error(`the app exited with code ${code}`);
-      process.exit(1);
-    }
-  });
-  try {
-    for (let i = 0; ; i++) {
-      if (i > 120) throw new Error('the app did not start');
-      const healthy = await fetch(`${BASE}/health`)
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (healthy) break;
-      await sleep(500);
-    }
-    const pages: string[] = [];
-    for (let i = 0; i < PAGES; i++) {
-      const bot = await api('POST', '/api/v1/bots', { name: `Bench bot ${i}` });
-      const pageId = String(200_000_000_000 + i);
-      await api('PUT', `/api/v1/bots/${bot.id}/channels/messenger`, {
-        pageId,
-        pageAccessToken: `EAAbench${randomBytes(12).toString('hex')}`,
-      });
-      await api('POST', `/api/v1/bots/${bot.id}/referrals`, {
-        trackingParam: 'bench-campaign',
-        answerType: 'message',
-        content: {
-          messages: [
-            { type: 'text', text: 'Hi {{contact.firstName|there}}, welcome to the campaign!' },
-          ],
-        },
-        segmentName: 'Bench',
-      });
-      pages.push(pageId);
-    }
-
-    const meter = new CpuMeter(app.pid!, [process.pid, graph.child.pid!]);
-    let counter = 0;
-    const postedAt = new Map<string, number>();
-    const setupRequest = (pageFor: (n: number) => string) => (request: any) => {
-      const n = counter++;
-      const signed = signedDelivery(pageFor(n), `9${String(n).padStart(12, '0')}`);
-      return {
-        ...request,
-        method: 'POST',
-        path: '/webhooks/messenger',
-        body: signed.body,
-        headers: signed.headers,
-      };
-    };
-
-    const nextFor = (pageFor: (n: number) => string) => () => {
-      const n = counter++;
-      const psid = `9${String(n).padStart(12, '0')}`;
-      return { psid, ...signedDelivery(pageFor(n), psid) };
-    };
-
-    // Warm-up: JIT, connection pools, prepared plans.
-    await run({
-      url: BASE,
-      connections: 8,
-      amount: 300,
-      requests: [{ setupRequest: setupRequest(() => pages[0]) }],
+  const base = `http://127.0.0.1:${appPort}`;
+  await waitHealthy(`${base}/health`);
+  const api = adminApi(base, ADMIN_TOKEN);
+  const pages: string[] = [];
+  for (let i = 0; i < PAGES; i++) {
+    const bot = await api('POST', '/api/v1/bots', { name: `Bench bot ${i}` });
+    const pageId = String(200_000_000_000 + i);
+    await api('PUT', `/api/v1/bots/${bot.id}/channels/messenger`, {
+      pageId,
+      pageAccessToken: `EAAbench${randomBytes(12).toString('hex')}`,
     });
-    if (ROLE === 'all') await waitForAnswers(graph.child, 300, 60_000);
-    await collect(graph.child);
-    postedAt.clear();
-
-    console.log(
-      `bench:webhook (signed single-item referral deliveries; app in one process, PROCESS_ROLE=${ROLE})`,
-    );
-    if (PHASES.has('intake')) await intakePhase();
-    for (const rate of [300, SUSTAINABLE_RATE]) {
-      if (!PHASES.has(rate === 300 ? 'e2e' : 'steady')) continue;
-      await settleDatabase(databaseName);
-      // The same load first, unmeasured, so pools, plans and JIT are warm; then its backlog drains.
-      await paced(
-        rate,
-        WARMUP_SECONDS,
-        nextFor((n) => pages[n % PAGES]),
-        postedAt,
-      );
-      await waitForAnswers(graph.child, counter, 300_000);
-      await collect(graph.child);
-      postedAt.clear();
-      meter.begin();
-      const load = await paced(
-        rate,
-        20,
-        nextFor((n) => pages[n % PAGES]),
-        postedAt,
-      );
-      await waitForAnswers(graph.child, counter, 300_000);
-      const { arrivals } = await collect(graph.child);
-      const latencies = arrivals
-        .filter(([psid]) => postedAt.has(psid))
-        .map(([psid, at]) => at - postedAt.get(psid)!);
-      const e2e = summarise(latencies);
-      // BENCH_TIMELINE=1: second by second, to see where the slow deliveries sit in the run.
-      if (process.env.BENCH_TIMELINE === '1') printTimeline(arrivals, postedAt);
-      const intakeStats = summarise(load.intakeLatencies);
-      console.log(
-        `end to end:  ${latencies.length} deliveries at ${load.rate}/s over ${PAGES} pages, after ${WARMUP_SECONDS} s of warm-up at that rate (${load.failures} not 200): ` +
-          `webhook -> Send API p50 ${e2e.p50} ms, p99 ${e2e.p99} ms (intake p50 ${intakeStats.p50} ms, p99 ${intakeStats.p99} ms)`,
-      );
-      console.log(`             CPU per delivery: ${meter.perDelivery(load.sent)}`);
-    }
-    console.log(`memory:      peak RSS of the app process ${peakRssMb(app.pid!)} MB`);
-
-    async function intakePhase(): Promise<void> {
-      meter.begin();
-      const before = counter;
-      const intake = await run({
-        url: BASE,
-        connections: INTAKE_CONNECTIONS,
-        duration: 15,
-        requests: [{ setupRequest: setupRequest(() => pages[0]) }],
-      });
-      const delivered = counter;
-      const non2xx = intake.non2xx + intake.errors + intake.timeouts;
-      console.log(
-        `intake:      ${Math.round(intake.requests.average)} requests/s over 15 s (${intake.requests.total} sent, ${non2xx} not 200), ` +
-          `latency p50 ${intake.latency.p50} ms, p99 ${intake.latency.p99} ms`,
-      );
-      if (ROLE === 'api') return;
-      const drainMs = await waitForAnswers(graph.child, delivered, 300_000);
-      console.log(
-        `             all ${delivered} deliveries so far answered; the backlog drained ${Math.round(drainMs / 1000)} s after the load stopped`,
-      );
-      console.log(`             CPU per delivery: ${meter.perDelivery(delivered - before)}`);
-      await collect(graph.child);
-      postedAt.clear();
-    }
-  } finally {
-    app.kill('SIGTERM');
-    await new Promise((resolve) => app.once('exit', resolve));
-    graph.child.send({ type: 'stop' });
-    // BENCH_KEEP_DB=1 leaves the database and the jobs for a look at the timings they recorded.
-    if (process.env.BENCH_KEEP_DB === '1')
-      console.log(`kept: database ${databaseName}, queue prefix ${queuePrefix}`);
-    else await dropBenchState(databaseName, queuePrefix);
+    await api('POST', `/api/v1/bots/${bot.id}/referrals`, {
+      trackingParam: 'bench-campaign',
+      answerType: 'message',
+      content: {
+        messages: [
+          { type: 'text', text: 'Hi {{contact.firstName|there}}, welcome to the campaign!' },
+        ],
+      },
+      segmentName: 'Bench',
+    });
+    pages.push(pageId);
   }
+  const url = `${base}/webhooks/messenger`;
+  return {
+    name: 'product',
+    url,
+    pid: child.pid!,
+    child,
+    databaseName,
+    pages,
+    ...(await meterFor(child.pid!, databaseName, redis)),
+  };
+}
+
+async function startFloor(
+  redis: { url: string; child: ChildProcess },
+  graphUrl: string,
+): Promise<System> {
+  const databaseName = `bp_bench_floor_${process.pid}`;
+  await admin(`CREATE DATABASE "${databaseName}"`);
+  const floorPort = port() + 100;
+  const child = fork(join(__dirname, 'durable-floor.ts'), [], {
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      FLOOR_PORT: String(floorPort),
+      FLOOR_SECRET: APP_SECRET,
+      FLOOR_DATABASE_URL: `${PG_URL}/${databaseName}`,
+      FLOOR_REDIS_URL: redis.url,
+      FLOOR_QUEUE_PREFIX: 'floor',
+      FLOOR_GRAPH_URL: graphUrl,
+    },
+  });
+  await new Promise((resolve) => child.once('message', resolve));
+  const pages = Array.from({ length: PAGES }, (_, i) => String(300_000_000_000 + i));
+  const url = `http://127.0.0.1:${floorPort}/webhooks/messenger`;
+  return {
+    name: 'floor',
+    url,
+    pid: child.pid!,
+    child,
+    databaseName,
+    pages,
+    ...(await meterFor(child.pid!, databaseName, redis)),
+  };
+}
+
+/** The measured e2e phase at `rate`: latency, and the cost per delivery. */
+async function e2ePhase(system: System, graph: ChildProcess, rate: number): Promise<Figures> {
+  await system.db.query('VACUUM (ANALYZE)');
+  const postedAt = new Map<string, number>();
+  await paced(system.url, rate, WARMUP_SECONDS, nextFor(system), postedAt);
+  await waitForAnswers(graph, posted, 300_000);
+  await collectSends(graph);
+  postedAt.clear();
+  await sleep(SETTLE_MS);
+  await system.meter.begin();
+  const load = await paced(system.url, rate, MEASURE_SECONDS, nextFor(system), postedAt);
+  await waitForAnswers(graph, posted, 300_000);
+  const atLastAnswer = await system.meter.read();
+  const arrivals = await collectSends(graph);
+  await sleep(SETTLE_MS);
+  const cost: Cost = system.meter.cost(load.sent, atLastAnswer, await system.meter.read());
+  const latencies = arrivals
+    .filter(([psid]) => postedAt.has(psid))
+    .map(([psid, at]) => at - postedAt.get(psid)!);
+  const e2e = summarise(latencies);
+  const tag = `${rate}/s`;
+  console.log(
+    `  ${system.name.padEnd(7)} ${tag}: ${latencies.length} answered of ${load.sent} (${load.failures} not 200) at ${load.rate}/s: ` +
+      `e2e p50 ${e2e.p50} ms p99 ${e2e.p99} ms; CPU/delivery app ${cost.appCpuMs} + pg ${cost.postgresCpuMs} + redis ${cost.redisCpuMs} = ${cost.cpuMs} ms; ` +
+      `redis cmds ${cost.redisCommands}, rows ins ${cost.rowsInserted} upd ${cost.rowsUpdated}, xact ${cost.transactions}`,
+  );
+  const figures: Figures = {
+    [`e2e p50 at ${tag} (ms)`]: e2e.p50,
+    [`e2e p99 at ${tag} (ms)`]: e2e.p99,
+  };
+  for (const [key, value] of Object.entries(cost))
+    figures[`${COST_LABELS[key as keyof Cost]} at ${tag}`] = value;
+  return figures;
+}
+
+async function intakePhase(system: System, graph: ChildProcess): Promise<Figures> {
+  const result = await flatOut(system.url, CONNECTIONS, INTAKE_SECONDS, nextFor(system));
+  const failures = result.non2xx + result.errors + result.timeouts;
+  const drainMs = await waitForAnswers(graph, posted, 600_000);
+  await collectSends(graph);
+  console.log(
+    `  ${system.name.padEnd(7)} intake: ${Math.round(result.requests.average)} req/s (${failures} not 200), ` +
+      `latency p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms; backlog answered ${Math.round(drainMs / 1000)} s after`,
+  );
+  return { 'intake (req/s)': Math.round(result.requests.average) };
+}
+
+/** The median, to two decimals. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const value = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return Math.round(value * 100) / 100;
+}
+
+const COST_LABELS: Record<keyof Cost, string> = {
+  appCpuMs: 'CPU ms/delivery: process',
+  postgresCpuMs: 'CPU ms/delivery: Postgres',
+  redisCpuMs: 'CPU ms/delivery: Redis',
+  cpuMs: 'CPU ms/delivery: all three',
+  redisCommands: 'Redis commands/delivery',
+  rowsInserted: 'rows inserted/delivery',
+  rowsUpdated: 'rows updated/delivery',
+  transactions: 'transactions/delivery',
+};
+
+function printTable(
+  rounds: Record<System['name'], Figures[]>,
+  rss: Record<System['name'], number>,
+): void {
+  const keys = Object.keys(rounds.product[0] ?? {});
+  console.log(`\n${`medians of ${ROUNDS} rounds`.padEnd(38)}     floor   product   product/floor`);
+  for (const key of keys) {
+    const floor = median(rounds.floor.map((f) => f[key]));
+    const product = median(rounds.product.map((f) => f[key]));
+    const ratio = floor === 0 ? '-' : (product / floor).toFixed(2);
+    console.log(
+      `${key.padEnd(38)} ${String(floor).padStart(9)} ${String(product).padStart(9)}   ${ratio}`,
+    );
+  }
+  console.log(
+    `${'peak RSS (MB)'.padEnd(38)} ${String(rss.floor).padStart(9)} ${String(rss.product).padStart(9)}   ${(rss.product / rss.floor).toFixed(2)}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const redis = await startPrivateRedis();
+  const graph = await startGraph();
+  const systems: System[] = [];
+  try {
+    systems.push(await startFloor(redis, graph.url));
+    systems.push(await startProduct(redis, graph.url));
+    // Warm-up: JIT, connection pools, prepared plans.
+    for (const system of systems) {
+      await flatOut(system.url, 8, 2, nextFor(system));
+      await waitForAnswers(graph.child, posted, 120_000);
+    }
+    await collectSends(graph.child);
+    console.log(
+      `bench:webhook: floor vs product, ${ROUNDS} rounds, ${MEASURE_SECONDS} s measured per rate after ${WARMUP_SECONDS} s warm-up, ` +
+        `intake ${INTAKE_SECONDS} s at ${CONNECTIONS} connections; load ${loadavg()
+          .map((l: number) => l.toFixed(2))
+          .join(' ')}`,
+    );
+    const rounds: Record<System['name'], Figures[]> = { floor: [], product: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`round ${round}`);
+      const order = round % 2 === 1 ? systems : [...systems].reverse();
+      for (const system of order) {
+        const figures: Figures = {};
+        for (const rate of [STEADY_RATE, PEAK_RATE])
+          Object.assign(figures, await e2ePhase(system, graph.child, rate));
+        Object.assign(figures, await intakePhase(system, graph.child));
+        rounds[system.name].push(figures);
+      }
+    }
+    const rss = { floor: peakRssMb(systems[0].pid), product: peakRssMb(systems[1].pid) };
+    printTable(rounds, rss);
+  } finally {
+    for (const system of systems) {
+      system.child.kill('SIGTERM');
+      await new Promise((resolve) => system.child.once('exit', resolve));
+      await system.db.end();
+      if (process.env.BENCH_KEEP_DB !== '1')
+        await admin(`DROP DATABASE IF EXISTS "${system.databaseName}" WITH (FORCE)`);
+    }
+    graph.child.send({ type: 'stop' });
+    redis.child.kill('SIGTERM');
+  }
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

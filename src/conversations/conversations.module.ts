@@ -12,6 +12,7 @@ import { ContactMergeService } from './contact-merge.service';
 import { ConversationRelease } from './conversation-release';
 import { ConversationsQueryService } from './conversations-query.service';
 import { ConversationsController } from './conversations.controller';
+import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
 import { Dispatcher } from './dispatcher';
 import { Conversation } from './entities/conversation.entity';
@@ -39,6 +40,7 @@ import { SenderRegistry } from './senders/channel-sender';
   providers: [
     BulkSendService,
     ConversationsService,
+    ConversationsRepository,
     ContactMergeService,
     ConversationsQueryService,
     ConversationRelease,

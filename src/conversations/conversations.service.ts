@@ -1,12 +1,20 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import { type Queue } from 'bull';
+import { type JobOptions, type Queue } from 'bull';
 import { type EntityManager } from 'typeorm';
-import { prepared } from '../database';
-import { enqueueMissing, enqueueSafely, type JobPayloads, QueueName } from '../queues';
+import {
+  enqueueMissing,
+  enqueueSafely,
+  JOB_DEFAULTS,
+  jitteredBackoff,
+  type JobPayloads,
+  QueueName,
+} from '../queues';
 import { type FunnelActivity, ReferralsService } from '../referrals';
 import { type Decision, Dispatcher } from './dispatcher';
+import { ConversationsRepository, type OpenConversation } from './conversations.repository';
 import { type InboundEvent } from './inbound-event';
+import { OutboundService, type ReplyRow, RetryableSendError } from './outbound.service';
 import { ReplyWriter, type ReplyWrite } from './reply-writer';
 import { roundsOf } from './rounds';
 
@@ -14,12 +22,68 @@ export interface InboundResult {
   conversationId: string;
   /** The reply to send, when the event is answered. */
   replyId: string | null;
+  /** That reply as written, when the event named its contact's address: `sendReplies` takes it. */
+  reply?: ReplyRow | null;
 }
 
-interface ConversationRow {
-  id: string;
-  contactId: string;
-  handedOver: boolean;
+type ConversationRow = OpenConversation;
+
+/** One inbound event's way through a round: its conversation, the decision, the reply written. */
+interface Turn {
+  event: InboundEvent;
+  conversation: ConversationRow;
+  decision: Decision;
+  write: ReplyWrite | null;
+  replyId: string | null;
+  reply: ReplyRow | null;
+}
+
+const SILENT: Decision = { answer: null, referral: null };
+
+const OUTBOUND_DEFAULTS = JOB_DEFAULTS[QueueName.Outbound];
+const OUTBOUND_BACKOFF = OUTBOUND_DEFAULTS.backoff as {
+  type: string;
+  options: { baseDelayMs: number };
+};
+
+/**
+ * The job of a reply whose send at once failed carries on the schedule of a queued reply: the
+ * attempts left, a first delay as Bull would have put before attempt 2, then a doubled base, so
+ * its attempt j waits what a queued reply's attempt j + 1 would (the longest waits are what carry
+ * a reply through a long Graph API outage).
+ */
+function retryOptions(): JobOptions {
+  const baseDelayMs = OUTBOUND_BACKOFF.options.baseDelayMs;
+  return {
+    attempts: Math.max(1, (OUTBOUND_DEFAULTS.attempts ?? 1) - 1),
+    delay: jitteredBackoff(1, baseDelayMs),
+    backoff: { type: OUTBOUND_BACKOFF.type, options: { baseDelayMs: baseDelayMs * 2 } },
+  };
+}
+
+/**
+ * The reply of a turn as its send would read it back, when the event named its contact's address:
+ * pending, its messages pending in order, the window from the conversation's latest inbound time.
+ */
+function inHand(turn: Turn, messageIds: string[]): ReplyRow | null {
+  const address = turn.event.contact.address;
+  if (!address || !turn.replyId || !turn.write) return null;
+  return {
+    id: turn.replyId,
+    botId: turn.event.botId,
+    channel: turn.event.channel,
+    status: 'pending',
+    contactId: turn.event.contactId,
+    sendOptions: null,
+    lastInboundAt: new Date(turn.conversation.lastInboundAt),
+    externalId: address.externalId,
+    externalIdKind: address.externalIdKind,
+    messages: turn.write.messages.map((message, position) => ({
+      id: messageIds[position],
+      status: 'pending',
+      payload: message.payload,
+    })),
+  };
 }
 
 /** What the contact said or tapped: engagement in the funnels of the referrals it came through. */
@@ -48,50 +112,88 @@ export class ConversationsService {
     private readonly dispatcher: Dispatcher,
     private readonly replies: ReplyWriter,
     private readonly referrals: ReferralsService,
+    private readonly sender: OutboundService,
+    private readonly repository: ConversationsRepository,
   ) {}
 
   /**
-   * Handles inbound events inside the caller's transaction (results in the order given): opens or
-   * touches each conversation, logs the message, lets the dispatcher decide, and stores the answer
-   * as a pending reply. A few statements per round, not several per event: what keeps a burst of
-   * campaign clicks cheap. The caller commits, then hands the reply ids to `enqueueReplies`.
+   * Handles inbound events inside the caller's transaction (results in the order given), as
+   * turns of one record each, round by round (a round holds one event per contact):
+   * open the conversations and log the messages, decide the answers, write the replies with the
+   * conversations' changes, record the funnel. A few statements per round, not several per
+   * event: what keeps a burst of campaign clicks cheap. The caller commits, then hands the reply
+   * ids to `sendReplies`.
    */
   async handleInboundMany(events: InboundEvent[], tx: EntityManager): Promise<InboundResult[]> {
     const results: InboundResult[] = new Array<InboundResult>(events.length);
     for (const round of roundsOf(events)) {
-      const batch = round.map((index) => events[index]);
-      const conversations = await this.openConversations(batch, tx);
-      const decisions = await this.dispatcher.decideMany(
-        batch,
-        conversations.map((conversation) => conversation.id),
+      const turns = await this.openTurns(
+        round.map((index) => events[index]),
         tx,
       );
-      const writes = batch.map((event, k) =>
-        this.replyWrite(event, conversations[k], decisions[k]),
-      );
-      const pending = writes.flatMap((write) => (write ? [write] : []));
-      const replyIds = await this.replies.writeMany(tx, pending);
-      const replyOf = new Map(pending.map((write, k) => [write, replyIds[k]]));
-      await this.referrals.recordAnswers(
-        writes.flatMap((write, k) => {
-          const entry = decisions[k].entry;
-          const replyId = write && replyOf.get(write);
-          return entry && replyId
-            ? [{ entryId: entry.id, enteredAt: entry.occurredAt, replyId }]
-            : [];
-        }),
-        tx,
-      );
-      await this.referrals.recordActivity(batch.flatMap(funnelActivity), tx);
+      await this.decide(turns, tx);
+      await this.writeReplies(turns, tx);
+      await this.recordFunnel(turns, tx);
       round.forEach((index, k) => {
-        const write = writes[k];
-        results[index] = {
-          conversationId: conversations[k].id,
-          replyId: write ? (replyOf.get(write) ?? null) : null,
-        };
+        const { conversation, replyId, reply } = turns[k];
+        results[index] = { conversationId: conversation.id, replyId, reply };
       });
     }
     return results;
+  }
+
+  /** Opens (or touches) each event's conversation and logs its message: one turn per event. */
+  private async openTurns(events: InboundEvent[], tx: EntityManager): Promise<Turn[]> {
+    const conversations = await this.openConversations(events, tx);
+    return events.map((event, k) => ({
+      event,
+      conversation: conversations[k],
+      decision: SILENT,
+      write: null,
+      replyId: null,
+      reply: null,
+    }));
+  }
+
+  /** The dispatcher's answer to each turn (referrals resolved together). */
+  private async decide(turns: Turn[], tx: EntityManager): Promise<void> {
+    const decisions = await this.dispatcher.decideMany(
+      turns.map((turn) => turn.event),
+      turns.map((turn) => turn.conversation.id),
+      tx,
+    );
+    turns.forEach((turn, k) => (turn.decision = decisions[k]));
+  }
+
+  /** Renders each answer and stores the replies with the conversations' changes, in one statement. */
+  private async writeReplies(turns: Turn[], tx: EntityManager): Promise<void> {
+    for (const turn of turns)
+      turn.write = this.replyWrite(turn.event, turn.conversation, turn.decision);
+    const writing = turns.filter((turn) => turn.write !== null);
+    const written = await this.replies.write(
+      tx,
+      writing.map((turn) => turn.write!),
+    );
+    writing.forEach((turn, k) => {
+      turn.replyId = written[k].replyId;
+      turn.reply = inHand(turn, written[k].messageIds);
+    });
+  }
+
+  /** Answers to referral entries, and what the contacts did, move the referrals' funnels. */
+  private async recordFunnel(turns: Turn[], tx: EntityManager): Promise<void> {
+    await this.referrals.recordAnswers(
+      turns.flatMap(({ decision, replyId }) =>
+        decision.entry && replyId
+          ? [{ entryId: decision.entry.id, enteredAt: decision.entry.occurredAt, replyId }]
+          : [],
+      ),
+      tx,
+    );
+    await this.referrals.recordActivity(
+      turns.flatMap((turn) => funnelActivity(turn.event)),
+      tx,
+    );
   }
 
   /**
@@ -115,6 +217,38 @@ export class ConversationsService {
       ),
       tx,
     );
+  }
+
+  /**
+   * Sends committed replies at once, from the process that wrote them, in the order given (one
+   * contact's replies in the order they were written): the fast path, with no queue hop between
+   * the inbound transaction and the Send API, and no read of a reply given in hand
+   * (`InboundResult.reply`). This run is the reply's first attempt. The first
+   * reply that cannot be sent now (a transient channel error, a claim held by another run,
+   * Postgres or Redis away) goes to the outbound queue with the attempts and backoff left, and so
+   * does every reply after it, so none overtakes it; what cannot be queued, the reply sweeper
+   * picks up. Send claims, the window, the shared send rate and the records are OutboundService's,
+   * as for a queued send. Never throws.
+   */
+  async sendReplies(replies: (string | ReplyRow)[]): Promise<void> {
+    for (const [index, reply] of replies.entries()) {
+      const replyId = typeof reply === 'string' ? reply : reply.id;
+      try {
+        if (typeof reply === 'string') await this.sender.send(reply, false);
+        else await this.sender.sendLoaded(reply, false);
+      } catch (error) {
+        if (!(error instanceof RetryableSendError))
+          this.logger.warn(`Reply ${replyId} not sent at once: ${(error as Error).message}`);
+        await enqueueSafely(
+          this.outbound,
+          this.outboundJobs(
+            replies.slice(index).map((later) => (typeof later === 'string' ? later : later.id)),
+          ).map((job) => ({ ...job, opts: retryOptions() })),
+          this.logger,
+        );
+        return;
+      }
+    }
   }
 
   /** Queues replies whose rows are committed; what cannot be queued now, the reply sweeper picks up. */
@@ -183,38 +317,7 @@ export class ConversationsService {
     events: InboundEvent[],
     tx: EntityManager,
   ): Promise<ConversationRow[]> {
-    const rows = await prepared<ConversationRow[]>(
-      tx,
-      'conversations_open',
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::timestamptz[], $5::varchar[],
-                              $6::text[], $7::jsonb[], $8::varchar[])
-                WITH ORDINALITY AS i(bot_id, contact_id, channel, occurred_at, kind, text, payload, external_id, position)
-       ), conversation AS (
-         INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at)
-         SELECT bot_id, contact_id, channel, occurred_at, occurred_at FROM input ORDER BY position
-         ON CONFLICT (contact_id) DO UPDATE
-           SET last_inbound_at = GREATEST(conversations.last_inbound_at, EXCLUDED.last_inbound_at),
-               updated_at = now()
-         RETURNING id, contact_id, handed_over
-       ), logged AS (
-         INSERT INTO messages (bot_id, conversation_id, direction, kind, text, payload, status, external_id, occurred_at)
-         SELECT i.bot_id, c.id, 'in', i.kind, i.text, i.payload, 'received', i.external_id, i.occurred_at
-           FROM input i JOIN conversation c USING (contact_id)
-          ORDER BY i.position
-       )
-       SELECT id, contact_id AS "contactId", handed_over AS "handedOver" FROM conversation`,
-      [
-        events.map((e) => e.botId),
-        events.map((e) => e.contactId),
-        events.map((e) => e.channel),
-        events.map((e) => e.occurredAt),
-        events.map((e) => e.kind),
-        events.map((e) => e.text),
-        events.map((e) => JSON.stringify(e.raw)),
-        events.map((e) => e.externalMessageId?.slice(0, 255) ?? null),
-      ],
-    );
+    const rows = await this.repository.openAndLog(tx, events);
     const byContact = new Map(rows.map((row) => [row.contactId, row]));
     return events.map((event) => {
       const row = byContact.get(event.contactId);

@@ -1,4 +1,4 @@
-import { type Channel } from '../contacts';
+import { type Channel, type ExternalIdKind } from '../contacts';
 
 /**
  * What the user did, in channel-neutral terms; channels map their payloads onto it. `threadControl`:
@@ -35,6 +35,11 @@ export interface InboundContact {
   lastName: string | null;
   /** The contact's first event: an entry at this time comes from a new contact. */
   firstSeenAt: Date;
+  /**
+   * The contact's id on the channel, when the channel has it at hand: a reply can then be sent
+   * the moment it is committed, without reading it back (see ConversationsService.sendReplies).
+   */
+  address?: { externalId: string; externalIdKind: ExternalIdKind };
 }
 
 export interface InboundEvent {

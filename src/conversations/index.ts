@@ -4,7 +4,7 @@ export {
   type BulkTarget,
   type BulkWrite,
 } from './bulk-send.service';
-export { MESSAGING_WINDOW_MS } from './outbound.service';
+export { MESSAGING_WINDOW_MS, type ReplyRow } from './outbound.service';
 export { type ReplySendOptions } from './entities/reply.entity';
 export { ContactMergeService } from './contact-merge.service';
 export { ConversationsModule } from './conversations.module';

@@ -20,10 +20,20 @@ import {
 /** Channels let a bot write freely only within 24 hours of the contact's last message. */
 export const MESSAGING_WINDOW_MS = 24 * 3600 * 1000;
 
+/**
+ * A reply is sent when its last message is: the mark of the message at `index` of the `unsent`
+ * ones (in order) completes the reply only when it is the last of them. A reply retried after
+ * some of its messages went out counts from the first unsent one.
+ */
+export function sentWithLastMessage(index: number, unsent: number): boolean {
+  return index === unsent - 1;
+}
+
 /** Thrown for a failure worth retrying: the job fails this attempt and Bull retries with backoff. */
 export class RetryableSendError extends Error {}
 
-interface ReplyRow {
+/** A reply as its send reads it: the row, its contact's address and its messages in order. */
+export interface ReplyRow {
   id: string;
   botId: string;
   channel: Channel;
@@ -36,7 +46,7 @@ interface ReplyRow {
   messages: MessageRow[];
 }
 
-interface MessageRow {
+export interface MessageRow {
   id: string;
   status: MessageStatus;
   payload: Record<string, unknown>;
@@ -94,6 +104,15 @@ export class OutboundService {
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
     const [reply] = await this.loads.submit([replyId]);
     if (!reply || reply.status !== 'pending') return;
+    await this.sendLoaded(reply, lastAttempt, now);
+  }
+
+  /**
+   * `send` for a reply its writer has in hand, as committed a moment ago (pending, nothing sent):
+   * the same claims, window and records, without reading it back.
+   */
+  async sendLoaded(reply: ReplyRow, lastAttempt: boolean, now = new Date()): Promise<void> {
+    const replyId = reply.id;
     // Thread-control actions (handing a thread to an agent's app and back) are no messages: the
     // window does not bind them, and a conversation is often released days later.
     const windowBound = reply.messages.some(
@@ -141,7 +160,7 @@ export class OutboundService {
         if (lastAttempt) return;
         throw new RetryableSendError(`reply ${replyId} is being sent by another run`);
       }
-      const last = index === unsent.length - 1;
+      const last = sentWithLastMessage(index, unsent.length);
       try {
         if (claim.kind === 'resumed') {
           const found = await this.findSent(sender, reply, recipient, message, claim.since);

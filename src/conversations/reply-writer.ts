@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { type Channel } from '../contacts';
 import { type Content, CreatorService, type PersonalisationContext } from '../creator';
-import { prepared } from '../database';
+import { ConversationsRepository } from './conversations.repository';
 import { THREAD_CONTROL, type ThreadControlPayload } from './senders/channel-sender';
 
 type Payload = Record<string, unknown>;
@@ -36,10 +36,13 @@ function isEmpty(payload: Payload): boolean {
   return payload.text === '' && payload.attachment === undefined;
 }
 
-/** Renders answers for a channel and stores them, with the conversations' changes, in one statement. */
+/** Renders answers for a channel and stores them with the conversations' changes (ConversationsRepository). */
 @Injectable()
 export class ReplyWriter {
-  constructor(private readonly creator: CreatorService) {}
+  constructor(
+    private readonly creator: CreatorService,
+    private readonly repository: ConversationsRepository,
+  ) {}
 
   render(channel: Channel, content: Content, ctx: PersonalisationContext): RenderedMessage[] {
     const payloads = this.renderFor(channel, content, ctx);
@@ -74,58 +77,42 @@ export class ReplyWriter {
    * send). Conversations must be distinct: one statement cannot update a row twice.
    */
   async writeMany(tx: EntityManager, writes: ReplyWrite[]): Promise<(string | null)[]> {
+    return (await this.write(tx, writes)).map((written) => written.replyId);
+  }
+
+  /** `writeMany`, with the stored messages' ids of each reply, in order. */
+  async write(
+    tx: EntityManager,
+    writes: ReplyWrite[],
+  ): Promise<{ replyId: string | null; messageIds: string[] }[]> {
     if (writes.length === 0) return [];
     if (new Set(writes.map((w) => w.conversation.id)).size !== writes.length)
       throw new Error('writeMany: one write per conversation');
     // Ids made here tie each reply to its messages within the one statement.
     const replyIds = writes.map((w) => (w.messages.length > 0 ? randomUUID() : null));
-    const messages = writes.flatMap((w, index) =>
-      w.messages.map((message, position) => ({ replyId: replyIds[index]!, position, message })),
-    );
-    await prepared(
+    const stored = await this.repository.storeReplies(
       tx,
-      'replies_write',
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::varchar[], $5::uuid[],
-                              $6::varchar[], $7::timestamptz[], $8::uuid[], $14::boolean[])
-                AS i(conversation_id, referral_id, handover, note, bot_id, channel, occurred_at, reply_id, release)
-       ), changed AS (
-         UPDATE conversations c
-            SET last_referral_id = COALESCE(i.referral_id, c.last_referral_id),
-                first_referral_id = COALESCE(c.first_referral_id, i.referral_id),
-                handed_over = CASE WHEN i.release THEN false ELSE c.handed_over OR i.handover END,
-                handed_over_at = CASE WHEN i.release THEN NULL WHEN i.handover THEN now() ELSE c.handed_over_at END,
-                handover_note = CASE WHEN i.release THEN NULL WHEN i.handover THEN i.note ELSE c.handover_note END,
-                updated_at = now()
-           FROM input i
-          WHERE c.id = i.conversation_id AND (i.referral_id IS NOT NULL OR i.handover OR i.release)
-       ), reply AS (
-         INSERT INTO replies (id, bot_id, conversation_id, channel, status)
-         SELECT reply_id, bot_id, conversation_id, channel, 'pending' FROM input WHERE reply_id IS NOT NULL
-       )
-       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, kind, text, payload, status, occurred_at)
-       SELECT i.bot_id, i.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload, 'pending', i.occurred_at
-         FROM unnest($9::uuid[], $10::smallint[], $11::varchar[], $12::text[], $13::jsonb[])
-              AS m(reply_id, position, kind, text, payload)
-         JOIN input i ON i.reply_id = m.reply_id`,
-      [
-        writes.map((w) => w.conversation.id),
-        writes.map((w) => w.change.referralId),
-        writes.map((w) => w.change.handover !== null),
-        writes.map((w) => w.change.handover?.note ?? null),
-        writes.map((w) => w.conversation.botId),
-        writes.map((w) => w.conversation.channel),
-        writes.map((w) => w.occurredAt),
-        replyIds,
-        messages.map((m) => m.replyId),
-        messages.map((m) => m.position),
-        messages.map((m) => m.message.kind),
-        messages.map((m) => m.message.text),
-        messages.map((m) => JSON.stringify(m.message.payload)),
-        writes.map((w) => w.change.release === true),
-      ],
+      writes.map((w, index) => ({
+        conversationId: w.conversation.id,
+        botId: w.conversation.botId,
+        channel: w.conversation.channel,
+        referralId: w.change.referralId,
+        handover: w.change.handover !== null,
+        handoverNote: w.change.handover?.note ?? null,
+        release: w.change.release === true,
+        occurredAt: w.occurredAt,
+        replyId: replyIds[index],
+        messages: w.messages,
+      })),
     );
-    return replyIds;
+    const ids = new Map<string, string[]>();
+    for (const message of [...stored].sort((a, b) => a.position - b.position)) {
+      ids.set(message.replyId, [...(ids.get(message.replyId) ?? []), message.id]);
+    }
+    return replyIds.map((replyId) => ({
+      replyId,
+      messageIds: replyId ? (ids.get(replyId) ?? []) : [],
+    }));
   }
 
   private renderFor(channel: Channel, content: Content, ctx: PersonalisationContext): Payload[] {

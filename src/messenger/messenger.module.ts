@@ -8,6 +8,7 @@ import { GraphApiClient } from './graph/graph-api.client';
 import { SendRateLimiter } from './graph/send-rate-limiter';
 import { InboxPurgeTask } from './inbound/inbox-purge.task';
 import { InboxSweeperTask } from './inbound/inbox-sweeper.task';
+import { InboxRepository } from './inbox.repository';
 import { MessengerInboundService } from './inbound/inbound.service';
 import { MessengerInboundWorker } from './inbound/inbound.worker';
 import { IntakeRate } from './intake/intake-rate';
@@ -21,6 +22,7 @@ import { PageDirectory } from './page-directory';
   controllers: [MessengerWebhookController],
   providers: [
     PageDirectory,
+    InboxRepository,
     GraphApiClient,
     SendRateLimiter,
     MessengerSender,

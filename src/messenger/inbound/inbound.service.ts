@@ -10,44 +10,37 @@ import {
   ContactsService,
   type SubscriptionEvent,
 } from '../../contacts';
-import { prepared } from '../../database';
-import { ContactMergeService, ConversationsService, type InboundEvent } from '../../conversations';
-import { type InboxStatus } from '../entities/inbox-item.entity';
+import {
+  ContactMergeService,
+  ConversationsService,
+  type InboundEvent,
+  type ReplyRow,
+} from '../../conversations';
 import { GraphApiClient } from '../graph/graph-api.client';
+import { InboxRepository, type InboxRow, type Outcome } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
 import { PageDirectory } from '../page-directory';
-import { normalise } from './normalise';
+import { normalise, type NormalisedItem } from './normalise';
 import { checkboxUserRefOf, subscriptionOf } from './platform-events';
 
-interface InboxRow {
-  id: string;
-  pageId: string;
-  botId: string | null;
-  senderKey: string | null;
-  standby: boolean;
-  occurredAt: Date;
-  payload: Record<string, unknown>;
-  status: InboxStatus;
-}
-
-/** An item's outcome, written back to the inbox. */
-interface Outcome {
-  id: string;
-  status: InboxStatus;
-  note: string | null;
-}
-
-/** A pending item with its bot and contact, ready to handle. */
+/** A pending item with its bot, its contact and what it says (normalised once), ready to handle. */
 interface QueuedItem {
   row: InboxRow;
   botId: string;
   contact: Contact;
+  said: NormalisedItem | null;
 }
 
-/** What handling items did: their outcomes and the replies to queue once committed. */
+/** A reply written for an item (in hand when it can be sent without reading it back), and whose (contactOf) it is. */
+interface WrittenReply {
+  contact: string;
+  reply: string | ReplyRow;
+}
+
+/** What handling items did: their outcomes and the replies to send once committed. */
 interface Handled {
   outcomes: Outcome[];
-  replyIds: string[];
+  replies: WrittenReply[];
 }
 
 /** The contact behind some of a batch's items, and the newest of those items. */
@@ -58,9 +51,6 @@ interface ContactWork {
   last: InboxRow;
   profile?: { names: ContactNames | null };
 }
-
-const INBOX_COLUMNS = `id, page_id AS "pageId", bot_id AS "botId", sender_key AS "senderKey", standby,
-  occurred_at AS "occurredAt", payload, status`;
 
 /** Items handled in one transaction at most; enough to turn a burst into few commits. */
 const BATCH_MAX = 50;
@@ -85,17 +75,22 @@ const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
 @Injectable()
 export class MessengerInboundService {
   private readonly logger = new Logger(MessengerInboundService.name);
-  private readonly batches = new GroupCommit<string, null>((ids) => this.processBatch(ids), {
-    maxItems: BATCH_MAX,
-    parallel: BATCHES_IN_PARALLEL,
-    retryAlone: (error, jobs) =>
-      this.logger.warn(
-        `A batch of ${jobs} inbox items failed (${(error as Error).message}); handling them one by one`,
-      ),
-  });
+  /** Per item asked for: the replies its job sends once the batch committed. */
+  private readonly batches = new GroupCommit<string, (string | ReplyRow)[]>(
+    (ids) => this.processBatch(ids),
+    {
+      maxItems: BATCH_MAX,
+      parallel: BATCHES_IN_PARALLEL,
+      retryAlone: (error, jobs) =>
+        this.logger.warn(
+          `A batch of ${jobs} inbox items failed (${(error as Error).message}); handling them one by one`,
+        ),
+    },
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly inbox: InboxRepository,
     private readonly contacts: ContactsService,
     private readonly conversations: ConversationsService,
     private readonly pages: PageDirectory,
@@ -105,39 +100,46 @@ export class MessengerInboundService {
     private readonly merges: ContactMergeService,
   ) {}
 
-  /** Handles one stored item (and the older pending items of its contact); throws its own failure. */
+  /**
+   * Handles one stored item (and the older pending items of its contact), then sends the replies
+   * written for them; throws its own failure (a failed send is the outbound queue's to retry).
+   */
   async process(inboxId: string): Promise<void> {
-    await this.batches.submit([inboxId]);
+    const [replies] = await this.batches.submit([inboxId]);
+    await this.conversations.sendReplies(replies);
   }
 
   /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
   async fail(inboxId: string, reason: string): Promise<void> {
-    await this.mark(this.dataSource.manager, [
-      { id: inboxId, status: 'failed', note: reason.slice(0, 1000) },
-    ]);
+    await this.inbox.mark([{ id: inboxId, status: 'failed', note: reason.slice(0, 1000) }]);
   }
 
-  private async processBatch(ids: string[]): Promise<null[]> {
+  private async processBatch(ids: string[]): Promise<(string | ReplyRow)[][]> {
     // A process that also serves the webhook answers Meta first when flooded.
     await this.intakeRate.yieldWhileFlooded();
     // A lone item (a batch of one, or one retried alone) takes the careful path: its contact's
     // older items run in savepoints, so they cannot fail it.
-    await this.handleTogether(ids, ids.length === 1);
-    return ids.map(() => null);
+    const replies = await this.handleTogether(ids, ids.length === 1);
+    return ids.map((id) => replies.get(id) ?? []);
   }
 
-  private async handleTogether(ids: string[], careful: boolean): Promise<void> {
-    const items = await prepared<InboxRow[]>(
-      this.dataSource.manager,
-      'messenger_inbox_get_pending',
-      `SELECT ${INBOX_COLUMNS} FROM messenger_inbox WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
-      [ids],
-    );
+  /**
+   * Handles the items in one transaction; returns, per item asked for that is its contact's
+   * newest, the replies written for that contact's items, oldest first (sent by that item's job).
+   */
+  private async handleTogether(
+    ids: string[],
+    careful: boolean,
+  ): Promise<Map<string, (string | ReplyRow)[]>> {
+    const items = await this.inbox.pending(ids);
     const ignored: Outcome[] = [];
     const contacts = new Map<string, ContactWork>();
+    // Each item is normalised once; a contact's older items the lock brings in, when they come.
+    const said = new Map<string, NormalisedItem | null>();
     for (const item of items) {
       const botId = item.botId ?? (await this.pages.botIdFor(item.pageId));
-      const who = normalise(item.payload);
+      const who = normalise(item.payload, this.config.messenger.appId);
+      said.set(item.id, who);
       if (!botId || !who || !item.senderKey) {
         const note = botId ? 'NO_SENDER' : 'PAGE_NOT_CONNECTED';
         ignored.push({ id: item.id, status: 'ignored', note });
@@ -157,11 +159,12 @@ export class MessengerInboundService {
         last: item,
       });
     }
-    await this.mark(this.dataSource.manager, ignored);
-    if (contacts.size === 0) return;
+    await this.inbox.mark(ignored);
+    const toSend = new Map<string, (string | ReplyRow)[]>();
+    if (contacts.size === 0) return toSend;
     await this.lookUpProfiles([...contacts.values()]);
 
-    const replyIds = await this.dataSource.transaction(async (tx) => {
+    const replies = await this.dataSource.transaction(async (tx) => {
       const queues = await this.lockAndQueue(tx, [...contacts.values()]);
       const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
       await this.linkCheckboxIdentities(tx, work, queues);
@@ -174,17 +177,26 @@ export class MessengerInboundService {
         tx,
       );
       const rows = work.flatMap((c, index) =>
-        queues
-          .get(contactOf(c))!
-          .map((row) => ({ row, botId: c.key.botId, contact: seen[index].contact })),
+        queues.get(contactOf(c))!.map((row) => ({
+          row,
+          botId: c.key.botId,
+          contact: seen[index].contact,
+          said: said.has(row.id)
+            ? said.get(row.id)!
+            : normalise(row.payload, this.config.messenger.appId),
+        })),
       );
       const handled = careful
         ? await this.handleOneByOne(tx, rows, new Set(ids))
         : await this.handleAll(tx, rows);
-      await this.mark(tx, handled.outcomes);
-      return handled.replyIds;
+      await this.inbox.mark(handled.outcomes, tx);
+      return handled.replies;
     });
-    await this.conversations.enqueueReplies(replyIds);
+    for (const { contact, reply } of replies) {
+      const asked = contacts.get(contact)!.last.id;
+      toSend.set(asked, [...(toSend.get(asked) ?? []), reply]);
+    }
+    return toSend;
   }
 
   /**
@@ -220,7 +232,7 @@ export class MessengerInboundService {
     const eventRows: InboxRow[] = [];
     const subscriptions: SubscriptionEvent[] = [];
     const receipts: InboundEvent[] = [];
-    for (const { row, botId, contact } of rows) {
+    for (const { row, botId, contact, said } of rows) {
       // Marketing-message opt-ins change a subscription: nothing to answer, no entry to count.
       const subscription = subscriptionOf(row.payload);
       if (subscription) {
@@ -238,7 +250,7 @@ export class MessengerInboundService {
         });
         continue;
       }
-      const event = toEvent(row, botId, contact, this.config.messenger.appId);
+      const event = toEvent(row, botId, contact, said);
       if (!event) {
         outcomes.push({ id: row.id, status: 'ignored', note: 'NO_SENDER' });
         continue;
@@ -255,12 +267,16 @@ export class MessengerInboundService {
     await this.contacts.recordSubscriptions(subscriptions, tx);
     await this.conversations.recordReceipts(receipts, tx);
     const results = await this.conversations.handleInboundMany(events, tx);
-    const replyIds: string[] = [];
+    const replies: WrittenReply[] = [];
     results.forEach((result, index) => {
       outcomes.push({ id: eventRows[index].id, status: 'processed', note: null });
-      if (result.replyId) replyIds.push(result.replyId);
+      if (result.replyId)
+        replies.push({
+          contact: contactOf(eventRows[index]),
+          reply: result.reply ?? result.replyId,
+        });
     });
-    return { outcomes, replyIds };
+    return { outcomes, replies };
   }
 
   /**
@@ -272,7 +288,7 @@ export class MessengerInboundService {
     rows: QueuedItem[],
     asked: Set<string>,
   ): Promise<Handled> {
-    const handled: Handled = { outcomes: [], replyIds: [] };
+    const handled: Handled = { outcomes: [], replies: [] };
     for (const item of rows) {
       const one = asked.has(item.row.id)
         ? await this.handleAll(tx, [item])
@@ -284,44 +300,24 @@ export class MessengerInboundService {
             });
       if (!one) continue;
       handled.outcomes.push(...one.outcomes);
-      handled.replyIds.push(...one.replyIds);
+      handled.replies.push(...one.replies);
     }
     return handled;
   }
 
-  /**
-   * Takes the contacts' locks (in one order for everyone, so two batches cannot deadlock), then
-   * their pending items up to the newest asked for, oldest first. FOR UPDATE re-checks each row
-   * after the lock, so items another batch finished meanwhile are skipped.
-   */
+  /** The contacts' pending items up to the newest asked for, oldest first, under their locks. */
   private async lockAndQueue(
     tx: EntityManager,
     contacts: ContactWork[],
   ): Promise<Map<string, InboxRow[]>> {
-    const pageIds = contacts.map((c) => c.pageId);
-    const senderKeys = contacts.map((c) => c.senderKey);
-    await prepared(
+    const rows = await this.inbox.lockPendingUpTo(
       tx,
-      'messenger_inbox_lock_contacts',
-      `SELECT count(pg_advisory_xact_lock(h)) FROM (
-         SELECT DISTINCT hashtextextended(p || '|' || s, 0) AS h
-           FROM unnest($1::varchar[], $2::varchar[]) AS c(p, s) ORDER BY h
-       ) ordered`,
-      [pageIds, senderKeys],
-    );
-    const rows = await prepared<InboxRow[]>(
-      tx,
-      'messenger_inbox_contacts_pending',
-      `SELECT item.* FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::bigint[])
-                            AS bound(page_id, sender_key, occurred_at, id)
-       CROSS JOIN LATERAL (
-         SELECT ${INBOX_COLUMNS} FROM messenger_inbox i
-          WHERE i.page_id = bound.page_id AND i.sender_key = bound.sender_key AND i.status = 'pending'
-            AND (i.occurred_at, i.id) <= (bound.occurred_at, bound.id)
-          ORDER BY i.occurred_at, i.id
-          FOR UPDATE
-       ) item`,
-      [pageIds, senderKeys, contacts.map((c) => c.last.occurredAt), contacts.map((c) => c.last.id)],
+      contacts.map((c) => ({
+        pageId: c.pageId,
+        senderKey: c.senderKey,
+        occurredAt: c.last.occurredAt,
+        id: c.last.id,
+      })),
     );
     const queues = new Map<string, InboxRow[]>();
     for (const row of rows) {
@@ -349,27 +345,14 @@ export class MessengerInboundService {
       }),
     );
   }
-
-  private async mark(manager: EntityManager, outcomes: Outcome[]): Promise<void> {
-    if (outcomes.length === 0) return;
-    await prepared(
-      manager,
-      'messenger_inbox_mark_many',
-      `UPDATE messenger_inbox i SET status = o.status, note = o.note, processed_at = now()
-         FROM unnest($1::bigint[], $2::varchar[], $3::text[]) AS o(id, status, note)
-        WHERE i.id = o.id`,
-      [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.note)],
-    );
-  }
 }
 
 function toEvent(
   row: InboxRow,
   botId: string,
   contact: Contact,
-  appId: string | undefined,
+  normalised: NormalisedItem | null,
 ): InboundEvent | null {
-  const normalised = normalise(row.payload, appId);
   if (!normalised) return null;
   return {
     ...normalised,
@@ -379,6 +362,7 @@ function toEvent(
       firstName: contact.firstName,
       lastName: contact.lastName,
       firstSeenAt: contact.firstSeenAt,
+      address: { externalId: contact.externalId, externalIdKind: contact.externalIdKind },
     },
     channel: 'messenger',
     occurredAt: row.occurredAt,

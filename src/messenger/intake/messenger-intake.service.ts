@@ -1,13 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
-import { DataSource } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
-import { prepared } from '../../database';
 import { enqueueSafely, type JobPayloads, QueueName } from '../../queues';
 import { type InboxStatus } from '../entities/inbox-item.entity';
+import { InboxRepository } from '../inbox.repository';
 import { MessengerErrors } from '../messenger.errors';
 import { PageDirectory } from '../page-directory';
 import { classify, type ClassifiedItem, UNHANDLED_KINDS } from './classify';
@@ -109,7 +107,7 @@ export class MessengerIntakeService {
   });
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly inboxTable: InboxRepository,
     @InjectQueue(QueueName.MessengerInbound) private readonly queue: Queue<InboundPayload>,
     private readonly pages: PageDirectory,
     private readonly rate: IntakeRate,
@@ -173,27 +171,8 @@ export class MessengerIntakeService {
   }
 
   private async store(rows: Row[]): Promise<Stored[]> {
-    const inserted = await prepared<{ id: string; status: InboxStatus; dedupeKey: string }[]>(
-      this.dataSource.manager,
-      'messenger_inbox_insert',
-      `INSERT INTO messenger_inbox
-         (dedupe_key, page_id, bot_id, sender_key, kind, standby, occurred_at, payload, status, note)
-       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::uuid[], $4::varchar[], $5::varchar[],
-                            $6::boolean[], $7::timestamptz[], $8::jsonb[], $9::varchar[], $10::text[])
-       ON CONFLICT (dedupe_key) DO NOTHING
-       RETURNING id, status, dedupe_key AS "dedupeKey"`,
-      [
-        rows.map((r) => r.dedupeKey),
-        rows.map((r) => r.pageId),
-        rows.map((r) => r.botId),
-        rows.map((r) => r.senderKey),
-        rows.map((r) => r.kind),
-        rows.map((r) => r.standby),
-        rows.map((r) => r.occurredAt),
-        rows.map((r) => r.json ?? JSON.stringify(r.item)),
-        rows.map((r) => r.status),
-        rows.map((r) => r.note),
-      ],
+    const inserted = await this.inboxTable.insertMany(
+      rows.map((row) => ({ ...row, json: row.json ?? JSON.stringify(row.item) })),
     );
     // Not awaited: the items are safe in Postgres, and the webhook should answer without Redis.
     void enqueueSafely(

@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { prepared } from '../database';
+import { type InboxStatus } from './entities/inbox-item.entity';
+import { type ItemKind } from './intake/classify';
+
+/** An item as the webhook stores it. */
+export interface NewInboxItem {
+  dedupeKey: string;
+  pageId: string;
+  botId: string | null;
+  senderKey: string | null;
+  kind: ItemKind;
+  standby: boolean;
+  occurredAt: Date;
+  /** The item as JSON text. */
+  json: string;
+  status: InboxStatus;
+  note: string | null;
+}
+
+/** A stored item, as the inbound job reads it. */
+export interface InboxRow {
+  id: string;
+  pageId: string;
+  botId: string | null;
+  senderKey: string | null;
+  standby: boolean;
+  occurredAt: Date;
+  payload: Record<string, unknown>;
+  status: InboxStatus;
+}
+
+/** An item's outcome, written back to the inbox. */
+export interface Outcome {
+  id: string;
+  status: InboxStatus;
+  note: string | null;
+}
+
+/** One contact's newest item asked for: its pending items up to this one are handled. */
+export interface ContactBound {
+  pageId: string;
+  senderKey: string;
+  occurredAt: Date;
+  id: string;
+}
+
+const INBOX_COLUMNS = `id, page_id AS "pageId", bot_id AS "botId", sender_key AS "senderKey", standby,
+  occurred_at AS "occurredAt", payload, status`;
+
+/**
+ * The `messenger_inbox` table's statements (named and prepared: they run for every delivery).
+ * Every item Meta delivers is a row, keyed by its dedupe key, from the webhook's INSERT to the
+ * inbound job's outcome.
+ */
+@Injectable()
+export class InboxRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores items in one statement; an item whose dedupe key is stored already is skipped. Returns
+   * the new rows only (a redelivery returns nothing), in no particular order.
+   */
+  insertMany(
+    items: NewInboxItem[],
+  ): Promise<{ id: string; status: InboxStatus; dedupeKey: string }[]> {
+    return prepared(
+      this.dataSource.manager,
+      'messenger_inbox_insert',
+      `INSERT INTO messenger_inbox
+         (dedupe_key, page_id, bot_id, sender_key, kind, standby, occurred_at, payload, status, note)
+       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::uuid[], $4::varchar[], $5::varchar[],
+                            $6::boolean[], $7::timestamptz[], $8::jsonb[], $9::varchar[], $10::text[])
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id, status, dedupe_key AS "dedupeKey"`,
+      [
+        items.map((r) => r.dedupeKey),
+        items.map((r) => r.pageId),
+        items.map((r) => r.botId),
+        items.map((r) => r.senderKey),
+        items.map((r) => r.kind),
+        items.map((r) => r.standby),
+        items.map((r) => r.occurredAt),
+        items.map((r) => r.json),
+        items.map((r) => r.status),
+        items.map((r) => r.note),
+      ],
+    );
+  }
+
+  /** The items of `ids` still pending (a handled one is skipped: its job ran twice). */
+  pending(ids: string[]): Promise<InboxRow[]> {
+    return prepared<InboxRow[]>(
+      this.dataSource.manager,
+      'messenger_inbox_get_pending',
+      `SELECT ${INBOX_COLUMNS} FROM messenger_inbox WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+      [ids],
+    );
+  }
+
+  /**
+   * Takes the contacts' transaction locks (in one order for everyone, so two batches cannot
+   * deadlock), then their pending items up to each bound, oldest first. FOR UPDATE re-checks each
+   * row after the lock, so items another batch finished meanwhile are skipped.
+   */
+  async lockPendingUpTo(tx: EntityManager, bounds: ContactBound[]): Promise<InboxRow[]> {
+    const pageIds = bounds.map((b) => b.pageId);
+    const senderKeys = bounds.map((b) => b.senderKey);
+    await prepared(
+      tx,
+      'messenger_inbox_lock_contacts',
+      `SELECT count(pg_advisory_xact_lock(h)) FROM (
+         SELECT DISTINCT hashtextextended(p || '|' || s, 0) AS h
+           FROM unnest($1::varchar[], $2::varchar[]) AS c(p, s) ORDER BY h
+       ) ordered`,
+      [pageIds, senderKeys],
+    );
+    return prepared<InboxRow[]>(
+      tx,
+      'messenger_inbox_contacts_pending',
+      `SELECT item.* FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::bigint[])
+                            AS bound(page_id, sender_key, occurred_at, id)
+       CROSS JOIN LATERAL (
+         SELECT ${INBOX_COLUMNS} FROM messenger_inbox i
+          WHERE i.page_id = bound.page_id AND i.sender_key = bound.sender_key AND i.status = 'pending'
+            AND (i.occurred_at, i.id) <= (bound.occurred_at, bound.id)
+          ORDER BY i.occurred_at, i.id
+          FOR UPDATE
+       ) item`,
+      [pageIds, senderKeys, bounds.map((b) => b.occurredAt), bounds.map((b) => b.id)],
+    );
+  }
+
+  /** Records outcomes (in the caller's transaction when `manager` is one). */
+  async mark(outcomes: Outcome[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+    if (outcomes.length === 0) return;
+    await prepared(
+      manager,
+      'messenger_inbox_mark_many',
+      `UPDATE messenger_inbox i SET status = o.status, note = o.note, processed_at = now()
+         FROM unnest($1::bigint[], $2::varchar[], $3::text[]) AS o(id, status, note)
+        WHERE i.id = o.id`,
+      [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.note)],
+    );
+  }
+}

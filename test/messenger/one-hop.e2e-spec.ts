@@ -1,0 +1,83 @@
+import { getQueueToken } from '@nestjs/bull';
+import { type Queue } from 'bull';
+import { JOB_DEFAULTS, QueueName } from '../../src/queues';
+import { createReferral } from '../support/fixtures';
+import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
+import { delivery, getStartedWithRef } from '../support/messenger-payloads';
+import { waitFor } from '../support/wait-for';
+
+/**
+ * A referral's answer leaves from the inbound job that wrote it, with no second queue hop; the
+ * outbound queue only takes the replies that could not be sent at once (issue 15).
+ */
+describe('Answering in one queue hop', () => {
+  let t: MessengerTestApp;
+  let outbound: Queue;
+
+  beforeAll(async () => {
+    t = await startMessengerApp();
+    await createReferral(t.admin, t.botId, {
+      trackingParam: 'hop',
+      content: {
+        messages: [
+          { type: 'text', text: 'first' },
+          { type: 'text', text: 'second' },
+        ],
+      },
+    });
+    outbound = t.app.get<Queue>(getQueueToken(QueueName.Outbound));
+  });
+  afterAll(() => t.close());
+  beforeEach(() => t.graph.reset());
+  afterEach(() => outbound.resume());
+
+  const start = (psid: string): Promise<unknown> =>
+    t.deliver(delivery(t.pageId, [getStartedWithRef({ pageId: t.pageId, psid, ref: 'hop' })]));
+
+  const replyOf = async (psid: string): Promise<{ id: string; status: string }> =>
+    (
+      await t.db.query(
+        `SELECT r.id, r.status FROM replies r JOIN conversations c ON c.id = r.conversation_id
+           JOIN contacts k ON k.id = c.contact_id WHERE k.external_id = $1`,
+        [psid],
+      )
+    ).rows[0];
+
+  it('sends the answer from the inbound job while the outbound queue takes nothing', async () => {
+    // Paused for every worker: a reply that needed an outbound job would wait here forever.
+    await outbound.pause();
+    await start('one-hop');
+    const sends = await t.graph.waitForSends(2);
+    expect(sends.map((s) => s.message.text)).toEqual(['first', 'second']);
+    await t.settle();
+    const reply = await replyOf('one-hop');
+    expect(reply.status).toBe('sent');
+    expect(await outbound.getJob(reply.id)).toBeNull();
+  });
+
+  it('hands a reply that failed for now to the outbound queue, with the attempts left', async () => {
+    await outbound.pause();
+    t.graph.failNext(1, { status: 500, error: { message: 'Try again', code: 2 } });
+    await start('handed-on');
+    let job: Awaited<ReturnType<Queue['getJob']>> = null;
+    await waitFor(
+      async () => {
+        const reply = await replyOf('handed-on');
+        job = reply ? await outbound.getJob(reply.id) : null;
+        return job !== null;
+      },
+      { what: 'the outbound job of the failed reply' },
+    );
+    expect(job!.opts.attempts).toBe(JOB_DEFAULTS[QueueName.Outbound].attempts! - 1);
+    expect(t.graph.sends).toHaveLength(0);
+    await outbound.resume();
+    const sends = await t.graph.waitForSends(2, 10_000);
+    expect(sends.map((s) => s.message.text)).toEqual(['first', 'second']);
+    await t.settle();
+    const attempts = await t.db.query(
+      `SELECT m.attempts FROM messages m JOIN replies r ON r.id = m.reply_id WHERE r.id = $1 ORDER BY m.position`,
+      [(await replyOf('handed-on')).id],
+    );
+    expect(attempts.rows.map((row) => row.attempts)).toEqual([2, 1]);
+  });
+});
