@@ -7,13 +7,19 @@
  * browser User-Agents that differ per click, so every click is a human, mostly unique one: a
  * 302, a buffered click, a batch insert with first-seen clickers and rollups. Five seconds of
  * warm-up, then 20 s measured (BENCH_SECONDS): latency p50/p99 from autocannon, and whether
- * every click was written.
+ * every click was written. Over the measured window it also prints the app's event-loop delay and
+ * GC pauses (scripts/bench-probe.ts, preloaded into the app), the CPU per click of the app,
+ * Postgres and Redis (CpuMeter) and the load average. BENCH_NODE_ARGS passes flags to the app's
+ * node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes.
  */
 import autocannon from 'autocannon';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import ts from 'typescript';
 import {
   adminApi,
   benchQueuePrefix,
@@ -23,6 +29,7 @@ import {
   PG_URL,
   sleep,
 } from './bench-support';
+import { type ProbeReport } from './bench-probe';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
@@ -52,6 +59,34 @@ async function clicksWritten(databaseName: string): Promise<number> {
   }
 }
 
+/**
+ * scripts/bench-probe.ts as JavaScript in a temporary file: preloading it through ts-node would
+ * load the TypeScript compiler into the app and grow the heap its GC pauses are measured on.
+ */
+const PROBE_JS = join(tmpdir(), `bench-probe-${process.pid}.js`);
+
+function compiledProbe(): string {
+  const source = readFileSync(join(__dirname, 'bench-probe.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  });
+  writeFileSync(PROBE_JS, outputText);
+  return PROBE_JS;
+}
+
+/** Ends the probe's window in the app (scripts/bench-probe.ts) and returns what it saw. */
+function probeReport(app: ChildProcess): Promise<ProbeReport> {
+  return new Promise((resolve) => {
+    const listener = (message: { probeReport?: ProbeReport }): void => {
+      if (!message.probeReport) return;
+      app.off('message', listener);
+      resolve(message.probeReport);
+    };
+    app.on('message', listener);
+    app.send({ probe: 'end' });
+  });
+}
+
 async function main(): Promise<void> {
   const databaseName = `bp_bench_redirect_${process.pid}`;
   const queuePrefix = benchQueuePrefix();
@@ -61,20 +96,23 @@ async function main(): Promise<void> {
       app.kill('SIGTERM');
       await new Promise((resolve) => app!.once('exit', resolve));
     }
+    rmSync(PROBE_JS, { force: true });
     await dropBenchState(databaseName, queuePrefix);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
   }
   try {
-    app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const probe = ['-r', compiledProbe()];
+    app = spawn(process.execPath, [...nodeArgs, ...probe, join(ROOT, 'dist', 'main.js')], {
       env: builtAppEnv(
         { port: PORT, databaseName, queuePrefix, adminToken: ADMIN_TOKEN },
         {
           LOG_LEVEL: 'info',
         },
       ),
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     for (let i = 0; ; i++) {
       if (i > 120) throw new Error('the app did not start');
@@ -114,10 +152,14 @@ async function main(): Promise<void> {
       ],
     });
     const warm = await run(options(WARMUP_SECONDS));
-    const meter = new CpuMeter(app.pid!, [process.pid]);
+    const meter = new CpuMeter(app.pid!, [process.pid], databaseName);
+    const load = loadavg();
+    app.send({ probe: 'begin' });
+    meter.begin();
     const result = await run(options(SECONDS));
+    const cpu = await meter.end(result.requests.total);
+    const probed = await probeReport(app);
     const sent = warm.requests.total + result.requests.total;
-    const cpu = meter.perDelivery(result.requests.total);
     let written = 0;
     for (let i = 0; i < 60 && written < sent; i++) {
       written = await clicksWritten(databaseName);
@@ -138,7 +180,19 @@ async function main(): Promise<void> {
     console.log(
       `  clicks written ${written}; responses counted ${sent} (warm-up included, in-flight at each run's end not counted)`,
     );
-    console.log(`  CPU per click: ${cpu}`);
+    console.log(
+      `  app event-loop delay ms: p50 ${probed.eventLoopDelay.p50}  p99 ${probed.eventLoopDelay.p99}  max ${probed.eventLoopDelay.max}`,
+    );
+    const gc = Object.entries(probed.gc).map(
+      ([kind, g]) =>
+        `${kind} ${g.count}× (total ${g.totalMs.toFixed(0)} ms, max ${g.maxMs.toFixed(1)} ms)`,
+    );
+    console.log(`  app GC pauses: ${gc.join(', ') || 'none'}`);
+    console.log(`  ${cpu}`);
+    const end = loadavg();
+    console.log(
+      `  load average (1/5/15 min) at start ${load.map((n) => n.toFixed(2)).join(' ')}, at end ${end.map((n) => n.toFixed(2)).join(' ')}`,
+    );
   } finally {
     await cleanUp();
   }
