@@ -319,7 +319,7 @@ async function main(): Promise<void> {
         `end to end:  ${latencies.length} deliveries at ${load.rate}/s over ${PAGES} pages, after ${WARMUP_SECONDS} s of warm-up at that rate (${load.failures} not 200): ` +
           `webhook -> Send API p50 ${e2e.p50} ms, p99 ${e2e.p99} ms (intake p50 ${intakeStats.p50} ms, p99 ${intakeStats.p99} ms)`,
       );
-      console.log(`             CPU per delivery: ${await meter.end(load.sent, 'delivery')}`);
+      console.log(`             ${await meter.end(load.sent, 'delivery')}`);
     }
     console.log(`memory:      peak RSS of the app process ${peakRssMb(app.pid!)} MB`);
 
@@ -343,9 +343,7 @@ async function main(): Promise<void> {
       console.log(
         `             all ${delivered} deliveries so far answered; the backlog drained ${Math.round(drainMs / 1000)} s after the load stopped`,
       );
-      console.log(
-        `             CPU per delivery: ${await meter.end(delivered - before, 'delivery')}`,
-      );
+      console.log(`             ${await meter.end(delivered - before, 'delivery')}`);
       await collect(graph.child);
       postedAt.clear();
     }
