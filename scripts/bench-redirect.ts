@@ -2,18 +2,24 @@
  * npm run bench:redirect — tracked-link redirects at 1,000 clicks/s on this machine.
  *
  * The app runs as one process built from dist/ (PROCESS_ROLE=all, LOG_LEVEL=info as in
- * production) on a database of its own; autocannon, in this process, follows
- * `/r/{botId}/{trackingParam}` at a paced 1,000 requests/s (BENCH_RATE) over 50 connections with
- * browser User-Agents that differ per click, so every click is a human, mostly unique one: a
- * 302, a buffered click, a batch insert with first-seen clickers and rollups. Five seconds of
- * warm-up, then 20 s measured (BENCH_SECONDS): latency p50/p99 from autocannon, and whether
- * every click was written.
+ * production) on a database of its own; this process follows `/r/{botId}/{trackingParam}` at
+ * 1,000 requests/s (BENCH_RATE), evenly spaced and open loop (see paced()), over up to 50
+ * connections with browser User-Agents that differ per click, so every click is a human, mostly
+ * unique one: a 302, a buffered click, a batch insert with first-seen clickers and rollups. Five
+ * seconds of warm-up, then 20 s measured (BENCH_SECONDS): latency p50/p95/p99/max, and whether
+ * every click was written. Over the measured window it also prints the app's event-loop delay and
+ * GC pauses (scripts/bench-probe.ts, preloaded into the app), the CPU per click of the app,
+ * Postgres and Redis (CpuMeter) and the load average. BENCH_NODE_ARGS passes flags to the app's
+ * node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes.
  */
-import autocannon from 'autocannon';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import ts from 'typescript';
+import { Pool as UndiciPool } from 'undici';
 import {
   adminApi,
   benchQueuePrefix,
@@ -22,7 +28,9 @@ import {
   dropBenchState,
   PG_URL,
   sleep,
+  summarise,
 } from './bench-support';
+import { type ProbeReport } from './bench-probe';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_TOKEN = randomBytes(24).toString('hex');
@@ -32,13 +40,56 @@ const api = adminApi(BASE, ADMIN_TOKEN);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = 5;
+const CONNECTIONS = 50;
 const BROWSER =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
 
-function run(options: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error: Error | null, result) => (error ? reject(error) : resolve(result)));
-  });
+/** What a paced run saw: latencies in ms, answers by status, transport errors. */
+interface PacedResult {
+  sent: number;
+  latencies: number[];
+  statuses: Map<number, number>;
+  errors: number;
+}
+
+/**
+ * Sends GET `path` at RATE requests a second, evenly spaced (one every 1000/RATE ms, open loop:
+ * a slow answer does not delay the next request), for `seconds`, over up to CONNECTIONS
+ * keep-alive connections. Each latency runs from the request's scheduled time to the end of its
+ * answer, so a stall of the app or of this process counts in full for every request it delays
+ * (no coordinated omission). autocannon's `overallRate` sends each connection's share of a second
+ * back to back at the top of every second instead (1,000 requests in a burst, 50 in flight), and
+ * corrects latencies with a 1 ms expected interval: neither is 1,000 clicks a second.
+ */
+async function paced(path: string, seconds: number, userAgent: () => string): Promise<PacedResult> {
+  const pool = new UndiciPool(BASE, { connections: CONNECTIONS, pipelining: 1 });
+  const result: PacedResult = { sent: 0, latencies: [], statuses: new Map(), errors: 0 };
+  const total = RATE * seconds;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const send = (scheduled: number): Promise<void> =>
+    pool.request({ method: 'GET', path, headers: { 'user-agent': userAgent() } }).then(
+      async (response) => {
+        await response.body.dump();
+        result.latencies.push(performance.now() - scheduled);
+        result.statuses.set(
+          response.statusCode,
+          (result.statuses.get(response.statusCode) ?? 0) + 1,
+        );
+      },
+      () => {
+        result.errors += 1;
+      },
+    );
+  while (result.sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * RATE) / 1000) + 1);
+    for (; result.sent < due; result.sent++)
+      pending.push(send(start + (result.sent * 1000) / RATE));
+    await sleep(1);
+  }
+  await Promise.all(pending);
+  await pool.close();
+  return result;
 }
 
 async function clicksWritten(databaseName: string): Promise<number> {
@@ -52,6 +103,34 @@ async function clicksWritten(databaseName: string): Promise<number> {
   }
 }
 
+/**
+ * scripts/bench-probe.ts as JavaScript in a temporary file: preloading it through ts-node would
+ * load the TypeScript compiler into the app and grow the heap its GC pauses are measured on.
+ */
+const PROBE_JS = join(tmpdir(), `bench-probe-${process.pid}.js`);
+
+function compiledProbe(): string {
+  const source = readFileSync(join(__dirname, 'bench-probe.ts'), 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  });
+  writeFileSync(PROBE_JS, outputText);
+  return PROBE_JS;
+}
+
+/** Ends the probe's window in the app (scripts/bench-probe.ts) and returns what it saw. */
+function probeReport(app: ChildProcess): Promise<ProbeReport> {
+  return new Promise((resolve) => {
+    const listener = (message: { probeReport?: ProbeReport }): void => {
+      if (!message.probeReport) return;
+      app.off('message', listener);
+      resolve(message.probeReport);
+    };
+    app.on('message', listener);
+    app.send({ probe: 'end' });
+  });
+}
+
 async function main(): Promise<void> {
   const databaseName = `bp_bench_redirect_${process.pid}`;
   const queuePrefix = benchQueuePrefix();
@@ -61,20 +140,23 @@ async function main(): Promise<void> {
       app.kill('SIGTERM');
       await new Promise((resolve) => app!.once('exit', resolve));
     }
+    rmSync(PROBE_JS, { force: true });
     await dropBenchState(databaseName, queuePrefix);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
   }
   try {
-    app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const probe = ['-r', compiledProbe()];
+    app = spawn(process.execPath, [...nodeArgs, ...probe, join(ROOT, 'dist', 'main.js')], {
       env: builtAppEnv(
         { port: PORT, databaseName, queuePrefix, adminToken: ADMIN_TOKEN },
         {
           LOG_LEVEL: 'info',
         },
       ),
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     for (let i = 0; ; i++) {
       if (i > 120) throw new Error('the app did not start');
@@ -97,48 +179,47 @@ async function main(): Promise<void> {
       segmentName: 'Bench',
     });
     let counter = 0;
-    const options = (seconds: number): autocannon.Options => ({
-      url: BASE,
-      connections: 50,
-      overallRate: RATE,
-      duration: seconds,
-      requests: [
-        {
-          method: 'GET',
-          path: `/r/${bot.id}/bench-campaign`,
-          setupRequest: (request: any) => ({
-            ...request,
-            headers: { ...request.headers, 'user-agent': `${BROWSER} b${counter++ % 50_000}` },
-          }),
-        },
-      ],
-    });
-    const warm = await run(options(WARMUP_SECONDS));
-    const meter = new CpuMeter(app.pid!, [process.pid]);
-    const result = await run(options(SECONDS));
-    const sent = warm.requests.total + result.requests.total;
-    const cpu = meter.perDelivery(result.requests.total);
+    const path = `/r/${bot.id}/bench-campaign`;
+    const userAgent = (): string => `${BROWSER} b${counter++ % 50_000}`;
+    const warm = await paced(path, WARMUP_SECONDS, userAgent);
+    const meter = new CpuMeter(app.pid!, [process.pid], databaseName);
+    const load = loadavg();
+    app.send({ probe: 'begin' });
+    meter.begin();
+    const result = await paced(path, SECONDS, userAgent);
+    const cpu = await meter.end(result.sent);
+    const probed = await probeReport(app);
+    const sent = warm.sent + result.sent;
     let written = 0;
     for (let i = 0; i < 60 && written < sent; i++) {
       written = await clicksWritten(databaseName);
       if (written < sent) await sleep(500);
     }
-    const redirects = result['3xx'];
+    const latency = summarise(result.latencies);
+    const others = [...result.statuses].filter(([status]) => status !== 302);
     console.log(
-      `GET /r/{botId}/{trackingParam} at ${RATE}/s for ${SECONDS} s (after ${WARMUP_SECONDS} s of warm-up), 50 connections`,
+      `GET /r/{botId}/{trackingParam} at ${RATE}/s, evenly spaced, for ${SECONDS} s (after ${WARMUP_SECONDS} s of warm-up), up to ${CONNECTIONS} connections`,
     );
     console.log(
-      `  requests ${result.requests.total} (${(result.requests.total / SECONDS).toFixed(0)}/s), 302: ${redirects}, errors ${result.errors}, non-2xx/3xx ${result.non2xx - redirects}`,
+      `  requests ${result.sent} (${(result.sent / SECONDS).toFixed(0)}/s), 302: ${result.statuses.get(302) ?? 0}, errors ${result.errors}, other statuses ${JSON.stringify(Object.fromEntries(others))}`,
     );
     console.log(
-      `  latency ms: p50 ${result.latency.p50}  p90 ${result.latency.p90}  p99 ${result.latency.p99}  max ${result.latency.max}`,
+      `  latency ms (from each request's scheduled time): p50 ${latency.p50}  p95 ${latency.p95}  p99 ${latency.p99}  max ${latency.max}`,
     );
-    // autocannon counts responses within each run's duration: up to 50 requests in flight at the
-    // end of each run reach the app uncounted, so written may exceed the count by that much.
+    console.log(`  clicks written ${written} of ${sent} sent (warm-up included)`);
     console.log(
-      `  clicks written ${written}; responses counted ${sent} (warm-up included, in-flight at each run's end not counted)`,
+      `  app event-loop delay ms: p50 ${probed.eventLoopDelay.p50}  p99 ${probed.eventLoopDelay.p99}  max ${probed.eventLoopDelay.max}`,
     );
-    console.log(`  CPU per click: ${cpu}`);
+    const gc = Object.entries(probed.gc).map(
+      ([kind, g]) =>
+        `${kind} ${g.count}× (total ${g.totalMs.toFixed(0)} ms, max ${g.maxMs.toFixed(1)} ms)`,
+    );
+    console.log(`  app GC pauses: ${gc.join(', ') || 'none'}`);
+    console.log(`  ${cpu}`);
+    const end = loadavg();
+    console.log(
+      `  load average (1/5/15 min) at start ${load.map((n) => n.toFixed(2)).join(' ')}, at end ${end.map((n) => n.toFixed(2)).join(' ')}`,
+    );
   } finally {
     await cleanUp();
   }

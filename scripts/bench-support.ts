@@ -1,6 +1,6 @@
 import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -80,13 +80,19 @@ export function summarise(samples: number[]): {
   };
 }
 
-/**
- * CPU seconds used so far by the processes whose command name passes `match` (Linux /proc),
- * with what their exited children used: Postgres backends come and go, their parent keeps count.
- */
-export function cpuSeconds(match: (pid: number, name: string) => boolean): number {
-  const ticksPerSecond = 100;
-  let ticks = 0;
+/** Clock ticks per second of /proc times (USER_HZ: 100 on every Linux build this runs on). */
+const TICKS_PER_SECOND = 100;
+
+/** One process's line of /proc/<pid>/stat: its command name and CPU ticks (user, system, reaped children). */
+interface ProcStat {
+  name: string;
+  ticks: number;
+  childTicks: number;
+}
+
+/** Every process's CPU ticks now, by pid (Linux /proc); processes that exit meanwhile are skipped. */
+function procStats(): Map<number, ProcStat> {
+  const stats = new Map<number, ProcStat>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
@@ -97,56 +103,144 @@ export function cpuSeconds(match: (pid: number, name: string) => boolean): numbe
       continue; // gone meanwhile
     }
     const close = stat.lastIndexOf(')');
-    const name = stat.slice(stat.indexOf('(') + 1, close);
-    if (!match(pid, name)) continue;
     const fields = stat.slice(close + 2).split(' ');
-    // utime + stime + cutime + cstime
-    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    // Fields 14-17 of proc(5): utime, stime, cutime, cstime (here from index 11, after pid and comm).
+    stats.set(pid, {
+      name: stat.slice(stat.indexOf('(') + 1, close),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      childTicks: Number(fields[13]) + Number(fields[14]),
+    });
   }
-  return ticks / ticksPerSecond;
+  return stats;
 }
 
-/** CPU seconds all cores spent busy (not idle nor waiting on I/O) since boot. */
-function machineBusySeconds(): number {
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
-  return (user + nice + system + irq + softirq + steal) / 100;
+/** All cores' busy and total ticks since boot (/proc/stat's first line; idle and iowait are not busy). */
+function machineTicks(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
 }
 
-/** Where a phase's CPU went: the app process, Postgres and Redis, per delivery. */
+/** A snapshot of the CPU a measured window starts from. */
+interface CpuSnapshot {
+  at: bigint;
+  procs: Map<number, ProcStat>;
+  machine: { busy: number; total: number };
+}
+
+/**
+ * Where a measured window's CPU went, in milliseconds of CPU per unit of work (a click, a
+ * delivery): the app process, the Postgres backends serving the bench's database, the rest of
+ * Postgres (postmaster, WAL writer, checkpointer, autovacuum, other databases, and backends that
+ * exited within the window, counted through the postmaster's reaped-children time), Redis, and the
+ * harness (load generator, fake Graph API). Each is the sum of per-process deltas of
+ * /proc/<pid>/stat over exactly [begin(), end()]; the machine's busy time from /proc/stat and
+ * from `vmstat 1` over the same window cross-check the sum: what they show beyond it is other
+ * processes sharing the machine.
+ */
 export class CpuMeter {
-  private start: Record<string, number> = {};
+  private start: CpuSnapshot | null = null;
+  private vmstat: ChildProcess | null = null;
+  private vmstatOutput = '';
 
-  /** `harnessPids`: the load generator and the fake Graph API, which share the machine too. */
+  /**
+   * `appPid`: the app under test; `harnessPids`: the load generator and the fake Graph API;
+   * `databaseName`: the bench's own database, whose backends are counted apart.
+   */
   constructor(
     private readonly appPid: number,
     private readonly harnessPids: number[] = [],
+    private readonly databaseName?: string,
   ) {}
 
-  private read(): Record<string, number> {
-    return {
-      app: cpuSeconds((pid) => pid === this.appPid),
-      harness: cpuSeconds((pid) => this.harnessPids.includes(pid)),
-      postgres: cpuSeconds((_, name) => name === 'postgres'),
-      redis: cpuSeconds((_, name) => name.startsWith('redis-server')),
-      machine: machineBusySeconds(),
-    };
-  }
-
+  /** Starts the window. */
   begin(): void {
-    this.start = this.read();
+    this.stopVmstat();
+    this.vmstatOutput = '';
+    const vmstat = spawn('vmstat', ['-n', '1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    vmstat.on('error', () => undefined); // vmstat missing: its cross-check is left out
+    vmstat.stdout.setEncoding('utf8');
+    vmstat.stdout.on('data', (chunk: string) => (this.vmstatOutput += chunk));
+    this.vmstat = vmstat;
+    this.start = { at: process.hrtime.bigint(), procs: procStats(), machine: machineTicks() };
   }
 
-  /** e.g. "app 2.1 ms, postgres 1.3 ms, redis 0.2 ms, machine 5.0 ms" per delivery since `begin`. */
-  perDelivery(deliveries: number): string {
-    const now = this.read();
-    return Object.entries(now)
-      .map(([key, value]) => {
-        const ms = ((value - (this.start[key] ?? 0)) * 1000) / deliveries;
-        return `${key} ${ms.toFixed(2)} ms`;
-      })
-      .join(', ');
+  /**
+   * Ends the window and describes it per `units` of work, e.g. "app 0.21 ms (user 0.17, ...)".
+   * Throws when begin() was not called: a window from boot is what made these figures wrong once.
+   */
+  async end(units: number, unitName = 'click'): Promise<string> {
+    const start = this.start;
+    if (!start) throw new Error('CpuMeter.end() without begin()');
+    const procs = procStats();
+    const machine = machineTicks();
+    const seconds = Number(process.hrtime.bigint() - start.at) / 1e9;
+    this.start = null;
+    const samples = this.stopVmstat();
+    const backends = new Set(await this.backendPids());
+    const ticks = { app: 0, harness: 0, dbBackends: 0, postgresOther: 0, redis: 0 };
+    for (const [pid, now] of procs) {
+      const before = start.procs.get(pid);
+      // A process started within the window used all its ticks within it.
+      const delta = now.ticks - (before && before.name === now.name ? before.ticks : 0);
+      const reaped = now.childTicks - (before?.childTicks ?? now.childTicks);
+      if (pid === this.appPid) ticks.app += delta;
+      else if (this.harnessPids.includes(pid)) ticks.harness += delta;
+      else if (now.name === 'postgres' && backends.has(pid)) ticks.dbBackends += delta;
+      else if (now.name === 'postgres') ticks.postgresOther += delta + reaped;
+      else if (now.name.startsWith('redis-server')) ticks.redis += delta;
+    }
+    const perUnit = (t: number): string => ((t * 1000) / TICKS_PER_SECOND / units).toFixed(3);
+    const listed = Object.values(ticks).reduce((a, b) => a + b, 0);
+    const busy = machine.busy - start.machine.busy;
+    const cores = (machine.total - start.machine.total) / TICKS_PER_SECOND / seconds;
+    const lines = [
+      `CPU ms per ${unitName} over ${seconds.toFixed(1)} s and ${units} ${unitName}s (/proc/<pid>/stat deltas):`,
+      `    app ${perUnit(ticks.app)}, postgres backends of the bench database ${perUnit(ticks.dbBackends)}, ` +
+        `other postgres processes ${perUnit(ticks.postgresOther)}, redis ${perUnit(ticks.redis)}, ` +
+        `harness ${perUnit(ticks.harness)}; sum ${perUnit(listed)}`,
+      `    machine busy ${perUnit(busy)} (/proc/stat, ${((busy / TICKS_PER_SECOND / seconds / cores) * 100).toFixed(0)} % of ${cores.toFixed(0)} cores)` +
+        (samples.length > 0
+          ? `, vmstat ${(((avg(samples) / 100) * cores * seconds * 1000) / units).toFixed(3)} (${avg(samples).toFixed(0)} % busy over ${samples.length} s)`
+          : '') +
+        `; beyond the sum: other processes on the machine`,
+    ];
+    return lines.join('\n');
   }
+
+  /** Pids of the Postgres backends connected to the bench's database now. */
+  private async backendPids(): Promise<number[]> {
+    if (!this.databaseName) return [];
+    const admin = new Pool({ connectionString: `${PG_URL}/postgres`, max: 1 });
+    try {
+      const { rows } = await admin.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = $1`,
+        [this.databaseName],
+      );
+      return rows.map((row) => row.pid);
+    } finally {
+      await admin.end();
+    }
+  }
+
+  /** Stops vmstat and returns its per-second busy percentages (100 - idle - wait). */
+  private stopVmstat(): number[] {
+    if (!this.vmstat) return [];
+    this.vmstat.kill();
+    this.vmstat = null;
+    // Columns: r b swpd free buff cache si so bi bo in cs us sy id wa st; the first line is since boot.
+    return this.vmstatOutput
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/).map(Number))
+      .filter((cols) => cols.length >= 16 && cols.every(Number.isFinite))
+      .slice(1)
+      .map((cols) => 100 - cols[14] - cols[15]);
+  }
+}
+
+function avg(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -168,7 +168,7 @@ describe('The funnel of a referral, from signed webhooks', () => {
     expect((await stats()).totals).toMatchObject({ entries: 3, uniqueContacts: 2 });
   });
 
-  it("keeps each contact's first-touch and last-touch referral derivable", async () => {
+  it("keeps each contact's first-touch and last-touch referral, shown on the contact", async () => {
     const winter = await createReferral(t.admin, t.botId, { trackingParam: 'winter' });
     await t.deliver(
       delivery(t.pageId, [
@@ -180,6 +180,17 @@ describe('The funnel of a referral, from signed webhooks', () => {
     const touches = await t.app.get(ReferralsService).contactTouches(t.botId, rows[0].id as string);
     expect(touches.firstTouch).toMatchObject({ referralId: summer.id, trackingParam: 'Summer' });
     expect(touches.lastTouch).toMatchObject({ referralId: winter.id, trackingParam: 'winter' });
+    // And shown on the contact, as the management API gives it.
+    const contact = await t.admin.get(`/api/v1/bots/${t.botId}/contacts/${rows[0].id}`);
+    expect(contact.status).toBe(200);
+    expect(contact.body.firstReferral).toMatchObject({
+      referralId: summer.id,
+      trackingParam: 'Summer',
+    });
+    expect(contact.body.lastReferral).toMatchObject({
+      referralId: winter.id,
+      trackingParam: 'winter',
+    });
   });
 
   it('an ad referral: by source, by channel and by ad with its title', async () => {

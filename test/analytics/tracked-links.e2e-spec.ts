@@ -3,6 +3,7 @@ import { TcpProxy } from '../support/tcp-proxy';
 import { Pool } from 'pg';
 import { ClickRecorder } from '../../src/referrals/tracked-links/click-recorder';
 import { PG_URL, startTestApp, type TestApp, uniqueName } from '../support/test-app';
+import { waitFor } from '../support/wait-for';
 import { BROWSER, click, clickCount, rollupTotals, waitForClicks } from './clicks';
 
 const PREVIEWS: [string, string][] = [
@@ -152,6 +153,16 @@ describe('Tracked links /r/{botId}/{trackingParam}', () => {
         WHERE row_to_json(c)::text LIKE '%198.51.100%' OR row_to_json(c)::text LIKE '%127.0.0.1%'`,
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it('writes no request log line for a click, so its address reaches no log', async () => {
+    await click(t, `/r/${botId}/Spring-Sale`, { userAgent: `${BROWSER} unlogged` });
+    await click(t, `/api/v1/bots/${botId}`);
+    // The request after it is logged: had the click been, its line would be there before.
+    await waitFor(() =>
+      t.logs.lines.some((line) => line.includes(`"url":"/api/v1/bots/${botId}"`)),
+    );
+    expect(t.logs.lines.filter((line) => line.includes('"url":"/r/'))).toEqual([]);
   });
 
   it('answers 404 BOT_NOT_FOUND in the error body for a bot that does not exist', async () => {

@@ -1,6 +1,7 @@
+import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfig } from '../../config';
-import { loggerOptions } from './logger-options';
+import { loggerOptions, TRACKED_LINK_ROUTE } from './logger-options';
 
 type LevelOf = (req: IncomingMessage, res: ServerResponse, error?: Error) => string;
 
@@ -28,5 +29,14 @@ describe('request log levels', () => {
     expect(level(request('POST', '/api/v1/bots'), response(201))).toBe('info');
     expect(level(request('POST', '/webhooks/messenger'), response(503))).toBe('error');
     expect(level(request('GET', '/health'), response(200), new Error('boom'))).toBe('error');
+  });
+});
+
+describe('tracked links in request logging', () => {
+  it('keeps them out of request logging below debug, and in it at debug', () => {
+    expect(loggerOptions(loadConfig({ LOG_LEVEL: 'info' })).exclude).toEqual([
+      { method: RequestMethod.ALL, path: TRACKED_LINK_ROUTE },
+    ]);
+    expect(loggerOptions(loadConfig({ LOG_LEVEL: 'debug' })).exclude).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
@@ -6,6 +7,9 @@ import { type AppConfig } from '../../config';
 import { redactUrl, secretScrubber } from './redact';
 
 export { redactUrl } from './redact';
+
+/** The tracked links' route (src/referrals/tracked-links), kept out of request logging below debug. */
+export const TRACKED_LINK_ROUTE = 'r/:botId/:trackingParam';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -53,5 +57,12 @@ export function loggerOptions(config: AppConfig, destination?: DestinationStream
       return res.statusCode < 400 && isWebhookDelivery(req) ? webhookLevel : 'info';
     },
   };
-  return { pinoHttp: destination ? [options, destination] : options };
+  // Tracked links (`/r/...`) come by the thousand per second and are counted as clicks: below debug
+  // they get no request line and no per-request logger, so a click costs no log allocation and
+  // its address (which the analytics never store) reaches no log. Their warnings still log.
+  const quiet = webhookLevel === 'silent';
+  return {
+    pinoHttp: destination ? [options, destination] : options,
+    ...(quiet ? { exclude: [{ method: RequestMethod.ALL, path: TRACKED_LINK_ROUTE }] } : {}),
+  };
 }
