@@ -33,6 +33,8 @@ export interface RecipientUpdate {
 }
 
 export interface PendingRecipient {
+  /** The recipient row's id (bigint as text): passes over the pending recipients go in its order. */
+  id: string;
   contactId: string;
   attempts: number;
 }
@@ -162,15 +164,20 @@ export class BroadcastsRepository {
     );
   }
 
-  /** The next pending recipients due for an attempt, in id order. */
-  async duePending(broadcastId: string, limit: number): Promise<PendingRecipient[]> {
+  /** The next pending recipients due for an attempt after recipient `afterId`, in id order. */
+  async duePending(
+    broadcastId: string,
+    afterId: string,
+    limit: number,
+  ): Promise<PendingRecipient[]> {
     return prepared<PendingRecipient[]>(
       this.manager,
-      'broadcast_due_pending',
-      `SELECT contact_id AS "contactId", attempts FROM broadcast_recipients
-        WHERE broadcast_id = $1 AND status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-        ORDER BY id LIMIT $2`,
-      [broadcastId, limit],
+      'broadcast_due_pending_after',
+      `SELECT id::text, contact_id AS "contactId", attempts FROM broadcast_recipients
+        WHERE broadcast_id = $1 AND status = 'pending' AND id > $2::bigint
+          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+        ORDER BY id LIMIT $3`,
+      [broadcastId, afterId, limit],
     );
   }
 
