@@ -174,11 +174,12 @@ export class BroadcastRunner {
           await prepareNext();
           continue;
         }
+        const startedAt = new Date();
         const outcome = await this.bulk.send(
           send.replyId,
           send.recipient.attempts + 1 >= MAX_ATTEMPTS,
         );
-        const update = recipientUpdate(send.recipient, outcome, send.sentAs);
+        const update = recipientUpdate(send.recipient, outcome, send.sentAs, startedAt);
         if (
           update.status === 'failed' &&
           outcome.code !== null &&
@@ -268,6 +269,7 @@ function skipped(contactId: string, reason: string): RecipientUpdate {
     errorMessage: null,
     sentAs: null,
     nextAttemptAt: null,
+    sentAt: null,
   };
 }
 
@@ -276,6 +278,7 @@ function recipientUpdate(
   recipient: PendingRecipient,
   outcome: BulkOutcome,
   as: string,
+  startedAt: Date,
 ): RecipientUpdate {
   const base = {
     contactId: recipient.contactId,
@@ -284,12 +287,14 @@ function recipientUpdate(
     errorMessage: outcome.message,
     sentAs: as,
     nextAttemptAt: null,
+    sentAt: null,
   };
   switch (outcome.status) {
     case 'sent':
       return {
         ...base,
         status: 'sent',
+        sentAt: startedAt,
         reason: null,
         errorCode: null,
         errorSubcode: null,

@@ -5,6 +5,7 @@ import { type EntityManager } from 'typeorm';
 import { prepared } from '../database';
 import { enqueueMissing, enqueueSafely, type JobPayloads, QueueName } from '../queues';
 import { type FunnelActivity, ReferralsService } from '../referrals';
+import { BulkSendService, type Receipt } from './bulk-send.service';
 import { type Decision, Dispatcher } from './dispatcher';
 import { type InboundEvent } from './inbound-event';
 import { ReplyWriter, type ReplyWrite } from './reply-writer';
@@ -48,6 +49,7 @@ export class ConversationsService {
     private readonly dispatcher: Dispatcher,
     private readonly replies: ReplyWriter,
     private readonly referrals: ReferralsService,
+    private readonly bulk: BulkSendService,
   ) {}
 
   /**
@@ -96,25 +98,33 @@ export class ConversationsService {
 
   /**
    * Delivery and read receipts, in the caller's transaction: they move the funnels of the
-   * referrals whose answers they cover, and are no conversation turn (no message logged, the
-   * messaging window untouched).
+   * referrals whose answers they cover and the records of receipt listeners (broadcasts), and
+   * are no conversation turn (no message logged, the messaging window untouched).
    */
   async recordReceipts(events: InboundEvent[], tx: EntityManager): Promise<void> {
+    const receipts: Receipt[] = events.flatMap((event) =>
+      event.receipt
+        ? [
+            {
+              botId: event.botId,
+              contactId: event.contactId,
+              kind: event.receipt.kind,
+              watermark: event.receipt.watermark,
+            },
+          ]
+        : [],
+    );
     await this.referrals.recordActivity(
-      events.flatMap((event) =>
-        event.receipt
-          ? [
-              {
-                botId: event.botId,
-                contactId: event.contactId,
-                kind: event.receipt.kind,
-                at: event.receipt.watermark,
-              },
-            ]
-          : [],
-      ),
+      receipts.map((r) => ({
+        botId: r.botId,
+        contactId: r.contactId,
+        kind: r.kind,
+        at: r.watermark,
+      })),
       tx,
     );
+    // Broadcasts count their messages delivered and read from the same watermarks.
+    await this.bulk.recordReceipts(receipts, tx);
   }
 
   /** Queues replies whose rows are committed; what cannot be queued now, the reply sweeper picks up. */
