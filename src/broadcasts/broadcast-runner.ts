@@ -167,7 +167,8 @@ export class BroadcastRunner {
     }, STATUS_CHECK_MS);
     const worker = async (): Promise<void> => {
       while (!stopped) {
-        if (ready.length < SEND_BATCH / 2 && !exhausted) void prepareNext();
+        // Up to two batches ready: a slow batch (a loaded Postgres) never leaves slots unused.
+        if (ready.length < SEND_BATCH && !exhausted) void prepareNext();
         const send = ready.shift();
         if (!send) {
           if (exhausted) return;
