@@ -101,6 +101,30 @@ describe('The per-page send budget shared by all workers', () => {
     expect(bulkTimes.filter((at) => at > reply).length).toBeGreaterThanOrEqual(50);
   });
 
+  it('lets a reply take over the soonest slot its own process holds for bulk sends', async () => {
+    const prefix = uniqueName('rate');
+    const worker = limiter(prefix, 20);
+    const sent: number[] = [];
+    let fifthSent: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (fifthSent = resolve));
+    const bulk = Array.from({ length: 30 }, () =>
+      worker.acquire('page-1', 'bulk').then((at) => {
+        if (sent.push(at) === 5) fifthSent();
+        return at;
+      }),
+    );
+    await running;
+    const askedAt = Date.now();
+    const alreadySent = new Set(sent);
+    const reply = await worker.acquire('page-1');
+    const bulkTimes = await Promise.all(bulk);
+    // No bulk send goes between the reply's asking and its send: it did not queue behind the
+    // slots booked ahead (as it does when it books from Redis like a reply of another process).
+    const between = bulkTimes.filter((at) => !alreadySent.has(at) && at > askedAt && at < reply);
+    expect(between).toEqual([]);
+    expect(new Set([...bulkTimes, reply]).size).toBe(31);
+  });
+
   it('does not send on a slot that passed while the process stalled', async () => {
     const prefix = uniqueName('rate');
     const worker = limiter(prefix, 100);

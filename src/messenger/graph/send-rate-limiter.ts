@@ -44,11 +44,19 @@ type BookingRedis = Redis & {
 
 /** Slots booked for bulk sends of one page in this process, and their booking in flight. */
 interface BulkSlots {
-  /** Slot times (epoch ms, this process's clock), earliest first. */
+  /** Slot times (epoch ms, this process's clock) no bulk send took yet, earliest first. */
   times: number[];
+  /** Slots bulk sends took and are waiting for: a reply of this process may take one over. */
+  held: Set<Ticket>;
   booking: Promise<void> | null;
   /** Refused: no booking before this time (epoch ms). */
   retryAt: number;
+}
+
+/** A bulk send's slot while it waits for its time; `stolen` when a reply took it over. */
+interface Ticket {
+  at: number;
+  stolen: boolean;
 }
 
 const sleep = (ms: number): Promise<void> =>
@@ -65,7 +73,8 @@ const sleep = (ms: number): Promise<void> =>
  * a reply waits at most that long behind a broadcast, and a broadcast takes every slot replies
  * leave, up to the whole rate when nobody writes. Bulk slots are booked several per Redis round
  * trip (up to the lookahead's worth) and booked again before they run out, so a broadcast keeps
- * the page's rate without a round trip per send.
+ * the page's rate without a round trip per send. A reply in a process whose bulk sends hold slots
+ * of the page takes the soonest of them over instead of waiting behind them.
  */
 @Injectable()
 export class SendRateLimiter {
@@ -97,6 +106,11 @@ export class SendRateLimiter {
   }
 
   private async acquireReply(pageId: string): Promise<number> {
+    const taken = this.takeOverBulkSlot(pageId);
+    if (taken !== undefined) {
+      await sleep(taken - Date.now());
+      return taken;
+    }
     for (;;) {
       const sentAt = Date.now();
       const [booked, offset] = await this.book(pageId, 1, MAX_WAIT_MS);
@@ -112,10 +126,31 @@ export class SendRateLimiter {
     }
   }
 
+  /**
+   * The soonest slot bulk sends of this process hold for the page, taken over for a reply (the
+   * bulk send waiting for it asks again): a reply sent by a process that is also running a
+   * broadcast does not even wait for the slots booked ahead. Undefined when none is held.
+   */
+  private takeOverBulkSlot(pageId: string): number | undefined {
+    const slots = this.bulk.get(pageId);
+    if (!slots) return undefined;
+    const now = Date.now();
+    while (slots.times.length > 0 && slots.times[0] < now - LATE_MS) slots.times.shift();
+    let soonest: Ticket | undefined;
+    for (const ticket of slots.held)
+      if (!ticket.stolen && ticket.at >= now - LATE_MS && (!soonest || ticket.at < soonest.at))
+        soonest = ticket;
+    if (slots.times.length > 0 && (!soonest || slots.times[0] <= soonest.at))
+      return slots.times.shift();
+    if (!soonest) return undefined;
+    soonest.stolen = true;
+    return soonest.at;
+  }
+
   private async acquireBulk(pageId: string, deadline: number): Promise<number> {
     let slots = this.bulk.get(pageId);
     if (!slots) {
-      slots = { times: [], booking: null, retryAt: 0 };
+      slots = { times: [], held: new Set(), booking: null, retryAt: 0 };
       this.bulk.set(pageId, slots);
     }
     for (;;) {
@@ -126,7 +161,11 @@ export class SendRateLimiter {
         const last = slots.times[slots.times.length - 1] ?? at;
         // Booked again before they run out, so the page's slots keep flowing to this broadcast.
         if (last < now + BULK_REFILL_MS) this.refill(pageId, slots).catch(() => undefined);
+        const ticket: Ticket = { at, stolen: false };
+        slots.held.add(ticket);
         await sleep(at - Date.now());
+        slots.held.delete(ticket);
+        if (ticket.stolen) continue;
         return at;
       }
       if (now > deadline)
