@@ -22,7 +22,7 @@ import { decide, sentAs } from './messaging-policy';
 
 /** Contacts read from the audience per chunk (keyset pages: constant memory at any size). */
 const MATERIALISE_CHUNK = 1000;
-/** Recipients decided, stored and sent per round; the broadcast's status is re-read between rounds. */
+/** Recipients read, decided and stored per batch, and outcomes written per statement. */
 const SEND_BATCH = 200;
 /** Sends in flight at once per run; the page's rate budget paces them. */
 const SEND_CONCURRENCY = 24;
@@ -73,17 +73,14 @@ export class BroadcastRunner {
     );
   }
 
+  /** Runs the broadcast until nobody is pending, or it is paused or cancelled. */
   async run(broadcastId: string): Promise<void> {
     const broadcast = await this.repository.find(broadcastId);
     if (!broadcast || broadcast.status !== 'sending') return;
     if (!broadcast.materialised) await this.materialise(broadcast);
     for (;;) {
       if ((await this.repository.status(broadcastId)) !== 'sending') return;
-      const due = await this.repository.duePending(broadcastId, SEND_BATCH);
-      if (due.length > 0) {
-        await this.sendRound(broadcast, due);
-        continue;
-      }
+      if ((await this.sendPass(broadcast)) > 0) continue;
       const retryAt = await this.repository.nextRetryAt(broadcastId);
       if (retryAt === null) {
         if (await this.repository.completeIfDone(broadcastId))
@@ -112,18 +109,119 @@ export class BroadcastRunner {
     }
   }
 
-  /** Decides, stores and sends one round of recipients, then records how each went. */
-  private async sendRound(broadcast: Broadcast, due: PendingRecipient[]): Promise<void> {
+  /**
+   * One pass over the due pending recipients, in id order: the next batch is read, decided and
+   * stored while the sends of the one before go out, and outcomes are written in batches behind
+   * them, so the page's send slots never wait for Postgres between batches. Returns how many
+   * recipients the pass took.
+   */
+  private async sendPass(broadcast: Broadcast): Promise<number> {
+    const ready: PreparedSend[] = [];
+    const updates: RecipientUpdate[] = [];
+    const unreachable: Unreachable[] = [];
+    let after = '0';
+    let taken = 0;
+    let exhausted = false;
+    let preparing: Promise<void> | null = null;
+    // Set from callbacks: a holder, so the compiler does not take them for constants here.
+    const failed: { error: Error | null } = { error: null };
+    // Paused or cancelled meanwhile: the sends not started stay pending (their keyed replies are
+    // found again on resume), so a pause takes effect within a fraction of a second.
+    let stopped = false;
+    const fail = (error: unknown): void => {
+      failed.error ??= error instanceof Error ? error : new Error(String(error));
+      stopped = true;
+    };
+    let writing: Promise<void> = Promise.resolve();
+    const write = (all: boolean): void => {
+      if (updates.length === 0 || (!all && updates.length < SEND_BATCH)) return;
+      const batch = updates.splice(0);
+      const gone = unreachable.splice(0);
+      writing = writing
+        .then(async () => {
+          await this.repository.markUnreachable(broadcast.botId, gone);
+          await this.repository.update(broadcast.id, batch);
+        })
+        .catch(fail);
+    };
+    const prepareNext = (): Promise<void> =>
+      (preparing ??= (async () => {
+        const due = await this.repository.duePending(broadcast.id, after, SEND_BATCH);
+        if (due.length === 0) {
+          exhausted = true;
+          return;
+        }
+        after = due[due.length - 1].id;
+        taken += due.length;
+        const prepared = await this.prepare(broadcast, due);
+        updates.push(...prepared.skips);
+        ready.push(...prepared.sends);
+      })()
+        .catch(fail)
+        .finally(() => (preparing = null)));
+    const watch = setInterval(() => {
+      this.repository
+        .status(broadcast.id)
+        .then((status) => (stopped ||= status !== 'sending'))
+        .catch(() => undefined);
+    }, STATUS_CHECK_MS);
+    const worker = async (): Promise<void> => {
+      while (!stopped) {
+        // Up to two batches ready: a slow batch (a loaded Postgres) never leaves slots unused.
+        if (ready.length < SEND_BATCH && !exhausted) void prepareNext();
+        const send = ready.shift();
+        if (!send) {
+          if (exhausted) return;
+          await prepareNext();
+          continue;
+        }
+        const startedAt = new Date();
+        const outcome = await this.bulk.send(
+          send.replyId,
+          send.recipient.attempts + 1 >= MAX_ATTEMPTS,
+        );
+        const update = recipientUpdate(send.recipient, outcome, send.sentAs, startedAt);
+        if (
+          update.status === 'failed' &&
+          outcome.code !== null &&
+          UNAVAILABLE(outcome.code, outcome.subcode)
+        )
+          unreachable.push({
+            contactId: send.recipient.contactId,
+            code: outcome.code,
+            subcode: outcome.subcode,
+          });
+        updates.push(update);
+        write(false);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: SEND_CONCURRENCY }, worker).map((w) => w.catch(fail)));
+      await (preparing as Promise<void> | null);
+    } finally {
+      clearInterval(watch);
+      write(true);
+      await writing;
+    }
+    if (failed.error) throw failed.error;
+    return taken;
+  }
+
+  /** Decides and stores one batch of recipients: their sends, and the skips decided now. */
+  private async prepare(
+    broadcast: Broadcast,
+    due: PendingRecipient[],
+  ): Promise<{ sends: PreparedSend[]; skips: RecipientUpdate[] }> {
     const now = new Date();
     const contactIds = due.map((r) => r.contactId);
     const facts = await this.facts.load(broadcast.botId, contactIds, broadcast, now);
-    const updates: RecipientUpdate[] = [];
+    const skips: RecipientUpdate[] = [];
     const writes: (BulkWrite & { recipient: PendingRecipient })[] = [];
     due.forEach((recipient, index) => {
       const decision = decide(facts[index], broadcast, now);
       const target = facts[index].target;
       if ('skip' in decision || !target) {
-        updates.push(
+        skips.push(
           skipped(recipient.contactId, 'skip' in decision ? decision.skip : 'NO_CONVERSATION'),
         );
         return;
@@ -138,50 +236,28 @@ export class BroadcastRunner {
       });
     });
     const replyIds = await this.bulk.write(writes);
-    const sends: { write: (typeof writes)[number]; replyId: string }[] = [];
+    const sends: PreparedSend[] = [];
     for (const write of writes) {
       const replyId = replyIds.get(write.sourceKey);
-      if (replyId) sends.push({ write, replyId });
-      else updates.push(skipped(write.recipient.contactId, 'EMPTY_CONTENT'));
+      if (replyId)
+        sends.push({ recipient: write.recipient, replyId, sentAs: sentAs(write.options) });
+      else skips.push(skipped(write.recipient.contactId, 'EMPTY_CONTENT'));
     }
-    let next = 0;
-    const unreachable: { contactId: string; code: number; subcode: number | null }[] = [];
-    // Paused or cancelled meanwhile: the sends not started stay pending (their keyed replies are
-    // found again on resume), so a pause takes effect within a fraction of a second.
-    let stopped = false;
-    const watch = setInterval(() => {
-      this.repository
-        .status(broadcast.id)
-        .then((status) => (stopped ||= status !== 'sending'))
-        .catch(() => undefined);
-    }, STATUS_CHECK_MS);
-    const worker = async (): Promise<void> => {
-      while (!stopped && next < sends.length) {
-        const { write, replyId } = sends[next++];
-        const attempts = write.recipient.attempts;
-        const outcome = await this.bulk.send(replyId, attempts + 1 >= MAX_ATTEMPTS);
-        const update = recipientUpdate(write.recipient, outcome, sentAs(write.options));
-        if (
-          update.status === 'failed' &&
-          outcome.code !== null &&
-          UNAVAILABLE(outcome.code, outcome.subcode)
-        )
-          unreachable.push({
-            contactId: write.recipient.contactId,
-            code: outcome.code,
-            subcode: outcome.subcode,
-          });
-        updates.push(update);
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, sends.length) }, worker));
-    } finally {
-      clearInterval(watch);
-    }
-    await this.repository.markUnreachable(broadcast.botId, unreachable);
-    await this.repository.update(broadcast.id, updates);
+    return { sends, skips };
   }
+}
+
+/** A recipient whose keyed reply is stored, waiting for its send. */
+interface PreparedSend {
+  recipient: PendingRecipient;
+  replyId: string;
+  sentAs: string;
+}
+
+interface Unreachable {
+  contactId: string;
+  code: number;
+  subcode: number | null;
 }
 
 function skipped(contactId: string, reason: string): RecipientUpdate {
@@ -194,6 +270,7 @@ function skipped(contactId: string, reason: string): RecipientUpdate {
     errorMessage: null,
     sentAs: null,
     nextAttemptAt: null,
+    sentAt: null,
   };
 }
 
@@ -202,6 +279,7 @@ function recipientUpdate(
   recipient: PendingRecipient,
   outcome: BulkOutcome,
   as: string,
+  startedAt: Date,
 ): RecipientUpdate {
   const base = {
     contactId: recipient.contactId,
@@ -210,12 +288,14 @@ function recipientUpdate(
     errorMessage: outcome.message,
     sentAs: as,
     nextAttemptAt: null,
+    sentAt: null,
   };
   switch (outcome.status) {
     case 'sent':
       return {
         ...base,
         status: 'sent',
+        sentAt: startedAt,
         reason: null,
         errorCode: null,
         errorSubcode: null,

@@ -4,6 +4,7 @@ import { BotsModule } from '../bots';
 import { ContactsModule } from '../contacts';
 import { ConversationsModule } from '../conversations';
 import { SegmentsModule } from '../segments';
+import { BroadcastReceipts } from './broadcast-receipts';
 import { BroadcastRunner } from './broadcast-runner';
 import { BroadcastsController } from './broadcasts.controller';
 import { BroadcastsRepository } from './broadcasts.repository';
@@ -29,6 +30,7 @@ import { BroadcastWorker } from './jobs/broadcast.worker';
     BroadcastsService,
     BroadcastsRepository,
     BroadcastRunner,
+    BroadcastReceipts,
     ContactFactsLoader,
     BroadcastWorker,
     BroadcastDriverTask,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type CreatedCursor } from '../common/pagination';
+import { type Receipt } from '../conversations';
 import { prepared } from '../database';
 import { type Broadcast, type BroadcastStatus } from './entities/broadcast.entity';
 import { type RecipientStatus } from './entities/broadcast-recipient.entity';
@@ -17,7 +18,12 @@ async function returning<T>(manager: EntityManager, sql: string, params: unknown
     : (result as T[]);
 }
 
-export type BroadcastCounts = Record<RecipientStatus, number> & { total: number };
+/** Recipients per status, and of those sent, how many Meta's watermarks say were delivered / read. */
+export type BroadcastCounts = Record<RecipientStatus, number> & {
+  total: number;
+  delivered: number;
+  read: number;
+};
 
 /** A recipient's final or retry state after a send, written for many at once. */
 export interface RecipientUpdate {
@@ -30,9 +36,13 @@ export interface RecipientUpdate {
   sentAs: string | null;
   /** For a retry: when to try next (attempts go up by one). */
   nextAttemptAt: Date | null;
+  /** For a send: when it started (receipts' watermarks are compared with it). */
+  sentAt: Date | null;
 }
 
 export interface PendingRecipient {
+  /** The recipient row's id (bigint as text): passes over the pending recipients go in its order. */
+  id: string;
   contactId: string;
   attempts: number;
 }
@@ -119,22 +129,59 @@ export class BroadcastsRepository {
     );
   }
 
-  /** Counts by status per broadcast, in one statement. */
+  /** Counts by status per broadcast, and delivered / read, in one statement. */
   async counts(broadcastIds: string[]): Promise<Map<string, BroadcastCounts>> {
-    const rows = await this.manager.query<{ id: string; status: RecipientStatus; n: string }[]>(
-      `SELECT broadcast_id AS id, status, count(*) AS n FROM broadcast_recipients
+    const rows = await this.manager.query<
+      { id: string; status: RecipientStatus; n: string; delivered: string; read: string }[]
+    >(
+      `SELECT broadcast_id AS id, status, count(*) AS n, count(delivered_at) AS delivered,
+              count(read_at) AS read
+         FROM broadcast_recipients
         WHERE broadcast_id = ANY($1::uuid[]) GROUP BY broadcast_id, status`,
       [broadcastIds],
     );
     const result = new Map<string, BroadcastCounts>(
-      broadcastIds.map((id) => [id, { total: 0, pending: 0, sent: 0, failed: 0, skipped: 0 }]),
+      broadcastIds.map((id) => [
+        id,
+        { total: 0, pending: 0, sent: 0, failed: 0, skipped: 0, delivered: 0, read: 0 },
+      ]),
     );
     for (const row of rows) {
       const counts = result.get(row.id)!;
       counts[row.status] = Number(row.n);
       counts.total += Number(row.n);
+      counts.delivered += Number(row.delivered);
+      counts.read += Number(row.read);
     }
     return result;
+  }
+
+  /**
+   * Receipts, in the inbound transaction: every sent recipient of the contact whose send started
+   * at or before the watermark is delivered (a read watermark: read, and delivered if it was not
+   * yet). Only the latest receipt of each kind per contact counts: watermarks only grow.
+   */
+  async recordReceipts(receipts: Receipt[], tx: EntityManager): Promise<void> {
+    for (const kind of ['delivered', 'read'] as const) {
+      const latest = new Map<string, Receipt>();
+      for (const receipt of receipts) {
+        if (receipt.kind !== kind) continue;
+        const known = latest.get(receipt.contactId);
+        if (!known || receipt.watermark > known.watermark) latest.set(receipt.contactId, receipt);
+      }
+      if (latest.size === 0) continue;
+      const items = [...latest.values()];
+      await prepared(
+        tx,
+        `broadcast_receipts_${kind}`,
+        `UPDATE broadcast_recipients r
+            SET ${kind === 'read' ? 'read_at = w.at, delivered_at = COALESCE(r.delivered_at, w.at)' : 'delivered_at = w.at'}
+           FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS w(bot_id, contact_id, at)
+          WHERE r.contact_id = w.contact_id AND r.bot_id = w.bot_id AND r.status = 'sent'
+            AND r.${kind === 'read' ? 'read_at' : 'delivered_at'} IS NULL AND r.sent_at <= w.at`,
+        [items.map((r) => r.botId), items.map((r) => r.contactId), items.map((r) => r.watermark)],
+      );
+    }
   }
 
   /**
@@ -162,15 +209,20 @@ export class BroadcastsRepository {
     );
   }
 
-  /** The next pending recipients due for an attempt, in id order. */
-  async duePending(broadcastId: string, limit: number): Promise<PendingRecipient[]> {
+  /** The next pending recipients due for an attempt after recipient `afterId`, in id order. */
+  async duePending(
+    broadcastId: string,
+    afterId: string,
+    limit: number,
+  ): Promise<PendingRecipient[]> {
     return prepared<PendingRecipient[]>(
       this.manager,
-      'broadcast_due_pending',
-      `SELECT contact_id AS "contactId", attempts FROM broadcast_recipients
-        WHERE broadcast_id = $1 AND status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-        ORDER BY id LIMIT $2`,
-      [broadcastId, limit],
+      'broadcast_due_pending_after',
+      `SELECT id::text, contact_id AS "contactId", attempts FROM broadcast_recipients
+        WHERE broadcast_id = $1 AND status = 'pending' AND id > $2::bigint
+          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+        ORDER BY id LIMIT $3`,
+      [broadcastId, afterId, limit],
     );
   }
 
@@ -194,9 +246,9 @@ export class BroadcastsRepository {
           SET status = u.status, reason = u.reason, error_code = u.error_code, error_subcode = u.error_subcode,
               error_message = u.error_message, sent_as = COALESCE(u.sent_as, r.sent_as),
               attempts = r.attempts + CASE WHEN u.status = 'skipped' THEN 0 ELSE 1 END,
-              next_attempt_at = u.next_attempt_at, updated_at = now()
-         FROM unnest($2::uuid[], $3::varchar[], $4::varchar[], $5::int[], $6::int[], $7::text[], $8::varchar[], $9::timestamptz[])
-              AS u(contact_id, status, reason, error_code, error_subcode, error_message, sent_as, next_attempt_at)
+              next_attempt_at = u.next_attempt_at, sent_at = COALESCE(u.sent_at, r.sent_at), updated_at = now()
+         FROM unnest($2::uuid[], $3::varchar[], $4::varchar[], $5::int[], $6::int[], $7::text[], $8::varchar[], $9::timestamptz[], $10::timestamptz[])
+              AS u(contact_id, status, reason, error_code, error_subcode, error_message, sent_as, next_attempt_at, sent_at)
         WHERE r.broadcast_id = $1 AND r.contact_id = u.contact_id AND r.status = 'pending'`,
       [
         broadcastId,
@@ -208,6 +260,7 @@ export class BroadcastsRepository {
         updates.map((u) => u.errorMessage?.slice(0, 2000) ?? null),
         updates.map((u) => u.sentAs),
         updates.map((u) => u.nextAttemptAt),
+        updates.map((u) => u.sentAt),
       ],
     );
   }

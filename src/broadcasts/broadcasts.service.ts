@@ -201,7 +201,7 @@ function toDto(broadcast: Broadcast, counts: BroadcastCounts): BroadcastDto {
     sendAt: broadcast.sendAt,
     messageTag: broadcast.messageTag,
     notificationTopic: broadcast.notificationTopic,
-    counts: { ...counts, delivered: null, read: null },
+    counts,
     createdAt: broadcast.createdAt,
     completedAt: broadcast.completedAt,
   };

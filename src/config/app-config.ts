@@ -13,8 +13,6 @@ export interface MessengerConfig {
   readonly graphApiUrl: string;
   readonly graphApiVersion: string;
   readonly sendRatePerSecond: number;
-  /** Percent of `sendRatePerSecond` bulk sends may take while replies are being sent. */
-  readonly bulkSendPercent: number;
   /** This app's id, for telling thread-control events about us from those about other apps. */
   readonly appId: string | undefined;
   /** The default `target_app_id` of pass_thread_control (the Page Inbox: 263902037438966). */
@@ -77,7 +75,6 @@ export class AppConfig {
       graphApiUrl: env.MESSENGER_GRAPH_API_URL.replace(/\/+$/, ''),
       graphApiVersion: env.MESSENGER_GRAPH_API_VERSION,
       sendRatePerSecond: env.MESSENGER_SEND_RATE_PER_SECOND,
-      bulkSendPercent: env.MESSENGER_BULK_SEND_PERCENT,
       appId: env.MESSENGER_APP_ID,
       handoverAppId: env.MESSENGER_HANDOVER_APP_ID,
     };

@@ -110,15 +110,6 @@ export class Environment {
   MESSENGER_SEND_RATE_PER_SECOND = 300;
 
   /**
-   * The share (percent) of a page's send rate that bulk sends (broadcasts) may take while
-   * conversation replies are being sent; the rest is kept for replies. With no reply waiting,
-   * bulk sends may take the whole rate.
-   */
-  @Transform(toInt)
-  @IsIntInRange(1, 100)
-  MESSENGER_BULK_SEND_PERCENT = 90;
-
-  /**
    * This app's Meta app id: a pass_thread_control naming it as new owner ends a handover. Unset,
    * every pass_thread_control delivered here counts as passed to us (Meta sends it to the new owner).
    */

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { type Channel } from '../contacts';
+import { GroupCommit } from '../common/group-commit';
 import { type Content } from '../creator';
 import { prepared } from '../database';
 import { type ReplySendOptions, type ReplyStatus } from './entities/reply.entity';
@@ -43,6 +44,25 @@ export interface BulkOutcome {
 }
 
 /**
+ * A channel's receipt for a contact: every message sent to it up to `watermark` was delivered /
+ * read (Messenger's `delivery.watermark` and `read.watermark`).
+ */
+export interface Receipt {
+  botId: string;
+  contactId: string;
+  kind: 'delivered' | 'read';
+  watermark: Date;
+}
+
+/**
+ * A module above conversations that keeps its own record of what its bulk messages reached (a
+ * broadcast's delivered and read counts); told of every receipt in the inbound transaction.
+ */
+export interface ReceiptListener {
+  recordReceipts(receipts: Receipt[], tx: EntityManager): Promise<void>;
+}
+
+/**
  * The conversations core's outbound path for messages no inbound event asked for (broadcasts):
  * they are stored as replies keyed by their source, so a source re-driven after a crash finds its
  * reply and its messages' send claims (sent once, never twice), and sent by the same OutboundService
@@ -50,11 +70,32 @@ export interface BulkOutcome {
  */
 @Injectable()
 export class BulkSendService {
+  private readonly receiptListeners: ReceiptListener[] = [];
+  /** Concurrent sends' outcomes read in one statement: a broadcast sends hundreds a second. */
+  private readonly outcomes = new GroupCommit<string, OutcomeRow | undefined>(
+    (replyIds) => this.readOutcomes(replyIds),
+    { maxItems: 100, parallel: 2 },
+  );
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbound: OutboundService,
     private readonly writer: ReplyWriter,
   ) {}
+
+  /**
+   * Registers a module above conversations for receipts (conversations never imports it: it
+   * registers itself at start-up, as a channel registers its sender).
+   */
+  listenToReceipts(listener: ReceiptListener): void {
+    this.receiptListeners.push(listener);
+  }
+
+  /** Hands receipts to every listener, in the caller's (inbound) transaction. */
+  async recordReceipts(receipts: Receipt[], tx: EntityManager): Promise<void> {
+    if (receipts.length === 0) return;
+    for (const listener of this.receiptListeners) await listener.recordReceipts(receipts, tx);
+  }
 
   /** The conversations of the bot's contacts, by contact id; contacts without one are left out. */
   async targets(botId: string, contactIds: string[]): Promise<Map<string, BulkTarget>> {
@@ -163,23 +204,35 @@ export class BulkSendService {
       if (!(error instanceof RetryableSendError)) throw error;
       return { status: 'retry', code: null, subcode: null, message: error.message };
     }
-    const [row] = await prepared<
-      { status: ReplyStatus; code: number | null; subcode: number | null; message: string | null }[]
-    >(
+    const [row] = await this.outcomes.submit([replyId]);
+    if (!row || row.status === 'pending')
+      return { status: 'retry', code: null, subcode: null, message: 'still being sent' };
+    return { ...row, status: row.status };
+  }
+
+  /** Each reply's status and its first failed (else skipped) message's channel code, in order. */
+  private async readOutcomes(replyIds: string[]): Promise<(OutcomeRow | undefined)[]> {
+    const rows = await prepared<(OutcomeRow & { id: string })[]>(
       this.dataSource.manager,
-      'bulk_reply_outcome',
-      `SELECT r.status, m.error_code AS code, m.error_subcode AS subcode, m.error_message AS message
+      'bulk_reply_outcomes',
+      `SELECT r.id, r.status, m.error_code AS code, m.error_subcode AS subcode, m.error_message AS message
          FROM replies r
          LEFT JOIN LATERAL (
            SELECT error_code, error_subcode, error_message FROM messages
             WHERE reply_id = r.id AND status IN ('failed', 'skipped')
             ORDER BY (status = 'failed') DESC, position LIMIT 1
          ) m ON true
-        WHERE r.id = $1`,
-      [replyId],
+        WHERE r.id = ANY($1::uuid[])`,
+      [replyIds],
     );
-    if (!row || row.status === 'pending')
-      return { status: 'retry', code: null, subcode: null, message: 'still being sent' };
-    return { ...row, status: row.status };
+    const byId = new Map(rows.map(({ id, ...row }) => [id, row]));
+    return replyIds.map((id) => byId.get(id));
   }
+}
+
+interface OutcomeRow {
+  status: ReplyStatus;
+  code: number | null;
+  subcode: number | null;
+  message: string | null;
 }

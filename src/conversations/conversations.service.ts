@@ -11,6 +11,7 @@ import {
   QueueName,
 } from '../queues';
 import { type FunnelActivity, ReferralsService } from '../referrals';
+import { BulkSendService, type Receipt } from './bulk-send.service';
 import { type Decision, Dispatcher } from './dispatcher';
 import { ConversationsRepository, type OpenConversation } from './conversations.repository';
 import { type InboundEvent } from './inbound-event';
@@ -114,6 +115,7 @@ export class ConversationsService {
     private readonly referrals: ReferralsService,
     private readonly sender: OutboundService,
     private readonly repository: ConversationsRepository,
+    private readonly bulk: BulkSendService,
   ) {}
 
   /**
@@ -198,25 +200,33 @@ export class ConversationsService {
 
   /**
    * Delivery and read receipts, in the caller's transaction: they move the funnels of the
-   * referrals whose answers they cover, and are no conversation turn (no message logged, the
-   * messaging window untouched).
+   * referrals whose answers they cover and the records of receipt listeners (broadcasts), and
+   * are no conversation turn (no message logged, the messaging window untouched).
    */
   async recordReceipts(events: InboundEvent[], tx: EntityManager): Promise<void> {
+    const receipts: Receipt[] = events.flatMap((event) =>
+      event.receipt
+        ? [
+            {
+              botId: event.botId,
+              contactId: event.contactId,
+              kind: event.receipt.kind,
+              watermark: event.receipt.watermark,
+            },
+          ]
+        : [],
+    );
     await this.referrals.recordActivity(
-      events.flatMap((event) =>
-        event.receipt
-          ? [
-              {
-                botId: event.botId,
-                contactId: event.contactId,
-                kind: event.receipt.kind,
-                at: event.receipt.watermark,
-              },
-            ]
-          : [],
-      ),
+      receipts.map((r) => ({
+        botId: r.botId,
+        contactId: r.contactId,
+        kind: r.kind,
+        at: r.watermark,
+      })),
       tx,
     );
+    // Broadcasts count their messages delivered and read from the same watermarks.
+    await this.bulk.recordReceipts(receipts, tx);
   }
 
   /**

@@ -3,6 +3,8 @@ export {
   type BulkOutcome,
   type BulkTarget,
   type BulkWrite,
+  type Receipt,
+  type ReceiptListener,
 } from './bulk-send.service';
 export { MESSAGING_WINDOW_MS, type ReplyRow } from './outbound.service';
 export { type ReplySendOptions } from './entities/reply.entity';

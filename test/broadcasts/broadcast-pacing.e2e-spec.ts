@@ -64,8 +64,8 @@ describe('Broadcasts at the page send rate', () => {
       audience: { include: [segment] },
       content: { messages: [{ type: 'text', text: 'Hi [busy]' }] },
     });
+    // Its 24 sends in flight are all waiting for slots, 5 a second: the queue the answer meets.
     await waitFor(() => sent('[busy]').length >= 3, { what: 'the broadcast to be sending' });
-    const tappedAt = Date.now();
     await t.deliver(
       delivery(t.pageId, [
         getStartedWithRef({ pageId: t.pageId, psid: 'tapper', ref: 'ref-Paced' }),
@@ -73,13 +73,26 @@ describe('Broadcasts at the page send rate', () => {
     );
     await waitFor(() => t.graph.sendsTo('tapper').length > 0, { what: 'the answer' });
     const answeredAt = t.graph.sendsTo('tapper')[0].at;
+    const [{ storedAt }] = (
+      await t.db.query<{ storedAt: Date }>(
+        `SELECT r.created_at AS "storedAt" FROM replies r
+           JOIN conversations c ON c.id = r.conversation_id
+           JOIN contacts k ON k.id = c.contact_id
+          WHERE k.external_id = 'tapper' AND k.bot_id = $1`,
+        [t.botId],
+      )
+    ).rows;
     const during = (await t.admin.get(url(`/${created.body.id}`))).body;
-    // 24 broadcast sends wait for slots at 5/s; taking its turn among them, the answer would see
-    // about a dozen of them go first. Ahead of them, at most those already given a slot.
-    const overtakenBy = sent('[busy]').filter((s) => s.at > tappedAt && s.at < answeredAt);
-    expect(overtakenBy.length).toBeLessThanOrEqual(2);
-    expect(answeredAt - tappedAt).toBeLessThan(2500);
     expect(during.counts.pending).toBeGreaterThan(0);
+    // Counted from when the answer was stored, so a slow machine's webhook and job latency are
+    // not counted. Ahead of the waiting broadcast sends, the answer lets at most the slots bulk
+    // sends had booked (60 ms, so one at 5/s) and those paced out while its job was picked up go
+    // first. Taking its turn among them (as before reply priority, checked by making bulk sends
+    // book as far ahead as replies), the 24 waiting sends went first.
+    const overtakenBy = sent('[busy]').filter(
+      (s) => s.at > storedAt.getTime() && s.at < answeredAt,
+    );
+    expect(overtakenBy.length).toBeLessThanOrEqual(8);
     await waitForStatus(t, created.body.id, 'completed', 60_000);
   }, 90_000);
 });

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { loadConfig } from '../../src/config';
-import { SendRateLimiter } from '../../src/messenger/graph/send-rate-limiter';
+import { BULK_LOOKAHEAD_MS, SendRateLimiter } from '../../src/messenger/graph/send-rate-limiter';
 import { REDIS_URL, uniqueName } from '../support/test-app';
 
 /** Two limiters on one Redis stand for two worker processes sharing a page's budget. */
@@ -22,61 +22,122 @@ describe('The per-page send budget shared by all workers', () => {
   });
 
   /**
-   * Groups grants by the Redis window that counted them. Each grant carries the end of its window
-   * as seen by its process (never later than the real end), so grants of one window lie close
-   * together and windows a second apart. Timing the sends themselves would not do: a process that
-   * stalls spends the end of one window next to the start of the next.
+   * The most slots granted within any one second. Each grant carries its slot's time (booked on
+   * Redis's clock, read on the process's), so this holds however late a loaded machine runs the
+   * sends; the processes' readings of Redis's clock differ by a round trip at most.
    */
-  const windows = (untils: number[]): number[] => {
-    const sorted = [...untils].sort((a, b) => a - b);
-    const sizes = [1];
-    for (let i = 1; i < sorted.length; i++) {
-      if (sorted[i] - sorted[i - 1] > 500) sizes.push(1);
-      else sizes[sizes.length - 1]++;
+  const busiestSecond = (times: number[]): number => {
+    const sorted = [...times].sort((a, b) => a - b);
+    let most = 0;
+    for (let i = 0, j = 0; i < sorted.length; i++) {
+      while (sorted[i] - sorted[j] >= 1000) j++;
+      most = Math.max(most, i - j + 1);
     }
-    return sizes;
+    return most;
   };
 
-  it('never lets the workers together send more than the budget in one window', async () => {
+  it('never lets the workers together send more than the rate in any second', async () => {
     const prefix = uniqueName('rate');
     const workers = [limiter(prefix, 100), limiter(prefix, 100)];
-    const untils = await Promise.all(
+    const times = await Promise.all(
       Array.from({ length: 250 }, (_, i) => workers[i % 2].acquire('page-1')),
     );
-    const sizes = windows(untils);
-    // 250 sends at 100 per second need three windows, none over budget, and the budget is used.
-    expect(sizes.length).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(100);
-    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(90);
+    // 250 sends at 100 per second take two and a half seconds, and the budget is used.
+    expect(busiestSecond(times)).toBeLessThanOrEqual(102);
+    expect(busiestSecond(times)).toBeGreaterThanOrEqual(95);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(2400);
   });
 
   it('keeps the budget of each page apart', async () => {
     const prefix = uniqueName('rate');
     const worker = limiter(prefix, 20);
     const pages = ['page-a', 'page-b'];
-    const untils = await Promise.all(
+    const grants = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        worker.acquire(pages[i % 2]).then((until) => ({ page: pages[i % 2], until })),
+        worker.acquire(pages[i % 2]).then((at) => ({ page: pages[i % 2], at })),
       ),
     );
-    // 20 sends per page fit one window each: nobody waited for a second one.
+    // 20 sends per page at 20 per second: each page's slots fill one second, side by side.
     for (const page of pages) {
-      expect(
-        windows(untils.filter((grant) => grant.page === page).map((grant) => grant.until)),
-      ).toEqual([20]);
+      const times = grants.filter((grant) => grant.page === page).map((grant) => grant.at);
+      expect(busiestSecond(times)).toBe(20);
     }
   });
 
-  it('does not spend slots of a window that ended while the process stalled', async () => {
+  it('gives a broadcast the whole rate when no reply waits', async () => {
+    const prefix = uniqueName('rate');
+    const workers = [limiter(prefix, 50), limiter(prefix, 50)];
+    const times = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => workers[i % 2].acquire('page-1', 'bulk')),
+    );
+    // Bulk slots booked a few at a time by two processes still come one every 20 ms.
+    expect(busiestSecond(times)).toBeGreaterThanOrEqual(48);
+    expect(busiestSecond(times)).toBeLessThanOrEqual(52);
+  });
+
+  it('books a reply ahead of every bulk send not yet booked', async () => {
+    const prefix = uniqueName('rate');
+    const [broadcaster, replier] = [limiter(prefix, 20), limiter(prefix, 20)];
+    // Three seconds of broadcast sends waiting for slots, as a broadcast's workers are.
+    let granted = 0;
+    let fifthGranted: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (fifthGranted = resolve));
+    const bulk = Array.from({ length: 60 }, () =>
+      broadcaster.acquire('page-1', 'bulk').then((at) => {
+        if (++granted === 5) fifthGranted();
+        return at;
+      }),
+    );
+    // Five of them sent: the broadcast is running, its other sends long waiting for slots.
+    await running;
+    const runningAt = Date.now();
+    const reply = await replier.acquire('page-1');
+    const bulkTimes = await Promise.all(bulk);
+    // The reply waited only for the slots bulk sends had booked (the lookahead's worth), not for
+    // the broadcast's waiting sends: they all come after it. Without priority the reply takes
+    // its turn behind every bulk send that asked before it.
+    const ahead = bulkTimes.filter((at) => at > runningAt && at < reply).length;
+    expect(ahead).toBeLessThanOrEqual(Math.ceil(BULK_LOOKAHEAD_MS / 50) + 1);
+    expect(bulkTimes.filter((at) => at > reply).length).toBeGreaterThanOrEqual(50);
+  });
+
+  it('lets a reply take over the soonest slot its own process holds for bulk sends', async () => {
+    const prefix = uniqueName('rate');
+    const worker = limiter(prefix, 20);
+    const sent: number[] = [];
+    let fifthSent: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (fifthSent = resolve));
+    const bulk = Array.from({ length: 30 }, () =>
+      worker.acquire('page-1', 'bulk').then((at) => {
+        if (sent.push(at) === 5) fifthSent();
+        return at;
+      }),
+    );
+    await running;
+    const askedAt = Date.now();
+    const alreadySent = new Set(sent);
+    const reply = await worker.acquire('page-1');
+    const bulkTimes = await Promise.all(bulk);
+    // No bulk send goes between the reply's asking and its send: it did not queue behind the
+    // slots booked ahead (as it does when it books from Redis like a reply of another process).
+    const between = bulkTimes.filter((at) => !alreadySent.has(at) && at > askedAt && at < reply);
+    expect(between).toEqual([]);
+    expect(new Set([...bulkTimes, reply]).size).toBe(31);
+  });
+
+  it('does not send on a slot that passed while the process stalled', async () => {
     const prefix = uniqueName('rate');
     const worker = limiter(prefix, 100);
     await worker.acquire('warm-up'); // connected, script loaded: the next request leaves at once
     const granted = worker.acquire('page-1');
-    // The process stalls past the end of the window Redis opened for the request above.
+    // The process stalls long after the slot Redis booked for the request above.
     const stalledUntil = Date.now() + 1_100;
     while (Date.now() < stalledUntil);
     await granted;
-    // The send is counted in the window it goes out in, so that window's key is there.
-    expect(Number(await redis[0].get(`${prefix}:send-rate:page-1`))).toBeGreaterThan(0);
+    // It booked a slot again instead of sending on the old one, next to the slots others hold
+    // now: the page's next free slot (Redis's clock, the same machine's) lies after the stall.
+    expect(Number(await redis[0].get(`${prefix}:send-slot:page-1`))).toBeGreaterThanOrEqual(
+      stalledUntil,
+    );
   });
 });

@@ -18,12 +18,13 @@ export class BroadcastCountsDto {
   sent!: number;
   failed!: number;
   skipped!: number;
-  /** Not tracked yet (delivery and read receipts are not stored per message): null. */
-  @ApiProperty({ type: Number, nullable: true })
-  delivered!: number | null;
-  /** Not tracked yet: null. */
-  @ApiProperty({ type: Number, nullable: true })
-  read!: number | null;
+  /**
+   * Of those sent, how many Meta's delivery (or read) watermarks cover: the person's device got
+   * the message. Receipts come from Messenger only, so other channels' sends never count here.
+   */
+  delivered!: number;
+  /** Of those sent, how many Meta's read watermarks cover. */
+  read!: number;
 }
 
 export class BroadcastDto {

@@ -77,6 +77,21 @@ export class BroadcastRecipient {
   @Column({ name: 'next_attempt_at', type: 'timestamptz', precision: 3, nullable: true })
   nextAttemptAt!: Date | null;
 
+  /**
+   * When its send started (before the Send API call, so never after Meta's timestamp of the
+   * message): a delivery or read watermark at or after it covers the message.
+   */
+  @Column({ name: 'sent_at', type: 'timestamptz', precision: 3, nullable: true })
+  sentAt!: Date | null;
+
+  /** The delivery (or read) watermark that first covered the message. */
+  @Column({ name: 'delivered_at', type: 'timestamptz', precision: 3, nullable: true })
+  deliveredAt!: Date | null;
+
+  /** The read watermark that first covered the message. */
+  @Column({ name: 'read_at', type: 'timestamptz', precision: 3, nullable: true })
+  readAt!: Date | null;
+
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
   updatedAt!: Date;
 }

@@ -1,195 +1,211 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig } from '../../config';
 import { InjectRedis } from '../../queues';
 
+/** How far ahead a reply may book a slot; further, its send fails as retryable. */
 const MAX_WAIT_MS = 5_000;
-/** Send slots taken from Redis in one round trip, then handed out in this process. */
-const SLOTS_PER_RESERVATION = 10;
-/** A reply send marks its page busy with replies for this long (one Redis write per mark). */
-const REPLY_DEMAND_TTL_MS = 1_000;
-/** How long a bulk send waiting behind replies of its process waits before looking again. */
-const BULK_YIELD_MS = 2;
-/** How often a process re-marks (replies) or re-reads (bulk sends) a page's reply demand. */
-const REPLY_DEMAND_REFRESH_MS = 200;
-
-interface Reserve {
-  left: number;
-  /** The end of the Redis window the slots were counted in, or a little before it. */
-  until: number;
-}
-
-/** Slots of one Redis-counted budget per page, reserved a few at a time. */
-class SlotPool {
-  private readonly reserves = new Map<string, Reserve>();
-  /** The reservation in flight per page: concurrent sends wait for it instead of each asking. */
-  private readonly reserving = new Map<string, Promise<number>>();
-  private readonly perReservation: number;
-
-  /**
-   * `ceiling`: how many of a window's slots this pool may fill, counting every pool's sends in
-   * it (they share the limiter); slots it took over the line are handed back at once.
-   */
-  constructor(
-    private readonly limiter: RateLimiterRedis,
-    /** Replies of this process waiting for a slot, per page (shared by the pools): bulk yields. */
-    private readonly repliesWaiting: Map<string, number>,
-    private readonly ceiling: (pageId: string) => Promise<number> | number = () => limiter.points,
-  ) {
-    this.perReservation = Math.max(
-      1,
-      Math.min(SLOTS_PER_RESERVATION, Math.floor(limiter.points / 10)),
-    );
-  }
-
-  async acquire(pageId: string, deadline: number, priority: 'reply' | 'bulk'): Promise<number> {
-    if (priority === 'bulk') return this.take(pageId, deadline, priority);
-    this.repliesWaiting.set(pageId, (this.repliesWaiting.get(pageId) ?? 0) + 1);
-    try {
-      return await this.take(pageId, deadline, priority);
-    } finally {
-      const left = (this.repliesWaiting.get(pageId) ?? 1) - 1;
-      if (left > 0) this.repliesWaiting.set(pageId, left);
-      else this.repliesWaiting.delete(pageId);
-    }
-  }
-
-  private async take(
-    pageId: string,
-    deadline: number,
-    priority: 'reply' | 'bulk',
-  ): Promise<number> {
-    for (;;) {
-      if (priority === 'bulk' && this.repliesWaiting.has(pageId)) {
-        if (Date.now() > deadline)
-          throw new Error(`send budget of page ${pageId} taken by replies for ${MAX_WAIT_MS} ms`);
-        await new Promise((resolve) => setTimeout(resolve, BULK_YIELD_MS));
-        continue;
-      }
-      const reserve = this.reserves.get(pageId);
-      if (reserve && reserve.left > 0 && Date.now() < reserve.until) {
-        reserve.left--;
-        return reserve.until;
-      }
-      let reserving = this.reserving.get(pageId);
-      if (!reserving) {
-        reserving = this.reserve(pageId).finally(() => this.reserving.delete(pageId));
-        this.reserving.set(pageId, reserving);
-      }
-      const waitMs = await reserving;
-      if (waitMs === 0) continue;
-      if (Date.now() + waitMs > deadline)
-        throw new Error(`send budget of page ${pageId} exhausted for ${MAX_WAIT_MS} ms`);
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-    }
-  }
-
-  /**
-   * Counts a few slots in the page's Redis window. Over budget, the slots that still fitted are
-   * kept (Redis counted them all); returns how long to wait when none did, else 0.
-   * The slots expire counting from when the request left, not when the answer was read: a process
-   * that stalls in between must not spend them in the next Redis window, on top of its budget.
-   */
-  private async reserve(pageId: string): Promise<number> {
-    const asked = this.perReservation;
-    const ceiling = await this.ceiling(pageId);
-    const sentAt = Date.now();
-    let result: RateLimiterRes;
-    try {
-      result = await this.limiter.consume(pageId, asked);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      result = rejection;
-    }
-    const fitted = Math.max(0, asked - Math.max(0, result.consumedPoints - ceiling));
-    if (ceiling < this.limiter.points && fitted < asked) {
-      // Over this pool's line but maybe under the window's: give them back for the other pool.
-      await this.limiter.reward(pageId, asked - fitted).catch(() => undefined);
-    }
-    this.reserves.set(pageId, { left: fitted, until: sentAt + result.msBeforeNext });
-    return fitted > 0 ? 0 : Math.max(result.msBeforeNext, 5);
-  }
-}
+/**
+ * How far ahead of now bulk sends may book slots. A reply books the next free slot after them, so
+ * this is the longest a reply waits behind a broadcast; bulk sends of every process stay within it.
+ */
+export const BULK_LOOKAHEAD_MS = 60;
+/** A process books more bulk slots when the ones it holds cover less than this. */
+const BULK_REFILL_MS = BULK_LOOKAHEAD_MS / 2;
+/**
+ * A slot nobody took within this long after its time is given up: a process that stalled must
+ * not send a backlog of old slots next to the current ones.
+ */
+const LATE_MS = 100;
 
 /**
- * Meta allows about 300 sends per second per page. The budget lives in Redis, so every worker
- * process of the deployment shares it; a send over budget waits for the next window. Slots are
- * reserved a few at a time, so a busy page costs one Redis round trip per ten sends, not per send.
+ * Books up to ARGV[2] slots spaced ARGV[1] ms apart from the page's next free slot (KEYS[1], ms
+ * on Redis's clock), as long as a slot lies at most ARGV[3] ms ahead of now. Answers
+ * `{ booked, offset of the first slot from now (ms) }`, or `{ 0, ms until one would fit }`.
+ * The clock is Redis's, so every process agrees on it.
+ */
+const BOOK_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local ahead = tonumber(ARGV[3])
+local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+if free < now then free = now end
+if free > now + ahead then return {0, tostring(free - now - ahead)} end
+local n = math.min(tonumber(ARGV[2]), math.floor((now + ahead - free) / interval) + 1)
+local nextFree = free + n * interval
+redis.call('SET', KEYS[1], tostring(nextFree), 'PX', math.ceil(nextFree - now) + 1000)
+return {n, tostring(free - now)}
+`;
+
+type BookingRedis = Redis & {
+  bookSendSlots(key: string, interval: number, count: number, ahead: number): Promise<unknown>;
+};
+
+/** Slots booked for bulk sends of one page in this process, and their booking in flight. */
+interface BulkSlots {
+  /** Slot times (epoch ms, this process's clock) no bulk send took yet, earliest first. */
+  times: number[];
+  /** Slots bulk sends took and are waiting for: a reply of this process may take one over. */
+  held: Set<Ticket>;
+  booking: Promise<void> | null;
+  /** Refused: no booking before this time (epoch ms). */
+  retryAt: number;
+}
+
+/** A bulk send's slot while it waits for its time; `stolen` when a reply took it over. */
+interface Ticket {
+  at: number;
+  stolen: boolean;
+}
+
+const sleep = (ms: number): Promise<void> =>
+  ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+
+/**
+ * Meta allows about 300 sends per second per page. The budget lives in Redis as each page's next
+ * free send slot (a generic cell rate algorithm): slots are 1/rate apart on Redis's clock, so
+ * every worker process of the deployment shares them, and a send goes out at its slot's time.
+ * Unused time is never saved up: an idle page's next slot is now, so no burst follows a lull.
  *
- * Replies go first: a reply send marks its page as having reply demand (a short-lived Redis key);
- * while it is marked, bulk sends (broadcasts) take slots of a window only up to
- * MESSENGER_BULK_SEND_PERCENT of the rate, so the rest of every window stays free for replies.
- * With no reply demand, bulk sends may use the whole rate. Within a process, a bulk send never
- * takes a slot while a reply of the same page waits for one.
+ * Replies go first: a reply books the next free slot however far ahead it lies (up to
+ * MAX_WAIT_MS), while bulk sends (broadcasts) only book slots within BULK_LOOKAHEAD_MS of now. So
+ * a reply waits at most that long behind a broadcast, and a broadcast takes every slot replies
+ * leave, up to the whole rate when nobody writes. Bulk slots are booked several per Redis round
+ * trip (up to the lookahead's worth) and booked again before they run out, so a broadcast keeps
+ * the page's rate without a round trip per send. A reply in a process whose bulk sends hold slots
+ * of the page takes the soonest of them over instead of waiting behind them.
  */
 @Injectable()
 export class SendRateLimiter {
-  private readonly logger = new Logger(SendRateLimiter.name);
-  private readonly shared: SlotPool;
-  private readonly bulk: SlotPool;
-  private readonly demandPrefix: string;
-  /** When this process last marked each page's reply demand. */
-  private readonly demandMarked = new Map<string, number>();
-  /** Each page's reply demand as last read, and when. */
-  private readonly demandSeen = new Map<string, { at: number; busy: Promise<boolean> }>();
+  private readonly intervalMs: number;
+  private readonly bulkBatch: number;
+  private readonly bulk = new Map<string, BulkSlots>();
+  private readonly keyPrefix: string;
+  private readonly redis: BookingRedis;
 
-  constructor(
-    @InjectRedis() private readonly redis: Redis,
-    config: AppConfig,
-  ) {
+  constructor(@InjectRedis() redis: Redis, config: AppConfig) {
     const perSecond = config.messenger.sendRatePerSecond;
-    const limiter = new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${config.queuePrefix}:send-rate`,
-      points: perSecond,
-      duration: 1,
-    });
-    const bulkCeiling = Math.max(
-      1,
-      Math.floor((perSecond * config.messenger.bulkSendPercent) / 100),
-    );
-    const repliesWaiting = new Map<string, number>();
-    this.shared = new SlotPool(limiter, repliesWaiting);
-    // Bulk sends count in the same Redis window as replies; while replies are being sent they
-    // stop at MESSENGER_BULK_SEND_PERCENT of it, so the rest of each window is the replies'.
-    this.bulk = new SlotPool(limiter, repliesWaiting, async (pageId) =>
-      (await this.replyDemand(pageId)) ? bulkCeiling : perSecond,
-    );
-    this.demandPrefix = `${config.queuePrefix}:reply-demand:`;
+    this.intervalMs = 1000 / perSecond;
+    this.bulkBatch = Math.max(1, Math.floor(BULK_LOOKAHEAD_MS / this.intervalMs));
+    this.keyPrefix = `${config.queuePrefix}:send-slot:`;
+    if (!('bookSendSlots' in redis))
+      redis.defineCommand('bookSendSlots', { numberOfKeys: 1, lua: BOOK_SCRIPT });
+    this.redis = redis as BookingRedis;
   }
 
   /**
-   * Resolves once a send for `pageId` fits the budget, with the time (epoch ms) by which the send
-   * still counts in the window that granted it; rejects when Redis cannot tell. `bulk` sends yield
-   * to replies (see the class).
+   * Resolves when a send for `pageId` may go out, with its slot's time (epoch ms, this process's
+   * clock; never earlier than the slot on Redis's clock). Rejects when Redis cannot tell, or when
+   * no slot is free within 5 s (the send is then retried as a transient failure). `bulk` sends
+   * yield to replies (see the class).
    */
   async acquire(pageId: string, priority: 'reply' | 'bulk' = 'reply'): Promise<number> {
     const deadline = Date.now() + MAX_WAIT_MS;
-    if (priority === 'bulk') return this.bulk.acquire(pageId, deadline, 'bulk');
-    this.markReplyDemand(pageId);
-    return this.shared.acquire(pageId, deadline, 'reply');
+    return priority === 'bulk' ? this.acquireBulk(pageId, deadline) : this.acquireReply(pageId);
   }
 
-  private markReplyDemand(pageId: string): void {
-    const now = Date.now();
-    if (now - (this.demandMarked.get(pageId) ?? 0) < REPLY_DEMAND_REFRESH_MS) return;
-    this.demandMarked.set(pageId, now);
-    this.redis
-      .set(this.demandPrefix + pageId, '1', 'PX', REPLY_DEMAND_TTL_MS)
-      .catch((error: Error) => this.logger.warn(`Could not mark reply demand: ${error.message}`));
+  private async acquireReply(pageId: string): Promise<number> {
+    const taken = this.takeOverBulkSlot(pageId);
+    if (taken !== undefined) {
+      await sleep(taken - Date.now());
+      return taken;
+    }
+    for (;;) {
+      const sentAt = Date.now();
+      const [booked, offset] = await this.book(pageId, 1, MAX_WAIT_MS);
+      const readAt = Date.now();
+      if (booked === 0)
+        throw new Error(`send budget of page ${pageId} taken for ${MAX_WAIT_MS} ms ahead`);
+      // Booked for `offset` after Redis's now, which lies between sentAt and readAt: a slot
+      // already past when the answer was read (the process stalled) is given up.
+      if (sentAt + offset < readAt - LATE_MS) continue;
+      const at = readAt + offset;
+      await sleep(at - Date.now());
+      return at;
+    }
   }
 
-  /** Whether replies were sent on the page within the last second; Redis unsure: assume so. */
-  private replyDemand(pageId: string): Promise<boolean> {
+  /**
+   * The soonest slot bulk sends of this process hold for the page, taken over for a reply (the
+   * bulk send waiting for it asks again): a reply sent by a process that is also running a
+   * broadcast does not even wait for the slots booked ahead. Undefined when none is held.
+   */
+  private takeOverBulkSlot(pageId: string): number | undefined {
+    const slots = this.bulk.get(pageId);
+    if (!slots) return undefined;
     const now = Date.now();
-    const seen = this.demandSeen.get(pageId);
-    if (seen && now - seen.at < REPLY_DEMAND_REFRESH_MS) return seen.busy;
-    const busy = this.redis
-      .exists(this.demandPrefix + pageId)
-      .then((n) => n > 0)
-      .catch(() => true);
-    this.demandSeen.set(pageId, { at: now, busy });
-    return busy;
+    while (slots.times.length > 0 && slots.times[0] < now - LATE_MS) slots.times.shift();
+    let soonest: Ticket | undefined;
+    for (const ticket of slots.held)
+      if (!ticket.stolen && ticket.at >= now - LATE_MS && (!soonest || ticket.at < soonest.at))
+        soonest = ticket;
+    if (slots.times.length > 0 && (!soonest || slots.times[0] <= soonest.at))
+      return slots.times.shift();
+    if (!soonest) return undefined;
+    soonest.stolen = true;
+    return soonest.at;
+  }
+
+  private async acquireBulk(pageId: string, deadline: number): Promise<number> {
+    let slots = this.bulk.get(pageId);
+    if (!slots) {
+      slots = { times: [], held: new Set(), booking: null, retryAt: 0 };
+      this.bulk.set(pageId, slots);
+    }
+    for (;;) {
+      const now = Date.now();
+      while (slots.times.length > 0 && slots.times[0] < now - LATE_MS) slots.times.shift();
+      const at = slots.times.shift();
+      if (at !== undefined) {
+        const last = slots.times[slots.times.length - 1] ?? at;
+        // Booked again before they run out, so the page's slots keep flowing to this broadcast.
+        if (last < now + BULK_REFILL_MS) this.refill(pageId, slots).catch(() => undefined);
+        const ticket: Ticket = { at, stolen: false };
+        slots.held.add(ticket);
+        await sleep(at - Date.now());
+        slots.held.delete(ticket);
+        if (ticket.stolen) continue;
+        return at;
+      }
+      if (now > deadline)
+        throw new Error(`send budget of page ${pageId} taken by replies for ${MAX_WAIT_MS} ms`);
+      if (!slots.booking && now < slots.retryAt) await sleep(slots.retryAt - now);
+      else await (slots.booking ?? this.refill(pageId, slots));
+    }
+  }
+
+  /** Books the next bulk slots of the page (one booking in flight per page and process). */
+  private refill(pageId: string, slots: BulkSlots): Promise<void> {
+    if (slots.booking) return slots.booking;
+    if (Date.now() < slots.retryAt) return Promise.resolve();
+    slots.booking = (async () => {
+      try {
+        const [booked, offset] = await this.book(pageId, this.bulkBatch, BULK_LOOKAHEAD_MS);
+        const readAt = Date.now();
+        if (booked === 0) {
+          slots.retryAt = readAt + Math.max(1, offset);
+          return;
+        }
+        const first = readAt + offset;
+        const start = slots.times[slots.times.length - 1] ?? -Infinity;
+        for (let i = 0; i < booked; i++)
+          slots.times.push(Math.max(first + i * this.intervalMs, start));
+      } finally {
+        slots.booking = null;
+      }
+    })();
+    return slots.booking;
+  }
+
+  /** One round trip: `[slots booked, offset of the first (or the wait when none) in ms]`. */
+  private async book(pageId: string, count: number, aheadMs: number): Promise<[number, number]> {
+    const [booked, offset] = (await this.redis.bookSendSlots(
+      this.keyPrefix + pageId,
+      this.intervalMs,
+      count,
+      aheadMs,
+    )) as [number, string];
+    return [Number(booked), Number(offset)];
   }
 }
