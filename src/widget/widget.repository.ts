@@ -11,11 +11,23 @@ export interface SessionRow {
 
 /** A message the bot sent to a visitor, as the stream and polling give it. */
 export interface StoredWidgetMessage {
-  /** Event id and cursor: digits, increasing per visitor. */
+  /** Event id and cursor: digits, increasing per visitor in the order they become visible. */
   id: string;
   message: Record<string, unknown>;
   sentAt: string;
 }
+
+/** A message as published to streams: with the id of the visitor's message before it ('0': none). */
+export interface PublishedWidgetMessage {
+  message: StoredWidgetMessage;
+  prevId: string;
+}
+
+/**
+ * First key of the widget's advisory locks (the two-int key space, apart from the one-bigint keys
+ * other modules use); the second is a hash of the visitor.
+ */
+const VISITOR_LOCK_CLASS = 74_215_012;
 
 /** The widget's SQL: its sessions and the messages sent to visitors. */
 @Injectable()
@@ -58,19 +70,55 @@ export class WidgetRepository {
     );
   }
 
+  /**
+   * Stores a message for the visitor. Inserts for one visitor take turns (an advisory lock held to
+   * commit), so a visitor's message ids become visible in increasing order: a reader that saw id n
+   * has seen every earlier one, which is what lets a cursor (Last-Event-ID, polling) never skip.
+   * `prevId` is the visitor's message before this one, so a stream can tell it missed one.
+   */
   async insertMessage(
     botId: string,
     visitorId: string,
     payload: Record<string, unknown>,
-  ): Promise<StoredWidgetMessage> {
-    const [row] = await prepared<StoredWidgetMessage[]>(
+  ): Promise<PublishedWidgetMessage> {
+    return this.dataSource.transaction(async (tx) => {
+      await prepared(
+        tx,
+        'widget_message_lock',
+        `SELECT pg_advisory_xact_lock(${VISITOR_LOCK_CLASS}, hashtext($1::text || '|' || $2::text))`,
+        [botId, visitorId],
+      );
+      const [row] = await prepared<(StoredWidgetMessage & { prevId: string })[]>(
+        tx,
+        'widget_message_insert',
+        `INSERT INTO widget_messages (bot_id, visitor_id, payload) VALUES ($1, $2, $3)
+         RETURNING id::text AS id, payload AS message, to_json(sent_at)#>>'{}' AS "sentAt",
+           (SELECT COALESCE(max(p.id), 0)::text FROM widget_messages p
+             WHERE p.bot_id = $1 AND p.visitor_id = $2 AND p.id < widget_messages.id) AS "prevId"`,
+        [botId, visitorId, JSON.stringify(payload)],
+      );
+      const { prevId, ...message } = row;
+      return { message, prevId };
+    });
+  }
+
+  /** The newest message id of each (bot, visitor) pair that has any. */
+  async lastMessageIds(
+    pairs: { botId: string; visitorId: string }[],
+  ): Promise<{ botId: string; visitorId: string; id: string }[]> {
+    if (pairs.length === 0) return [];
+    return prepared(
       this.dataSource.manager,
-      'widget_message_insert',
-      `INSERT INTO widget_messages (bot_id, visitor_id, payload) VALUES ($1, $2, $3)
-       RETURNING id::text AS id, payload AS message, to_json(sent_at)#>>'{}' AS "sentAt"`,
-      [botId, visitorId, JSON.stringify(payload)],
+      'widget_messages_last_many',
+      `SELECT v.bot_id AS "botId", v.visitor_id AS "visitorId", last.id
+         FROM unnest($1::uuid[], $2::varchar[]) AS v(bot_id, visitor_id)
+         CROSS JOIN LATERAL (
+           SELECT m.id::text AS id FROM widget_messages m
+            WHERE m.bot_id = v.bot_id AND m.visitor_id = v.visitor_id
+            ORDER BY m.id DESC LIMIT 1
+         ) last`,
+      [pairs.map((p) => p.botId), pairs.map((p) => p.visitorId)],
     );
-    return row;
   }
 
   /** The visitor's messages after `after` (a message id), oldest first, at most `limit`. */
