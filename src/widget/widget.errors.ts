@@ -5,7 +5,8 @@ export type WidgetErrorCode =
   | 'WIDGET_NOT_FOUND'
   | 'WIDGET_SESSION_INVALID'
   | 'WIDGET_ORIGIN_NOT_ALLOWED'
-  | 'WIDGET_CURSOR_INVALID';
+  | 'WIDGET_CURSOR_INVALID'
+  | 'WIDGET_WATERMARK_UNKNOWN';
 
 export const WidgetErrors = {
   notFound: (): AppError =>
@@ -27,5 +28,11 @@ export const WidgetErrors = {
       HttpStatus.BAD_REQUEST,
       'WIDGET_CURSOR_INVALID',
       'The cursor (or Last-Event-ID) must be a message id given by this API: digits only',
+    ),
+  watermarkUnknown: (): AppError =>
+    new AppError(
+      HttpStatus.BAD_REQUEST,
+      'WIDGET_WATERMARK_UNKNOWN',
+      'The watermark names no message sent to this session: use an id the stream gave',
     ),
 };

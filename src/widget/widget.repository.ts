@@ -139,6 +139,25 @@ export class WidgetRepository {
     );
   }
 
+  /**
+   * The time a receipt with this watermark stands for: just before the visitor's next message was
+   * stored (now when there is none yet), so it covers the watermark message and everything before,
+   * as a Messenger watermark does. Null when the id is no message of the visitor.
+   */
+  async watermarkTime(botId: string, visitorId: string, watermark: string): Promise<Date | null> {
+    const [row] = await prepared<{ at: Date }[]>(
+      this.dataSource.manager,
+      'widget_watermark_time',
+      `SELECT LEAST(now(), COALESCE((
+                SELECT n.sent_at - interval '1 millisecond' FROM widget_messages n
+                 WHERE n.bot_id = $1 AND n.visitor_id = $2 AND n.id > w.id
+                 ORDER BY n.id LIMIT 1), now())) AS at
+         FROM widget_messages w WHERE w.bot_id = $1 AND w.visitor_id = $2 AND w.id = $3::bigint`,
+      [botId, visitorId, watermark],
+    );
+    return row?.at ?? null;
+  }
+
   /** The id of the visitor's newest message, '0' when there is none. */
   async lastMessageId(botId: string, visitorId: string): Promise<string> {
     const [row] = await prepared<{ id: string }[]>(
