@@ -71,35 +71,39 @@ export class WidgetRepository {
   }
 
   /**
-   * Stores a message for the visitor. Inserts for one visitor take turns (an advisory lock held to
-   * commit), so a visitor's message ids become visible in increasing order: a reader that saw id n
-   * has seen every earlier one, which is what lets a cursor (Last-Event-ID, polling) never skip.
-   * `prevId` is the visitor's message before this one, so a stream can tell it missed one.
+   * Stores a message for the visitor. Inserts for one visitor take turns (an advisory lock taken
+   * before the id is drawn and held to commit), so a visitor's message ids become visible in
+   * increasing order: a reader that saw id n has seen every earlier one, which is what lets a
+   * cursor (Last-Event-ID, polling) never skip. One statement, one round trip: the lock is taken
+   * by the row the INSERT reads from, so the id (the column default) is drawn after it.
+   * `prevId` is the visitor's message before this one as this statement's snapshot saw it, so a
+   * stream can tell it missed one; after waiting on the lock it may be older than the true one,
+   * which only makes a stream re-read Postgres.
    */
   async insertMessage(
     botId: string,
     visitorId: string,
     payload: Record<string, unknown>,
   ): Promise<PublishedWidgetMessage> {
-    return this.dataSource.transaction(async (tx) => {
-      await prepared(
-        tx,
-        'widget_message_lock',
-        `SELECT pg_advisory_xact_lock(${VISITOR_LOCK_CLASS}, hashtext($1::text || '|' || $2::text))`,
-        [botId, visitorId],
-      );
-      const [row] = await prepared<(StoredWidgetMessage & { prevId: string })[]>(
-        tx,
-        'widget_message_insert',
-        `INSERT INTO widget_messages (bot_id, visitor_id, payload) VALUES ($1, $2, $3)
-         RETURNING id::text AS id, payload AS message, to_json(sent_at)#>>'{}' AS "sentAt",
-           (SELECT COALESCE(max(p.id), 0)::text FROM widget_messages p
-             WHERE p.bot_id = $1 AND p.visitor_id = $2 AND p.id < widget_messages.id) AS "prevId"`,
-        [botId, visitorId, JSON.stringify(payload)],
-      );
-      const { prevId, ...message } = row;
-      return { message, prevId };
-    });
+    const [row] = await prepared<(StoredWidgetMessage & { prevId: string })[]>(
+      this.dataSource.manager,
+      'widget_message_insert',
+      `WITH locked AS (
+         SELECT pg_advisory_xact_lock(
+                  ${VISITOR_LOCK_CLASS}, hashtext($1::uuid::text || '|' || $2::varchar))
+       ),
+       prev AS (
+         SELECT (SELECT COALESCE(max(id), 0) FROM widget_messages
+                  WHERE bot_id = $1::uuid AND visitor_id = $2::varchar) AS id
+           FROM locked
+       )
+       INSERT INTO widget_messages (bot_id, visitor_id, payload) SELECT $1::uuid, $2::varchar, $3::jsonb FROM prev
+       RETURNING id::text AS id, payload AS message, to_json(sent_at)#>>'{}' AS "sentAt",
+                 (SELECT id FROM prev)::text AS "prevId"`,
+      [botId, visitorId, JSON.stringify(payload)],
+    );
+    const { prevId, ...message } = row;
+    return { message, prevId };
   }
 
   /** The newest message id of each (bot, visitor) pair that has any. */
