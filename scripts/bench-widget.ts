@@ -63,7 +63,8 @@ interface Visitor {
   /** Message ids read on the stream: one read twice is a duplicate. */
   ids: Set<string>;
   duplicates: number;
-  waiting: number[];
+  /** Referrals sent and not answered yet: when, and whether sent while measuring. */
+  waiting: { at: number; measured: boolean }[];
 }
 
 async function openStream(
@@ -94,8 +95,8 @@ async function openStream(
         visitor.ids.add(id);
         visitor.received += 1;
         if (block.includes('Bench answer')) {
-          const sentAt = visitor.waiting.shift();
-          if (sentAt !== undefined) onAnswer(performance.now() - sentAt);
+          const sent = visitor.waiting.shift();
+          if (sent?.measured) onAnswer(performance.now() - sent.at);
         }
       }
       end = buffer.indexOf('\n\n');
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
           waiting: [],
         };
         visitors.push(visitor);
-        await openStream(widgetKey, visitor, (ms) => measuring && latencies.push(ms));
+        await openStream(widgetKey, visitor, (ms) => latencies.push(ms));
       },
     );
     // Bounded: a bench never hangs silently; it says how far it got.
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
     const send = async (): Promise<void> => {
       const visitor = visitors[sent % SESSIONS];
       sent += 1;
-      visitor.waiting.push(performance.now());
+      visitor.waiting.push({ at: performance.now(), measured: measuring });
       await call(
         'POST',
         `/api/v1/widget/${widgetKey}/referral`,
