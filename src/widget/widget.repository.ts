@@ -46,18 +46,24 @@ export class WidgetRepository {
     return row;
   }
 
-  /** The session of this bot with this token hash, its last-seen time moved forward; or null. */
+  /**
+   * The session of this bot with this token hash, or null. Its last-seen time is moved forward at
+   * most once a minute: every Chat API call reads the session, and a row rewritten on each one
+   * (100 calls a second in the bench) is write load for a figure kept to the minute.
+   */
   async touchSession(botId: string, tokenHash: string): Promise<SessionRow | null> {
     const [row] = await prepared<SessionRow[]>(
       this.dataSource.manager,
       'widget_session_touch',
-      // Wrapped in a SELECT: the driver answers a bare UPDATE with [rows, count], not rows.
-      `WITH touched AS (
-         UPDATE widget_sessions SET last_seen_at = now()
+      `WITH found AS (
+         SELECT id, bot_id, visitor_id, last_seen_at FROM widget_sessions
           WHERE token_hash = $2 AND bot_id = $1
-          RETURNING id, bot_id AS "botId", visitor_id AS "visitorId"
+       ),
+       touched AS (
+         UPDATE widget_sessions s SET last_seen_at = now() FROM found
+          WHERE s.id = found.id AND found.last_seen_at < now() - interval '1 minute'
        )
-       SELECT * FROM touched`,
+       SELECT id, bot_id AS "botId", visitor_id AS "visitorId" FROM found`,
       [botId, tokenHash],
     );
     return row ?? null;
@@ -71,39 +77,40 @@ export class WidgetRepository {
   }
 
   /**
-   * Stores a message for the visitor. Inserts for one visitor take turns (an advisory lock taken
-   * before the id is drawn and held to commit), so a visitor's message ids become visible in
-   * increasing order: a reader that saw id n has seen every earlier one, which is what lets a
-   * cursor (Last-Event-ID, polling) never skip. One statement, one round trip: the lock is taken
-   * by the row the INSERT reads from, so the id (the column default) is drawn after it.
-   * `prevId` is the visitor's message before this one as this statement's snapshot saw it, so a
-   * stream can tell it missed one; after waiting on the lock it may be older than the true one,
-   * which only makes a stream re-read Postgres.
+   * Stores a message for the visitor. Inserts for one visitor take turns (an advisory lock held to
+   * commit, taken before the id is drawn), so a visitor's message ids become visible in increasing
+   * order: a reader that saw id n has seen every earlier one, which is what lets a cursor
+   * (Last-Event-ID, polling) never skip. `prevId` is the visitor's message before this one, so a
+   * stream can tell it missed one. It must be exact, so it is read by a statement that starts
+   * after the lock is held: lock and insert in one statement would read it from a snapshot taken
+   * before waiting on the lock, too old, and a stream would take a message for the next one when
+   * one came between (measured: 1 in 300 visitors lost a reply that way).
    */
   async insertMessage(
     botId: string,
     visitorId: string,
     payload: Record<string, unknown>,
   ): Promise<PublishedWidgetMessage> {
-    const [row] = await prepared<(StoredWidgetMessage & { prevId: string })[]>(
-      this.dataSource.manager,
-      'widget_message_insert',
-      `WITH locked AS (
-         SELECT pg_advisory_xact_lock(
-                  ${VISITOR_LOCK_CLASS}, hashtext($1::uuid::text || '|' || $2::varchar))
-       ),
-       prev AS (
-         SELECT (SELECT COALESCE(max(id), 0) FROM widget_messages
-                  WHERE bot_id = $1::uuid AND visitor_id = $2::varchar) AS id
-           FROM locked
-       )
-       INSERT INTO widget_messages (bot_id, visitor_id, payload) SELECT $1::uuid, $2::varchar, $3::jsonb FROM prev
-       RETURNING id::text AS id, payload AS message, to_json(sent_at)#>>'{}' AS "sentAt",
-                 (SELECT id FROM prev)::text AS "prevId"`,
-      [botId, visitorId, JSON.stringify(payload)],
-    );
-    const { prevId, ...message } = row;
-    return { message, prevId };
+    return this.dataSource.transaction(async (tx) => {
+      await prepared(
+        tx,
+        'widget_message_lock',
+        `SELECT pg_advisory_xact_lock(
+                  ${VISITOR_LOCK_CLASS}, hashtext($1::uuid::text || '|' || $2::varchar))`,
+        [botId, visitorId],
+      );
+      const [row] = await prepared<(StoredWidgetMessage & { prevId: string })[]>(
+        tx,
+        'widget_message_insert',
+        `INSERT INTO widget_messages (bot_id, visitor_id, payload) VALUES ($1, $2, $3)
+         RETURNING id::text AS id, payload AS message, to_json(sent_at)#>>'{}' AS "sentAt",
+           (SELECT COALESCE(max(p.id), 0)::text FROM widget_messages p
+             WHERE p.bot_id = $1 AND p.visitor_id = $2 AND p.id < widget_messages.id) AS "prevId"`,
+        [botId, visitorId, JSON.stringify(payload)],
+      );
+      const { prevId, ...message } = row;
+      return { message, prevId };
+    });
   }
 
   /** The newest message id of each (bot, visitor) pair that has any. */
