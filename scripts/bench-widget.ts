@@ -6,7 +6,9 @@
  * stream held open, waits for every welcome to arrive on its stream, then sends referrals into the
  * sessions at 100/s (BENCH_RATE) for 20 s (BENCH_SECONDS), after 5 s of warm-up at that rate.
  * Prints referral-to-message-on-the-stream p50/p95/p99 (the Chat API call sent -> the answer's
- * event read from that session's stream) and the app process's RSS (now and peak, from /proc).
+ * event read from that session's stream), how many welcomes and answers arrived or were lost (and
+ * any message read twice), and the app process's RSS (now and peak, from /proc).
+ * BENCH_CPU_PROF=<dir> makes the app write a CPU profile (--cpu-prof) there.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -58,7 +60,11 @@ function rssMb(pid: number): { now: number; peak: number } {
 interface Visitor {
   token: string;
   received: number;
-  waiting: number[];
+  /** Message ids read on the stream: one read twice is a duplicate. */
+  ids: Set<string>;
+  duplicates: number;
+  /** Referrals sent and not answered yet: when, and whether sent while measuring. */
+  waiting: { at: number; measured: boolean }[];
 }
 
 async function openStream(
@@ -80,10 +86,17 @@ async function openStream(
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       if (block.includes('event: message')) {
+        const id = /^id: (\d+)$/m.exec(block)?.[1] ?? '';
+        if (visitor.ids.has(id)) {
+          visitor.duplicates += 1;
+          end = buffer.indexOf('\n\n');
+          continue;
+        }
+        visitor.ids.add(id);
         visitor.received += 1;
         if (block.includes('Bench answer')) {
-          const sentAt = visitor.waiting.shift();
-          if (sentAt !== undefined) onAnswer(performance.now() - sentAt);
+          const sent = visitor.waiting.shift();
+          if (sent?.measured) onAnswer(performance.now() - sent.at);
         }
       }
       end = buffer.indexOf('\n\n');
@@ -103,7 +116,11 @@ async function inBatches<T>(
 async function main(): Promise<void> {
   const databaseName = `bp_bench_widget_${process.pid}`;
   const queuePrefix = benchQueuePrefix();
-  const app = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+  // BENCH_CPU_PROF=<dir>: the app writes a V8 CPU profile there when it exits (where the time goes).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const app = spawn(process.execPath, [...profile, join(ROOT, 'dist', 'main.js')], {
     env: builtAppEnv(
       { port: PORT, databaseName, queuePrefix, adminToken: ADMIN_TOKEN },
       {
@@ -142,31 +159,34 @@ async function main(): Promise<void> {
       50,
       async () => {
         const session = await call('POST', `/api/v1/widget/${widgetKey}/sessions`, {});
-        const visitor: Visitor = { token: session.token, received: 0, waiting: [] };
+        const visitor: Visitor = {
+          token: session.token,
+          received: 0,
+          ids: new Set(),
+          duplicates: 0,
+          waiting: [],
+        };
         visitors.push(visitor);
-        await openStream(widgetKey, visitor, (ms) => measuring && latencies.push(ms));
+        await openStream(widgetKey, visitor, (ms) => latencies.push(ms));
       },
     );
     // Bounded: a bench never hangs silently; it says how far it got.
     const welcomeDeadline = Date.now() + 120_000;
+    let welcomed = 0;
     for (;;) {
-      const welcomed = visitors.filter((v) => v.received >= 1).length;
-      if (welcomed === SESSIONS) break;
-      if (Date.now() > welcomeDeadline)
-        throw new Error(
-          `only ${welcomed} of ${SESSIONS} welcomes arrived on their streams in 120 s`,
-        );
+      welcomed = visitors.filter((v) => v.received >= 1).length;
+      if (welcomed === SESSIONS || Date.now() > welcomeDeadline) break;
       await sleep(200);
     }
     console.log(
-      `sessions:    ${SESSIONS} open SSE streams, every welcome received (${Math.round((Date.now() - opening) / 1000)} s to open)`,
+      `sessions:    ${SESSIONS} open SSE streams (${Math.round((Date.now() - opening) / 1000)} s to open); welcomes arrived ${welcomed}, lost ${SESSIONS - welcomed} (waited up to 120 s)`,
     );
     console.log(`rss after open: ${JSON.stringify(rssMb(app.pid!))} MB`);
     let sent = 0;
     const send = async (): Promise<void> => {
       const visitor = visitors[sent % SESSIONS];
       sent += 1;
-      visitor.waiting.push(performance.now());
+      visitor.waiting.push({ at: performance.now(), measured: measuring });
       await call(
         'POST',
         `/api/v1/widget/${widgetKey}/referral`,
@@ -194,12 +214,14 @@ async function main(): Promise<void> {
     while (latencies.length < target && Date.now() < deadline) await sleep(100);
     const stats = summarise(latencies);
     const rss = rssMb(app.pid!);
+    const duplicates = visitors.reduce((sum, v) => sum + v.duplicates, 0);
     console.log(
-      `referrals:   ${target} at ${RATE}/s over ${SECONDS} s, ${latencies.length} answers read on their streams`,
+      `referrals:   ${target} at ${RATE}/s over ${SECONDS} s: answers arrived ${latencies.length}, lost ${target - latencies.length} (waited up to 60 s); messages read twice ${duplicates}`,
     );
     console.log(
       `latency:     referral -> message on the stream p50 ${stats.p50} ms, p95 ${stats.p95} ms, p99 ${stats.p99} ms, max ${stats.max} ms (target p99 < 300 ms)`,
     );
+    console.log(`load:        ${readFileSync('/proc/loadavg', 'utf8').trim()} (/proc/loadavg)`);
     console.log(
       `rss:         app process now ${rss.now} MB, peak ${rss.peak} MB (target < 400 MB)`,
     );

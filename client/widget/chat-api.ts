@@ -72,6 +72,11 @@ export class ChatApi {
     return this.call('POST', '/identify', fields);
   }
 
+  /** A delivery or read receipt: every bot message up to `watermark` (a message id). */
+  receipt(kind: 'delivered' | 'read', watermark: string): Promise<unknown> {
+    return this.call('POST', '/receipts', { kind, watermark });
+  }
+
   /** Calls `onMessage` with each message after the cursor, forever; reconnects and falls back. */
   async listen(onMessage: (message: ShownMessage) => void): Promise<void> {
     let failures = 0;

@@ -1,10 +1,12 @@
 import { ChatApi } from './chat-api';
 import { ChatView } from './chat-view';
+import { Receipts } from './receipts';
 
 /**
  * The hosted chat page (`/chat/{widgetKey}`), also the panel widget.js shows in an iframe. Its
  * settings come from data attributes of <body> (the page's CSP allows no inline script). Embedded,
- * it takes commands from the host page by postMessage and says `bp:ready` once the session is open.
+ * it takes commands from the host page by postMessage and says `bp:ready` once the session is open;
+ * the host page also says when its panel is opened or closed (`visible`), for read receipts.
  */
 type Command =
   | { bp: 'referral'; ref: string; pageUrl?: string }
@@ -25,6 +27,13 @@ async function main(): Promise<void> {
     (type, title, payload) =>
       void api.send(type, title, payload).catch(() => view.error('Not sent. Try again.')),
   );
+  // Embedded, the chat is seen only while the host page's panel is open (it says so).
+  let panelOpen = !embedded;
+  const receipts = new Receipts(
+    (kind, watermark) => api.receipt(kind, watermark),
+    () => document.visibilityState === 'visible' && panelOpen,
+  );
+  document.addEventListener('visibilitychange', () => receipts.seen());
   const pending: Command[] = [];
   let started = false;
   // Commands run one after another, in the order the host page gave them (identify, then referral).
@@ -52,6 +61,11 @@ async function main(): Promise<void> {
         return;
       if (event.data.bp === 'referral' && typeof event.data.ref === 'string') run(event.data);
       if (event.data.bp === 'identify') run(event.data);
+      const visible = event.data as { bp: string; visible?: unknown };
+      if (visible.bp === 'visible' && typeof visible.visible === 'boolean') {
+        panelOpen = visible.visible;
+        receipts.seen();
+      }
     });
   }
   try {
@@ -63,7 +77,10 @@ async function main(): Promise<void> {
   started = true;
   pending.splice(0).forEach(run);
   if (embedded) window.parent.postMessage({ bp: 'ready' }, '*');
-  void api.listen((message) => view.show(message));
+  void api.listen((message) => {
+    view.show(message);
+    receipts.shown(message.id);
+  });
 }
 
 void main();

@@ -77,6 +77,8 @@ interface BotWidgetApi {
     if (event.data?.bp !== 'ready') return;
     ready = true;
     queue.splice(0).forEach(post);
+    // The chat counts messages read only while the panel is open: tell it the current state.
+    post({ bp: 'visible', visible: panel.style.display !== 'none' });
   });
 
   const api: BotWidgetApi = {
@@ -84,10 +86,12 @@ interface BotWidgetApi {
       ensureFrame(null);
       panel.style.display = 'block';
       launcher.setAttribute('aria-label', 'Close chat');
+      if (ready) post({ bp: 'visible', visible: true });
     },
     close() {
       panel.style.display = 'none';
       launcher.setAttribute('aria-label', 'Open chat');
+      if (ready) post({ bp: 'visible', visible: false });
     },
     referral(trackingParam: string) {
       if (typeof trackingParam !== 'string' || trackingParam === '') return;

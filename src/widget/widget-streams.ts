@@ -1,83 +1,152 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config';
 import { InjectRedis } from '../queues';
-import { type StoredWidgetMessage } from './widget.repository';
+import { type PublishedWidgetMessage } from './widget.repository';
 
-type Listener = (message: StoredWidgetMessage) => void;
+/** What a stream is told: each message published to its visitor, and when it may have missed some. */
+export interface StreamListener {
+  heard(published: PublishedWidgetMessage): void;
+  /** Pub/sub was away (the subscriber reconnected): messages may have gone unheard. */
+  resync(): void;
+}
+
+/** How long a SUBSCRIBE may take before the stream gives up (the browser then reconnects). */
+const SUBSCRIBE_TIMEOUT_MS = 5000;
+
+interface Channel {
+  listeners: Set<StreamListener>;
+  /** Settles once Redis has confirmed the subscription. */
+  subscribed: Promise<void>;
+}
 
 /**
  * Redis pub/sub between the process that sends a message (an outbound worker) and the processes
  * holding visitors' streams: one channel per visitor, subscribed on one connection per process
- * while at least one of its streams is open. Pub/sub loses what nobody hears, which is fine: the
- * message is stored first, and a stream reads what it missed from Postgres (Last-Event-ID).
+ * while at least one of its streams is open. Pub/sub loses what nobody hears: the message is stored
+ * first, and streams re-read Postgres when they may have missed one (a gap in `prevId`, a
+ * subscriber reconnect, the periodic check in WidgetSse).
+ *
+ * Both connections are opened at start, without ioredis's CLIENT SETINFO handshake: since ioredis
+ * 5.8.2 that handshake can interleave with SUBSCRIBEs queued while connecting, and the replies then
+ * leave some SUBSCRIBE promises unresolved for good (redis/ioredis#2037), which left streams
+ * opened during start-up deaf.
  */
 @Injectable()
-export class WidgetStreams implements OnApplicationShutdown {
+export class WidgetStreams implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(WidgetStreams.name);
   private subscriber: Redis | null = null;
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private publisher: Redis | null = null;
+  private readonly channels = new Map<string, Channel>();
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
     private readonly config: AppConfig,
   ) {}
 
-  private channel(botId: string, visitorId: string): string {
+  onModuleInit(): void {
+    // A publish waits in the offline queue while Redis is away and goes out when it is back, so
+    // a stream still open hears it; the sender never waits for it.
+    this.publisher = this.redis.duplicate({
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      disableClientInfo: true,
+    });
+    this.publisher.on('error', (error: Error) =>
+      this.logger.warn(`Redis publisher: ${error.message}`),
+    );
+    if (this.config.runsHttp) this.subscriber = this.openSubscriber();
+  }
+
+  private key(botId: string, visitorId: string): string {
     return `${this.config.queuePrefix}:widget:${botId}:${visitorId}`;
   }
 
-  /** Tells every process streaming to the visitor. Never throws: the message is stored already. */
-  async publish(botId: string, visitorId: string, message: StoredWidgetMessage): Promise<void> {
-    try {
-      await this.redis.publish(this.channel(botId, visitorId), JSON.stringify(message));
-    } catch (error) {
-      this.logger.warn(`Widget message ${message.id} not published: ${(error as Error).message}`);
-    }
+  /** Tells every process streaming to the visitor; never throws or waits: the message is stored. */
+  publish(botId: string, visitorId: string, published: PublishedWidgetMessage): void {
+    this.publisher
+      ?.publish(this.key(botId, visitorId), JSON.stringify(published))
+      .catch((error: Error) =>
+        this.logger.warn(`Widget message ${published.message.id} not published: ${error.message}`),
+      );
   }
 
-  /** Calls `listener` with each message published to the visitor until the returned stop is called. */
-  async listen(botId: string, visitorId: string, listener: Listener): Promise<() => void> {
-    const channel = this.channel(botId, visitorId);
-    let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
-      await this.connection().subscribe(channel);
+  /**
+   * Calls `listener` with each message published to the visitor until the returned stop is called.
+   * Resolves once the subscription is live in Redis (whoever asked for it first), so whatever is
+   * stored after this resolves is heard; rejects when Redis does not confirm in time.
+   */
+  async listen(botId: string, visitorId: string, listener: StreamListener): Promise<() => void> {
+    const subscriber = this.subscriber;
+    if (!subscriber) throw new Error('this process serves no streams');
+    const key = this.key(botId, visitorId);
+    let channel = this.channels.get(key);
+    if (!channel) {
+      const subscribed = withTimeout(
+        subscriber.subscribe(key).then(() => undefined),
+        SUBSCRIBE_TIMEOUT_MS,
+        'Redis did not confirm the subscription',
+      );
+      subscribed.catch(() => undefined);
+      channel = { listeners: new Set(), subscribed };
+      this.channels.set(key, channel);
     }
-    set.add(listener);
-    return () => {
-      const current = this.listeners.get(channel);
-      if (!current) return;
-      current.delete(listener);
-      if (current.size === 0) {
-        this.listeners.delete(channel);
-        this.subscriber?.unsubscribe(channel).catch(() => undefined);
+    channel.listeners.add(listener);
+    const stop = (): void => {
+      const current = this.channels.get(key);
+      if (!current || !current.listeners.delete(listener)) return;
+      if (current.listeners.size === 0) {
+        this.channels.delete(key);
+        subscriber.unsubscribe(key).catch(() => undefined);
       }
     };
+    try {
+      await channel.subscribed;
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
   }
 
-  private connection(): Redis {
-    if (this.subscriber) return this.subscriber;
+  private openSubscriber(): Redis {
     const subscriber = this.redis.duplicate({
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
+      disableClientInfo: true,
     });
-    subscriber.on('message', (channel: string, text: string) => {
-      const set = this.listeners.get(channel);
-      if (!set) return;
-      const message = JSON.parse(text) as StoredWidgetMessage;
-      for (const listener of set) listener(message);
+    subscriber.on('message', (key: string, text: string) => {
+      const channel = this.channels.get(key);
+      if (!channel) return;
+      const published = JSON.parse(text) as PublishedWidgetMessage;
+      for (const listener of channel.listeners) listener.heard(published);
     });
     subscriber.on('error', (error: Error) =>
       this.logger.warn(`Redis subscriber: ${error.message}`),
     );
-    this.subscriber = subscriber;
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      // ioredis re-subscribes on reconnect; once Redis has answered a PING sent after those
+      // SUBSCRIBEs they are live, and what was published meanwhile is read from Postgres.
+      subscriber
+        .ping()
+        .then(() => {
+          for (const channel of this.channels.values())
+            for (const listener of channel.listeners) listener.resync();
+        })
+        .catch(() => undefined);
+    });
     return subscriber;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.listeners.clear();
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+    this.channels.clear();
+    for (const connection of [this.subscriber, this.publisher])
+      await connection?.quit().catch(() => connection.disconnect());
   }
 }

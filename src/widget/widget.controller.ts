@@ -20,6 +20,7 @@ import {
   WidgetIdentifyDto,
   WidgetMessagesDto,
   WidgetMessagesQueryDto,
+  WidgetReceiptDto,
   WidgetReferralDto,
   WidgetSendMessageDto,
   WidgetSessionDto,
@@ -114,6 +115,27 @@ export class WidgetController {
     @Body() dto: WidgetIdentifyDto,
   ): Promise<WidgetAcceptedDto> {
     await this.widget.identify(await this.widget.session(widgetKey, token), dto);
+    return { accepted: true };
+  }
+
+  @Post('receipts')
+  @HttpCode(HttpStatus.OK)
+  @SessionHeader()
+  @ApiOperation({
+    summary: "Report the bot's messages delivered or read (watermark)",
+    description:
+      'Watermark style, like Messenger: every message up to `watermark` (a message id from the ' +
+      'stream) was shown (`delivered`) or seen with the chat visible (`read`). Moves the referral ' +
+      'funnel (answersDelivered, answersRead on channel widget); repeating a receipt or sending an ' +
+      'older one counts nothing twice. widget.js sends them by itself.',
+  })
+  @ApiErrors(400, 401)
+  async receipt(
+    @Param('widgetKey') widgetKey: string,
+    @Headers(SESSION_HEADER) token: string | undefined,
+    @Body() dto: WidgetReceiptDto,
+  ): Promise<WidgetAcceptedDto> {
+    await this.widget.receipt(await this.widget.session(widgetKey, token), dto);
     return { accepted: true };
   }
 

@@ -7,6 +7,7 @@ export const WIDGET_ERROR_CODES = [
   'WIDGET_SESSION_INVALID',
   'WIDGET_ORIGIN_NOT_ALLOWED',
   'WIDGET_CURSOR_INVALID',
+  'WIDGET_WATERMARK_UNKNOWN',
 ] as const;
 export type WidgetErrorCode = (typeof WIDGET_ERROR_CODES)[number];
 
@@ -30,5 +31,11 @@ export const WidgetErrors = {
       HttpStatus.BAD_REQUEST,
       'WIDGET_CURSOR_INVALID',
       'The cursor (or Last-Event-ID) must be a message id given by this API: digits only',
+    ),
+  watermarkUnknown: (): AppError<WidgetErrorCode> =>
+    new AppError(
+      HttpStatus.BAD_REQUEST,
+      'WIDGET_WATERMARK_UNKNOWN',
+      'The watermark names no message sent to this session: use an id the stream gave',
     ),
 };

@@ -11,7 +11,8 @@ import { WidgetStreams } from './widget-streams';
 
 /**
  * Delivers rendered widget messages: stores each for the visitor (what polling and resumed streams
- * read), then publishes it to the processes streaming to that visitor.
+ * read), then publishes it to the processes streaming to that visitor without waiting for Redis
+ * (a stream that misses the publish reads the message from Postgres).
  */
 @Injectable()
 @ChannelSenderFor('widget')
@@ -31,14 +32,14 @@ export class WidgetSender implements ChannelSender {
         `WIDGET_RECIPIENT_INVALID: ${recipient.externalIdKind} is no visitor`,
         false,
       );
-    let stored;
+    let published;
     try {
-      stored = await this.repository.insertMessage(botId, recipient.externalId, payload);
+      published = await this.repository.insertMessage(botId, recipient.externalId, payload);
     } catch (error) {
       return sendFailure((error as Error).message, true);
     }
-    await this.streams.publish(botId, recipient.externalId, stored);
-    return { ok: true, externalId: stored.id };
+    this.streams.publish(botId, recipient.externalId, published);
+    return { ok: true, externalId: published.message.id };
   }
 
   /** A send whose outcome is unknown: the message is stored here, so this can always tell. */

@@ -8,6 +8,7 @@ import { ConversationsService, type InboundEvent } from '../conversations';
 import {
   type WidgetIdentifyDto,
   type WidgetMessagesDto,
+  type WidgetReceiptDto,
   type WidgetReferralDto,
   type WidgetSendMessageDto,
   type WidgetSessionDto,
@@ -118,6 +119,42 @@ export class WidgetService {
     await this.contacts.recordSeen(this.contactKey(session), new Date(), undefined, { names });
     if (dto.externalId !== undefined)
       await this.repository.setSiteUserId(session.botId, session.id, dto.externalId);
+  }
+
+  /**
+   * A delivery or read receipt from the chat, watermark style: every message up to `watermark`
+   * was shown (delivered) or seen with the chat visible (read). Recorded through the conversations
+   * core as Messenger's watermarks are, so the referral funnel counts answersDelivered / Read; an
+   * answer already counted is not counted again, so repeated and out-of-order receipts are safe.
+   * WIDGET_WATERMARK_UNKNOWN when the id is no message sent to this visitor.
+   */
+  async receipt(session: SessionRow, dto: WidgetReceiptDto): Promise<void> {
+    const at = await this.repository.watermarkTime(session.botId, session.visitorId, dto.watermark);
+    if (!at) throw WidgetErrors.watermarkUnknown();
+    const [contact] = await this.contacts.findMany([this.contactKey(session)]);
+    if (!contact) return;
+    await this.dataSource.transaction((tx) =>
+      this.conversations.recordReceipts(
+        [
+          {
+            botId: session.botId,
+            contactId: contact.id,
+            contact: { firstName: null, lastName: null, firstSeenAt: at },
+            channel: 'widget',
+            occurredAt: new Date(),
+            standby: false,
+            kind: 'other',
+            text: null,
+            payload: null,
+            externalMessageId: null,
+            referral: null,
+            receipt: { kind: dto.kind, watermark: at },
+            raw: { type: 'receipt', ...dto },
+          },
+        ],
+        tx,
+      ),
+    );
   }
 
   /** Polling: the visitor's messages after the cursor, at most 100. */

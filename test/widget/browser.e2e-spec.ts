@@ -24,7 +24,10 @@ describe('The widget in a real browser', () => {
   let hostUrl: string;
   let botId: string;
   let widgetKey: string;
+  let spring: { id: string };
   const errors: string[] = [];
+  /** Bodies of the receipt calls the pages made. */
+  const receipts: { kind: string; watermark: string }[] = [];
 
   beforeAll(async () => {
     await buildWidget();
@@ -51,7 +54,7 @@ describe('The widget in a real browser', () => {
         ],
       },
     });
-    await createReferral(t.admin, botId, {
+    spring = await createReferral(t.admin, botId, {
       trackingParam: 'spring',
       content: text('Hi {{contact.firstName|there}}, spring deals via {{referral.trackingParam}}!'),
       segmentName: 'Spring visitors',
@@ -81,6 +84,10 @@ describe('The widget in a real browser', () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 760 } });
     const page = await context.newPage();
     page.on('pageerror', (error) => errors.push(error.message));
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/receipts'))
+        receipts.push(request.postDataJSON() as { kind: string; watermark: string });
+    });
     return page;
   }
 
@@ -100,6 +107,30 @@ describe('The widget in a real browser', () => {
     const response = await page.goto(`${t.http.baseUrl}/chat/${widgetKey}?ref=spring`);
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     await shownIn(page, 'Hi there, spring deals via spring!');
+    // The page is visible: the chat reports the answer read, and the funnel counts it.
+    await waitFor(() => receipts.some((r) => r.kind === 'read'), {
+      timeoutMs: 10_000,
+      what: 'a read receipt sent',
+    });
+    const [answer] = (
+      await t.db.query(
+        `SELECT max(id)::text AS id FROM widget_messages WHERE payload->>'text' = $1`,
+        ['Hi there, spring deals via spring!'],
+      )
+    ).rows;
+    expect(receipts).toContainEqual({ kind: 'read', watermark: answer.id });
+    await waitFor(
+      async () => {
+        const stats = await t.admin.get(
+          `/api/v1/bots/${botId}/referrals/${spring.id}/stats?interval=day&timeZone=UTC`,
+        );
+        const widget = stats.body.byChannel.find(
+          (c: { channel: string }) => c.channel === 'widget',
+        );
+        return widget?.answersRead === 1 && widget?.answersDelivered === 1;
+      },
+      { what: 'the answer counted delivered and read on channel widget' },
+    );
 
     const other = await newPage();
     await other.goto(`${t.http.baseUrl}/chat/${widgetKey}`);

@@ -93,6 +93,24 @@ export class WidgetIdentifyDto {
   externalId?: string;
 }
 
+export const RECEIPT_KINDS = ['delivered', 'read'] as const;
+
+export class WidgetReceiptDto {
+  /**
+   * `delivered`: the bot's messages up to `watermark` were shown in the chat; `read`: the chat was
+   * visible with them (a read implies delivery).
+   */
+  @ApiProperty({ enum: RECEIPT_KINDS })
+  @IsIn(RECEIPT_KINDS)
+  kind!: (typeof RECEIPT_KINDS)[number];
+
+  /** The id of the newest message covered (a message id of this visitor, as the stream gave it). */
+  @ApiProperty({ pattern: '^\\d{1,18}$', example: '42' })
+  @IsString()
+  @Matches(/^\d{1,18}$/)
+  watermark!: string;
+}
+
 export class WidgetMessagesQueryDto {
   /** Messages after this id (a `cursor` or an event id); `0` for all. */
   @IsOptional()

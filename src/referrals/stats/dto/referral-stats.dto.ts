@@ -27,9 +27,14 @@ export class FunnelCountsDto {
   returningContacts!: number;
   @ApiProperty({ description: "Answers to the referral's entries the channel accepted." })
   answersSent!: number;
-  @ApiProperty({ description: 'Of those, delivered (Messenger delivery or read watermarks).' })
+  @ApiProperty({
+    description:
+      "Of those, delivered (Messenger's delivery or read watermarks, the widget's receipts).",
+  })
   answersDelivered!: number;
-  @ApiProperty({ description: 'Of those, read (Messenger read watermarks).' })
+  @ApiProperty({
+    description: "Of those, read (Messenger's read watermarks, the widget's read receipts).",
+  })
   answersRead!: number;
   @ApiProperty({
     description:
