@@ -33,12 +33,17 @@ interface Channel {
  * leave some SUBSCRIBE promises unresolved for good (redis/ioredis#2037), which left streams
  * opened during start-up deaf.
  */
+/** Publishes that may wait for Redis at once; a bound on the memory a long outage can take. */
+export const MAX_UNSENT_PUBLISHES = 10_000;
+
 @Injectable()
 export class WidgetStreams implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(WidgetStreams.name);
   private subscriber: Redis | null = null;
   private publisher: Redis | null = null;
   private readonly channels = new Map<string, Channel>();
+  private unsent = 0;
+  private dropped = 0;
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
@@ -63,13 +68,38 @@ export class WidgetStreams implements OnModuleInit, OnApplicationShutdown {
     return `${this.config.queuePrefix}:widget:${botId}:${visitorId}`;
   }
 
-  /** Tells every process streaming to the visitor; never throws or waits: the message is stored. */
+  /**
+   * Tells every process streaming to the visitor; never throws or waits: the message is stored.
+   * While Redis is away, at most MAX_UNSENT_PUBLISHES wait in the publisher's offline queue; past
+   * that a publish is dropped, since open streams find stored messages anyway (subscriber
+   * reconnect and the periodic check re-read Postgres) and a long outage must not grow memory.
+   */
   publish(botId: string, visitorId: string, published: PublishedWidgetMessage): void {
+    if (!this.publisher) return;
+    if (this.unsent >= MAX_UNSENT_PUBLISHES) {
+      this.dropped++;
+      return;
+    }
+    this.unsent++;
     this.publisher
-      ?.publish(this.key(botId, visitorId), JSON.stringify(published))
+      .publish(this.key(botId, visitorId), JSON.stringify(published))
       .catch((error: Error) =>
         this.logger.warn(`Widget message ${published.message.id} not published: ${error.message}`),
-      );
+      )
+      .finally(() => {
+        this.unsent--;
+        if (this.unsent === 0 && this.dropped > 0) {
+          this.logger.warn(
+            `${this.dropped} widget publish(es) dropped while Redis was away; streams re-read them from Postgres`,
+          );
+          this.dropped = 0;
+        }
+      });
+  }
+
+  /** Publishes sent to Redis and not yet answered (the offline queue included). */
+  get unsentPublishes(): number {
+    return this.unsent;
   }
 
   /**
