@@ -3,18 +3,18 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth';
 import { BotsModule } from './bots';
-import { BroadcastsModule } from './broadcasts';
+import { BroadcastsModule, BroadcastsWorkersModule } from './broadcasts';
 import { ContactsModule } from './contacts';
-import { ConversationsModule } from './conversations';
+import { ConversationsModule, ConversationsWorkersModule } from './conversations';
 import { HttpShutdown } from './common/http/http-shutdown';
 import { loggerOptions } from './common/logging/logger-options';
 import { type AppConfig, ConfigModule } from './config';
-import { DatabaseModule } from './database';
+import { DatabaseModule, DatabaseWorkersModule } from './database';
 import { HealthModule } from './health';
-import { MessengerModule } from './messenger';
+import { MessengerModule, MessengerWorkersModule } from './messenger';
 import { ModulesModule } from './modules';
-import { QueuesModule } from './queues';
-import { ReferralsModule } from './referrals';
+import { QueuesModule, QueueWorkersModule } from './queues';
+import { ReferralsModule, ReferralsWorkersModule } from './referrals';
 import { SegmentsModule } from './segments';
 import { WidgetModule } from './widget';
 
@@ -25,8 +25,26 @@ export interface AppOptions {
   imports?: ModuleMetadata['imports'];
 }
 
+/**
+ * What takes jobs: queue processors, maintenance tasks and the check that each job has one
+ * handler. A process holds these providers only when its PROCESS_ROLE runs workers.
+ */
+const WORKER_MODULES = [
+  QueueWorkersModule,
+  DatabaseWorkersModule,
+  ReferralsWorkersModule,
+  ConversationsWorkersModule,
+  BroadcastsWorkersModule,
+  MessengerWorkersModule,
+];
+
 @Module({})
 export class AppModule {
+  /**
+   * The application of one process. Its PROCESS_ROLE (from the validated `config`) chooses here,
+   * once, which providers exist: the worker modules only for `worker` and `all`, so an `api`
+   * process holds no processor or task rather than holding idle ones.
+   */
   static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
@@ -46,6 +64,7 @@ export class AppModule {
         BroadcastsModule,
         MessengerModule,
         WidgetModule,
+        ...(config.runsWorkers ? WORKER_MODULES : []),
         ...(options.imports ?? []),
       ],
       providers: [HttpShutdown],
