@@ -4,6 +4,8 @@ import { AppModule } from './app.module';
 import { loadConfig } from './config';
 import { MAINTENANCE_TASK_NAMES, MaintenanceTask, QueueName, QueueWorker } from './queues';
 import { QueueHandlersCheck } from './queues/queue-handlers';
+import { WidgetSse } from './widget/widget-sse';
+import { WidgetStreamFanOut } from './widget/widget-stream-fan-out';
 
 type ModuleEntry = NonNullable<ModuleMetadata['imports']>[number];
 
@@ -42,7 +44,7 @@ const queueWorkers = (classes: Type[]): Type[] =>
 const maintenanceTasks = (classes: Type[]): string[] =>
   classes
     .map((type) => Reflect.getMetadata(MaintenanceTask.KEY, type) as { name: string } | undefined)
-    .filter((schedule) => schedule !== undefined)
+    .filter((schedule): schedule is { name: string } => schedule !== undefined)
     .map((schedule) => schedule.name)
     .sort();
 
@@ -52,6 +54,16 @@ describe('AppModule.forRoot: the PROCESS_ROLE chooses which providers exist', ()
     expect(queueWorkers(classes)).toEqual([]);
     expect(maintenanceTasks(classes)).toEqual([]);
     expect(classes).not.toContain(QueueHandlersCheck);
+    expect(classes).toEqual(expect.arrayContaining([WidgetSse, WidgetStreamFanOut]));
+  });
+
+  it('gives a worker process none of the widget streams (no subscriber connection, no timer)', () => {
+    const classes = providerClasses('worker');
+    expect(classes).not.toContain(WidgetSse);
+    expect(classes).not.toContain(WidgetStreamFanOut);
+    expect(providerClasses('all')).toEqual(
+      expect.arrayContaining([WidgetSse, WidgetStreamFanOut]),
+    );
   });
 
   it.each(['worker', 'all'])(

@@ -16,7 +16,7 @@ import { ModulesModule } from './modules';
 import { QueuesModule, QueueWorkersModule } from './queues';
 import { ReferralsModule, ReferralsWorkersModule } from './referrals';
 import { SegmentsModule } from './segments';
-import { WidgetModule } from './widget';
+import { WidgetHttpModule, WidgetModule } from './widget';
 
 export interface AppOptions {
   /** Where log lines go (stdout by default); tests read them from here. */
@@ -38,12 +38,16 @@ const WORKER_MODULES = [
   MessengerWorkersModule,
 ];
 
+/** What only serves HTTP and has run time of its own (connections, timers). */
+const HTTP_MODULES = [WidgetHttpModule];
+
 @Module({})
 export class AppModule {
   /**
    * The application of one process. Its PROCESS_ROLE (from the validated `config`) chooses here,
    * once, which providers exist: the worker modules only for `worker` and `all`, so an `api`
-   * process holds no processor or task rather than holding idle ones.
+   * process holds no processor or task rather than holding idle ones; the HTTP modules only for
+   * `api` and `all`.
    */
   static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
     return {
@@ -64,6 +68,7 @@ export class AppModule {
         BroadcastsModule,
         MessengerModule,
         WidgetModule,
+        ...(config.runsHttp ? HTTP_MODULES : []),
         ...(config.runsWorkers ? WORKER_MODULES : []),
         ...(options.imports ?? []),
       ],

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config';
 import { MaintenanceTask, QueueName, QueueWorker } from '../../src/queues';
 import { type MaintenanceSchedule } from '../../src/queues/maintenance-task';
 import { QueueHandlersCheck } from '../../src/queues/queue-handlers';
+import { WidgetStreamFanOut } from '../../src/widget/widget-stream-fan-out';
 import { LogCapture, startTestApp, type TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
@@ -35,7 +36,7 @@ function jobHandlers(app: INestApplicationContext): { queues: string[]; tasks: s
 describe('Process roles', () => {
   let t: TestApp;
   let worker: INestApplicationContext | undefined;
-  const queueOf = (name: QueueName): Queue => t.app.get(getQueueToken(name));
+  const queueOf = (name: QueueName): Queue => t.app.get<Queue>(getQueueToken(name));
 
   beforeAll(async () => {
     t = await startTestApp({ PROCESS_ROLE: 'api' });
@@ -48,12 +49,13 @@ describe('Process roles', () => {
   it('an api process holds no queue processor, no maintenance task and no handler check', async () => {
     expect(jobHandlers(t.app)).toEqual({ queues: [], tasks: [] });
     expect(() => t.app.get(QueueHandlersCheck)).toThrow();
+    expect(t.app.get(WidgetStreamFanOut)).toBeInstanceOf(WidgetStreamFanOut);
     // Nothing on this process's queues listens for jobs, and nothing was scheduled.
     for (const name of Object.values(QueueName)) expect(await queueOf(name).getWorkers()).toEqual([]);
     expect(await queueOf(QueueName.Maintenance).getRepeatableJobs()).toEqual([]);
   });
 
-  it('a job added in an api process waits; a worker process, with one handler per job, takes it', async () => {
+  it('a job added in an api process waits; a worker process, with one handler per job and no HTTP side, takes it', async () => {
     const maintenance = queueOf(QueueName.Maintenance);
     const job = await maintenance.add(
       'refresh-table-statistics',
@@ -84,6 +86,8 @@ describe('Process roles', () => {
       ],
     });
     expect(worker.get(QueueHandlersCheck)).toBeInstanceOf(QueueHandlersCheck);
+    // The widget's HTTP side (its streams' Redis subscriber and timer) is not in a worker.
+    expect(() => worker?.get(WidgetStreamFanOut)).toThrow();
     await waitFor(async () => (await job.getState()) === 'completed', {
       what: 'the worker process to take the job added in the api process',
     });
