@@ -61,9 +61,7 @@ describe('AppModule.forRoot: the PROCESS_ROLE chooses which providers exist', ()
     const classes = providerClasses('worker');
     expect(classes).not.toContain(WidgetSse);
     expect(classes).not.toContain(WidgetStreamFanOut);
-    expect(providerClasses('all')).toEqual(
-      expect.arrayContaining([WidgetSse, WidgetStreamFanOut]),
-    );
+    expect(providerClasses('all')).toEqual(expect.arrayContaining([WidgetSse, WidgetStreamFanOut]));
   });
 
   it.each(['worker', 'all'])(

@@ -40,10 +40,7 @@ export class QueuesModule {
         }),
         queues,
       ],
-      providers: [
-        { provide: REDIS, inject: [AppConfig], useFactory: createRedis },
-        RedisCloser,
-      ],
+      providers: [{ provide: REDIS, inject: [AppConfig], useFactory: createRedis }, RedisCloser],
       exports: [queues, REDIS],
     };
   }

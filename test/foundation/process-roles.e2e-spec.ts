@@ -51,7 +51,8 @@ describe('Process roles', () => {
     expect(() => t.app.get(QueueHandlersCheck)).toThrow();
     expect(t.app.get(WidgetStreamFanOut)).toBeInstanceOf(WidgetStreamFanOut);
     // Nothing on this process's queues listens for jobs, and nothing was scheduled.
-    for (const name of Object.values(QueueName)) expect(await queueOf(name).getWorkers()).toEqual([]);
+    for (const name of Object.values(QueueName))
+      expect(await queueOf(name).getWorkers()).toEqual([]);
     expect(await queueOf(QueueName.Maintenance).getRepeatableJobs()).toEqual([]);
   });
 
