@@ -3,20 +3,20 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth';
 import { BotsModule } from './bots';
-import { BroadcastsModule } from './broadcasts';
+import { BroadcastsModule, BroadcastsWorkersModule } from './broadcasts';
 import { ContactsModule } from './contacts';
-import { ConversationsModule } from './conversations';
+import { ConversationsModule, ConversationsWorkersModule } from './conversations';
 import { HttpShutdown } from './common/http/http-shutdown';
 import { loggerOptions } from './common/logging/logger-options';
 import { type AppConfig, ConfigModule } from './config';
-import { DatabaseModule } from './database';
+import { DatabaseModule, DatabaseWorkersModule } from './database';
 import { HealthModule } from './health';
-import { MessengerModule } from './messenger';
+import { MessengerModule, MessengerWorkersModule } from './messenger';
 import { ModulesModule } from './modules';
-import { QueuesModule } from './queues';
-import { ReferralsModule } from './referrals';
+import { QueuesModule, QueueWorkersModule } from './queues';
+import { ReferralsModule, ReferralsWorkersModule } from './referrals';
 import { SegmentsModule } from './segments';
-import { WidgetModule } from './widget';
+import { WidgetHttpModule, WidgetModule } from './widget';
 
 export interface AppOptions {
   /** Where log lines go (stdout by default); tests read them from here. */
@@ -25,8 +25,30 @@ export interface AppOptions {
   imports?: ModuleMetadata['imports'];
 }
 
+/**
+ * What takes jobs: queue processors, maintenance tasks and the check that each job has one
+ * handler. A process holds these providers only when its PROCESS_ROLE runs workers.
+ */
+const WORKER_MODULES = [
+  QueueWorkersModule,
+  DatabaseWorkersModule,
+  ReferralsWorkersModule,
+  ConversationsWorkersModule,
+  BroadcastsWorkersModule,
+  MessengerWorkersModule,
+];
+
+/** What only serves HTTP and has run time of its own (connections, timers). */
+const HTTP_MODULES = [WidgetHttpModule];
+
 @Module({})
 export class AppModule {
+  /**
+   * The application of one process. Its PROCESS_ROLE (from the validated `config`) chooses here,
+   * once, which providers exist: the worker modules only for `worker` and `all`, so an `api`
+   * process holds no processor or task rather than holding idle ones; the HTTP modules only for
+   * `api` and `all`.
+   */
   static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
@@ -46,6 +68,8 @@ export class AppModule {
         BroadcastsModule,
         MessengerModule,
         WidgetModule,
+        ...(config.runsHttp ? HTTP_MODULES : []),
+        ...(config.runsWorkers ? WORKER_MODULES : []),
         ...(options.imports ?? []),
       ],
       providers: [HttpShutdown],

@@ -13,8 +13,6 @@ import { ContactFactsLoader } from './contact-facts';
 import { BroadcastRecipient } from './entities/broadcast-recipient.entity';
 import { Broadcast } from './entities/broadcast.entity';
 import { UnreachableContact } from './entities/unreachable-contact.entity';
-import { BroadcastDriverTask } from './jobs/broadcast-driver.task';
-import { BroadcastWorker } from './jobs/broadcast.worker';
 
 /** Broadcasts: Creator content sent once to an audience of segments, within Meta's rules. */
 @Module({
@@ -32,9 +30,8 @@ import { BroadcastWorker } from './jobs/broadcast.worker';
     BroadcastRunner,
     BroadcastReceipts,
     ContactFactsLoader,
-    BroadcastWorker,
-    BroadcastDriverTask,
   ],
-  exports: [BroadcastsService],
+  // BroadcastsRepository and BroadcastRunner for BroadcastsWorkersModule.
+  exports: [BroadcastsService, BroadcastsRepository, BroadcastRunner],
 })
 export class BroadcastsModule {}

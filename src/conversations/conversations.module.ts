@@ -18,8 +18,6 @@ import { Dispatcher } from './dispatcher';
 import { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
 import { Reply } from './entities/reply.entity';
-import { OutboundWorker } from './jobs/outbound.worker';
-import { ReplySweeperTask } from './jobs/reply-sweeper.task';
 import { OutboundService } from './outbound.service';
 import { SendClaims } from './send-claims';
 import { ReplyWriter } from './reply-writer';
@@ -49,9 +47,8 @@ import { SenderRegistry } from './senders/channel-sender';
     OutboundService,
     SendClaims,
     SenderRegistry,
-    OutboundWorker,
-    ReplySweeperTask,
   ],
-  exports: [BulkSendService, ConversationsService, ContactMergeService],
+  // OutboundService for ConversationsWorkersModule.
+  exports: [BulkSendService, ConversationsService, ContactMergeService, OutboundService],
 })
 export class ConversationsModule {}

@@ -5,7 +5,6 @@ import { AppConfig } from '../config';
 import { dataSourceOptions } from './data-source-options';
 import { ensureDatabase } from './ensure-database';
 import { runMigrations } from './run-migrations';
-import { TableStatisticsTask } from './statistics.task';
 
 const logger = new Logger('Database');
 
@@ -37,6 +36,5 @@ async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
       },
     }),
   ],
-  providers: [TableStatisticsTask],
 })
 export class DatabaseModule {}

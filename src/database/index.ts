@@ -1,4 +1,5 @@
 export { DatabaseModule } from './database.module';
+export { DatabaseWorkersModule } from './database-workers.module';
 export { dataSourceOptions } from './data-source-options';
 export { prepared } from './prepared';
 export { memoInTransaction } from './transaction-memo';

@@ -1,1 +1,2 @@
 export { MessengerModule } from './messenger.module';
+export { MessengerWorkersModule } from './messenger-workers.module';

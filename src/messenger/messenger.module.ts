@@ -6,17 +6,15 @@ import { ConversationsModule } from '../conversations';
 import { InboxItem } from './entities/inbox-item.entity';
 import { GraphApiClient } from './graph/graph-api.client';
 import { SendRateLimiter } from './graph/send-rate-limiter';
-import { InboxPurgeTask } from './inbound/inbox-purge.task';
-import { InboxSweeperTask } from './inbound/inbox-sweeper.task';
 import { InboxRepository } from './inbox.repository';
 import { MessengerInboundService } from './inbound/inbound.service';
-import { MessengerInboundWorker } from './inbound/inbound.worker';
 import { IntakeRate } from './intake/intake-rate';
 import { MessengerIntakeService } from './intake/messenger-intake.service';
 import { MessengerWebhookController } from './messenger-webhook.controller';
 import { MessengerSender } from './messenger.sender';
 import { PageDirectory } from './page-directory';
 
+/** The Messenger channel: webhook intake, inbound handling, the Graph API client and sender. */
 @Module({
   imports: [TypeOrmModule.forFeature([InboxItem]), BotsModule, ContactsModule, ConversationsModule],
   controllers: [MessengerWebhookController],
@@ -29,9 +27,8 @@ import { PageDirectory } from './page-directory';
     IntakeRate,
     MessengerIntakeService,
     MessengerInboundService,
-    MessengerInboundWorker,
-    InboxSweeperTask,
-    InboxPurgeTask,
   ],
+  // For MessengerWorkersModule.
+  exports: [MessengerInboundService],
 })
 export class MessengerModule {}

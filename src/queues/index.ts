@@ -11,4 +11,5 @@ export { enqueueMissing, enqueueSafely } from './enqueue';
 export { MaintenanceTask } from './maintenance-task';
 export { QueueWorker, type WorkerOptions } from './queue-worker';
 export { QueuesModule } from './queues.module';
+export { QueueWorkersModule } from './queue-workers.module';
 export { InjectRedis, REDIS } from './redis.provider';

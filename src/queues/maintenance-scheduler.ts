@@ -3,7 +3,6 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { type Job, type Queue } from 'bull';
 import { withTimeout } from '../common/with-timeout';
-import { AppConfig } from '../config';
 import { findPlugIns, type PlugIn } from '../common/plug-ins';
 import { MaintenanceTask, type MaintenanceSchedule } from './maintenance-task';
 import { type JobPayloads, type MaintenanceTaskName, QueueName } from './queue-catalogue';
@@ -43,10 +42,9 @@ export class MaintenanceScheduler
 
   constructor(
     @InjectQueue(QueueName.Maintenance) private readonly queue: Queue<Payload>,
-    config: AppConfig,
     private readonly discovery: DiscoveryService,
   ) {
-    super({ queue, name: QueueName.Maintenance, config, jobName: '*' });
+    super({ queue, name: QueueName.Maintenance, jobName: '*' });
   }
 
   onModuleInit(): void {

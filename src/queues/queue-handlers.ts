@@ -1,6 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { AppConfig } from '../config';
 import { findPlugIns } from '../common/plug-ins';
 import { MaintenanceTask, type MaintenanceSchedule } from './maintenance-task';
 import { MAINTENANCE_TASK_NAMES, QueueName } from './queue-catalogue';
@@ -32,20 +31,16 @@ export function assertOneHandlerEach(
 }
 
 /**
- * At boot of a process that takes jobs (PROCESS_ROLE worker or all): every queue of the catalogue
- * (`queue-catalogue.ts`) has exactly one QueueWorker, and every maintenance task exactly one
- * MaintenanceTask, found among the app's providers. An api process takes no jobs and is not held
- * to it.
+ * At boot of a process that takes jobs: every queue of the catalogue (`queue-catalogue.ts`) has
+ * exactly one QueueWorker, and every maintenance task exactly one MaintenanceTask, found among the
+ * app's providers; else boot fails. A provider of QueueWorkersModule, which only processes whose
+ * PROCESS_ROLE runs workers import: an api process holds no handlers and is not held to it.
  */
 @Injectable()
 export class QueueHandlersCheck implements OnModuleInit {
-  constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly discovery: DiscoveryService) {}
 
   onModuleInit(): void {
-    if (!this.config.runsWorkers) return;
     const instances = this.discovery.getProviders().map((wrapper) => wrapper.instance as unknown);
     assertOneHandlerEach(
       'queue',

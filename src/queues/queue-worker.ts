@@ -5,7 +5,6 @@ import {
 } from '@nestjs/common';
 import { type Job, type Queue } from 'bull';
 import { withTimeout } from '../common/with-timeout';
-import { type AppConfig } from '../config';
 import { type JobPayloads, type QueueName, WORKER_CONCURRENCY } from './queue-catalogue';
 
 const CLOSE_TIMEOUT_MS = 25_000;
@@ -14,14 +13,15 @@ const START_TIMEOUT_MS = 5000;
 export interface WorkerOptions<N extends QueueName> {
   queue: Queue<JobPayloads[N]>;
   name: N;
-  config: AppConfig;
   /** The job name this worker takes; '*' takes every named job of the queue (maintenance). */
   jobName?: string;
 }
 
 /**
- * Base of every queue processor. It takes jobs only in processes whose PROCESS_ROLE runs workers,
- * and on shutdown stops taking new jobs and waits for the ones in flight.
+ * Base of every queue processor: it takes its queue's jobs from start-up on, and on shutdown stops
+ * taking new jobs and waits for the ones in flight. Processors are providers of the feature
+ * modules' `…WorkersModule`, which only a process whose PROCESS_ROLE runs workers imports
+ * (`AppModule.forRoot`), so an api process holds none.
  */
 export abstract class QueueWorker<N extends QueueName>
   implements OnApplicationBootstrap, BeforeApplicationShutdown
@@ -39,8 +39,7 @@ export abstract class QueueWorker<N extends QueueName>
   protected abstract handle(job: Job<JobPayloads[N]>): Promise<void>;
 
   async onApplicationBootstrap(): Promise<void> {
-    const { queue, name, config, jobName } = this.options;
-    if (!config.runsWorkers) return;
+    const { queue, name, jobName } = this.options;
     await withTimeout(this.beforeStart(), START_TIMEOUT_MS, 'Redis not answering').catch(
       (error: Error) => this.logger.warn(`Starting ${name} without preparing: ${error.message}`),
     );

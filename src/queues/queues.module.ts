@@ -1,10 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from '../config';
 import { jitteredBackoff } from './backoff';
-import { MaintenanceScheduler } from './maintenance-scheduler';
-import { QueueHandlersCheck } from './queue-handlers';
 import { JITTER_BACKOFF, JOB_DEFAULTS, QueueName } from './queue-catalogue';
 import { BULL_TIMING_SETTINGS } from './queue-timing';
 import { createRedis, REDIS, RedisCloser } from './redis.provider';
@@ -13,7 +10,10 @@ const queues = BullModule.registerQueue(
   ...Object.values(QueueName).map((name) => ({ name, defaultJobOptions: JOB_DEFAULTS[name] })),
 );
 
-/** Bull on REDIS_URL, every queue of the catalogue, and a shared fail-fast Redis client. */
+/**
+ * Bull on REDIS_URL, every queue of the catalogue (to add jobs, in every process), and a shared
+ * fail-fast Redis client. What takes jobs is QueueWorkersModule's and the feature modules'.
+ */
 @Global()
 @Module({})
 export class QueuesModule {
@@ -21,7 +21,6 @@ export class QueuesModule {
     return {
       module: QueuesModule,
       imports: [
-        DiscoveryModule,
         BullModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
@@ -41,12 +40,7 @@ export class QueuesModule {
         }),
         queues,
       ],
-      providers: [
-        { provide: REDIS, inject: [AppConfig], useFactory: createRedis },
-        RedisCloser,
-        MaintenanceScheduler,
-        QueueHandlersCheck,
-      ],
+      providers: [{ provide: REDIS, inject: [AppConfig], useFactory: createRedis }, RedisCloser],
       exports: [queues, REDIS],
     };
   }

@@ -8,7 +8,6 @@ import { ContactViewService } from './contact-view.service';
 import { ContactsController } from './contacts.controller';
 import { ReferralEntry } from './entities/referral-entry.entity';
 import { Referral } from './entities/referral.entity';
-import { ReferralPartitionsTask } from './partitions.task';
 import { ReferralResolution } from './referral-resolution';
 import { ReferralsController } from './referrals.controller';
 import { ReferralsService } from './referrals.service';
@@ -47,7 +46,6 @@ import { TrackedLinksService } from './tracked-links/tracked-links.service';
     ReferralStatsService,
     ReferralStatsRepository,
     StatsRanges,
-    ReferralPartitionsTask,
   ],
   exports: [ReferralsService],
 })

@@ -6,7 +6,7 @@ import {
   type SessionRow,
   type StoredWidgetMessage,
 } from './widget.repository';
-import { WidgetStreams } from './widget-streams';
+import { WidgetStreamFanOut } from './widget-stream-fan-out';
 
 const HEARTBEAT_MS = 25_000;
 const REPLAY_BATCH = 200;
@@ -105,7 +105,7 @@ export class WidgetSse implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly repository: WidgetRepository,
-    private readonly streams: WidgetStreams,
+    private readonly streams: WidgetStreamFanOut,
   ) {}
 
   onModuleInit(): void {

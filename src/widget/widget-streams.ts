@@ -1,47 +1,30 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config';
 import { InjectRedis } from '../queues';
 import { type PublishedWidgetMessage } from './widget.repository';
 
-/** What a stream is told: each message published to its visitor, and when it may have missed some. */
-export interface StreamListener {
-  heard(published: PublishedWidgetMessage): void;
-  /** Pub/sub was away (the subscriber reconnected): messages may have gone unheard. */
-  resync(): void;
+/** The Redis channel of one visitor's streams: `<QUEUE_PREFIX>:widget:<botId>:<visitorId>`. */
+export function widgetChannel(queuePrefix: string, botId: string, visitorId: string): string {
+  return `${queuePrefix}:widget:${botId}:${visitorId}`;
 }
 
-/** How long a SUBSCRIBE may take before the stream gives up (the browser then reconnects). */
-const SUBSCRIBE_TIMEOUT_MS = 5000;
-
-interface Channel {
-  listeners: Set<StreamListener>;
-  /** Settles once Redis has confirmed the subscription. */
-  subscribed: Promise<void>;
-}
-
-/**
- * Redis pub/sub between the process that sends a message (an outbound worker) and the processes
- * holding visitors' streams: one channel per visitor, subscribed on one connection per process
- * while at least one of its streams is open. Pub/sub loses what nobody hears: the message is stored
- * first, and streams re-read Postgres when they may have missed one (a gap in `prevId`, a
- * subscriber reconnect, the periodic check in WidgetSse).
- *
- * Both connections are opened at start, without ioredis's CLIENT SETINFO handshake: since ioredis
- * 5.8.2 that handshake can interleave with SUBSCRIBEs queued while connecting, and the replies then
- * leave some SUBSCRIBE promises unresolved for good (redis/ioredis#2037), which left streams
- * opened during start-up deaf.
- */
 /** Publishes that may wait for Redis at once; a bound on the memory a long outage can take. */
 export const MAX_UNSENT_PUBLISHES = 10_000;
 
+/**
+ * The sending side of Redis pub/sub between the process that sends a message (an outbound
+ * worker) and the processes holding visitors' streams (WidgetStreamFanOut, in
+ * `widget-stream-fan-out.ts`, only where HTTP is served). Every process has it: a reply is sent
+ * wherever jobs are taken. Pub/sub loses what nobody hears: the message is stored first.
+ *
+ * The connection is opened at start, without ioredis's CLIENT SETINFO handshake (see
+ * WidgetStreamFanOut for why).
+ */
 @Injectable()
 export class WidgetStreams implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(WidgetStreams.name);
-  private subscriber: Redis | null = null;
   private publisher: Redis | null = null;
-  private readonly channels = new Map<string, Channel>();
   private unsent = 0;
   private dropped = 0;
 
@@ -61,11 +44,6 @@ export class WidgetStreams implements OnModuleInit, OnApplicationShutdown {
     this.publisher.on('error', (error: Error) =>
       this.logger.warn(`Redis publisher: ${error.message}`),
     );
-    if (this.config.runsHttp) this.subscriber = this.openSubscriber();
-  }
-
-  private key(botId: string, visitorId: string): string {
-    return `${this.config.queuePrefix}:widget:${botId}:${visitorId}`;
   }
 
   /**
@@ -82,7 +60,7 @@ export class WidgetStreams implements OnModuleInit, OnApplicationShutdown {
     }
     this.unsent++;
     this.publisher
-      .publish(this.key(botId, visitorId), JSON.stringify(published))
+      .publish(widgetChannel(this.config.queuePrefix, botId, visitorId), JSON.stringify(published))
       .catch((error: Error) =>
         this.logger.warn(`Widget message ${published.message.id} not published: ${error.message}`),
       )
@@ -102,81 +80,8 @@ export class WidgetStreams implements OnModuleInit, OnApplicationShutdown {
     return this.unsent;
   }
 
-  /**
-   * Calls `listener` with each message published to the visitor until the returned stop is called.
-   * Resolves once the subscription is live in Redis (whoever asked for it first), so whatever is
-   * stored after this resolves is heard; rejects when Redis does not confirm in time.
-   */
-  async listen(botId: string, visitorId: string, listener: StreamListener): Promise<() => void> {
-    const subscriber = this.subscriber;
-    if (!subscriber) throw new Error('this process serves no streams');
-    const key = this.key(botId, visitorId);
-    let channel = this.channels.get(key);
-    if (!channel) {
-      const subscribed = withTimeout(
-        subscriber.subscribe(key).then(() => undefined),
-        SUBSCRIBE_TIMEOUT_MS,
-        'Redis did not confirm the subscription',
-      );
-      subscribed.catch(() => undefined);
-      channel = { listeners: new Set(), subscribed };
-      this.channels.set(key, channel);
-    }
-    channel.listeners.add(listener);
-    const stop = (): void => {
-      const current = this.channels.get(key);
-      if (!current || !current.listeners.delete(listener)) return;
-      if (current.listeners.size === 0) {
-        this.channels.delete(key);
-        subscriber.unsubscribe(key).catch(() => undefined);
-      }
-    };
-    try {
-      await channel.subscribed;
-    } catch (error) {
-      stop();
-      throw error;
-    }
-    return stop;
-  }
-
-  private openSubscriber(): Redis {
-    const subscriber = this.redis.duplicate({
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      disableClientInfo: true,
-    });
-    subscriber.on('message', (key: string, text: string) => {
-      const channel = this.channels.get(key);
-      if (!channel) return;
-      const published = JSON.parse(text) as PublishedWidgetMessage;
-      for (const listener of channel.listeners) listener.heard(published);
-    });
-    subscriber.on('error', (error: Error) =>
-      this.logger.warn(`Redis subscriber: ${error.message}`),
-    );
-    let connectedBefore = false;
-    subscriber.on('ready', () => {
-      if (!connectedBefore) {
-        connectedBefore = true;
-        return;
-      }
-      // ioredis re-subscribes on reconnect; once Redis has answered a PING sent after those
-      // SUBSCRIBEs they are live, and what was published meanwhile is read from Postgres.
-      subscriber
-        .ping()
-        .then(() => {
-          for (const channel of this.channels.values())
-            for (const listener of channel.listeners) listener.resync();
-        })
-        .catch(() => undefined);
-    });
-    return subscriber;
-  }
-
   async onApplicationShutdown(): Promise<void> {
-    this.channels.clear();
-    for (const connection of [this.subscriber, this.publisher])
-      await connection?.quit().catch(() => connection.disconnect());
+    const publisher = this.publisher;
+    await publisher?.quit().catch(() => publisher.disconnect());
   }
 }

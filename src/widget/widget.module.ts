@@ -5,17 +5,16 @@ import { ContactsModule } from '../contacts';
 import { ConversationsModule } from '../conversations';
 import { WidgetMessage } from './entities/widget-message.entity';
 import { WidgetSession } from './entities/widget-session.entity';
-import { WidgetController } from './widget.controller';
-import { WidgetPageController } from './widget-page.controller';
-import { WidgetPageService } from './widget-page.service';
 import { WidgetRepository } from './widget.repository';
 import { WidgetSender } from './widget.sender';
 import { WidgetService } from './widget.service';
-import { WidgetSse } from './widget-sse';
 import { WidgetStreams } from './widget-streams';
-import { WidgetRateGuard } from './widget-rate.guard';
 
-/** The website widget channel: the public Chat API, its sender, the hosted page and widget.js. */
+/**
+ * The website widget channel as every process needs it: sessions and messages, and the widget
+ * sender with its publisher. What serves HTTP (the Chat API, the hosted page, the streams) is
+ * WidgetHttpModule's.
+ */
 @Module({
   imports: [
     TypeOrmModule.forFeature([WidgetSession, WidgetMessage]),
@@ -23,16 +22,8 @@ import { WidgetRateGuard } from './widget-rate.guard';
     ContactsModule,
     ConversationsModule,
   ],
-  controllers: [WidgetController, WidgetPageController],
-  exports: [WidgetService],
-  providers: [
-    WidgetPageService,
-    WidgetRateGuard,
-    WidgetRepository,
-    WidgetService,
-    WidgetSender,
-    WidgetStreams,
-    WidgetSse,
-  ],
+  // WidgetRepository for WidgetHttpModule.
+  exports: [WidgetService, WidgetRepository],
+  providers: [WidgetRepository, WidgetService, WidgetSender, WidgetStreams],
 })
 export class WidgetModule {}

@@ -1,7 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import { type Job, type Queue } from 'bull';
-import { AppConfig } from '../../config';
 import { type JobPayloads, QueueName, QueueWorker } from '../../queues';
 import { BroadcastRunner } from '../broadcast-runner';
 
@@ -12,10 +11,9 @@ type Payload = JobPayloads[typeof QueueName.Broadcasts];
 export class BroadcastWorker extends QueueWorker<typeof QueueName.Broadcasts> {
   constructor(
     @InjectQueue(QueueName.Broadcasts) queue: Queue<Payload>,
-    config: AppConfig,
     private readonly runner: BroadcastRunner,
   ) {
-    super({ queue, name: QueueName.Broadcasts, config });
+    super({ queue, name: QueueName.Broadcasts });
   }
 
   protected handle(job: Job<Payload>): Promise<void> {

@@ -1,7 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import { type Job, type Queue } from 'bull';
-import { AppConfig } from '../../config';
 import { type JobPayloads, QueueName, QueueWorker } from '../../queues';
 import { OutboundService } from '../outbound.service';
 
@@ -12,10 +11,9 @@ type Payload = JobPayloads[typeof QueueName.Outbound];
 export class OutboundWorker extends QueueWorker<typeof QueueName.Outbound> {
   constructor(
     @InjectQueue(QueueName.Outbound) queue: Queue<Payload>,
-    config: AppConfig,
     private readonly outbound: OutboundService,
   ) {
-    super({ queue, name: QueueName.Outbound, config });
+    super({ queue, name: QueueName.Outbound });
   }
 
   protected handle(job: Job<Payload>): Promise<void> {

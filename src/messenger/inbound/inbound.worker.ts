@@ -1,7 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import { type Job, type Queue } from 'bull';
-import { AppConfig } from '../../config';
 import { type JobPayloads, QueueName, QueueWorker } from '../../queues';
 import { MessengerInboundService } from './inbound.service';
 
@@ -12,10 +11,9 @@ type Payload = JobPayloads[typeof QueueName.MessengerInbound];
 export class MessengerInboundWorker extends QueueWorker<typeof QueueName.MessengerInbound> {
   constructor(
     @InjectQueue(QueueName.MessengerInbound) queue: Queue<Payload>,
-    config: AppConfig,
     private readonly inbound: MessengerInboundService,
   ) {
-    super({ queue, name: QueueName.MessengerInbound, config });
+    super({ queue, name: QueueName.MessengerInbound });
   }
 
   protected async handle(job: Job<Payload>): Promise<void> {
