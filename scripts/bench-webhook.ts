@@ -128,6 +128,8 @@ async function startProduct(
         MESSENGER_GRAPH_API_URL: graphUrl,
         LOG_LEVEL: 'info',
         PROCESS_ROLE: 'all',
+        // MESSENGER_SEND_INLINE=true npm run bench:webhook measures the one-hop send.
+        MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE ?? 'false',
       },
     ),
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -13,6 +13,8 @@ export interface MessengerConfig {
   readonly graphApiUrl: string;
   readonly graphApiVersion: string;
   readonly sendRatePerSecond: number;
+  /** The inbound job sends its replies itself (one queue hop) instead of queueing them. */
+  readonly sendInline: boolean;
   /** This app's id, for telling thread-control events about us from those about other apps. */
   readonly appId: string | undefined;
   /** The default `target_app_id` of pass_thread_control (the Page Inbox: 263902037438966). */
@@ -75,6 +77,7 @@ export class AppConfig {
       graphApiUrl: env.MESSENGER_GRAPH_API_URL.replace(/\/+$/, ''),
       graphApiVersion: env.MESSENGER_GRAPH_API_VERSION,
       sendRatePerSecond: env.MESSENGER_SEND_RATE_PER_SECOND,
+      sendInline: env.MESSENGER_SEND_INLINE,
       appId: env.MESSENGER_APP_ID,
       handoverAppId: env.MESSENGER_HANDOVER_APP_ID,
     };

@@ -110,6 +110,15 @@ export class Environment {
   MESSENGER_SEND_RATE_PER_SECOND = 300;
 
   /**
+   * Whether the inbound job sends the replies it wrote itself (one queue hop) instead of queueing
+   * them on `outbound`. Off by default until the chaos suite proves it loses nothing (see
+   * docs/OPERATIONS.md).
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  MESSENGER_SEND_INLINE = false;
+
+  /**
    * This app's Meta app id: a pass_thread_control naming it as new owner ends a handover. Unset,
    * every pass_thread_control delivered here counts as passed to us (Meta sends it to the new owner).
    */

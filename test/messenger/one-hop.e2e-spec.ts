@@ -8,14 +8,15 @@ import { waitFor } from '../support/wait-for';
 
 /**
  * A referral's answer leaves from the inbound job that wrote it, with no second queue hop; the
- * outbound queue only takes the replies that could not be sent at once (issue 15).
+ * outbound queue only takes the replies that could not be sent at once (issue 15). Opt-in with
+ * MESSENGER_SEND_INLINE; off, every reply goes through the outbound queue (the last test).
  */
 describe('Answering in one queue hop', () => {
   let t: MessengerTestApp;
   let outbound: Queue;
 
   beforeAll(async () => {
-    t = await startMessengerApp();
+    t = await startMessengerApp({ MESSENGER_SEND_INLINE: 'true' });
     await createReferral(t.admin, t.botId, {
       trackingParam: 'hop',
       content: {
@@ -79,5 +80,42 @@ describe('Answering in one queue hop', () => {
       [(await replyOf('handed-on')).id],
     );
     expect(attempts.rows.map((row) => row.attempts)).toEqual([2, 1]);
+  });
+});
+
+describe('Answering through the outbound queue (MESSENGER_SEND_INLINE off, the default)', () => {
+  let t: MessengerTestApp;
+  let outbound: Queue;
+
+  beforeAll(async () => {
+    t = await startMessengerApp();
+    await createReferral(t.admin, t.botId, {
+      trackingParam: 'hop',
+      content: { messages: [{ type: 'text', text: 'queued' }] },
+    });
+    outbound = t.app.get<Queue>(getQueueToken(QueueName.Outbound));
+  });
+  afterAll(() => t.close());
+
+  it('queues the answer on outbound: nothing is sent until that queue runs', async () => {
+    await outbound.pause();
+    await t.deliver(
+      delivery(t.pageId, [getStartedWithRef({ pageId: t.pageId, psid: 'queued', ref: 'hop' })]),
+    );
+    const job = await waitFor(
+      async () => {
+        const { rows } = await t.db.query<{ id: string }>(
+          `SELECT r.id FROM replies r JOIN conversations c ON c.id = r.conversation_id
+             JOIN contacts k ON k.id = c.contact_id WHERE k.external_id = 'queued'`,
+        );
+        return rows[0] ? outbound.getJob(rows[0].id) : null;
+      },
+      { what: 'the outbound job of the answer' },
+    );
+    expect(job.opts.attempts).toBe(JOB_DEFAULTS[QueueName.Outbound].attempts);
+    expect(t.graph.sends).toHaveLength(0);
+    await outbound.resume();
+    const sends = await t.graph.waitForSends(1, 10_000);
+    expect(sends.map((s) => s.message.text)).toEqual(['queued']);
   });
 });
