@@ -72,6 +72,8 @@ async function main(): Promise<number> {
       MESSENGER_APP_SECRET: APP_SECRET,
       MESSENGER_VERIFY_TOKEN: 'chaos',
       MESSENGER_GRAPH_API_URL: graph.url,
+      // MESSENGER_SEND_INLINE=true npm run chaos puts the one-hop send through the faults.
+      MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE ?? 'false',
       PORT: String(port),
       HOST: '127.0.0.1',
     };
