@@ -10,6 +10,7 @@ import {
   type JobPayloads,
   QueueName,
 } from '../queues';
+import { AppConfig } from '../config';
 import { type FunnelActivity, ReferralsService } from '../referrals';
 import { BulkSendService, type Receipt } from './bulk-send.service';
 import { type Decision, Dispatcher } from './dispatcher';
@@ -116,6 +117,7 @@ export class ConversationsService {
     private readonly sender: OutboundService,
     private readonly repository: ConversationsRepository,
     private readonly bulk: BulkSendService,
+    private readonly config: AppConfig,
   ) {}
 
   /**
@@ -178,7 +180,8 @@ export class ConversationsService {
     );
     writing.forEach((turn, k) => {
       turn.replyId = written[k].replyId;
-      turn.reply = inHand(turn, written[k].messageIds);
+      // Only the one-hop send reads a reply in hand; queued, only its id travels.
+      turn.reply = this.config.messenger.sendInline ? inHand(turn, written[k].messageIds) : null;
     });
   }
 
@@ -230,8 +233,9 @@ export class ConversationsService {
   }
 
   /**
-   * Sends committed replies at once, from the process that wrote them, in the order given (one
-   * contact's replies in the order they were written): the fast path, with no queue hop between
+   * Hands committed replies on, in the order given (one contact's replies in the order they were
+   * written): queued on `outbound` by default; with MESSENGER_SEND_INLINE, sent at once from the
+   * process that wrote them: the fast path, with no queue hop between
    * the inbound transaction and the Send API, and no read of a reply given in hand
    * (`InboundResult.reply`). This run is the reply's first attempt. The first
    * reply that cannot be sent now (a transient channel error, a claim held by another run,
@@ -241,6 +245,12 @@ export class ConversationsService {
    * as for a queued send. Never throws.
    */
   async sendReplies(replies: (string | ReplyRow)[]): Promise<void> {
+    if (!this.config.messenger.sendInline) {
+      await this.enqueueReplies(
+        replies.map((reply) => (typeof reply === 'string' ? reply : reply.id)),
+      );
+      return;
+    }
     for (const [index, reply] of replies.entries()) {
       const replyId = typeof reply === 'string' ? reply : reply.id;
       try {

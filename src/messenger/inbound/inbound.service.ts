@@ -101,17 +101,13 @@ export class MessengerInboundService {
   ) {}
 
   /**
-   * Handles one stored item (and the older pending items of its contact), then sends the replies
-   * written for them (MESSENGER_SEND_INLINE) or queues them on `outbound`; throws its own failure
-   * (a failed send is the outbound queue's to retry).
+   * Handles one stored item (and the older pending items of its contact), then hands the replies
+   * written for them to conversations (queued or sent at once); throws its own failure (a failed
+   * send is the outbound queue's to retry).
    */
   async process(inboxId: string): Promise<void> {
     const [replies] = await this.batches.submit([inboxId]);
-    if (this.config.messenger.sendInline) await this.conversations.sendReplies(replies);
-    else
-      await this.conversations.enqueueReplies(
-        replies.map((reply) => (typeof reply === 'string' ? reply : reply.id)),
-      );
+    await this.conversations.sendReplies(replies);
   }
 
   /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
