@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import type { Client } from 'pg';
-import { sleep } from './bench-support';
+import { procStat, sleep, TICKS_PER_SECOND } from './bench-support';
 
 /**
  * What a bench system (the product or the durable floor) costs over a measured window, from
@@ -13,13 +13,7 @@ import { sleep } from './bench-support';
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; 0 once it is gone. */
 export function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
+  return (procStat(pid)?.ticks ?? 0) / TICKS_PER_SECOND;
 }
 
 /** Peak resident memory of a process in MB (VmHWM), NaN once it is gone. */

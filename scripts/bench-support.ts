@@ -81,13 +81,31 @@ export function summarise(samples: number[]): {
 }
 
 /** Clock ticks per second of /proc times (USER_HZ: 100 on every Linux build this runs on). */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 /** One process's line of /proc/<pid>/stat: its command name and CPU ticks (user, system, reaped children). */
-interface ProcStat {
+export interface ProcStat {
   name: string;
   ticks: number;
   childTicks: number;
+}
+
+/** Reads one process's /proc/<pid>/stat; null once the process is gone. */
+export function procStat(pid: number): ProcStat | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // Fields 14-17 of proc(5): utime, stime, cutime, cstime (here from index 11, after pid and comm).
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, close),
+    ticks: Number(fields[11]) + Number(fields[12]),
+    childTicks: Number(fields[13]) + Number(fields[14]),
+  };
 }
 
 /** Every process's CPU ticks now, by pid (Linux /proc); processes that exit meanwhile are skipped. */
@@ -96,20 +114,8 @@ function procStats(): Map<number, ProcStat> {
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const close = stat.lastIndexOf(')');
-    const fields = stat.slice(close + 2).split(' ');
-    // Fields 14-17 of proc(5): utime, stime, cutime, cstime (here from index 11, after pid and comm).
-    stats.set(pid, {
-      name: stat.slice(stat.indexOf('(') + 1, close),
-      ticks: Number(fields[11]) + Number(fields[12]),
-      childTicks: Number(fields[13]) + Number(fields[14]),
-    });
+    const stat = procStat(pid);
+    if (stat) stats.set(pid, stat); // else gone meanwhile
   }
   return stats;
 }
