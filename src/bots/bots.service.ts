@@ -22,6 +22,8 @@ export interface MessengerPage {
   botId: string;
   pageId: string;
   pageUsername: string | null;
+  /** The page's default `target_app_id` for Handover Protocol passes; null / absent: the server's. */
+  handoverAppId?: string | null;
 }
 
 /** What the website widget learns about a bot from its public key. */
@@ -80,6 +82,7 @@ function toDto(bot: Bot): BotDto {
         ? {
             pageId: messenger.pageId,
             pageUsername: messenger.pageUsername,
+            handoverAppId: messenger.handoverAppId,
             connectedAt: messenger.connectedAt,
           }
         : null,
@@ -171,16 +174,24 @@ export class BotsService implements OnModuleInit {
     try {
       // connected_at is when the bot got its current page: a new page restarts it, a new token does not.
       await this.connections.query(
-        `INSERT INTO bot_messenger_connections (bot_id, page_id, page_username, access_token_encrypted)
-         VALUES ($1, $2, $3, $4)
+        `INSERT INTO bot_messenger_connections (bot_id, page_id, page_username, access_token_encrypted,
+                                                handover_app_id)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (bot_id) DO UPDATE SET
            page_id = EXCLUDED.page_id,
            page_username = EXCLUDED.page_username,
+           handover_app_id = EXCLUDED.handover_app_id,
            access_token_encrypted = EXCLUDED.access_token_encrypted,
            connected_at = CASE WHEN bot_messenger_connections.page_id = EXCLUDED.page_id
                                THEN bot_messenger_connections.connected_at ELSE now() END,
            updated_at = now()`,
-        [botId, dto.pageId, dto.pageUsername ?? null, this.cipher.encrypt(dto.pageAccessToken)],
+        [
+          botId,
+          dto.pageId,
+          dto.pageUsername ?? null,
+          this.cipher.encrypt(dto.pageAccessToken),
+          dto.handoverAppId ?? null,
+        ],
       );
     } catch (error) {
       if (isUniqueViolation(error, 'uq_bot_messenger_connections_page')) {
@@ -252,21 +263,38 @@ export class BotsService implements OnModuleInit {
     return {
       botId,
       widgetKey: bot.widgetKey,
-      messenger: page ? { botId, pageId: page.pageId, pageUsername: page.pageUsername } : null,
+      messenger: page
+        ? {
+            botId,
+            pageId: page.pageId,
+            pageUsername: page.pageUsername,
+            handoverAppId: page.handoverAppId,
+          }
+        : null,
     };
   }
 
   async findMessengerPage(botId: string): Promise<MessengerPage | null> {
     const connection = await this.connections.findOne({ where: { botId } });
     return connection
-      ? { botId, pageId: connection.pageId, pageUsername: connection.pageUsername }
+      ? {
+          botId,
+          pageId: connection.pageId,
+          pageUsername: connection.pageUsername,
+          handoverAppId: connection.handoverAppId,
+        }
       : null;
   }
 
   async findMessengerPageByPageId(pageId: string): Promise<MessengerPage | null> {
     const connection = await this.connections.findOne({ where: { pageId } });
     return connection
-      ? { botId: connection.botId, pageId, pageUsername: connection.pageUsername }
+      ? {
+          botId: connection.botId,
+          pageId,
+          pageUsername: connection.pageUsername,
+          handoverAppId: connection.handoverAppId,
+        }
       : null;
   }
 

@@ -50,7 +50,9 @@ export class MessengerSender implements ChannelSender {
         {
           recipient: to,
           ...(control.action === 'pass' && {
-            target_app_id: control.targetAppId ?? this.config.messenger.handoverAppId,
+            // The module's app, else the page's, else the server's (the Page Inbox by default).
+            target_app_id:
+              control.targetAppId ?? page.handoverAppId ?? this.config.messenger.handoverAppId,
           }),
           ...(control.metadata !== null && { metadata: control.metadata.slice(0, 1000) }),
         },

@@ -5,6 +5,8 @@ import { BotsService } from '../bots';
 export interface ConnectedPage {
   pageId: string;
   accessToken: string;
+  /** The page's default `target_app_id` for pass_thread_control; null: the server's. */
+  handoverAppId: string | null;
 }
 
 /**
@@ -35,7 +37,11 @@ export class PageDirectory {
       this.bots.getMessengerAccessToken(botId),
     ]);
     if (!page || !accessToken) return null;
-    const connected = { pageId: page.pageId, accessToken };
+    const connected = {
+      pageId: page.pageId,
+      accessToken,
+      handoverAppId: page.handoverAppId ?? null,
+    };
     this.pageByBot.set(botId, connected);
     return connected;
   }

@@ -87,6 +87,7 @@ describe('Bots API', () => {
       expect(connected.body.channels.messenger).toEqual({
         pageId: '1000001',
         pageUsername: 'acme.shoes',
+        handoverAppId: null,
         connectedAt: expect.any(String),
       });
       expect(connected.text).not.toContain(PAGE_TOKEN);

@@ -1,4 +1,4 @@
-import { createModule, createReferral, text } from '../support/fixtures';
+import { createBot, createModule, createReferral, randomPageId, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import {
   delivery,
@@ -113,6 +113,52 @@ describe('Handover Protocol', () => {
     expect(t.graph.sends).toHaveLength(0); // the module has no content
     expect(t.graph.threadControls.map((call) => call.body)).toEqual([
       { recipient: { id: 'hp-agent' }, target_app_id: AGENT_APP, metadata: 'To the agent app' },
+    ]);
+  });
+
+  it("passes to the page's own handoverAppId when the module names none", async () => {
+    const PAGE_APP = '7770000000001';
+    const bot = await createBot(t.admin, 'Own inbox app');
+    const pageId = randomPageId();
+    const pageAccessToken = `EAAtest${pageId}own`;
+    const refused = await t.admin.put(`/api/v1/bots/${bot.id}/channels/messenger`, {
+      pageId,
+      pageAccessToken,
+      handoverAppId: 'the-inbox',
+    });
+    expect([refused.status, refused.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    const connected = await t.admin.put(`/api/v1/bots/${bot.id}/channels/messenger`, {
+      pageId,
+      pageAccessToken,
+      handoverAppId: PAGE_APP,
+    });
+    expect(connected.status).toBe(200);
+    expect(connected.body.channels.messenger.handoverAppId).toBe(PAGE_APP);
+    const module = await createModule(t.admin, bot.id, {
+      name: 'Inbox',
+      type: 'handover',
+      config: { note: 'To the page app' },
+    });
+    await createReferral(t.admin, bot.id, {
+      trackingParam: 'own',
+      answerType: 'module',
+      content: undefined,
+      moduleId: module.id,
+    });
+    await t.deliver(
+      delivery(pageId, [getStartedWithRef({ pageId, psid: 'hp-page-app', ref: 'own' })]),
+    );
+    await t.settle();
+    expect(t.graph.threadControls).toEqual([
+      expect.objectContaining({
+        action: 'pass_thread_control',
+        accessToken: pageAccessToken,
+        body: {
+          recipient: { id: 'hp-page-app' },
+          target_app_id: PAGE_APP,
+          metadata: 'To the page app',
+        },
+      }),
     ]);
   });
 

@@ -7,6 +7,14 @@ export class MessengerChannelDto {
   @ApiProperty({ type: String, nullable: true })
   pageUsername!: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Where handover modules without their own targetAppId pass the thread (Meta app id); null: the server default (the Page Inbox unless configured).',
+  })
+  handoverAppId!: string | null;
+
   connectedAt!: Date;
 }
 

@@ -14,6 +14,16 @@ export class ConnectMessengerDto {
   })
   pageUsername?: string;
 
+  /**
+   * The app this page's conversations are passed to when a `handover` module names no
+   * `targetAppId` (`target_app_id` of Meta's pass_thread_control): a Meta app id (digits). Left
+   * out, MESSENGER_HANDOVER_APP_ID (default: the Page Inbox, 263902037438966).
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,32}$/, { message: 'handoverAppId must be a Meta app id (digits)' })
+  handoverAppId?: string;
+
   /** A Page access token with the pages_messaging permission. Stored encrypted; never returned. */
   @IsString()
   @Length(20, 1024)

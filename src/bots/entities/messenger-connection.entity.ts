@@ -31,6 +31,13 @@ export class MessengerConnection {
   @Column({ name: 'page_username', type: 'varchar', length: 100, nullable: true })
   pageUsername!: string | null;
 
+  /**
+   * The app Meta's Handover Protocol passes this page's threads to (`target_app_id` of
+   * pass_thread_control) when a handover module names none; null: MESSENGER_HANDOVER_APP_ID.
+   */
+  @Column({ name: 'handover_app_id', type: 'varchar', length: 32, nullable: true })
+  handoverAppId!: string | null;
+
   /** AES-256-GCM with SECRETS_KEY; never returned by the API. */
   @Column({ name: 'access_token_encrypted', type: 'text' })
   accessTokenEncrypted!: string;
