@@ -29,6 +29,30 @@ describe('storableItem', () => {
     expect(problem).toBe('UNSTORABLE_ID: postback.mid; UNSTORABLE_ID: sender.id');
   });
 
+  it("names an id reached through a key that needed cleaning (its path was not Meta's)", () => {
+    expect(storableItem({ sender: { 'i\u0000d': 'someone' } }).problem).toBe(
+      'UNSTORABLE_ID: sender.id',
+    );
+    expect(storableItem({ 'sender\ud800': { id: '1' } }).problem).toBeNull();
+    expect(storableItem({ message: { 'mid\u0000': 'm_1', text: 'hi' } }).problem).toBe(
+      'UNSTORABLE_ID: message.mid',
+    );
+  });
+
+  it('drops a checkbox identifier that needed cleaning, at item level and inside message', () => {
+    const { item, problem } = storableItem({
+      sender: { id: '1' },
+      prior_message: { source: 'checkbox_plugin', identifier: 'ref\u0000' },
+      message: { prior_message: { 'identifier\u0000': 'ref' }, text: 'hi' },
+    });
+    expect(problem).toBeNull();
+    expect(item).toEqual({
+      sender: { id: '1' },
+      prior_message: { source: 'checkbox_plugin', identifier: null },
+      message: { prior_message: { identifier: null }, text: 'hi' },
+    });
+  });
+
   it('does not take a deeper key spelled like an id path for the id', () => {
     expect(storableItem({ a: { b: { 'sender.id': 'x\u0000' } } }).problem).toBeNull();
   });

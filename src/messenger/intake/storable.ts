@@ -17,6 +17,13 @@ const ID_PATHS = new Set([
   'postback.mid',
 ]);
 
+/**
+ * Ids that only link the item to someone else (the checkbox plugin's user_ref in `prior_message`,
+ * read at item level and inside `message`): cleaned, they could name another person, so they are
+ * dropped (null) and the item is handled without the link, as from a sender seen for the first time.
+ */
+const LINK_PATHS = new Set(['prior_message.identifier', 'message.prior_message.identifier']);
+
 // eslint-disable-next-line no-control-regex -- NUL is exactly what Postgres refuses
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -26,6 +33,8 @@ interface Copying {
   target: Record<string, unknown> | unknown[];
   path: string | null;
   depth: number;
+  /** Whether a key on the way here needed cleaning. */
+  keyCleaned: boolean;
 }
 
 /** What cleaning an item found; `item` is the original when nothing needed cleaning. */
@@ -64,24 +73,31 @@ export function storableItem(item: MessagingItem): StorableItem {
   if (json !== null && !needsWork(item, json)) return { item, problem: null, json };
   const problems = new Set<string>();
   const root: Record<string, unknown> = {};
-  const pending: Copying[] = [{ source: item, target: root, path: '', depth: 1 }];
+  const pending: Copying[] = [
+    { source: item, target: root, path: '', depth: 1, keyCleaned: false },
+  ];
   for (let next = pending.pop(); next; next = pending.pop()) {
-    const { source, target, path, depth } = next;
+    const { source, target, path, depth, keyCleaned } = next;
     const entries: [string | number, unknown][] = Array.isArray(source)
       ? source.map((value, index) => [index, value])
       : Object.entries(source as Record<string, unknown>);
     for (const [rawKey, value] of entries) {
       let key = rawKey;
+      // A cleaned key on the way ("sender\u0000", "i\u0000d") makes a path that was not Meta's.
+      let cleaned = keyCleaned;
       if (typeof rawKey === 'string' && needsCleaning(rawKey)) {
         key = storableText(rawKey);
+        cleaned = true;
         problems.add(`UNSTORABLE_KEY`);
       }
       const childPath = path === null ? null : path ? `${path}.${key}` : String(key);
-      let copy: unknown = value;
-      if (typeof value === 'string' && needsCleaning(value)) {
-        copy = storableText(value);
-        if (childPath && ID_PATHS.has(childPath)) problems.add(`UNSTORABLE_ID: ${childPath}`);
-      } else if (typeof value === 'object' && value !== null) {
+      const dirty = typeof value === 'string' && needsCleaning(value);
+      let copy: unknown = dirty ? storableText(value) : value;
+      if (childPath && (dirty || cleaned) && typeof value !== 'object') {
+        if (ID_PATHS.has(childPath)) problems.add(`UNSTORABLE_ID: ${childPath}`);
+        if (LINK_PATHS.has(childPath)) copy = null;
+      }
+      if (typeof value === 'object' && value !== null) {
         if (depth >= MAX_ITEM_DEPTH) {
           copy = null;
           problems.add(`TOO_DEEP: nested deeper than ${MAX_ITEM_DEPTH} levels`);
@@ -90,8 +106,10 @@ export function storableItem(item: MessagingItem): StorableItem {
           pending.push({
             source: value,
             target: copy as Record<string, unknown> | unknown[],
-            path: depth < 2 ? childPath : null,
+            // Paths are followed three levels down: deep enough for every id checked.
+            path: depth < 3 ? childPath : null,
             depth: depth + 1,
+            keyCleaned: cleaned,
           });
         }
       }
