@@ -169,7 +169,7 @@ describe('Messenger webhook intake', () => {
       for (const value of [
         { object: 42, entry: [] },
         { object: 'page' },
-        { object: 'page', entry: [{ id: 'x', messaging: [] }] },
+        { object: 'page', entry: { id: t.pageId } },
         [1, 2],
       ]) {
         const bad = await t.deliver(value);

@@ -3,6 +3,7 @@ import { createReferral, text } from '../support/fixtures';
 import { type HttpResponse } from '../support/http';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import {
+  checkboxReply,
   delivery,
   getStartedWithRef,
   newMid,
@@ -139,6 +140,32 @@ describe('Junk in signed deliveries', () => {
     ).toBe(1);
   });
 
+  it('does not join a PSID to the contact a NUL-damaged checkbox identifier would name once cleaned', async () => {
+    await t.deliver(
+      delivery(t.pageId, [
+        optin({ pageId: t.pageId, userRef: 'jk-ref', ref: 'junk', omitSender: true }),
+      ]),
+    );
+    await t.settle();
+    const reply = checkboxReply({
+      pageId: t.pageId,
+      psid: 'jk-psid',
+      userRef: 'jk-r\u0000ef',
+      text: 'hi',
+    });
+    expect((await t.deliver(delivery(t.pageId, [reply]))).status).toBe(200);
+    await t.settle();
+    const [row] = await inbox('psid:jk-psid');
+    expect([row.status, row.payload]).toEqual([
+      'processed',
+      expect.objectContaining({ prior_message: { source: 'checkbox_plugin', identifier: null } }),
+    ]);
+    const contacts = await t.db.query(
+      `SELECT external_id AS "externalId" FROM contacts WHERE external_id IN ('jk-ref', 'jk-psid') ORDER BY 1`,
+    );
+    expect(contacts.rows).toEqual([{ externalId: 'jk-psid' }, { externalId: 'jk-ref' }]);
+  });
+
   it.each([4_100, 20_000])(
     'records an item nested %i levels deep as ignored, and answers its neighbour',
     async (depth) => {
@@ -159,6 +186,39 @@ describe('Junk in signed deliveries', () => {
       expect(t.graph.sendsTo(`${psid}-neighbour`)).toHaveLength(1);
     },
   );
+
+  it("records parts of a page envelope that are not Meta's shape as ignored, and answers the rest", async () => {
+    const before = await t.count(`SELECT count(*) AS n FROM messenger_inbox`);
+    const body = {
+      object: 'page',
+      entry: [
+        null,
+        { id: 'page\u0000x', time: 1, messaging: [good('malformed-lost')] },
+        { id: t.pageId, time: 1, messaging: [7, good('malformed-neighbour')], standby: 'x' },
+      ],
+    };
+    const response = await t.deliver(body);
+    expect([response.status, response.text]).toEqual([200, 'EVENT_RECEIVED']);
+    await t.settle();
+    expect(t.graph.sendsTo('malformed-neighbour')).toHaveLength(1);
+    expect(t.graph.sendsTo('malformed-lost')).toEqual([]);
+    const rows = await t.db.query(
+      `SELECT page_id AS "pageId", status, note FROM messenger_inbox WHERE note LIKE 'MALFORMED%' ORDER BY note`,
+    );
+    expect(rows.rows).toEqual([
+      { pageId: '-', status: 'ignored', note: 'MALFORMED: entry[0] is not an object' },
+      { pageId: '-', status: 'ignored', note: 'MALFORMED: entry[1].id is not a page id' },
+      {
+        pageId: t.pageId,
+        status: 'ignored',
+        note: 'MALFORMED: entry[2].messaging[0] is not an object',
+      },
+      { pageId: t.pageId, status: 'ignored', note: 'MALFORMED: entry[2].standby must be an array' },
+    ]);
+    // A redelivery is a duplicate of each.
+    expect((await t.deliver(body)).status).toBe(200);
+    expect(await t.count(`SELECT count(*) AS n FROM messenger_inbox`)).toBe(before + 5);
+  });
 
   it('answers a __proto__ key with 200 too', async () => {
     const raw =
@@ -199,7 +259,19 @@ describe('Junk in signed deliveries', () => {
         psid: fc.oneof(fc.constantFrom('prop-a', 'prop-b', '2400000000000009'), junkString),
         mid: fc.oneof(junkString, fc.constant(undefined)),
         ref: fc.oneof(junkString, fc.constantFrom('junk')),
-        shape: fc.constantFrom('message', 'postback', 'referral', 'optin', 'read', 'other'),
+        shape: fc.constantFrom(
+          'message',
+          'postback',
+          'referral',
+          'optin',
+          'notification',
+          'prior_message',
+          'pass_thread_control',
+          'take_thread_control',
+          'delivery',
+          'read',
+          'other',
+        ),
         extraKey: junkString,
         extra: junkValue,
         timestamp: fc.oneof(fc.integer(), junkString, fc.double(), fc.constant(Date.now())),
@@ -210,6 +282,18 @@ describe('Junk in signed deliveries', () => {
           postback: { mid, payload: ref, referral: { ref, source: extraKey }, [extraKey]: extra },
           referral: { ref, source: 'SHORTLINK', type: 'OPEN_THREAD', [extraKey]: extra },
           optin: { ref, user_ref: psid, type: extraKey, [extraKey]: extra },
+          notification: {
+            type: 'notification_messages',
+            payload: ref,
+            notification_messages_token: mid,
+            notification_messages_status: extraKey,
+            token_expiry_timestamp: extra,
+            [extraKey]: extra,
+          },
+          prior_message: { source: 'checkbox_plugin', identifier: ref, [extraKey]: extra },
+          pass_thread_control: { new_owner_app_id: extra, metadata: ref },
+          take_thread_control: { previous_owner_app_id: extra, metadata: ref },
+          delivery: { mids: [mid, extra], watermark: extra },
           read: { watermark: extra },
           other: { [extraKey]: extra },
         }[shape];
@@ -217,27 +301,58 @@ describe('Junk in signed deliveries', () => {
           sender: { id: psid, [extraKey]: extra },
           recipient: { id: t.pageId },
           timestamp,
-          [shape]: event,
+          ...(shape === 'prior_message' && { message: { mid, text: ref } }),
+          [shape === 'notification' ? 'optin' : shape]: event,
+          [extraKey]: extra,
         };
       });
+
+    /**
+     * Entries of a page envelope: mostly Meta's shape, with junk keys beside its fields and, now
+     * and then, a junk page id, time, item list or item (never a body that is no envelope at all).
+     */
+    const junkEntry = fc
+      .record({
+        // One in nine: a junk page id; one in ten: a junk item list instead of the items.
+        oddId: fc.tuple(fc.nat(8), junkValue),
+        time: fc.oneof(fc.constant(Date.now()), junkValue),
+        extraKey: junkString,
+        extra: junkValue,
+        field: fc.constantFrom('messaging', 'standby'),
+        items: fc.array(
+          fc.oneof({ weight: 8, arbitrary: junkItem }, { weight: 1, arbitrary: junkValue }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        oddList: fc.tuple(fc.nat(9), junkValue),
+      })
+      .map(({ oddId, time, extraKey, extra, field, items, oddList }) => ({
+        [extraKey]: extra,
+        id: oddId[0] === 0 ? oddId[1] : t.pageId,
+        time,
+        [field]: oddList[0] === 0 ? oddList[1] : items,
+      }));
 
     it('holds for 1,000 generated envelopes (fixed seed)', async () => {
       const statuses: number[] = [];
       await fc.assert(
-        fc.asyncProperty(fc.array(junkItem, { minLength: 1, maxLength: 4 }), async (items) => {
-          const response = await t.deliver(delivery(t.pageId, items));
+        fc.asyncProperty(fc.array(junkEntry, { minLength: 1, maxLength: 2 }), async (entry) => {
+          const response = await t.deliver({ object: 'page', entry });
           statuses.push(response.status);
-          return response.status < 500;
+          return response.status === 200;
         }),
         { seed: 8_2026, numRuns: 1_000, endOnFailure: true },
       );
       expect(statuses).toHaveLength(1_000);
-      expect(statuses.filter((status) => status >= 500)).toEqual([]);
+      // Not one 5xx, nor any other refusal: every signed page envelope is acknowledged.
+      expect(statuses.filter((status) => status !== 200)).toEqual([]);
       // The items were stored (not refused): every delivery left at least one inbox row.
       expect(
         await t.count(`SELECT count(*) AS n FROM messenger_inbox WHERE payload ? 'recipient'`),
       ).toBeGreaterThan(1_000);
+      expect(
+        await t.count(`SELECT count(*) AS n FROM messenger_inbox WHERE note LIKE 'MALFORMED%'`),
+      ).toBeGreaterThan(0);
       await t.settle(60_000);
-    }, 120_000);
+    }, 180_000);
   });
 });

@@ -6,7 +6,7 @@ import {
   referral,
   textMessage,
 } from '../../../test/support/messenger-payloads';
-import { EnvelopeError, parseEnvelope } from './envelope';
+import { EnvelopeError, type MalformedPart, parseEnvelope } from './envelope';
 
 const PAGE = '104000000000001';
 const OTHER_PAGE = '104000000000002';
@@ -155,5 +155,34 @@ describe('parseEnvelope', () => {
         'entry[0].standby[2] is not an object',
       );
     });
+  });
+
+  it('collects odd parts instead of throwing when asked, and reads the rest', () => {
+    const ok = { sender: { id: '1' }, timestamp: T };
+    const malformed: MalformedPart[] = [];
+    const items = parseEnvelope(
+      {
+        object: 'page',
+        entry: [
+          null,
+          { id: 'page-1', messaging: [ok] },
+          { id: PAGE, messaging: [ok, 7], standby: {} },
+        ],
+      },
+      malformed,
+    );
+    expect(items).toEqual([{ pageId: PAGE, standby: false, entryTime: null, item: ok }]);
+    expect(malformed).toEqual([
+      { pageId: null, reason: 'entry[0] is not an object', value: null },
+      {
+        pageId: null,
+        reason: 'entry[1].id is not a page id',
+        value: { id: 'page-1', messaging: [ok] },
+      },
+      { pageId: PAGE, reason: 'entry[2].messaging[1] is not an object', value: 7 },
+      { pageId: PAGE, reason: 'entry[2].standby must be an array', value: {} },
+    ]);
+    // Not a page envelope at all is still refused.
+    expect(() => parseEnvelope({ object: 'page', entry: {} }, malformed)).toThrow(EnvelopeError);
   });
 });

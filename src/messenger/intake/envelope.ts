@@ -43,16 +43,38 @@ export function firstEntryId(body: unknown): string | null {
   return isObject(entry) ? idString(entry.id) : null;
 }
 
-/** Every item of every entry, from `messaging` and `standby`. Throws EnvelopeError otherwise. */
-export function parseEnvelope(body: unknown): EnvelopeItem[] {
+/** A part of a page envelope that is not what Meta's shape says (see parseEnvelope). */
+export interface MalformedPart {
+  /** The entry's page id, when the entry had a usable one. */
+  pageId: string | null;
+  /** What is wrong, naming the place: `entry[1].messaging[0] is not an object`. */
+  reason: string;
+  /** The part itself (the entry, or the list or item). */
+  value: unknown;
+}
+
+/**
+ * Every item of every entry, from `messaging` and `standby`. Throws EnvelopeError for a body that is
+ * no page envelope (not an object, `object` not "page", no `entry` array). A part inside it that is
+ * not Meta's shape (an entry that is no object or has no page id, a `messaging` that is no array, an
+ * item that is no object) throws too, unless `malformed` is given: then the part is pushed there and
+ * the rest of the delivery is read, so one odd part never costs the others their handling.
+ */
+export function parseEnvelope(body: unknown, malformed?: MalformedPart[]): EnvelopeItem[] {
   if (!isObject(body)) throw new EnvelopeError('the body is not a JSON object');
   if (body.object !== 'page') throw new EnvelopeError('"object" must be "page"');
   if (!Array.isArray(body.entry)) throw new EnvelopeError('"entry" must be an array');
+  const bad = (part: MalformedPart): void => {
+    if (!malformed) throw new EnvelopeError(part.reason);
+    malformed.push(part);
+  };
   const items: EnvelopeItem[] = [];
   body.entry.forEach((entry: unknown, index) => {
-    if (!isObject(entry)) throw new EnvelopeError(`entry[${index}] is not an object`);
+    if (!isObject(entry))
+      return bad({ pageId: null, reason: `entry[${index}] is not an object`, value: entry });
     const pageId = idString(entry.id);
-    if (!pageId) throw new EnvelopeError(`entry[${index}].id is not a page id`);
+    if (!pageId)
+      return bad({ pageId: null, reason: `entry[${index}].id is not a page id`, value: entry });
     const entryTime = typeof entry.time === 'number' ? entry.time : null;
     for (const [field, standby] of [
       ['messaging', false],
@@ -60,11 +82,17 @@ export function parseEnvelope(body: unknown): EnvelopeItem[] {
     ] as const) {
       const list = entry[field];
       if (list === undefined) continue;
-      if (!Array.isArray(list))
-        throw new EnvelopeError(`entry[${index}].${field} must be an array`);
+      if (!Array.isArray(list)) {
+        bad({ pageId, reason: `entry[${index}].${field} must be an array`, value: list });
+        continue;
+      }
       list.forEach((item: unknown, position) => {
         if (!isObject(item))
-          throw new EnvelopeError(`entry[${index}].${field}[${position}] is not an object`);
+          return bad({
+            pageId,
+            reason: `entry[${index}].${field}[${position}] is not an object`,
+            value: item,
+          });
         items.push({ pageId, standby, entryTime, item });
       });
     }

@@ -10,7 +10,13 @@ import { MessengerErrors } from '../messenger.errors';
 import { PageDirectory } from '../page-directory';
 import { classify, type ClassifiedItem, UNHANDLED_KINDS } from './classify';
 import { type MessagingItem } from './envelope';
-import { EnvelopeError, firstEntryId, otherObject, parseEnvelope } from './envelope';
+import {
+  EnvelopeError,
+  firstEntryId,
+  type MalformedPart,
+  otherObject,
+  parseEnvelope,
+} from './envelope';
 import { storableItem, storableText } from './storable';
 import { IntakeRate } from './intake-rate';
 
@@ -81,6 +87,30 @@ function ignoredObject(object: string, body: unknown, receivedAt: number): Row {
   };
 }
 
+/**
+ * One inbox row for a part of a page envelope that is not Meta's shape (an entry without a page id,
+ * an item that is no object, ...): recorded as ignored with the reason and never answered, keyed by
+ * the whole delivery's content and the part's place, so a redelivery is a duplicate.
+ */
+function malformedRow(part: MalformedPart, body: unknown, receivedAt: number): Row {
+  const { item, problem } = storableItem({ value: part.value });
+  const json = JSON.stringify(item);
+  const delivery = storableItem(body as MessagingItem).json;
+  return {
+    pageId: part.pageId ?? '-',
+    senderKey: null,
+    kind: 'other',
+    standby: false,
+    occurredAt: new Date(receivedAt),
+    dedupeKey: `malformed:${createHash('sha256').update(delivery).update(part.reason).digest('base64url')}`,
+    item,
+    json,
+    botId: null,
+    status: 'ignored',
+    note: `MALFORMED: ${part.reason}${problem ? `; ${problem}` : ''}`,
+  };
+}
+
 function triage(item: Classified, botId: string | null): Row {
   const ignore = (note: string): Row => ({ ...item, botId, status: 'ignored', note });
   if (!botId) return ignore('PAGE_NOT_CONNECTED');
@@ -122,13 +152,15 @@ export class MessengerIntakeService {
       const object = otherObject(body);
       if (object !== null) rows = [ignoredObject(object, body, receivedAt)];
       else {
-        const items = parseEnvelope(body).map((envelopeItem): Classified => {
+        const malformed: MalformedPart[] = [];
+        const items = parseEnvelope(body, malformed).map((envelopeItem): Classified => {
           const { item, problem, json } = storableItem(envelopeItem.item);
           return { ...classify({ ...envelopeItem, item }, receivedAt), problem, json };
         });
         rows = await Promise.all(
           items.map(async (item) => triage(item, await this.pages.botIdFor(item.pageId))),
         );
+        rows.push(...malformed.map((part) => malformedRow(part, body, receivedAt)));
       }
     } catch (error) {
       if (error instanceof EnvelopeError) throw MessengerErrors.invalidBody(error.message);
