@@ -15,10 +15,11 @@ import {
  */
 describe('Checkbox plugin identity', () => {
   let t: MessengerTestApp;
+  let checkout: { id: string };
 
   beforeAll(async () => {
     t = await startMessengerApp();
-    await createReferral(t.admin, t.botId, {
+    checkout = await createReferral(t.admin, t.botId, {
       trackingParam: 'checkout',
       content: text('Thanks for opting in'),
       segmentName: 'Checkout',
@@ -31,6 +32,15 @@ describe('Checkbox plugin identity', () => {
   });
   afterAll(() => t.close());
   beforeEach(() => t.graph.reset());
+
+  /** The checkout referral's funnel totals, as the stats API reports them (rollups). */
+  const checkoutTotals = async (): Promise<Record<string, number>> => {
+    const response = await t.admin.get(
+      `/api/v1/bots/${t.botId}/referrals/${checkout.id}/stats?interval=day&timeZone=UTC`,
+    );
+    expect(response.status).toBe(200);
+    return response.body.totals;
+  };
 
   const contactsOfBot = (): Promise<number> =>
     t.count(`SELECT count(*) AS n FROM contacts WHERE bot_id = $1`, [t.botId]);
@@ -140,6 +150,13 @@ describe('Checkbox plugin identity', () => {
         [t.botId],
       ),
     ).toBe(1);
+    // The product's unique figures count the person once, under either id.
+    expect(await checkoutTotals()).toMatchObject({
+      entries: 2,
+      uniqueContacts: 1,
+      newContacts: 1,
+      returningContacts: 0,
+    });
   });
 
   it('folds the opt-in contact into a PSID that had a contact already (a returning customer)', async () => {
@@ -248,6 +265,9 @@ describe('Checkbox plugin identity', () => {
     await t.settle();
     expect(await ids()).toEqual([survivor]);
     expect(t.graph.sends.map((send) => send.recipient)).toEqual([{ id: psid }]);
+    // Two people entered checkout (cb-ref-1's and this one), four times: this person's entry
+    // after the fold is not a second unique contact.
+    expect(await checkoutTotals()).toMatchObject({ entries: 4, uniqueContacts: 2 });
   });
 
   it('leaves a prior_message naming an unknown user_ref as an ordinary new contact', async () => {
