@@ -50,6 +50,45 @@ describe('docs/MESSENGER-WEBHOOK.md', () => {
     for (const row of rows) expect([row, citations(row).length]).not.toEqual([row, 0]);
   });
 
+  it("has a row for every field of Meta's page subscription the issue and Meta's reference list", () => {
+    const fields = [
+      'messages',
+      'messaging_postbacks',
+      'messaging_referrals',
+      'messaging_optins',
+      'notification_messages',
+      'one_time_notif_req',
+      'STOP_NOTIFICATIONS',
+      'message_deliveries',
+      'message_reads',
+      'message_echoes',
+      'message_reactions',
+      'message_edits',
+      'messaging_handovers',
+      'pass_thread_control',
+      'take_thread_control',
+      'request_thread_control',
+      'standby',
+      'messaging_policy_enforcement',
+      'messaging_account_linking',
+      'messaging_feedback',
+      'messaging_game_plays',
+      'response_feedback',
+      'messaging_customer_information',
+      'messaging_in_thread_lead_form_submit',
+      'inbox_labels',
+      'messaging_integrity',
+      'send_cart',
+      'changes',
+      'instagram',
+    ];
+    const firstCells = rows.map((row) => row.split(' | ')[0]);
+    // A field is named as a word of a row's first cell (`messaging_optins` `type: "one_time_notif_req"`).
+    const named = (field: string): boolean =>
+      firstCells.some((cell) => new RegExp(`(^|[^A-Za-z_])${field}([^A-Za-z_]|$)`).test(cell));
+    for (const field of fields) expect([field, named(field)]).toEqual([field, true]);
+  });
+
   it('names only tests that exist', () => {
     const cited = rows.flatMap(citations);
     for (const [suite, title] of cited)

@@ -132,10 +132,46 @@ describe('Webhook fields the bot does not answer', () => {
       'NOT_ANSWERED: other',
     ],
     [
-      'any field added later',
+      'response_feedback',
       (psid) => ({
         ...from(psid),
         response_feedback: { mid: newMid(), feedback: 'Good response' },
+      }),
+      'other',
+      'NOT_ANSWERED: other',
+    ],
+    [
+      'messaging_customer_information',
+      (psid) => ({
+        ...from(psid),
+        customer_information: { screens: [{ screen_id: 'main', responses: [] }] },
+      }),
+      'other',
+      'NOT_ANSWERED: other',
+    ],
+    [
+      'messaging_in_thread_lead_form_submit',
+      (psid) => ({
+        ...from(psid),
+        messaging_in_thread_lead_form_submit: { form_id: '1', lead_id: '2', responses: {} },
+      }),
+      'other',
+      'NOT_ANSWERED: other',
+    ],
+    [
+      'send_cart',
+      (psid) => ({
+        ...from(psid),
+        send_cart: { products: [{ id: '1', quantity: 2 }] },
+      }),
+      'other',
+      'NOT_ANSWERED: other',
+    ],
+    [
+      'any field added later',
+      (psid) => ({
+        ...from(psid),
+        field_meta_adds_later: { anything: [1, { at: 'all' }] },
       }),
       'other',
       'NOT_ANSWERED: other',
@@ -201,20 +237,32 @@ describe('Webhook fields the bot does not answer', () => {
     },
   );
 
-  it('acknowledges an entry that holds only changes (page feed), storing nothing', async () => {
-    const before = await t.count(`SELECT count(*) AS n FROM messenger_inbox`);
-    const response = await t.deliver({
-      object: 'page',
-      entry: [
+  it.each<[string, { field: string; value: unknown }[]]>([
+    ['feed', [{ field: 'feed', value: { item: 'comment', verb: 'add', message: 'Nice' } }]],
+    [
+      'inbox_labels, messaging_integrity, business_integrity, call_permission_reply',
+      [
         {
-          id: t.pageId,
-          time: Date.now(),
-          changes: [{ field: 'feed', value: { item: 'comment', verb: 'add', message: 'Nice' } }],
+          field: 'inbox_labels',
+          value: { action: 'add', label: { id: '1', page_label_name: 'VIP' } },
         },
+        { field: 'messaging_integrity', value: { status: 'restricted' } },
+        { field: 'business_integrity', value: { status: 'ok', violations: [] } },
+        { field: 'call_permission_reply', value: { response: 'approve' } },
       ],
-    });
-    expect(response.status).toBe(200);
-    expect(await t.count(`SELECT count(*) AS n FROM messenger_inbox`)).toBe(before);
-    expect(t.graph.sends).toEqual([]);
-  });
+    ],
+  ])(
+    'acknowledges an entry that holds only changes (%s), storing nothing',
+    async (_fields, changes) => {
+      const before = await t.count(`SELECT count(*) AS n FROM messenger_inbox`);
+      const response = await t.deliver({
+        object: 'page',
+        entry: [{ id: t.pageId, time: Date.now(), changes }],
+      });
+      expect([response.status, response.text]).toEqual([200, 'EVENT_RECEIVED']);
+      expect(await t.count(`SELECT count(*) AS n FROM messenger_inbox`)).toBe(before);
+      await t.settle();
+      expect(t.graph.sends).toEqual([]);
+    },
+  );
 });
