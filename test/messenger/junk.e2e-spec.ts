@@ -353,6 +353,11 @@ describe('Junk in signed deliveries', () => {
         await t.count(`SELECT count(*) AS n FROM messenger_inbox WHERE note LIKE 'MALFORMED%'`),
       ).toBeGreaterThan(0);
       await t.settle(60_000);
+      // Handled, not just stored: no item's job failed on what it held.
+      const failed = await t.db.query(
+        `SELECT note, payload FROM messenger_inbox WHERE status = 'failed' LIMIT 5`,
+      );
+      expect(failed.rows).toEqual([]);
     }, 180_000);
   });
 });
