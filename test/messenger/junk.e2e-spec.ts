@@ -187,6 +187,36 @@ describe('Junk in signed deliveries', () => {
     },
   );
 
+  it.each<[string, (deep: string, neighbour: string) => string]>([
+    [
+      'beside the entries',
+      (deep, n) => `{"object":"page","x":${deep},"entry":[{"id":"PAGE","messaging":[${n}]}]}`,
+    ],
+    [
+      'in an entry',
+      (deep, n) => `{"object":"page","entry":[{"id":"PAGE","x":${deep},"messaging":[${n}]}]}`,
+    ],
+    [
+      'as an entry',
+      (deep, n) => `{"object":"page","entry":[[${deep}],{"id":"PAGE","messaging":[${n}]}]}`,
+    ],
+    [
+      'as an item',
+      (deep, n) => `{"object":"page","entry":[{"id":"PAGE","messaging":[[${deep}],${n}]}]}`,
+    ],
+    ['in another object', (deep) => `{"object":"instagram","entry":[{"id":"1","x":${deep}}]}`],
+  ])(
+    'answers 200 for nesting 20,000 levels deep %s, and answers the neighbour',
+    async (_p, body) => {
+      const psid = `deep-${Math.random().toString(36).slice(2)}`;
+      const deep = `${'[{"a":'.repeat(10_000)}1${'}]'.repeat(10_000)}`;
+      const raw = body(deep, JSON.stringify(good(psid))).replaceAll('PAGE', t.pageId);
+      expect((await deliverRaw(raw)).status).toBe(200);
+      await t.settle();
+      if (raw.includes('"page"')) expect(t.graph.sendsTo(psid)).toHaveLength(1);
+    },
+  );
+
   it("records parts of a page envelope that are not Meta's shape as ignored, and answers the rest", async () => {
     const before = await t.count(`SELECT count(*) AS n FROM messenger_inbox`);
     const body = {
