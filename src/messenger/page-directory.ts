@@ -10,9 +10,10 @@ export interface ConnectedPage {
 }
 
 /**
- * Which bot a page belongs to, and a bot's page token, cached briefly: the webhook and the sender
- * ask for every item and every message. Only hits are cached, so a page connected a moment ago is
- * seen at once; a disconnect or token change takes up to a minute to reach every process.
+ * Which bot a page belongs to, and a bot's page token and handover app, cached briefly: the
+ * webhook and the sender ask for every item and every message. Only hits are cached, so a page
+ * connected a moment ago is seen at once; a disconnect, or a new token or handover app, takes up
+ * to a minute to reach every process.
  */
 @Injectable()
 export class PageDirectory {
