@@ -231,6 +231,31 @@ describe('Handover Protocol', () => {
     ).toBe(1);
   });
 
+  it('starts a handover when Meta passes the thread to another app: the bot stays silent', async () => {
+    await t.deliver(
+      delivery(t.pageId, [
+        passThreadControl({
+          pageId: t.pageId,
+          psid: 'hp-passed-away',
+          newOwnerAppId: AGENT_APP,
+          previousOwnerAppId: OUR_APP,
+          metadata: 'Secondary receiver takes over',
+        }),
+      ]),
+    );
+    await t.settle();
+    expect(await conversationOf('hp-passed-away')).toMatchObject({
+      handed_over: true,
+      handover_note: 'Secondary receiver takes over',
+    });
+    await t.deliver(
+      delivery(t.pageId, [referral({ pageId: t.pageId, psid: 'hp-passed-away', ref: 'promo' })]),
+    );
+    await t.settle();
+    expect(t.graph.sendsTo('hp-passed-away')).toEqual([]);
+    expect(t.graph.threadControls).toEqual([]);
+  });
+
   it('records request_thread_control without changing the owner', async () => {
     await t.deliver(
       delivery(t.pageId, [
