@@ -1,4 +1,5 @@
 export { ReferralsModule } from './referrals.module';
+export { ReferralsHttpModule } from './referrals-http.module';
 export { ReferralsWorkersModule } from './referrals-workers.module';
 export { type ActiveReferral } from './find-active-referral';
 export { ReferralsService } from './referrals.service';
