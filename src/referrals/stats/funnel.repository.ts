@@ -4,7 +4,8 @@ import { prepared } from '../../database';
 /**
  * The funnel rules that live in SQL: receipts, answers and entries of one contact are written by
  * concurrent jobs, so Postgres applies them to the rows it has. Each is a named SQL condition or
- * expression used below; test/analytics/funnel.e2e-spec.ts shows each through the webhook.
+ * expression used below, shown through the channels by test/analytics/funnel.e2e-spec.ts (the
+ * engagement window) and test/widget/receipts.e2e-spec.ts (watermarks, a read implying delivery).
  */
 export const FunnelRules = {
   /** A contact's last entry into a referral only moves forward (a late delivery never moves it back). */
