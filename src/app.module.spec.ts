@@ -14,9 +14,19 @@ type ModuleEntry = NonNullable<ModuleMetadata['imports']>[number];
  * is instantiated, so no PostgreSQL or Redis is needed): what the role's process would hold.
  */
 function providerClasses(role: string): Type[] {
+  return declaredClasses(role).providers;
+}
+
+/** Every controller class the app of `role` declares, read the same way. */
+function controllerClasses(role: string): Type[] {
+  return declaredClasses(role).controllers;
+}
+
+function declaredClasses(role: string): { providers: Type[]; controllers: Type[] } {
   const root = AppModule.forRoot(loadConfig({ PROCESS_ROLE: role }));
   const seen = new Set<unknown>();
   const found = new Set<Type>();
+  const controllers = new Set<Type>();
   const visit = (entry: ModuleEntry): void => {
     // A module given as a promise or a forward reference is not expected here; skipped.
     if (entry instanceof Promise || seen.has(entry)) return;
@@ -32,11 +42,13 @@ function providerClasses(role: string): Type[] {
       if (typeof provider === 'function') found.add(provider);
       else if ('useClass' in provider) found.add(provider.useClass);
     }
+    for (const controller of declared<Type>(MODULE_METADATA.CONTROLLERS, dynamic?.controllers))
+      controllers.add(controller);
     for (const imported of declared<ModuleEntry>(MODULE_METADATA.IMPORTS, dynamic?.imports))
       visit(imported);
   };
   visit(root);
-  return [...found];
+  return { providers: [...found], controllers: [...controllers] };
 }
 
 const queueWorkers = (classes: Type[]): Type[] =>
@@ -73,4 +85,29 @@ describe('AppModule.forRoot: the PROCESS_ROLE chooses which providers exist', ()
       expect(classes).toContain(QueueHandlersCheck);
     },
   );
+
+  it('builds no controller in a worker process, and every controller where HTTP is served', () => {
+    expect(controllerClasses('worker')).toEqual([]);
+    const api = controllerClasses('api');
+    // The routes of every feature, from the health check to the widget's page.
+    expect(api.map((type) => type.name)).toEqual(
+      expect.arrayContaining([
+        'HealthController',
+        'BotsController',
+        'ApiKeysController',
+        'SegmentsController',
+        'ModulesController',
+        'ReferralsController',
+        'ReferralStatsController',
+        'TrackedLinksController',
+        'ContactsController',
+        'ConversationsController',
+        'BroadcastsController',
+        'MessengerWebhookController',
+        'WidgetController',
+        'WidgetPageController',
+      ]),
+    );
+    expect(controllerClasses('all')).toEqual(api);
+  });
 });

@@ -1,21 +1,25 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { AuthModule } from './auth';
-import { BotsModule } from './bots';
-import { BroadcastsModule, BroadcastsWorkersModule } from './broadcasts';
+import { AuthHttpModule, AuthModule } from './auth';
+import { BotsHttpModule, BotsModule } from './bots';
+import { BroadcastsHttpModule, BroadcastsModule, BroadcastsWorkersModule } from './broadcasts';
 import { ContactsModule } from './contacts';
-import { ConversationsModule, ConversationsWorkersModule } from './conversations';
+import {
+  ConversationsHttpModule,
+  ConversationsModule,
+  ConversationsWorkersModule,
+} from './conversations';
 import { HttpShutdown } from './common/http/http-shutdown';
 import { loggerOptions } from './common/logging/logger-options';
 import { type AppConfig, ConfigModule } from './config';
 import { DatabaseModule, DatabaseWorkersModule } from './database';
 import { HealthModule } from './health';
-import { MessengerModule, MessengerWorkersModule } from './messenger';
-import { ModulesModule } from './modules';
+import { MessengerHttpModule, MessengerModule, MessengerWorkersModule } from './messenger';
+import { ModulesHttpModule, ModulesModule } from './modules';
 import { QueuesModule, QueueWorkersModule } from './queues';
-import { ReferralsModule, ReferralsWorkersModule } from './referrals';
-import { SegmentsModule } from './segments';
+import { ReferralsHttpModule, ReferralsModule, ReferralsWorkersModule } from './referrals';
+import { SegmentsHttpModule, SegmentsModule } from './segments';
 import { WidgetHttpModule, WidgetModule } from './widget';
 
 export interface AppOptions {
@@ -38,16 +42,31 @@ const WORKER_MODULES = [
   MessengerWorkersModule,
 ];
 
-/** What only serves HTTP and has run time of its own (connections, timers). */
-const HTTP_MODULES = [WidgetHttpModule];
+/**
+ * What only serves HTTP: every controller (each feature's `…HttpModule`, in the order the routes
+ * are registered) and what has run time of its own for HTTP (the widget's streams, health checks).
+ * A worker process builds none of it.
+ */
+const HTTP_MODULES = [
+  HealthModule,
+  BotsHttpModule,
+  AuthHttpModule,
+  SegmentsHttpModule,
+  ModulesHttpModule,
+  ReferralsHttpModule,
+  ConversationsHttpModule,
+  BroadcastsHttpModule,
+  MessengerHttpModule,
+  WidgetHttpModule,
+];
 
 @Module({})
 export class AppModule {
   /**
    * The application of one process. Its PROCESS_ROLE (from the validated `config`) chooses here,
    * once, which providers exist: the worker modules only for `worker` and `all`, so an `api`
-   * process holds no processor or task rather than holding idle ones; the HTTP modules only for
-   * `api` and `all`.
+   * process holds no processor or task rather than holding idle ones; the HTTP modules (every
+   * controller) only for `api` and `all`.
    */
   static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
     return {
@@ -57,7 +76,6 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config, options.logDestination)),
         DatabaseModule,
         QueuesModule.forRoot(),
-        HealthModule,
         BotsModule,
         AuthModule,
         ContactsModule,

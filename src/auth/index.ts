@@ -1,2 +1,3 @@
 export { AuthModule } from './auth.module';
+export { AuthHttpModule } from './auth-http.module';
 export { ACCESS_DESCRIPTIONS, type RouteAccess, routeAccess } from './route-access';

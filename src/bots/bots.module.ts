@@ -3,14 +3,12 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
 import { AppConfig } from '../config';
-import { BotsController } from './bots.controller';
 import { BotsService } from './bots.service';
 import { Bot } from './entities/bot.entity';
 import { MessengerConnection } from './entities/messenger-connection.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Bot, MessengerConnection]), DiscoveryModule],
-  controllers: [BotsController],
   providers: [
     BotsService,
     {

@@ -6,10 +6,17 @@ import { DataSource, type EntityManager, Repository } from 'typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
 import { findPlugIns } from '../common/plug-ins';
 import { isUniqueViolation } from '../common/errors';
-import { memoInTransaction, prepared } from '../database';
+import { memoInTransaction } from '../database';
 import { type Content } from '../creator';
 import { decodeCursor, type Page, type PageQueryDto, toPage } from '../common/pagination';
 import { BotErrors } from './bots.errors';
+import {
+  answerSettingsOf,
+  botOfWidgetKey,
+  moduleUseOfBot,
+  pageOfBots,
+  upsertMessengerConnection,
+} from './bots.repository';
 import { type BotDto } from './dto/bot.dto';
 import { type ConnectMessengerDto } from './dto/connect-messenger.dto';
 import { type CreateBotDto } from './dto/create-bot.dto';
@@ -123,16 +130,8 @@ export class BotsService implements OnModuleInit {
 
   async list(query: PageQueryDto): Promise<Page<BotDto>> {
     const cursor = decodeCursor(query.cursor, 'uuid');
-    const builder = this.bots
-      .createQueryBuilder('bot')
-      .leftJoinAndSelect('bot.messenger', 'messenger')
-      .orderBy('bot.createdAt', 'DESC')
-      .addOrderBy('bot.id', 'DESC')
-      .take(query.limit + 1);
-    if (cursor) {
-      builder.where('(bot.createdAt, bot.id) < (:createdAt, :id)', cursor);
-    }
-    return toPage(await builder.getMany(), query.limit, toDto);
+    const rows = await pageOfBots(this.bots, cursor, query.limit + 1);
+    return toPage(rows, query.limit, toDto);
   }
 
   async get(botId: string, tx?: EntityManager): Promise<BotDto> {
@@ -172,27 +171,13 @@ export class BotsService implements OnModuleInit {
   async connectMessenger(botId: string, dto: ConnectMessengerDto): Promise<BotDto> {
     await this.load(botId);
     try {
-      // connected_at is when the bot got its current page: a new page restarts it, a new token does not.
-      await this.connections.query(
-        `INSERT INTO bot_messenger_connections (bot_id, page_id, page_username, access_token_encrypted,
-                                                handover_app_id)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (bot_id) DO UPDATE SET
-           page_id = EXCLUDED.page_id,
-           page_username = EXCLUDED.page_username,
-           handover_app_id = EXCLUDED.handover_app_id,
-           access_token_encrypted = EXCLUDED.access_token_encrypted,
-           connected_at = CASE WHEN bot_messenger_connections.page_id = EXCLUDED.page_id
-                               THEN bot_messenger_connections.connected_at ELSE now() END,
-           updated_at = now()`,
-        [
-          botId,
-          dto.pageId,
-          dto.pageUsername ?? null,
-          this.cipher.encrypt(dto.pageAccessToken),
-          dto.handoverAppId ?? null,
-        ],
-      );
+      await upsertMessengerConnection(this.dataSource.manager, {
+        botId,
+        pageId: dto.pageId,
+        pageUsername: dto.pageUsername ?? null,
+        tokenEncrypted: this.cipher.encrypt(dto.pageAccessToken),
+        handoverAppId: dto.handoverAppId ?? null,
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'uq_bot_messenger_connections_page')) {
         throw BotErrors.pageAlreadyConnected(dto.pageId);
@@ -221,13 +206,7 @@ export class BotsService implements OnModuleInit {
   ): Promise<Required<BotAnswerSettings> | null> {
     const manager = tx ?? this.dataSource.manager;
     return memoInTransaction(manager, `bot-answer-settings:${botId}`, async () => {
-      const [settings] = await prepared<Required<BotAnswerSettings>[]>(
-        manager,
-        'bot_answer_settings',
-        'SELECT welcome, fallback_module_id AS "fallbackModuleId" FROM bots WHERE id = $1',
-        [botId],
-      );
-      return settings ?? null;
+      return answerSettingsOf(manager, botId);
     });
   }
 
@@ -237,13 +216,7 @@ export class BotsService implements OnModuleInit {
     moduleId: string,
     tx: EntityManager,
   ): Promise<ModuleUsageOfBot[]> {
-    const rows = await tx.query<{ name: string; fallback: boolean | null; welcome: boolean }[]>(
-      `SELECT name, fallback_module_id = $2 AS fallback,
-              jsonb_path_exists(welcome, 'strict $.**.moduleId ? (@ == $id)', jsonb_build_object('id', $2::text)) AS welcome
-         FROM bots WHERE id = $1`,
-      [botId, moduleId],
-    );
-    const bot = rows[0];
+    const bot = await moduleUseOfBot(tx, botId, moduleId);
     if (!bot) return [];
     const usages: ModuleUsageOfBot[] = [];
     if (bot.welcome) usages.push({ kind: 'botWelcome', id: botId, name: bot.name });
@@ -303,13 +276,7 @@ export class BotsService implements OnModuleInit {
     // Keys are `wk_` and base64url: anything else (a NUL Postgres would refuse, a long string) is
     // no key, without asking the database.
     if (!WIDGET_KEY_SHAPE.test(widgetKey)) return null;
-    const [row] = await prepared<WidgetBot[]>(
-      this.dataSource.manager,
-      'bot_by_widget_key',
-      'SELECT id AS "botId", widget_allowed_origins AS "allowedOrigins" FROM bots WHERE widget_key = $1',
-      [widgetKey],
-    );
-    return row ?? null;
+    return botOfWidgetKey(this.dataSource.manager, widgetKey);
   }
 
   /** Replaces a leaked widget key: the old one stops working at once (its pages answer 404). */

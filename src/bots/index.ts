@@ -1,6 +1,7 @@
 export { ApiBotScoped, BotExistsPipe, BotIdParam } from './bot-id.param';
 export { BotErrors } from './bots.errors';
 export { BotsModule } from './bots.module';
+export { BotsHttpModule } from './bots-http.module';
 export {
   AnswerSettingsCheck,
   type BotAnswerSettings,

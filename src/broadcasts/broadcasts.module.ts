@@ -6,7 +6,6 @@ import { ConversationsModule } from '../conversations';
 import { SegmentsModule } from '../segments';
 import { BroadcastReceipts } from './broadcast-receipts';
 import { BroadcastRunner } from './broadcast-runner';
-import { BroadcastsController } from './broadcasts.controller';
 import { BroadcastsRepository } from './broadcasts.repository';
 import { BroadcastsService } from './broadcasts.service';
 import { ContactFactsLoader } from './contact-facts';
@@ -23,7 +22,6 @@ import { UnreachableContact } from './entities/unreachable-contact.entity';
     ConversationsModule,
     SegmentsModule,
   ],
-  controllers: [BroadcastsController],
   providers: [
     BroadcastsService,
     BroadcastsRepository,

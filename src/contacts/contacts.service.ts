@@ -4,12 +4,12 @@ import { createHmac } from 'node:crypto';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
 import { AppConfig } from '../config';
-import { prepared } from '../database';
 import {
   type SubscriptionStatus,
   type SubscriptionType,
 } from './entities/contact-subscription.entity';
 import { type Channel, Contact, type ExternalIdKind } from './entities/contact.entity';
+import { findContacts, upsertSightings } from './contacts.repository';
 import {
   absorbContact,
   contactsToLink,
@@ -24,6 +24,7 @@ import {
   activeSubscription,
   type NotificationState,
   notificationStates,
+  setSubscriptionStatus,
   type SubscriptionRow,
   subscriptionsOf,
   topicOfToken,
@@ -90,20 +91,6 @@ export interface SeenContact {
   created: boolean;
 }
 
-const RETURNED_COLUMNS = [
-  'id',
-  'bot_id AS "botId"',
-  'channel',
-  'external_id AS "externalId"',
-  'external_id_kind AS "externalIdKind"',
-  'first_name AS "firstName"',
-  'last_name AS "lastName"',
-  'profile_fetched_at AS "profileFetchedAt"',
-  'first_seen_at AS "firstSeenAt"',
-  'last_seen_at AS "lastSeenAt"',
-  'created_at AS "createdAt"',
-].join(', ');
-
 @Injectable()
 export class ContactsService {
   constructor(
@@ -115,15 +102,7 @@ export class ContactsService {
   /** For each key (in order): the contact's id and whether its profile was looked up, or null. */
   async findMany(keys: ContactKey[]): Promise<({ id: string; profileFetched: boolean } | null)[]> {
     if (keys.length === 0) return [];
-    const rows = await prepared<{ id: string; key: string; profileFetched: boolean }[]>(
-      this.dataSource.manager,
-      'contact_find_many',
-      `SELECT c.id, c.bot_id || '|' || c.channel || '|' || c.external_id AS key,
-              c.profile_fetched_at IS NOT NULL AS "profileFetched"
-         FROM unnest($1::uuid[], $2::varchar[], $3::varchar[]) AS k(bot_id, channel, external_id)
-         JOIN contacts c USING (bot_id, channel, external_id)`,
-      [keys.map((k) => k.botId), keys.map((k) => k.channel), keys.map((k) => k.externalId)],
-    );
+    const rows = await findContacts(this.dataSource.manager, keys);
     const found = new Map(rows.map(({ key, ...row }) => [key, row]));
     return keys.map((key) => found.get(keyOf(key)) ?? null);
   }
@@ -158,34 +137,15 @@ export class ContactsService {
       const byKey = new Map([...distinct.keys()].map((key, index) => [key, seen[index]]));
       return resolved.map((sighting) => byKey.get(keyOf(sighting.key))!);
     }
-    // xmax = 0 only on a freshly inserted row: it tells creation from update in one round trip.
-    const rows = await prepared<(Contact & { created: boolean })[]>(
+    const rows = await upsertSightings(
       tx ?? this.dataSource.manager,
-      'contact_seen_many',
-      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at,
-                             first_name, last_name, profile_fetched_at)
-       SELECT bot_id, channel, external_id, kind, seen_at, seen_at, first_name, last_name,
-              CASE WHEN profiled THEN now() END
-         FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::timestamptz[],
-                     $6::varchar[], $7::varchar[], $8::boolean[])
-           AS s(bot_id, channel, external_id, kind, seen_at, first_name, last_name, profiled)
-       ON CONFLICT (bot_id, channel, external_id) DO UPDATE
-         SET last_seen_at = GREATEST(contacts.last_seen_at, EXCLUDED.last_seen_at),
-             first_seen_at = LEAST(contacts.first_seen_at, EXCLUDED.first_seen_at),
-             first_name = COALESCE(EXCLUDED.first_name, contacts.first_name),
-             last_name = COALESCE(EXCLUDED.last_name, contacts.last_name),
-             profile_fetched_at = COALESCE(contacts.profile_fetched_at, EXCLUDED.profile_fetched_at)
-       RETURNING ${RETURNED_COLUMNS}, (xmax = 0) AS created`,
-      [
-        sightings.map((s) => s.key.botId),
-        sightings.map((s) => s.key.channel),
-        sightings.map((s) => s.key.externalId),
-        sightings.map((s) => s.key.externalIdKind),
-        sightings.map((s) => s.seenAt),
-        sightings.map((s) => s.profile?.names?.firstName ?? null),
-        sightings.map((s) => s.profile?.names?.lastName ?? null),
-        sightings.map((s) => s.profile !== undefined),
-      ],
+      sightings.map(({ key, seenAt, profile }) => ({
+        ...key,
+        seenAt,
+        firstName: profile?.names?.firstName ?? null,
+        lastName: profile?.names?.lastName ?? null,
+        profiled: profile !== undefined,
+      })),
     );
     const byKey = new Map(
       rows.map(({ created, ...contact }) => [keyOf(contact), { contact, created }]),
@@ -284,11 +244,7 @@ export class ContactsService {
           tokenHash,
         });
       } else {
-        await tx.query(
-          `UPDATE contact_subscriptions SET status = $5, status_changed_at = $6, updated_at = now()
-            WHERE bot_id = $1 AND contact_id = $2 AND type = $3 AND topic = $4 AND status_changed_at <= $6`,
-          [event.botId, event.contactId, event.type, topic, event.status, event.occurredAt],
-        );
+        await setSubscriptionStatus(tx, { ...event, topic });
       }
     }
   }

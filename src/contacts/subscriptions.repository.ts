@@ -76,6 +76,24 @@ export async function upsertSubscription(tx: EntityManager, s: SubscriptionWrite
   );
 }
 
+/**
+ * Sets the status of the subscription of (contact, type, topic), for an event that carries no
+ * token (a STOP or RESUME). Like `upsertSubscription`, an event older than the one that set the
+ * current status changes nothing.
+ */
+export async function setSubscriptionStatus(
+  tx: EntityManager,
+  s: Pick<SubscriptionEvent, 'botId' | 'contactId' | 'type' | 'status' | 'occurredAt'> & {
+    topic: string;
+  },
+): Promise<void> {
+  await tx.query(
+    `UPDATE contact_subscriptions SET status = $5, status_changed_at = $6, updated_at = now()
+      WHERE bot_id = $1 AND contact_id = $2 AND type = $3 AND topic = $4 AND status_changed_at <= $6`,
+    [s.botId, s.contactId, s.type, s.topic, s.status, s.occurredAt],
+  );
+}
+
 /** The topic a token was issued for, when Meta names only the token (a STOP without payload). */
 export async function topicOfToken(
   tx: EntityManager,

@@ -11,7 +11,6 @@ import { BulkSendService } from './bulk-send.service';
 import { ContactMergeService } from './contact-merge.service';
 import { ConversationRelease } from './conversation-release';
 import { ConversationsQueryService } from './conversations-query.service';
-import { ConversationsController } from './conversations.controller';
 import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
 import { Dispatcher } from './dispatcher';
@@ -34,7 +33,6 @@ import { SenderRegistry } from './senders/channel-sender';
     ReferralsModule,
     SegmentsModule,
   ],
-  controllers: [ConversationsController],
   providers: [
     BulkSendService,
     ConversationsService,
@@ -48,7 +46,15 @@ import { SenderRegistry } from './senders/channel-sender';
     SendClaims,
     SenderRegistry,
   ],
-  // OutboundService for ConversationsWorkersModule.
-  exports: [BulkSendService, ConversationsService, ContactMergeService, OutboundService],
+  // OutboundService for ConversationsWorkersModule; the query service and release for
+  // ConversationsHttpModule.
+  exports: [
+    BulkSendService,
+    ConversationsService,
+    ContactMergeService,
+    OutboundService,
+    ConversationsQueryService,
+    ConversationRelease,
+  ],
 })
 export class ConversationsModule {}

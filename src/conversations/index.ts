@@ -10,6 +10,7 @@ export { MESSAGING_WINDOW_MS, type ReplyRow } from './outbound.service';
 export { type ReplySendOptions } from './entities/reply.entity';
 export { ContactMergeService } from './contact-merge.service';
 export { ConversationsModule } from './conversations.module';
+export { ConversationsHttpModule } from './conversations-http.module';
 export { ConversationsWorkersModule } from './conversations-workers.module';
 export { ConversationsService, type InboundResult } from './conversations.service';
 export {

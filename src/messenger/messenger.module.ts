@@ -10,14 +10,12 @@ import { InboxRepository } from './inbox.repository';
 import { MessengerInboundService } from './inbound/inbound.service';
 import { IntakeRate } from './intake/intake-rate';
 import { MessengerIntakeService } from './intake/messenger-intake.service';
-import { MessengerWebhookController } from './messenger-webhook.controller';
 import { MessengerSender } from './messenger.sender';
 import { PageDirectory } from './page-directory';
 
 /** The Messenger channel: webhook intake, inbound handling, the Graph API client and sender. */
 @Module({
   imports: [TypeOrmModule.forFeature([InboxItem]), BotsModule, ContactsModule, ConversationsModule],
-  controllers: [MessengerWebhookController],
   providers: [
     PageDirectory,
     InboxRepository,
@@ -28,7 +26,7 @@ import { PageDirectory } from './page-directory';
     MessengerIntakeService,
     MessengerInboundService,
   ],
-  // For MessengerWorkersModule.
-  exports: [MessengerInboundService],
+  // For MessengerWorkersModule and MessengerHttpModule.
+  exports: [MessengerInboundService, MessengerIntakeService],
 })
 export class MessengerModule {}

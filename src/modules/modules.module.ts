@@ -5,14 +5,12 @@ import { BotsModule } from '../bots';
 import { CreatorModule } from '../creator';
 import { ModuleInstance } from './entities/module-instance.entity';
 import { ModuleTypeRegistry } from './module-type.registry';
-import { ModulesController } from './modules.controller';
 import { ModulesService } from './modules.service';
 import { HandoverModuleType } from './types/handover.module-type';
 import { MessageModuleType } from './types/message.module-type';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ModuleInstance]), DiscoveryModule, BotsModule, CreatorModule],
-  controllers: [ModulesController],
   providers: [ModulesService, ModuleTypeRegistry, MessageModuleType, HandoverModuleType],
   exports: [ModulesService],
 })

@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AnswerSettingsCheck, type BotAnswerSettings, BotsService } from '../bots';
 import { findPlugIns } from '../common/plug-ins';
 import { validateAs } from '../common/http/validate-dto';
-import { memoInTransaction, prepared } from '../database';
+import { memoInTransaction } from '../database';
 import { decodeCursor, type Page, toPage } from '../common/pagination';
 import { type Content, CreatorService } from '../creator';
 import { type CreateModuleDto } from './dto/create-module.dto';
@@ -13,9 +13,15 @@ import { type ListModulesQueryDto } from './dto/list-modules-query.dto';
 import { type ModuleInstanceDto } from './dto/module-instance.dto';
 import { type UpdateModuleDto } from './dto/update-module.dto';
 import { ModuleInstance } from './entities/module-instance.entity';
-import { type ModuleAnswer, type ModuleInstanceView, type ModuleTypeHandler } from './module-type';
+import { type ModuleAnswer, type ModuleTypeHandler } from './module-type';
 import { ModuleTypeRegistry } from './module-type.registry';
 import { ModuleErrors, type ModuleUsage } from './modules.errors';
+import {
+  instancesLinkingTo,
+  instanceView,
+  lockInstances,
+  pageOfInstances,
+} from './modules.repository';
 
 /** A place in a request body that points at a module instance. */
 export interface ModuleRef {
@@ -73,15 +79,14 @@ export class ModulesService implements OnModuleInit, AnswerSettingsCheck {
 
   async list(botId: string, query: ListModulesQueryDto): Promise<Page<ModuleInstanceDto>> {
     const cursor = decodeCursor(query.cursor, 'uuid');
-    const builder = this.dataSource.manager
-      .createQueryBuilder(ModuleInstance, 'm')
-      .where('m.botId = :botId', { botId })
-      .orderBy('m.createdAt', 'DESC')
-      .addOrderBy('m.id', 'DESC')
-      .take(query.limit + 1);
-    if (query.type) builder.andWhere('m.type = :type', { type: query.type });
-    if (cursor) builder.andWhere('(m.createdAt, m.id) < (:createdAt, :id)', cursor);
-    return toPage(await builder.getMany(), query.limit, toDto);
+    const rows = await pageOfInstances(
+      this.dataSource.manager,
+      botId,
+      query.type,
+      cursor,
+      query.limit + 1,
+    );
+    return toPage(rows, query.limit, toDto);
   }
 
   async get(botId: string, moduleId: string): Promise<ModuleInstanceDto> {
@@ -124,11 +129,7 @@ export class ModulesService implements OnModuleInit, AnswerSettingsCheck {
   async lockReferences(botId: string, refs: ModuleRef[], tx: EntityManager): Promise<void> {
     if (refs.length === 0) return;
     const ids = [...new Set(refs.map((ref) => ref.moduleId))];
-    const rows = await tx.query<{ id: string }[]>(
-      'SELECT id FROM module_instances WHERE bot_id = $1 AND id = ANY($2::uuid[]) FOR KEY SHARE',
-      [botId, ids],
-    );
-    const found = new Set(rows.map((row) => row.id));
+    const found = await lockInstances(tx, botId, ids);
     const missing = refs.filter((ref) => !found.has(ref.moduleId)).map((ref) => ref.field);
     if (missing.length > 0) throw ModuleErrors.missingReferences(missing);
   }
@@ -143,15 +144,9 @@ export class ModulesService implements OnModuleInit, AnswerSettingsCheck {
   /** What the user gets on entering the instance, or null when it no longer exists. */
   async enter(botId: string, moduleId: string, tx?: EntityManager): Promise<ModuleAnswer | null> {
     const manager = tx ?? this.dataSource.manager;
-    const instance = await memoInTransaction(manager, `module:${botId}:${moduleId}`, async () => {
-      const [row] = await prepared<ModuleInstanceView[]>(
-        manager,
-        'module_instance_get',
-        'SELECT id, bot_id AS "botId", name, type, config FROM module_instances WHERE id = $1 AND bot_id = $2',
-        [moduleId, botId],
-      );
-      return row ?? null;
-    });
+    const instance = await memoInTransaction(manager, `module:${botId}:${moduleId}`, () =>
+      instanceView(manager, botId, moduleId),
+    );
     if (!instance) return null;
     return this.registry.get(instance.type)?.enter(instance) ?? null;
   }
@@ -180,12 +175,7 @@ export class ModulesService implements OnModuleInit, AnswerSettingsCheck {
     moduleId: string,
     tx: EntityManager,
   ): Promise<ModuleUsage[]> {
-    const rows = await tx.query<{ id: string; name: string }[]>(
-      `SELECT id, name FROM module_instances
-        WHERE bot_id = $1 AND id <> $2
-          AND jsonb_path_exists(config, 'strict $.**.moduleId ? (@ == $id)', jsonb_build_object('id', $2::text))`,
-      [botId, moduleId],
-    );
+    const rows = await instancesLinkingTo(tx, botId, moduleId);
     return rows.map((row) => ({ kind: 'module', id: row.id, name: row.name }));
   }
 

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ContactErrors, ContactsService } from '../contacts';
 import { type ContactDto, type ContactReferralDto } from './dto/contact.dto';
+import { contactEntry } from './referrals.repository';
 
 /**
  * A contact as the management API shows it: the contacts module's view (ids, subscriptions) with
@@ -39,19 +40,11 @@ export class ContactViewService {
     };
   }
 
-  private async entry(
+  private entry(
     botId: string,
     contactId: string,
     order: 'ASC' | 'DESC',
   ): Promise<ContactReferralDto | null> {
-    const rows = await this.dataSource.query<ContactReferralDto[]>(
-      `SELECT e.referral_id AS "referralId", r.tracking_param AS "trackingParam", e.raw_ref AS "rawRef",
-              e.source, e.occurred_at AS "occurredAt"
-         FROM referral_entries e LEFT JOIN referrals r ON r.id = e.referral_id
-        WHERE e.bot_id = $1 AND e.contact_id = $2
-        ORDER BY e.occurred_at ${order}, e.id ${order} LIMIT 1`,
-      [botId, contactId],
-    );
-    return rows[0] ?? null;
+    return contactEntry(this.dataSource.manager, botId, contactId, order);
   }
 }

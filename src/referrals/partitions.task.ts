@@ -2,6 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MaintenanceTask } from '../queues';
+import {
+  createMonthlyPartition,
+  deleteClickersOlderThan,
+  deleteOldClickBatches,
+  tableExists,
+} from './partitions.repository';
 
 const TASK = 'maintain-referral-partitions';
 const EVERY_MS = 3600_000;
@@ -46,20 +52,10 @@ export class ReferralPartitionsTask implements MaintenanceTask {
     for (const table of MONTHLY_TABLES) {
       for (const month of monthsFrom(now, MONTHS_AHEAD)) {
         const name = partitionName(table, month);
-        const exists = await this.dataSource.query<unknown[]>(
-          `SELECT 1 FROM pg_class WHERE relname = $1 AND relnamespace = current_schema()::regnamespace`,
-          [name],
-        );
-        if (exists.length > 0) continue;
+        if (await tableExists(this.dataSource.manager, name)) continue;
         const next = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
-        // Brief lock on the parent; wait behind long transactions for a moment only, retry next run.
-        await this.dataSource.transaction(async (tx) => {
-          await tx.query(`SET LOCAL lock_timeout = '5s'`);
-          await tx.query(
-            `CREATE TABLE IF NOT EXISTS "${name}" PARTITION OF "${table}"
-               FOR VALUES FROM ('${month.toISOString()}') TO ('${next.toISOString()}')`,
-          );
-        });
+        // Wait behind long transactions for a moment only, retry next run.
+        await createMonthlyPartition(this.dataSource, table, name, month, next);
         created.push(name);
       }
     }
@@ -70,22 +66,19 @@ export class ReferralPartitionsTask implements MaintenanceTask {
   async purgeClickers(): Promise<number> {
     let total = 0;
     for (;;) {
-      const result = await this.dataSource.query<[unknown[], number]>(
-        `DELETE FROM referral_clickers WHERE ctid = ANY(ARRAY(
-           SELECT ctid FROM referral_clickers WHERE first_clicked_at < now() - $1::interval LIMIT $2))`,
-        [CLICKERS_KEPT, PURGE_CHUNK],
+      const deleted = await deleteClickersOlderThan(
+        this.dataSource.manager,
+        CLICKERS_KEPT,
+        PURGE_CHUNK,
       );
-      total += result[1];
-      if (result[1] < PURGE_CHUNK) return total;
+      total += deleted;
+      if (deleted < PURGE_CHUNK) return total;
     }
   }
 
   /** Deletes the ids of click batches written more than a day ago (none is retried that late). */
   async purgeClickBatches(): Promise<number> {
-    const result = await this.dataSource.query<[unknown[], number]>(
-      `DELETE FROM referral_click_batches WHERE written_at < now() - interval '1 day'`,
-    );
-    return result[1];
+    return deleteOldClickBatches(this.dataSource.manager);
   }
 
   async run(): Promise<void> {

@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { BotsService } from '../bots';
 import { type Channel, ContactsService } from '../contacts';
-import { prepared } from '../database';
 import { type ModuleAnswer, ModulesService } from '../modules';
 import { SegmentsService } from '../segments';
-import { type ActiveReferral, findActiveReferral } from './find-active-referral';
+import { type ActiveReferral, findActiveReferral, insertEntries } from './referrals.repository';
 import { FunnelRecorder } from './stats/funnel-recorder';
 
 export interface ResolveInput {
@@ -117,42 +116,30 @@ export class ReferralResolution {
     return resolutions;
   }
 
-  /** Inserts the entries in the order given; Postgres returns inserted rows in that order. */
-  private async recordEntries(
+  /** Inserts the entries in the order given; their ids in that order. */
+  private recordEntries(
     inputs: ResolveInput[],
     referrals: (ActiveReferral | null)[],
     isNew: boolean[],
     tx: EntityManager,
   ): Promise<string[]> {
-    const rows = await prepared<{ id: string }[]>(
+    return insertEntries(
       tx,
-      'referral_entries_insert',
-      `INSERT INTO referral_entries (bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
-                                     is_new_contact, ad_id, ads_context, referer_uri, occurred_at)
-       SELECT bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id, is_new_contact,
-              ad_id, ads_context, referer_uri, occurred_at
-         FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::uuid[],
-                     $7::uuid[], $8::boolean[], $9::varchar[], $10::jsonb[], $11::text[], $12::timestamptz[])
-              WITH ORDINALITY AS e(bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
-                                   is_new_contact, ad_id, ads_context, referer_uri, occurred_at, position)
-        ORDER BY position
-       RETURNING id`,
-      [
-        inputs.map((input) => input.botId),
-        referrals.map((referral) => referral?.id ?? null),
-        inputs.map((input) => input.ref?.slice(0, 2100) ?? null),
-        inputs.map((input) => input.source?.slice(0, 100) ?? null),
-        inputs.map((input) => input.channel),
-        inputs.map((input) => input.contactId),
-        inputs.map((input) => input.conversationId),
-        isNew,
-        inputs.map((input) => input.adId?.slice(0, 100) ?? null),
-        inputs.map((input) => (input.adsContext ? JSON.stringify(input.adsContext) : null)),
-        inputs.map((input) => input.refererUri ?? null),
-        inputs.map((input) => input.occurredAt),
-      ],
+      inputs.map((input, index) => ({
+        botId: input.botId,
+        referralId: referrals[index]?.id ?? null,
+        rawRef: input.ref?.slice(0, 2100) ?? null,
+        source: input.source?.slice(0, 100) ?? null,
+        channel: input.channel,
+        contactId: input.contactId,
+        conversationId: input.conversationId,
+        isNewContact: isNew[index],
+        adId: input.adId?.slice(0, 100) ?? null,
+        adsContext: input.adsContext ?? null,
+        refererUri: input.refererUri ?? null,
+        occurredAt: input.occurredAt,
+      })),
     );
-    return rows.map((row) => row.id);
   }
 
   private async firstSeenAt(input: ResolveInput, tx: EntityManager): Promise<Date> {

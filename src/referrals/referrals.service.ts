@@ -16,10 +16,17 @@ import { type UpdateReferralDto } from './dto/update-referral.dto';
 import { type AnswerType, Referral } from './entities/referral.entity';
 import { type QrQueryDto } from './dto/qr-query.dto';
 import { type QrImage, renderQr } from './qr-code';
-import { type ActiveReferral, findActiveReferral } from './find-active-referral';
 import { referralLinks } from './referral-links';
 import { type Resolution, ReferralResolution, type ResolveInput } from './referral-resolution';
 import { ReferralErrors } from './referrals.errors';
+import {
+  type ActiveReferral,
+  type EntriesMove,
+  findActiveReferral,
+  moveEntries,
+  pageOfReferrals,
+  referralsUsingModule,
+} from './referrals.repository';
 import { type FunnelActivity, FunnelRecorder, type ReferralTouch } from './stats/funnel-recorder';
 import { LinkTargets } from './tracked-links/link-targets';
 
@@ -66,27 +73,19 @@ export class ReferralsService implements ModuleUsageFinder {
 
   async list(botId: string, query: ListReferralsQueryDto): Promise<ReferralPageDto> {
     const cursor = decodeCursor(query.cursor, 'uuid');
-    const builder = this.dataSource.manager
-      .createQueryBuilder(Referral, 'r')
-      .where('r.botId = :botId', { botId });
-    if (query.answerType)
-      builder.andWhere('r.answerType = :answerType', { answerType: query.answerType });
-    if (query.active !== undefined)
-      builder.andWhere('r.active = :active', { active: query.active });
-    if (query.search) {
-      const segmentIds = await this.segments.findIdsByNameContaining(botId, query.search);
-      builder.andWhere(
-        "(r.trackingParam ILIKE :pattern ESCAPE '\\' OR r.description ILIKE :pattern ESCAPE '\\' OR r.segmentId = ANY(:segmentIds))",
-        { pattern: `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, segmentIds },
-      );
-    }
-    const total = await builder.getCount();
-    if (cursor) builder.andWhere('(r.createdAt, r.id) < (:createdAt, :id)', cursor);
-    const rows = await builder
-      .orderBy('r.createdAt', 'DESC')
-      .addOrderBy('r.id', 'DESC')
-      .take(query.limit + 1)
-      .getMany();
+    const search = query.search
+      ? {
+          text: query.search,
+          segmentIds: await this.segments.findIdsByNameContaining(botId, query.search),
+        }
+      : undefined;
+    const { rows, total } = await pageOfReferrals(
+      this.dataSource.manager,
+      botId,
+      { answerType: query.answerType, active: query.active, search },
+      cursor,
+      query.limit + 1,
+    );
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
@@ -229,50 +228,8 @@ export class ReferralsService implements ModuleUsageFinder {
    * (in `toConversationId` when its conversation was merged away). Only an entry at the merged
    * contact's first sighting (`firstSeenAt`) still counts as a new contact, so the person counts once.
    */
-  async moveEntries(
-    tx: EntityManager,
-    move: {
-      botId: string;
-      fromContactId: string;
-      toContactId: string;
-      fromConversationId: string | null;
-      toConversationId: string | null;
-      firstSeenAt: Date;
-    },
-  ): Promise<void> {
-    await tx.query(
-      `UPDATE referral_entries
-          SET contact_id = $3,
-              conversation_id = CASE WHEN conversation_id = $4 THEN $5 ELSE conversation_id END,
-              is_new_contact = is_new_contact AND occurred_at <= $6
-        WHERE bot_id = $1 AND contact_id IN ($2, $3)`,
-      [
-        move.botId,
-        move.fromContactId,
-        move.toContactId,
-        move.fromConversationId,
-        move.toConversationId,
-        move.firstSeenAt,
-      ],
-    );
-    // The funnel's first-seen rows follow the person: one row per referral, its earliest entry,
-    // latest entry and first engagement. Rollups already counted both contacts; a person who had
-    // entered one referral under both ids stays counted twice there (see docs/ANALYTICS.md).
-    await tx.query(
-      `WITH moved AS (
-         DELETE FROM referral_contacts WHERE bot_id = $1 AND contact_id = $2 RETURNING *
-       )
-       INSERT INTO referral_contacts AS rc (referral_id, contact_id, bot_id, first_entered_at,
-                                            last_entered_at, engaged_at, source, channel, ad_id)
-       SELECT referral_id, $3, bot_id, first_entered_at, last_entered_at, engaged_at, source,
-              channel, ad_id
-         FROM moved
-       ON CONFLICT (referral_id, contact_id) DO UPDATE
-          SET first_entered_at = least(rc.first_entered_at, excluded.first_entered_at),
-              last_entered_at = greatest(rc.last_entered_at, excluded.last_entered_at),
-              engaged_at = least(rc.engaged_at, excluded.engaged_at)`,
-      [move.botId, move.fromContactId, move.toContactId],
-    );
+  async moveEntries(tx: EntityManager, move: EntriesMove): Promise<void> {
+    await moveEntries(tx, move);
   }
 
   private async saveUnique(tx: EntityManager, referral: Referral): Promise<Referral> {
@@ -301,13 +258,7 @@ export class ReferralsService implements ModuleUsageFinder {
 
   /** The referrals of bot `botId` that answer with module `moduleId` or link to it. */
   async moduleUsages(botId: string, moduleId: string, tx: EntityManager): Promise<ModuleUsage[]> {
-    const rows = await tx.query<{ id: string; name: string }[]>(
-      `SELECT id, tracking_param AS name FROM referrals
-        WHERE bot_id = $1 AND deleted_at IS NULL
-          AND (module_id = $2 OR jsonb_path_exists(content, 'strict $.**.moduleId ? (@ == $id)',
-                                                   jsonb_build_object('id', $2::text)))`,
-      [botId, moduleId],
-    );
+    const rows = await referralsUsingModule(tx, botId, moduleId);
     return rows.map((row) => ({ kind: 'referral', id: row.id, name: row.name }));
   }
 

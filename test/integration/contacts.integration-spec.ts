@@ -38,6 +38,26 @@ describe('ContactsService (integration)', () => {
     expect([newer.contact.firstSeenAt, newer.contact.lastSeenAt]).toEqual([t(5), t(20)]);
   });
 
+  it('keeps the names a profile lookup found when a later one finds none; looks up once', async () => {
+    const t = (day: number): Date => new Date(Date.UTC(2026, 0, day));
+    const found = await contacts.recordSeen(key('profiled'), t(1), undefined, {
+      names: { firstName: 'Ada', lastName: 'Lovelace' },
+    });
+    const fetchedAt = found.contact.profileFetchedAt;
+    expect(fetchedAt).not.toBeNull();
+    // A later lookup that failed (null names) and a sighting without one both keep what is known.
+    const failed = await contacts.recordSeen(key('profiled'), t(2), undefined, { names: null });
+    const plain = await contacts.recordSeen(key('profiled'), t(3));
+    for (const seen of [failed, plain]) {
+      expect([seen.contact.firstName, seen.contact.lastName]).toEqual(['Ada', 'Lovelace']);
+      expect(seen.contact.profileFetchedAt).toEqual(fetchedAt);
+    }
+    expect(await contacts.findMany([key('profiled'), key('never-seen')])).toEqual([
+      { id: found.contact.id, profileFetched: true },
+      null,
+    ]);
+  });
+
   it('keeps the contacts of two bots apart', async () => {
     const other = (await s.get(BotsService).create({ name: 'Other bot' })).id;
     const mine = await contacts.recordSeen(key('shared-psid'), new Date());

@@ -82,4 +82,38 @@ describe('ReferralsService.resolve (integration)', () => {
     );
     expect(resolution.isNewContact).toBe(false);
   });
+
+  it("moves a merged contact's entries: new only at the person's first sighting, first and last entry kept", async () => {
+    const day = (d: number): Date => new Date(Date.UTC(2026, 2, d));
+    const survivor = await resolveFor('merge-survivor', 'spring-sale', day(1));
+    const absorbed = await resolveFor('merge-absorbed', 'spring-sale', day(5));
+    await resolveFor('merge-absorbed', 'spring-sale', day(8));
+    await s.dataSource.transaction((tx) =>
+      referrals.moveEntries(tx, {
+        botId,
+        fromContactId: absorbed.contactId,
+        toContactId: survivor.contactId,
+        fromConversationId: null,
+        toConversationId: null,
+        firstSeenAt: day(1),
+      }),
+    );
+    const entries = await s.dataSource.query<{ contactId: string; isNew: boolean }[]>(
+      `SELECT contact_id AS "contactId", is_new_contact AS "isNew" FROM referral_entries
+        WHERE contact_id = ANY($1) ORDER BY occurred_at`,
+      [[survivor.contactId, absorbed.contactId]],
+    );
+    // The person is new once: at day 1; the absorbed id's first entry (day 5) no longer counts.
+    expect(entries).toEqual([
+      { contactId: survivor.contactId, isNew: true },
+      { contactId: survivor.contactId, isNew: false },
+      { contactId: survivor.contactId, isNew: false },
+    ]);
+    const funnel = await s.dataSource.query<{ contactId: string; first: Date; last: Date }[]>(
+      `SELECT contact_id AS "contactId", first_entered_at AS first, last_entered_at AS last
+         FROM referral_contacts WHERE contact_id = ANY($1)`,
+      [[survivor.contactId, absorbed.contactId]],
+    );
+    expect(funnel).toEqual([{ contactId: survivor.contactId, first: day(1), last: day(8) }]);
+  });
 });

@@ -50,6 +50,31 @@ describe('SegmentsService and ModulesService (integration)', () => {
     expect(page.items.map((m) => m.contactId)).toEqual([contactId]);
   });
 
+  it("moves a merged contact's memberships, keeping the earlier join where both were members", async () => {
+    const day = (d: number): Date => new Date(Date.UTC(2026, 3, d));
+    const [both, onlyAbsorbed] = await Promise.all([
+      segments.findOrCreateByName(botId, 'Both ids'),
+      segments.findOrCreateByName(botId, 'Absorbed id only'),
+    ]);
+    const survivor = await contactOf(botId, 'merge-survivor');
+    const absorbed = await contactOf(botId, 'merge-absorbed');
+    const join = (segmentId: string, contactId: string, joinedAt: Date) =>
+      segments.addMember({ botId, segmentId, contactId, joinedAt });
+    await join(both.id, survivor, day(9));
+    await join(both.id, absorbed, day(2));
+    await join(onlyAbsorbed.id, absorbed, day(4));
+    await s.dataSource.transaction((tx) => segments.moveMembers(tx, botId, absorbed, survivor));
+    const rows = await s.dataSource.query<{ segmentId: string; contactId: string; at: Date }[]>(
+      `SELECT segment_id AS "segmentId", contact_id AS "contactId", joined_at AS at
+         FROM segment_members WHERE contact_id = ANY($1) ORDER BY joined_at`,
+      [[survivor, absorbed]],
+    );
+    expect(rows).toEqual([
+      { segmentId: both.id, contactId: survivor, at: day(2) },
+      { segmentId: onlyAbsorbed.id, contactId: survivor, at: day(4) },
+    ]);
+  });
+
   it("enters a module: the instance's answer, or null when it is gone or another bot's", async () => {
     const content = { messages: [{ type: 'text' as const, text: 'All the details' }] };
     const details = await modules.create(botId, {

@@ -1,6 +1,9 @@
+import { getQueueToken } from '@nestjs/bull';
 import { type INestApplicationContext } from '@nestjs/common';
+import { type Queue } from 'bull';
 import { createWorkerContext } from '../../src/app.factory';
 import { loadConfig } from '../../src/config';
+import { QueueName } from '../../src/queues';
 import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef } from '../support/messenger-payloads';
@@ -115,7 +118,14 @@ describe('Process roles and shutdown', () => {
         getStartedWithRef({ pageId: t.pageId, psid: 'roles-user', ref: 'roles' }),
       ]),
     );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The job waits in its queue: an api process has no processor to take it (had it one, the job
+    // would be active or done instead, and the answer sent).
+    const inbound = t.app.get<Queue>(getQueueToken(QueueName.MessengerInbound));
+    await waitFor(async () => (await inbound.getJobCounts()).waiting === 1, {
+      what: 'the inbound job to wait in its queue',
+    });
+    const jobs = await inbound.getJobCounts();
+    expect([jobs.active, jobs.completed, jobs.failed]).toEqual([0, 0, 0]);
     expect(t.graph.sends).toHaveLength(0);
     expect(await pending(t)).toBe(1);
 
@@ -165,10 +175,18 @@ describe('Graceful shutdown of a process with HTTP and workers', () => {
         ]),
       );
       await t.graph.waitForSends(1, 10_000);
-      const closing = t.app.close();
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      let closed = false;
+      const closing = t.app.close().then(() => (closed = true));
       // HTTP is closed while the send is still in flight.
-      await expect(fetch(`${t.http.baseUrl}/health`)).rejects.toThrow();
+      await waitFor(
+        () =>
+          fetch(`${t.http.baseUrl}/health`).then(
+            () => false,
+            () => true,
+          ),
+        { what: 'HTTP to stop answering' },
+      );
+      expect(closed).toBe(false);
       await closing;
       const sent = await t.db.query(
         `SELECT m.status FROM messages m JOIN replies r ON r.id = m.reply_id WHERE r.status = 'sent'`,

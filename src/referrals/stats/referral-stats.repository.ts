@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { STAT_COUNTERS, type StatCounter } from '../entities/referral-stat.entity';
 import { type StatsInterval } from './dto/stats-query.dto';
-import { COUNTER_COLUMNS } from './rollups';
+import { COUNTER_COLUMNS } from './rollups.repository';
 import { type StatsRange } from './stats-range';
 
 export type CountsRow = Record<StatCounter, number>;
@@ -165,5 +165,44 @@ export class ReferralStatsRepository {
         LIMIT $7`,
       [referralId, botId, from, to, cursor?.createdAt ?? null, cursor?.id ?? null, limit],
     );
+  }
+
+  /** Whether the bot has the referral, not deleted. */
+  async liveReferralExists(botId: string, referralId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM referrals WHERE id = $1 AND bot_id = $2 AND deleted_at IS NULL`,
+      [referralId, botId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * The wall time at `at` in `timeZone` (`YYYY-MM-DDTHH:MI:SS`) and the zone's UTC offset then, in
+   * seconds, from Postgres' time-zone database (the one the series are bucketed with).
+   */
+  async localTime(at: Date, timeZone: string): Promise<{ local: string; offset: number }> {
+    const rows = await this.dataSource.query<{ local: string; offset: number }[]>(
+      `SELECT to_char($1::timestamptz AT TIME ZONE $2, 'YYYY-MM-DD"T"HH24:MI:SS') AS local,
+              extract(epoch FROM ($1::timestamptz AT TIME ZONE $2) - ($1::timestamptz AT TIME ZONE 'UTC'))::int AS offset`,
+      [at, timeZone],
+    );
+    return rows[0];
+  }
+
+  /** The instant a wall time without offset (`YYYY-MM-DDTHH:MI:SS`) names in `timeZone`. */
+  async instantOf(wallTime: string, timeZone: string): Promise<Date> {
+    const rows = await this.dataSource.query<{ at: Date }[]>(
+      `SELECT ($1::timestamp AT TIME ZONE $2) AS at`,
+      [wallTime, timeZone],
+    );
+    return rows[0].at;
+  }
+
+  /** Every time-zone name Postgres knows. */
+  async timeZoneNames(): Promise<string[]> {
+    const rows = await this.dataSource.query<{ name: string }[]>(
+      `SELECT name FROM pg_timezone_names`,
+    );
+    return rows.map((row) => row.name);
   }
 }

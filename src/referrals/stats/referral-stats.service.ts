@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
 import { stringify } from 'csv-stringify';
 import { Readable } from 'node:stream';
-import { DataSource } from 'typeorm';
 import { AppError } from '../../common/errors';
 import { decodeCursor, encodeCursor } from '../../common/pagination';
 import { STAT_COUNTERS, type StatCounter } from '../entities/referral-stat.entity';
@@ -117,7 +115,6 @@ function overviewCursor(cursor: string | undefined): { value: number; id: string
 @Injectable()
 export class ReferralStatsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: ReferralStatsRepository,
     private readonly ranges: StatsRanges,
   ) {}
@@ -288,11 +285,8 @@ export class ReferralStatsService {
   }
 
   private async assertReferral(botId: string, referralId: string): Promise<void> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `SELECT 1 FROM referrals WHERE id = $1 AND bot_id = $2 AND deleted_at IS NULL`,
-      [referralId, botId],
-    );
-    if (rows.length === 0) throw ReferralErrors.notFound();
+    if (!(await this.repository.liveReferralExists(botId, referralId)))
+      throw ReferralErrors.notFound();
   }
 
   /** Formats instants of the range with the zone's offset at each. */
@@ -300,12 +294,8 @@ export class ReferralStatsService {
     to: Date,
     timeZone: string,
   ): Promise<{ to: string; from: (at: Date) => string }> {
-    const rows = await this.dataSource.query<{ local: string; offset: number }[]>(
-      `SELECT to_char($1::timestamptz AT TIME ZONE $2, 'YYYY-MM-DD"T"HH24:MI:SS') AS local,
-              extract(epoch FROM ($1::timestamptz AT TIME ZONE $2) - ($1::timestamptz AT TIME ZONE 'UTC'))::int AS offset`,
-      [to, timeZone],
-    );
-    return { to: withOffset(rows[0].local, rows[0].offset), from: (at) => at.toISOString() };
+    const { local, offset } = await this.repository.localTime(to, timeZone);
+    return { to: withOffset(local, offset), from: (at) => at.toISOString() };
   }
 }
 

@@ -1,6 +1,6 @@
 import { type EntityManager } from 'typeorm';
-import { prepared } from '../../database';
-import { STAT_COUNTERS, type StatCounter } from '../entities/referral-stat.entity';
+import { type StatCounter } from '../entities/referral-stat.entity';
+import { bumpReferralStats } from './rollups.repository';
 
 /** Rollup buckets are 15 minutes of UTC: every zone's offset is a multiple of that. */
 export const BUCKET_MS = 15 * 60 * 1000;
@@ -32,23 +32,6 @@ export type Counts = Partial<Record<StatCounter, number>>;
  */
 export const TOTAL = '*';
 
-const COLUMN: Record<StatCounter, string> = {
-  clicks: 'clicks',
-  uniqueClicks: 'unique_clicks',
-  botClicks: 'bot_clicks',
-  entries: 'entries',
-  uniqueContacts: 'unique_contacts',
-  newContacts: 'new_contacts',
-  returningContacts: 'returning_contacts',
-  answersSent: 'answers_sent',
-  answersDelivered: 'answers_delivered',
-  answersRead: 'answers_read',
-  engagedContacts: 'engaged_contacts',
-};
-
-/** The SQL column of each counter, in STAT_COUNTERS order. */
-export const COUNTER_COLUMNS = STAT_COUNTERS.map((counter) => COLUMN[counter]);
-
 /** Adds counts up per rollup row, so one statement touches each row once. */
 export class RollupDeltas {
   private readonly rows = new Map<string, { key: RollupKey; bucket: Date; counts: Counts }>();
@@ -77,9 +60,9 @@ export class RollupDeltas {
   }
 
   /**
-   * Adds the counts to `referral_stats` in one upsert. Rows are written in key order, so two
-   * transactions bumping the same rows lock them in the same order and cannot deadlock. Counts of
-   * a referral gone meanwhile (its bot deleted) are left out rather than failing the write.
+   * Adds the counts to `referral_stats` in one upsert (`bumpReferralStats`). Rows are written in
+   * key order, so two transactions bumping the same rows lock them in the same order and cannot
+   * deadlock.
    */
   async write(manager: EntityManager): Promise<void> {
     if (this.rows.size === 0) return;
@@ -89,28 +72,9 @@ export class RollupDeltas {
         [b.key.referralId, b.bucket.getTime(), b.key.source, b.key.channel, b.key.adId],
       ),
     );
-    const counters = STAT_COUNTERS.map((counter) => rows.map((row) => row.counts[counter] ?? 0));
-    const columns = COUNTER_COLUMNS.join(', ');
-    const typed = COUNTER_COLUMNS.map((_, i) => `$${i + 7}::int[]`).join(', ');
-    await prepared(
+    await bumpReferralStats(
       manager,
-      'referral_stats_bump',
-      `INSERT INTO referral_stats (referral_id, bot_id, bucket, source, channel, ad_id, ${columns})
-       SELECT u.* FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::varchar[], $5::varchar[],
-                              $6::varchar[], ${typed})
-              AS u(referral_id, bot_id, bucket, source, channel, ad_id, ${columns})
-         JOIN referrals r ON r.id = u.referral_id
-       ON CONFLICT (referral_id, bucket, source, channel, ad_id) DO UPDATE SET
-       ${COUNTER_COLUMNS.map((c) => `${c} = referral_stats.${c} + EXCLUDED.${c}`).join(', ')}`,
-      [
-        rows.map((row) => row.key.referralId),
-        rows.map((row) => row.key.botId),
-        rows.map((row) => row.bucket),
-        rows.map((row) => row.key.source),
-        rows.map((row) => row.key.channel),
-        rows.map((row) => row.key.adId),
-        ...counters,
-      ],
+      rows.map((row) => ({ ...row.key, bucket: row.bucket, counts: row.counts })),
     );
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ReferralErrors } from '../referrals.errors';
+import { ReferralStatsRepository } from './referral-stats.repository';
 
 /** A validated range: instants, and the IANA zone name as Postgres spells it. */
 export interface StatsRange {
@@ -31,7 +30,7 @@ export class StatsRanges {
   /** Lower-cased zone name -> the name Postgres lists; loaded once. */
   private zones: Promise<Map<string, string>> | null = null;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly repository: ReferralStatsRepository) {}
 
   /** The zone as Postgres names it; 400 STATS_UNKNOWN_TIME_ZONE when it knows none such. */
   async timeZone(value: string | undefined): Promise<string> {
@@ -85,19 +84,13 @@ export class StatsRanges {
       );
     }
     if (parts[7] !== undefined) return new Date(value);
-    const rows = await this.dataSource.query<{ at: Date }[]>(
-      `SELECT ($1::timestamp AT TIME ZONE $2) AS at`,
-      [value, timeZone],
-    );
-    return rows[0].at;
+    return this.repository.instantOf(value, timeZone);
   }
 
   private async loadZones(): Promise<Map<string, string>> {
     try {
-      const rows = await this.dataSource.query<{ name: string }[]>(
-        `SELECT name FROM pg_timezone_names`,
-      );
-      return new Map(rows.map((row) => [row.name.toLowerCase(), row.name]));
+      const names = await this.repository.timeZoneNames();
+      return new Map(names.map((name) => [name.toLowerCase(), name]));
     } catch (error) {
       this.zones = null;
       throw error;

@@ -2,9 +2,9 @@ import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/comm
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { prepared } from '../../database';
 import { type ClickTarget } from '../entities/referral-click.entity';
 import { RollupDeltas } from '../stats/rollups';
+import { claimClickBatch, insertClicks, insertFirstClickers } from './clicks.repository';
 
 /** One request to a tracked link, as buffered before it is written. */
 export interface Click {
@@ -179,32 +179,8 @@ export class ClickRecorder implements BeforeApplicationShutdown {
   private async write({ id, clicks: batch }: Batch, tx: EntityManager): Promise<void> {
     // A batch whose COMMIT went through unacknowledged is here already: counting it again would
     // count its clicks twice.
-    const claimed = await prepared<{ id: string }[]>(
-      tx,
-      'referral_click_batches_claim',
-      `INSERT INTO referral_click_batches (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [id],
-    );
-    if (claimed.length === 0) return;
-    await prepared(
-      tx,
-      'referral_clicks_insert',
-      `INSERT INTO referral_clicks (bot_id, referral_id, tracking_param, clicked_at, clicker, is_bot, target)
-       SELECT c.bot_id, r.id, c.tracking_param, c.clicked_at, c.clicker, c.is_bot, c.target
-         FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::timestamptz[], $5::bytea[], $6::boolean[],
-                     $7::varchar[]) AS c(bot_id, referral_id, tracking_param, clicked_at, clicker, is_bot, target)
-         JOIN bots b ON b.id = c.bot_id
-         LEFT JOIN referrals r ON r.id = c.referral_id AND r.bot_id = c.bot_id`,
-      [
-        batch.map((c) => c.botId),
-        batch.map((c) => c.referralId),
-        batch.map((c) => c.trackingParam.slice(0, 100)),
-        batch.map((c) => c.clickedAt),
-        batch.map((c) => c.clicker),
-        batch.map((c) => c.isBot),
-        batch.map((c) => c.target),
-      ],
-    );
+    if (!(await claimClickBatch(tx, id))) return;
+    await insertClicks(tx, batch);
     const known = batch.filter((c) => c.referralId !== null);
     if (known.length === 0) return;
     // The first click of each (referral, clicker) in this batch may be a unique one.
@@ -216,21 +192,7 @@ export class ClickRecorder implements BeforeApplicationShutdown {
       if (!first || click.clickedAt < first.clickedAt) firsts.set(id, click);
     }
     const candidates = [...firsts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, c]) => c);
-    const fresh = await prepared<{ referral_id: string; clicker: Buffer }[]>(
-      tx,
-      'referral_clickers_first',
-      `INSERT INTO referral_clickers (referral_id, clicker, first_clicked_at)
-       SELECT c.referral_id, c.clicker, c.clicked_at
-         FROM unnest($1::uuid[], $2::bytea[], $3::timestamptz[]) AS c(referral_id, clicker, clicked_at)
-         JOIN referrals r ON r.id = c.referral_id
-       ON CONFLICT (referral_id, clicker) DO NOTHING
-       RETURNING referral_id, clicker`,
-      [
-        candidates.map((c) => c.referralId),
-        candidates.map((c) => c.clicker),
-        candidates.map((c) => c.clickedAt),
-      ],
-    );
+    const fresh = await insertFirstClickers(tx, candidates);
     const deltas = new RollupDeltas();
     const dims = (click: Click) => ({
       referralId: click.referralId!,

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { BotsService, type BotLinkTargets } from '../../bots';
 import { AppError } from '../../common/errors';
 import { withTimeout } from '../../common/with-timeout';
-import { findActiveReferral } from '../find-active-referral';
+import { findActiveReferral } from '../referrals.repository';
 
 /** How long a lookup stays fresh; a stale one is still served while it is refreshed. */
 const FRESH_MS = 30_000;

@@ -1,0 +1,245 @@
+import { type EntityManager } from 'typeorm';
+import { prepared } from '../../database';
+
+/**
+ * The funnel rules that live in SQL: receipts, answers and entries of one contact are written by
+ * concurrent jobs, so Postgres applies them to the rows it has. Each is a named SQL condition or
+ * expression used below, shown through the channels by test/analytics/funnel.e2e-spec.ts (the
+ * engagement window) and test/widget/receipts.e2e-spec.ts (watermarks, a read implying delivery).
+ */
+export const FunnelRules = {
+  /** A contact's last entry into a referral only moves forward (a late delivery never moves it back). */
+  lastEntryOnlyMovesForward: (current: string, incoming: string): string =>
+    `GREATEST(${current}, ${incoming})`,
+  /** A receipt (watermark `at`) covers only answers sent up to it. */
+  receiptCoversAnswer: (sentAt: string, at: string): string => `${sentAt} <= ${at}`,
+  /** A read implies delivery: an answer read before any delivery receipt is delivered then too. */
+  readImpliesDelivered: (deliveredAt: string, readAt: string): string =>
+    `coalesce(${deliveredAt}, ${readAt})`,
+  /**
+   * A contact engages with a referral once, by a message or tap within `window` after its latest
+   * entry into it.
+   */
+  engagesWithinWindow: (lastEnteredAt: string, at: string, window: string): string =>
+    `${lastEnteredAt} <= ${at} AND ${lastEnteredAt} > ${at} - ${window}`,
+} as const;
+const R = FunnelRules;
+
+/** A rollup's dimensions as the funnel's UPDATE ... RETURNING statements give them back. */
+export interface FunnelDimensions {
+  referral_id: string;
+  bot_id: string;
+  source: string;
+  channel: string;
+  ad_id: string;
+}
+
+/** A contact's first entry into a referral in this batch, and its last. */
+export interface ContactEntryPair {
+  referralId: string;
+  contactId: string;
+  botId: string;
+  firstEnteredAt: Date;
+  lastEnteredAt: Date;
+  source: string;
+  channel: string;
+  adId: string;
+}
+
+/** A receipt's watermark for one contact: everything sent up to `at` was delivered / read. */
+export interface Watermark {
+  botId: string;
+  contactId: string;
+  at: Date;
+}
+
+/** A referral a contact came through, and when (first or last). */
+export interface TouchRow {
+  kind: 'first' | 'last';
+  referralId: string;
+  trackingParam: string;
+  at: Date;
+}
+
+/**
+ * Rows an UPDATE ... RETURNING gave back: TypeORM hands UPDATE results over as [rows, rowCount]
+ * (other statements as the rows alone).
+ */
+async function updated<T>(
+  tx: EntityManager,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
+  const result = await prepared<[T[], number] | T[]>(tx, name, text, values);
+  return Array.isArray(result[0]) ? result[0] : (result as T[]);
+}
+
+/**
+ * Records the (referral, contact) pairs in `referral_contacts` (pairs in key order, so concurrent
+ * batches lock rows in one order); `inserted` tells a contact's first entry into the referral.
+ */
+export function upsertReferralContacts(
+  tx: EntityManager,
+  pairs: ContactEntryPair[],
+): Promise<{ referralId: string; contactId: string; inserted: boolean }[]> {
+  return prepared(
+    tx,
+    'referral_contacts_enter',
+    `INSERT INTO referral_contacts (referral_id, contact_id, bot_id, first_entered_at, last_entered_at,
+                                    source, channel, ad_id)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[],
+                          $6::varchar[], $7::varchar[], $8::varchar[])
+     ON CONFLICT (referral_id, contact_id) DO UPDATE
+       SET last_entered_at = ${R.lastEntryOnlyMovesForward('referral_contacts.last_entered_at', 'EXCLUDED.last_entered_at')}
+     RETURNING referral_id AS "referralId", contact_id AS "contactId", (xmax = 0) AS inserted`,
+    [
+      pairs.map((p) => p.referralId),
+      pairs.map((p) => p.contactId),
+      pairs.map((p) => p.botId),
+      pairs.map((p) => p.firstEnteredAt),
+      pairs.map((p) => p.lastEnteredAt),
+      pairs.map((p) => p.source),
+      pairs.map((p) => p.channel),
+      pairs.map((p) => p.adId),
+    ],
+  );
+}
+
+/** Ties replies to the entries they answer (known referrals only); ignored if already tied. */
+export async function insertAnswers(
+  tx: EntityManager,
+  answers: { entryId: string; enteredAt: Date; replyId: string }[],
+): Promise<void> {
+  await prepared(
+    tx,
+    'referral_answers_record',
+    `INSERT INTO referral_answers (reply_id, bot_id, referral_id, contact_id, entry_id, entered_at,
+                                   source, channel, ad_id)
+     SELECT a.reply_id, e.bot_id, e.referral_id, e.contact_id, e.id, e.occurred_at,
+            coalesce(e.source, ''), e.channel, coalesce(e.ad_id, '')
+       FROM unnest($1::bigint[], $2::timestamptz[], $3::uuid[]) AS a(entry_id, entered_at, reply_id)
+       JOIN referral_entries e ON e.id = a.entry_id AND e.occurred_at = a.entered_at
+      WHERE e.referral_id IS NOT NULL
+     ON CONFLICT (reply_id) DO NOTHING`,
+    [answers.map((a) => a.entryId), answers.map((a) => a.enteredAt), answers.map((a) => a.replyId)],
+  );
+}
+
+/** Marks the answers among `replyIds` sent, once each, at the transaction's time. */
+export function markAnswersSent(
+  tx: EntityManager,
+  replyIds: string[],
+): Promise<(FunnelDimensions & { entered_at: Date })[]> {
+  return updated(
+    tx,
+    'referral_answers_sent',
+    `UPDATE referral_answers SET sent_at = now()
+      WHERE reply_id = ANY($1::uuid[]) AND sent_at IS NULL
+      RETURNING referral_id, bot_id, source, channel, ad_id, entered_at`,
+    [replyIds],
+  );
+}
+
+const watermarkValues = (marks: Watermark[]): unknown[] => [
+  marks.map((m) => m.botId),
+  marks.map((m) => m.contactId),
+  marks.map((m) => m.at),
+];
+
+/** Marks the contacts' answers a delivery receipt covers delivered (neither delivered nor read yet). */
+export function markAnswersDelivered(
+  tx: EntityManager,
+  marks: Watermark[],
+): Promise<(FunnelDimensions & { entered_at: Date; undelivered: boolean })[]> {
+  return updated(
+    tx,
+    'referral_answers_delivered',
+    `UPDATE referral_answers a SET delivered_at = w.at
+       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS w(bot_id, contact_id, at)
+      WHERE a.contact_id = w.contact_id AND a.bot_id = w.bot_id AND a.read_at IS NULL
+        AND a.delivered_at IS NULL AND ${R.receiptCoversAnswer('a.sent_at', 'w.at')}
+      RETURNING a.referral_id, a.bot_id, a.source, a.channel, a.ad_id, a.entered_at, true AS undelivered`,
+    watermarkValues(marks),
+  );
+}
+
+/**
+ * Marks the contacts' answers a read receipt covers read (and delivered, if no delivery receipt
+ * came first); `undelivered` tells those delivered by this read.
+ */
+export function markAnswersRead(
+  tx: EntityManager,
+  marks: Watermark[],
+): Promise<(FunnelDimensions & { entered_at: Date; undelivered: boolean })[]> {
+  return updated(
+    tx,
+    'referral_answers_read',
+    `WITH w AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS w(bot_id, contact_id, at)),
+          target AS (
+            SELECT a.reply_id, w.at, a.delivered_at IS NULL AS undelivered
+              FROM referral_answers a JOIN w ON a.contact_id = w.contact_id AND a.bot_id = w.bot_id
+             WHERE a.read_at IS NULL AND ${R.receiptCoversAnswer('a.sent_at', 'w.at')}
+             FOR UPDATE OF a)
+     UPDATE referral_answers a SET read_at = t.at, delivered_at = ${R.readImpliesDelivered('a.delivered_at', 't.at')}
+       FROM target t WHERE a.reply_id = t.reply_id
+      RETURNING a.referral_id, a.bot_id, a.source, a.channel, a.ad_id, a.entered_at, t.undelivered`,
+    watermarkValues(marks),
+  );
+}
+
+/**
+ * Marks the contacts engaged with the referrals they entered within `windowMs` before `at`
+ * (once per referral and contact).
+ */
+export function markContactsEngaged(
+  tx: EntityManager,
+  marks: Watermark[],
+  windowMs: number,
+): Promise<(FunnelDimensions & { first_entered_at: Date })[]> {
+  return updated(
+    tx,
+    'referral_contacts_engaged',
+    `UPDATE referral_contacts c SET engaged_at = w.at
+       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS w(bot_id, contact_id, at)
+      WHERE c.contact_id = w.contact_id AND c.bot_id = w.bot_id AND c.engaged_at IS NULL
+        AND ${R.engagesWithinWindow('c.last_entered_at', 'w.at', '$4::interval')}
+      RETURNING c.referral_id, c.bot_id, c.source, c.channel, c.ad_id, c.first_entered_at`,
+    [...watermarkValues(marks), `${windowMs} milliseconds`],
+  );
+}
+
+/** The contact's first-touch and last-touch rows (none when it never entered a known referral). */
+export function contactTouches(
+  manager: EntityManager,
+  botId: string,
+  contactId: string,
+): Promise<TouchRow[]> {
+  return manager.query(
+    `(SELECT 'first' AS kind, c.referral_id AS "referralId", r.tracking_param AS "trackingParam",
+             c.first_entered_at AS at
+        FROM referral_contacts c JOIN referrals r ON r.id = c.referral_id
+       WHERE c.bot_id = $1 AND c.contact_id = $2 ORDER BY c.first_entered_at LIMIT 1)
+     UNION ALL
+     (SELECT 'last', c.referral_id, r.tracking_param, c.last_entered_at
+        FROM referral_contacts c JOIN referrals r ON r.id = c.referral_id
+       WHERE c.bot_id = $1 AND c.contact_id = $2 ORDER BY c.last_entered_at DESC LIMIT 1)`,
+    [botId, contactId],
+  );
+}
+
+/** Stores ads' titles (rows in key order); a title Meta did not send keeps the one known. */
+export async function upsertAdTitles(
+  tx: EntityManager,
+  ads: { botId: string; adId: string; title: string | null }[],
+): Promise<void> {
+  await prepared(
+    tx,
+    'referral_ads_upsert',
+    `INSERT INTO referral_ads (bot_id, ad_id, title)
+     SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::text[])
+     ON CONFLICT (bot_id, ad_id) DO UPDATE SET title = coalesce(EXCLUDED.title, referral_ads.title),
+                                               updated_at = now()`,
+    [ads.map((a) => a.botId), ads.map((a) => a.adId), ads.map((a) => a.title)],
+  );
+}
