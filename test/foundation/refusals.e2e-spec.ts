@@ -220,6 +220,25 @@ describe('Refusals: bad input is a clear 4xx in the one error body', () => {
       ],
       ['a space in the path', 'GET /he alth HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'MALFORMED_REQUEST'],
       ['not HTTP at all', 'HELLO\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      // What Node's server answers itself, without the parser failing or Fastify seeing it.
+      [
+        'an HTTP/1.1 request without Host',
+        'GET /health HTTP/1.1\r\n\r\n',
+        400,
+        'MALFORMED_REQUEST',
+      ],
+      [
+        'an Expect other than 100-continue',
+        'GET /health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n',
+        417,
+        'EXPECTATION_FAILED',
+      ],
+      [
+        'CONNECT',
+        'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+        405,
+        'METHOD_NOT_ALLOWED',
+      ],
     ];
 
     it.each(cases)('answers %s', async (_name, request, status, code) => {
@@ -228,6 +247,36 @@ describe('Refusals: bad input is a clear 4xx in the one error body', () => {
       expect(answer.headers['content-type']).toMatch(/^application\/json/);
       expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(JSON.parse(answer.body)).toEqual({ ...SHAPE, statusCode: status, code });
+    });
+
+    it('answers what Fastify and Nest refuse (404, 413, 415, 401, 400) with a code and a request id', async () => {
+      const json = { 'content-type': 'application/json' };
+      const answers = [
+        await t.admin.get('/api/v1/nothing-here'),
+        await t.admin.request('DELETE', '/health'),
+        await t.admin.request('POST', '/api/v1/bots', {
+          raw: 'x'.repeat(1_100_000),
+          headers: json,
+        }),
+        await t.admin.request('POST', '/api/v1/bots', {
+          raw: 'name=x',
+          headers: { 'content-type': 'text/plain' },
+        }),
+        await t.http.get('/api/v1/bots'),
+        await t.admin.request('POST', '/api/v1/bots', { raw: '{', headers: json }),
+      ];
+      expect(answers.map((a) => [a.status, a.body.code])).toEqual([
+        [404, 'NOT_FOUND'],
+        [404, 'NOT_FOUND'],
+        [413, 'PAYLOAD_TOO_LARGE'],
+        [415, 'UNSUPPORTED_MEDIA_TYPE'],
+        [401, 'UNAUTHORIZED'],
+        [400, 'INVALID_JSON'],
+      ]);
+      for (const answer of answers) {
+        expect(answer.body).toEqual({ ...SHAPE, statusCode: answer.status });
+        expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      }
     });
   });
 });
