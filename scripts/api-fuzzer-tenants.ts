@@ -13,7 +13,7 @@ export interface Tenant {
 
 /**
  * Two tenants made through the API with the admin token: a bot, a key, a module, a referral, a
- * segment, and a widget visitor session.
+ * segment, a widget visitor session (with its contact and conversation) and a scheduled broadcast.
  */
 export async function makeTenantsThroughApi(
   baseUrl: string,
@@ -52,6 +52,16 @@ export async function makeTenantsThroughApi(
     const widgetKey = bot.channels.widget.widgetKey as string;
     // A visitor's session, so the session-bound Chat API calls get past their token check.
     const session = await call('POST', `/api/v1/widget/${widgetKey}/sessions`, {});
+    // The visitor's conversation and contact, and a broadcast to the (empty) segment, so the
+    // routes of one of each get past their lookups too.
+    const conversations = await call('GET', `${base}/conversations`);
+    const conversation = conversations.items[0] as { id: string; contactId: string } | undefined;
+    const broadcast = await call('POST', `${base}/broadcasts`, {
+      name: 'Fuzz broadcast',
+      audience: { include: [segment.id] },
+      content: { messages: [{ type: 'text', text: 'News' }] },
+      sendAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
     return {
       botId: bot.id,
       key: key.key,
@@ -63,6 +73,10 @@ export async function makeTenantsThroughApi(
         segmentId: segment.id,
         trackingParam: referral.trackingParam,
         widgetKey,
+        broadcastId: broadcast.id,
+        ...(conversation
+          ? { conversationId: conversation.id, contactId: conversation.contactId }
+          : {}),
       },
     };
   };
