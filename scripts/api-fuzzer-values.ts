@@ -29,6 +29,15 @@ export const deepBody = fc
   .integer({ min: 20, max: 3000 })
   .map((depth) => `{"name":${'['.repeat(depth)}${']'.repeat(depth)}}`);
 
+/** Properties holding ids under another name: a broadcast's audience lists segments. */
+const ID_ALIASES: Record<string, string> = {
+  include: 'segmentId',
+  intersect: 'segmentId',
+  exclude: 'segmentId',
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** `schema` with its `$ref` followed in `document`. */
 export function resolve(document: Schema, schema: Schema | undefined): Schema {
   let current = schema ?? {};
@@ -48,7 +57,9 @@ export function arbitraryOf(
   name = '',
 ): fc.Arbitrary<unknown> {
   const schema = resolve(document, raw);
-  if (depth > 8) return fc.constant(null);
+  // Deep enough for a button of a message in a broadcast's content (each $ref, oneOf and array
+  // is a step); a recursive schema still ends.
+  if (depth > 16) return fc.constant(null);
   const wrap = (arb: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> =>
     schema.nullable ? fc.option(arb, { nil: null, freq: 5 }) : arb;
   if (schema.enum) return wrap(fc.constantFrom(...(schema.enum as unknown[])));
@@ -68,14 +79,28 @@ export function arbitraryOf(
       const maxLength = Math.min(schema.maxLength ?? 60, 200);
       const minLength = schema.minLength ?? 0;
       // An id of this tenant's (a module of its own) now and then, so requests get past the lookups.
+      const kind = ID_ALIASES[name] ?? name;
       const id = Object.entries(known).find(([key]) =>
-        name.toLowerCase().endsWith(key.toLowerCase()),
+        kind.toLowerCase().endsWith(key.toLowerCase()),
       )?.[1];
+      // Else any id of this tenant's now and then (a segment in a broadcast's audience).
+      const anyId = Object.values(known).filter((v) => UUID.test(v));
       if (schema.format === 'uuid')
-        return wrap(id ? fc.oneof(fc.constant(id), fc.constant(id), fc.uuid()) : fc.uuid());
+        return wrap(
+          id
+            ? fc.oneof(fc.constant(id), fc.constant(id), fc.uuid())
+            : anyId.length
+              ? fc.oneof(fc.constantFrom(...anyId), fc.uuid())
+              : fc.uuid(),
+        );
       if (schema.format === 'uri') return wrap(fc.webUrl());
       if (schema.format === 'date-time')
-        return wrap(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
+        // Years of four digits: fc.date's full range gives `+275760-...`, which no API takes.
+        return wrap(
+          fc
+            .date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+            .map((d) => d.toISOString()),
+        );
       if (schema.pattern) {
         // Stretched or cut to the lengths (a filter would spin on `^\S+$` with minLength 20):
         // the value then mostly still matches, and when it does not, it is one more invalid input.
@@ -102,7 +127,7 @@ export function arbitraryOf(
       return wrap(fc.boolean());
     case 'array':
       return wrap(
-        fc.array(arbitraryOf(document, schema.items, depth + 1, known), {
+        fc.array(arbitraryOf(document, schema.items, depth + 1, known, name), {
           minLength: schema.minItems ?? 0,
           maxLength: Math.min(schema.maxItems ?? 3, 4),
         }),
@@ -141,4 +166,32 @@ export function replaceNode(value: unknown, n: number, junk: unknown): unknown {
   const target = nodes[n % nodes.length];
   target.parent[target.key] = junk;
   return root.value;
+}
+
+/** A header parameter's value: a widget session of a tenant (`own` or `foreign`), or a string. */
+export type HeaderValue = { session: 'own' | 'foreign' } | string | undefined;
+
+/**
+ * Values of an operation's header parameters: for a session header mostly the session of the
+ * tenant whose widget key is in the path (so calls get past the token check), the other tenant's
+ * now and then; for any header what its schema admits, junk, or none.
+ */
+export function headersOf(
+  document: Schema,
+  parameters: Schema[],
+): fc.Arbitrary<(readonly [string, HeaderValue])[]> {
+  return fc.tuple(
+    ...parameters.map((p) => {
+      const session = /session/i.test(p.name as string) ? 1 : 0;
+      return fc
+        .oneof(
+          { weight: 6 * session, arbitrary: fc.constant<HeaderValue>({ session: 'own' }) },
+          { weight: session, arbitrary: fc.constant<HeaderValue>({ session: 'foreign' }) },
+          { weight: 2, arbitrary: arbitraryOf(document, p.schema).map((v) => String(v)) },
+          { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+          { weight: 2, arbitrary: fc.constant<HeaderValue>(undefined) },
+        )
+        .map((value) => [p.name as string, value] as const);
+    }),
+  );
 }

@@ -10,14 +10,25 @@ import fc from 'fast-check';
 import {
   arbitraryOf,
   deepBody,
+  headersOf,
   JUNK,
   replaceNode,
   type Schema,
   UUID_JUNK,
 } from './api-fuzzer-values';
 import { type Tenant } from './api-fuzzer-tenants';
+import { type FuzzRequest, send } from './api-fuzzer-http';
 
 export { makeTenantsThroughApi, type Tenant } from './api-fuzzer-tenants';
+
+/**
+ * The widget rate limits of an app under fuzz: every request comes from one address, and a 429
+ * would stand in front of the Chat API's validation (the limiter has tests of its own).
+ */
+export const FUZZ_WIDGET_RATES = {
+  WIDGET_RATE_PER_IP_PER_MINUTE: '1000000',
+  WIDGET_RATE_PER_SESSION_PER_MINUTE: '1000000',
+};
 
 export interface FuzzOptions {
   baseUrl: string;
@@ -43,17 +54,6 @@ export interface OperationStats {
   crossTenant: number;
   /** Up to three failing requests, to reproduce. */
   examples: string[];
-}
-
-interface FuzzRequest {
-  method: string;
-  path: string;
-  query: string;
-  token: string | undefined;
-  principal: 'admin' | 'keyA' | 'keyB' | 'none' | 'bogus';
-  botOwner: 'A' | 'B' | 'other';
-  body?: string;
-  contentType?: string;
 }
 
 interface Operation {
@@ -126,6 +126,10 @@ function requestsOf(
           .map((value) => [p.name as string, value] as const),
       ),
   );
+  const headerValues = headersOf(
+    document,
+    parameters.filter((p) => p.in === 'header'),
+  );
   const bodySchema = operation.requestBody?.content?.['application/json']?.schema as
     Schema | undefined;
   const valid = bodySchema ? arbitraryOf(document, bodySchema, 0, a.ids) : fc.constant(undefined);
@@ -167,99 +171,78 @@ function requestsOf(
         );
 
   return fc
-    .record({ principal, botOwner, pathValues, query, body })
-    .map(({ principal: who, botOwner: owner, pathValues: values, query: pairs, body: sent }) => {
-      const own = owner === 'B' ? b : a;
-      const other = owner === 'B' ? a : b;
-      let filled = path;
-      let actualOwner: FuzzRequest['botOwner'] = 'other';
-      for (const [name, choice] of values) {
-        let value: string;
-        if (choice === 'own')
-          value =
-            name === 'botId'
-              ? owner === 'other'
-                ? '00000000-0000-4000-8000-00000000000b'
-                : own.botId
-              : (own.ids[name] ?? '00000000-0000-4000-8000-000000000001');
-        else if (choice === 'foreign')
-          value =
-            name === 'botId'
-              ? other.botId
-              : (other.ids[name] ?? '00000000-0000-4000-8000-000000000002');
-        else value = choice;
-        if (name === 'botId')
-          actualOwner = value === a.botId ? 'A' : value === b.botId ? 'B' : 'other';
-        filled = filled.replace(`{${name}}`, encodeURIComponent(value));
-      }
-      const search = new URLSearchParams();
-      for (const [name, value] of pairs) {
-        if (value === undefined) continue;
-        for (const item of Array.isArray(value) ? value : [value])
-          search.append(name, typeof item === 'string' ? item : JSON.stringify(item));
-      }
-      const token = {
-        admin: adminToken,
-        keyA: a.key,
-        keyB: b.key,
-        none: undefined,
-        bogus: 'bpk_0000000000000000',
-      }[who];
-      return {
-        method,
-        path: filled,
-        query: search.size > 0 ? `?${search.toString()}` : '',
-        token,
+    .record({ principal, botOwner, pathValues, query, body, headerValues })
+    .map(
+      ({
         principal: who,
-        botOwner: actualOwner,
-        ...(sent.body !== undefined
-          ? { body: sent.body, contentType: sent.contentType ?? 'application/json' }
-          : {}),
-      };
-    });
-}
-
-const ERROR_KEYS = new Set(['statusCode', 'error', 'message', 'code', 'details']);
-
-/** Null when an error answer has the one error body and a request id, else what is wrong. */
-export function errorShapeProblem(status: number, headers: Headers, text: string): string | null {
-  if (!(headers.get('content-type') ?? '').startsWith('application/json'))
-    return `content-type ${headers.get('content-type')}`;
-  if (!headers.get('x-request-id')) return 'no x-request-id';
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return 'not JSON';
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'not an object';
-  const extra = Object.keys(body).filter((k) => !ERROR_KEYS.has(k));
-  if (extra.length > 0) return `extra keys ${extra.join(',')}`;
-  if (body.statusCode !== status) return `statusCode ${String(body.statusCode)}`;
-  if (typeof body.error !== 'string' || typeof body.message !== 'string')
-    return 'error/message not strings';
-  if (typeof body.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(body.code))
-    return `code ${String(body.code)}`;
-  return null;
-}
-
-async function send(
-  baseUrl: string,
-  request: FuzzRequest,
-): Promise<{ status: number; problem: string | null }> {
-  const headers: Record<string, string> = {};
-  if (request.token) headers.authorization = `Bearer ${request.token}`;
-  if (request.contentType) headers['content-type'] = request.contentType;
-  const response = await fetch(`${baseUrl}${request.path}${request.query}`, {
-    method: request.method,
-    headers,
-    body: request.body,
-    redirect: 'manual',
-  });
-  const text = await response.text();
-  const problem =
-    response.status >= 400 ? errorShapeProblem(response.status, response.headers, text) : null;
-  return { status: response.status, problem: problem && `${problem}: ${text.slice(0, 200)}` };
+        botOwner: owner,
+        pathValues: values,
+        query: pairs,
+        body: sent,
+        headerValues: named,
+      }) => {
+        const own = owner === 'B' ? b : a;
+        const other = owner === 'B' ? a : b;
+        let filled = path;
+        let actualOwner: FuzzRequest['botOwner'] = 'other';
+        for (const [name, choice] of values) {
+          let value: string;
+          if (choice === 'own')
+            value =
+              name === 'botId'
+                ? owner === 'other'
+                  ? '00000000-0000-4000-8000-00000000000b'
+                  : own.botId
+                : (own.ids[name] ?? '00000000-0000-4000-8000-000000000001');
+          else if (choice === 'foreign')
+            value =
+              name === 'botId'
+                ? other.botId
+                : (other.ids[name] ?? '00000000-0000-4000-8000-000000000002');
+          else value = choice;
+          if (name === 'botId')
+            actualOwner = value === a.botId ? 'A' : value === b.botId ? 'B' : 'other';
+          filled = filled.replace(`{${name}}`, encodeURIComponent(value));
+        }
+        const search = new URLSearchParams();
+        for (const [name, value] of pairs) {
+          if (value === undefined) continue;
+          for (const item of Array.isArray(value) ? value : [value])
+            search.append(name, typeof item === 'string' ? item : JSON.stringify(item));
+        }
+        const token = {
+          admin: adminToken,
+          keyA: a.key,
+          keyB: b.key,
+          none: undefined,
+          bogus: 'bpk_0000000000000000',
+        }[who];
+        const headers: Record<string, string> = {};
+        for (const [name, value] of named) {
+          if (value === undefined) continue;
+          const text =
+            typeof value === 'string'
+              ? value
+              : value.session === 'own'
+                ? own.widgetSession
+                : other.widgetSession;
+          // What fetch can send: printable ASCII, no line breaks.
+          headers[name] = text.replace(/[^\x20-\x7e]/g, '?');
+        }
+        return {
+          method,
+          path: filled,
+          headers,
+          query: search.size > 0 ? `?${search.toString()}` : '',
+          token,
+          principal: who,
+          botOwner: actualOwner,
+          ...(sent.body !== undefined
+            ? { body: sent.body, contentType: sent.contentType ?? 'application/json' }
+            : {}),
+        };
+      },
+    );
 }
 
 function describe(request: FuzzRequest, status: number, problem: string | null): string {

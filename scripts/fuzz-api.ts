@@ -1,8 +1,10 @@
 /**
  * npm run fuzz — builds the app, serves it on a throwaway database and queue prefix, and drives every
  * operation of its /docs-json with generated requests (fast-check, fixed seed; the admin token, the
- * API keys of two bot tenants, no token and a bogus one). Prints per operation: requests, 2xx, 3xx,
- * 4xx, 5xx, error answers outside the one error body, and bot-key answers on another tenant's bot.
+ * API keys of two bot tenants, no token and a bogus one; the widget Chat API with each tenant's
+ * visitor session, another's or junk, the widget rate limits raised). Prints per operation:
+ * requests, 2xx, 3xx, 4xx, 5xx, error answers outside the one error body, and bot-key answers on
+ * another tenant's bot.
  * Exits non-zero unless there is no 5xx, no wrong-shape body and no cross-tenant answer.
  *
  * Knobs: FUZZ_RUNS (requests per operation, 1000), FUZZ_SEED (9), FUZZ_CONCURRENCY (8).
@@ -11,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type * as Factory from '../src/app.factory';
 import type * as Config from '../src/config';
-import { formatStats, fuzzApi, makeTenantsThroughApi } from './api-fuzzer';
+import { formatStats, FUZZ_WIDGET_RATES, fuzzApi, makeTenantsThroughApi } from './api-fuzzer';
 import { benchQueuePrefix, dropBenchState, PG_URL, REDIS_URL } from './bench-support';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     MESSENGER_APP_SECRET: randomBytes(16).toString('hex'),
     MESSENGER_VERIFY_TOKEN: randomBytes(16).toString('hex'),
     LOG_LEVEL: 'silent',
+    ...FUZZ_WIDGET_RATES,
   });
   let failed = true;
   const app = await createHttpApp(config);

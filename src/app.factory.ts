@@ -5,6 +5,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
 import { AllExceptionsFilter, validationException } from './common/errors';
 import {
+  answerNodeRefusals,
+  refuseMissingHost,
   refuseRequestsWhileClosing,
   sendClientError,
   sendFrameworkError,
@@ -35,11 +37,15 @@ export async function createHttpApp(
     clientErrorHandler: sendClientError,
     // refuseRequestsWhileClosing answers instead, in the one error body.
     return503OnClosing: false,
+    // Node's own answer to a missing Host is a bare 400: refuseMissingHost answers instead.
+    http: { requireHostHeader: false },
   });
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
   });
+  adapter.getInstance().addHook('onRequest', refuseMissingHost);
+  answerNodeRefusals(adapter.getInstance().server);
   refuseRequestsWhileClosing(adapter.getInstance());
   // Registered before Nest adds its routes (Fastify applies hooks to routes added after them); the
   // service is looked up when a request comes.

@@ -1,5 +1,10 @@
 import { type INestApplication } from '@nestjs/common';
-import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  type OpenAPIObject,
+  type SchemaObject,
+  SwaggerModule,
+} from '@nestjs/swagger';
 import { ACCESS_DESCRIPTIONS, routeAccess } from './auth';
 import { MODULE_CONFIG_SCHEMA, moduleConfigSchema, ModuleTypeRegistry } from './modules';
 
@@ -30,6 +35,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   document.components ??= {};
   document.components.schemas ??= {};
   document.components.schemas[MODULE_CONFIG_SCHEMA] = moduleConfigSchema(configClasses);
+  // ModulesService refuses a type the registry does not know: the schema says which it knows.
+  const created = document.components.schemas.CreateModuleDto as SchemaObject | undefined;
+  const type = created?.properties?.type as SchemaObject | undefined;
+  if (type) type.enum = configClasses.map(([name]) => name);
   describeAccess(app, document);
   return document;
 }

@@ -1,12 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { QuickRepliesMessageDto } from '../../src/creator/dto/content.dto';
 
 const ROOT = join(__dirname, '..', '..');
-const DOCS = ['README.md', 'docs/ARCHITECTURE.md'];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 
-describe('README and docs/ARCHITECTURE.md', () => {
+describe('README and docs/*.md', () => {
   it.each(DOCS)('%s links only to files inside the repository that exist', (doc) => {
     const text = readFileSync(join(ROOT, doc), 'utf8');
     const links = [...text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]

@@ -1,4 +1,9 @@
-import { formatStats, fuzzApi, makeTenantsThroughApi } from '../../scripts/api-fuzzer';
+import {
+  formatStats,
+  FUZZ_WIDGET_RATES,
+  fuzzApi,
+  makeTenantsThroughApi,
+} from '../../scripts/api-fuzzer';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** The smaller run of `npm run fuzz`: every operation of /docs-json, 50 generated requests each. */
@@ -6,7 +11,7 @@ describe('Fuzzing the API from its OpenAPI document', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp(FUZZ_WIDGET_RATES);
   });
   afterAll(() => t.close());
 

@@ -195,6 +195,21 @@ describe('OpenAPI document', () => {
       expect(valid).toBe(true);
     });
 
+    it('names the registered module types as the only values of `type`, as the API enforces', async () => {
+      expect(document.components.schemas.CreateModuleDto.properties.type.enum).toEqual([
+        'handover',
+        'message',
+      ]);
+      const bot = (await t.admin.post('/api/v1/bots', { name: 'Types' })).body;
+      const refused = await t.admin.post(`/api/v1/bots/${bot.id}/modules`, {
+        name: 'Module',
+        type: 'carousel',
+        config: {},
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.details[0].field).toBe('type');
+    });
+
     it('still lets a strict validator refuse a config of no registered shape', () => {
       const validate = validator('CreateModuleDto');
       expect(validate({ name: 'Module', type: 'message', config: { note: 42 } })).toBe(false);

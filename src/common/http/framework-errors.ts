@@ -1,9 +1,10 @@
 import { HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { AppError, type ErrorBody, sendError } from '../errors';
+import { requestId as requestIdOf } from '../logging/logger-options';
 
 const INVALID_URL_REASONS: Record<string, string> = {
   FST_ERR_BAD_URL: 'The URL is not valid: it holds a malformed percent-encoding',
@@ -42,6 +43,46 @@ function clientErrorOf(code: string | undefined): [number, string, string] {
   return known ?? [400, 'MALFORMED_REQUEST', `The HTTP request is malformed${detail}`];
 }
 
+/** The one error body of `status` serialised, and the status line's code and reason. */
+function refusal(status: number, code: string, message: string): { json: string; head: string } {
+  const body: ErrorBody = {
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    message,
+    code,
+  };
+  const json = JSON.stringify(body);
+  return { json, head: `${status} ${body.error}` };
+}
+
+function logRefusal(requestId: string, status: number, reason: string | undefined): void {
+  logger.log({ requestId, parserError: reason, statusCode: status }, 'Refused a malformed request');
+}
+
+/**
+ * Writes a refusal straight to a socket Node holds outside any request (a parser error, CONNECT),
+ * in the one error body with a fresh request id, then closes the connection as Node does.
+ */
+function refuseOnSocket(
+  socket: Socket,
+  status: number,
+  code: string,
+  message: string,
+  reason?: string,
+): void {
+  const { json, head } = refusal(status, code, message);
+  const requestId = randomUUID();
+  logRefusal(requestId, status, reason);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${head}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(json)}\r\nX-Request-Id: ${requestId}\r\n` +
+        `Connection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy();
+}
+
 /**
  * Fastify's `clientErrorHandler`: answers what Node's HTTP parser refused before any request
  * existed (headers too large, Content-Length with chunked, control characters in a header, a space
@@ -52,26 +93,57 @@ export function sendClientError(error: NodeJS.ErrnoException, socket: Socket): v
   // A reset connection has nobody left to answer (https://nodejs.org/api/http.html#event-clienterror).
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, message] = clientErrorOf(error.code);
-  const requestId = randomUUID();
-  const body: ErrorBody = {
-    statusCode: status,
-    error: STATUS_CODES[status] ?? 'Error',
-    message,
-    code,
-  };
-  const json = JSON.stringify(body);
-  logger.log(
-    { requestId, parserError: error.code, statusCode: status },
-    'Refused a malformed request',
-  );
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${body.error}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(json)}\r\nX-Request-Id: ${requestId}\r\n` +
-        `Connection: close\r\n\r\n${json}`,
+  refuseOnSocket(socket, status, code, message, error.code);
+}
+
+/**
+ * What Node's HTTP server answers itself, never handing the request to Fastify, gets the one error
+ * body and a request id too (https://nodejs.org/api/http.html):
+ * - an `Expect` other than `100-continue`: Node writes a bare 417 unless `checkExpectation` is
+ *   listened to; here 417 EXPECTATION_FAILED;
+ * - `CONNECT`: Node destroys the socket without a word unless `connect` is listened to; here 405
+ *   METHOD_NOT_ALLOWED (this server is no proxy).
+ * The third, an HTTP/1.1 request without `Host` (Node's bare 400), is turned off on the server
+ * (`requireHostHeader: false`) and refused by `refuseMissingHost` inside Fastify instead.
+ */
+export function answerNodeRefusals(server: Server): void {
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const id = requestIdOf(request);
+    const { json } = refusal(417, 'EXPECTATION_FAILED', 'Only `Expect: 100-continue` is supported');
+    logRefusal(id, 417, 'EXPECT');
+    response.writeHead(417, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(json),
+      'x-request-id': id,
+      connection: 'close',
+    });
+    response.end(json);
+  });
+  server.on('connect', (_request: IncomingMessage, socket: Socket) => {
+    refuseOnSocket(socket, 405, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported', 'CONNECT');
+  });
+}
+
+/**
+ * Fastify `onRequest` hook: an HTTP/1.1 request without a `Host` header is 400 MALFORMED_REQUEST
+ * (RFC 9112, section 3.2), in the one error body, before any route runs.
+ */
+export function refuseMissingHost(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  done: (error?: Error) => void,
+): void {
+  if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+    done(
+      new AppError(
+        HttpStatus.BAD_REQUEST,
+        'MALFORMED_REQUEST',
+        'The HTTP/1.1 request has no Host header',
+      ),
     );
+    return;
   }
-  socket.destroy();
+  done();
 }
 
 /**
