@@ -5,7 +5,7 @@
  * it), `evidence.json` with, per lost or duplicated PSID, its inbox items, contact, conversation,
  * replies and messages (Postgres) and the state in Redis of the jobs that carry them (`outbound`
  * by reply id, `messenger-inbound` by inbox id: hash, which lists hold it, its lock), the log lines
- * of every process that name one of those ids, Redis's own data (`redis.rdb`), and the private
+ * of every process that name one of those ids, Redis's own data (`dump.rdb`), and the private
  * Postgres cluster's data folder, stopped but kept (the command to start it again is printed).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -149,12 +149,8 @@ export async function writeEvidence(options: {
       });
       evidence.push({ psid, why, ...rows, jobs, logLines: lines.slice(0, 400) });
     }
-    // Redis's whole state too, for what the per-id look-ups did not think of.
-    if (redis.status === 'ready') {
-      await redis.config('SET', 'dir', folder);
-      await redis.config('SET', 'dbfilename', 'redis.rdb');
-      await redis.save();
-    }
+    // Redis's whole state too (dump.rdb: the chaos suite starts it with --dir <folder>).
+    if (redis.status === 'ready') await redis.save().catch(() => undefined);
   } finally {
     writeFileSync(file, JSON.stringify(evidence, null, 2));
     await client.end().catch(() => undefined);

@@ -52,6 +52,7 @@ async function main(): Promise<number> {
   let graph: GraphProcess | undefined;
   let supervisor: Supervisor | undefined;
   const keep = keepFolder();
+  redis.dir = keep;
   let outcome: Outcome | undefined;
   const cleanup = async (): Promise<void> => {
     await supervisor?.stop();
@@ -67,7 +68,7 @@ async function main(): Promise<number> {
     await redis.kill();
     if (keeping) {
       const restart = await postgres.keep();
-      log(`CHAOS_KEEP: kept in ${keep} (evidence.json, <process>.log, redis.rdb)`);
+      log(`CHAOS_KEEP: kept in ${keep} (evidence.json, <process>.log, dump.rdb)`);
       log(`CHAOS_KEEP: the Postgres cluster: ${restart}`);
     } else {
       await postgres.destroy();
