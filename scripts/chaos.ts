@@ -95,8 +95,10 @@ async function main(): Promise<number> {
       MESSENGER_APP_SECRET: APP_SECRET,
       MESSENGER_VERIFY_TOKEN: 'chaos',
       MESSENGER_GRAPH_API_URL: graph.url,
-      // MESSENGER_SEND_INLINE=true npm run chaos puts the one-hop send through the faults.
-      MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE ?? 'false',
+      // The app's default (the one-hop send) unless MESSENGER_SEND_INLINE=false asks for the queue.
+      ...(process.env.MESSENGER_SEND_INLINE !== undefined && {
+        MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE,
+      }),
       PORT: String(port),
       HOST: '127.0.0.1',
     };

@@ -8,8 +8,8 @@ import { waitFor } from '../support/wait-for';
 
 /**
  * A referral's answer leaves from the inbound job that wrote it, with no second queue hop; the
- * outbound queue only takes the replies that could not be sent at once (issue 15). Opt-in with
- * MESSENGER_SEND_INLINE; off, every reply goes through the outbound queue (the last test).
+ * outbound queue only takes the replies that could not be sent at once (issue 15). The default;
+ * with MESSENGER_SEND_INLINE=false every reply goes through the outbound queue (the last test).
  */
 describe('Answering in one queue hop', () => {
   let t: MessengerTestApp;
@@ -111,12 +111,12 @@ describe('Answering in one queue hop', () => {
   }, 200_000);
 });
 
-describe('Answering through the outbound queue (MESSENGER_SEND_INLINE off, the default)', () => {
+describe('Answering through the outbound queue (MESSENGER_SEND_INLINE=false)', () => {
   let t: MessengerTestApp;
   let outbound: Queue;
 
   beforeAll(async () => {
-    t = await startMessengerApp();
+    t = await startMessengerApp({ MESSENGER_SEND_INLINE: 'false' });
     await createReferral(t.admin, t.botId, {
       trackingParam: 'hop',
       content: { messages: [{ type: 'text', text: 'queued' }] },
