@@ -19,6 +19,8 @@ export interface Fault {
 export interface Outcome {
   lost: number;
   duplicated: number;
+  /** Every PSID counted lost or duplicated, with what the suite saw (for CHAOS_KEEP). */
+  suspects: { psid: string; why: string }[];
 }
 
 interface GraphReport {
@@ -110,10 +112,12 @@ export async function report(options: {
   let unackedAnswered = 0;
   const lostExamples: string[] = [];
   const duplicateExamples: string[] = [];
+  const suspects: Outcome['suspects'] = [];
   for (const delivery of deliveries) {
     const [count, firstAt] = sends.sends[delivery.psid] ?? [0, 0];
     const failedWith = failures.get(delivery.psid);
     if (count > 1) {
+      suspects.push({ psid: delivery.psid, why: `sent ${count} times` });
       duplicated++;
       if (duplicateExamples.length < 5) duplicateExamples.push(delivery.psid);
     }
@@ -125,10 +129,14 @@ export async function report(options: {
       // A recipient Meta refuses for good: recorded, never sent (any send would be a defect).
       if (permanentFor(delivery.psid) && count === 0) permanent++;
       else if (lostExamples.length < 5) lostExamples.push(`${delivery.psid} failed ${failedWith}`);
-      if (!permanentFor(delivery.psid)) lost++;
+      if (!permanentFor(delivery.psid)) {
+        lost++;
+        suspects.push({ psid: delivery.psid, why: `recorded as failed (${failedWith})` });
+      }
       continue;
     }
     if (count === 0) {
+      suspects.push({ psid: delivery.psid, why: 'acknowledged, never sent' });
       lost++;
       if (lostExamples.length < 5) lostExamples.push(delivery.psid);
       continue;
@@ -170,5 +178,5 @@ export async function report(options: {
       );
     }
   }
-  return { lost, duplicated };
+  return { lost, duplicated, suspects };
 }

@@ -86,6 +86,19 @@ export class PrivatePostgres {
     return this.pgCtl('restart');
   }
 
+  /**
+   * Stops it cleanly and keeps its files (CHAOS_KEEP): returns how to start it again and reach
+   * the chaos database.
+   */
+  async keep(): Promise<string> {
+    await this.asOwner('pg_ctl', ['-D', this.data, '-m', 'fast', 'stop']).catch(() => undefined);
+    const user = process.getuid?.() === 0 ? 'runuser -u postgres -- ' : '';
+    return (
+      `${user}${join(PG_BIN, 'pg_ctl')} -D ${this.data} -o "-p ${this.port} -k ${this.dir}" start; ` +
+      `psql -h 127.0.0.1 -p ${this.port} -U postgres chaos`
+    );
+  }
+
   /** Stops it at once and deletes its files; safe to call twice and when it never started. */
   async destroy(): Promise<void> {
     await this.asOwner('pg_ctl', ['-D', this.data, '-m', 'immediate', 'stop']).catch(

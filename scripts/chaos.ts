@@ -12,13 +12,18 @@
  *
  * CHAOS_SHORT=1: one of each fault in about a minute at 40 deliveries a second (run by npm test).
  * CHAOS_APP=source runs the app from src/ through ts-node instead of dist/.
+ * CHAOS_KEEP=1: when a delivery is lost or sent twice, keeps what explains it (every process's
+ * log, the rows and jobs of those deliveries, Redis's data, the Postgres cluster) in a folder it
+ * prints (scripts/chaos-keep.ts); CHAOS_KEEP=all keeps it after a clean run too.
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { AppProcess } from '../test/support/app-process';
 import { freePort, PrivateRedis } from '../test/support/private-redis';
+import { rmSync } from 'node:fs';
+import { keepFolder, logWriter, writeEvidence } from './chaos-keep';
 import { GraphProcess, PrivatePostgres, sleep, Supervisor } from './chaos-support';
-import { type Delivery, type Fault, report } from './chaos-report';
+import { type Delivery, type Fault, type Outcome, report } from './chaos-report';
 import { signedDelivery, type SignedDelivery } from './signed-delivery';
 
 const SHORT = process.env.CHAOS_SHORT === '1';
@@ -46,11 +51,29 @@ async function main(): Promise<number> {
   const redis = new PrivateRedis();
   let graph: GraphProcess | undefined;
   let supervisor: Supervisor | undefined;
+  const keep = keepFolder();
+  redis.dir = keep;
+  let outcome: Outcome | undefined;
   const cleanup = async (): Promise<void> => {
     await supervisor?.stop();
     graph?.stop();
+    const keeping =
+      keep !== undefined &&
+      (process.env.CHAOS_KEEP === 'all' || outcome === undefined || outcome.suspects.length > 0);
+    if (keeping) {
+      await evidence(keep, outcome, postgres, redis).catch((error: Error) =>
+        log(`CHAOS_KEEP: could not write the evidence: ${error.message}`),
+      );
+    }
     await redis.kill();
-    await postgres.destroy();
+    if (keeping) {
+      const restart = await postgres.keep();
+      log(`CHAOS_KEEP: kept in ${keep} (evidence.json, <process>.log, dump.rdb)`);
+      log(`CHAOS_KEEP: the Postgres cluster: ${restart}`);
+    } else {
+      await postgres.destroy();
+      if (keep) rmSync(keep, { recursive: true, force: true });
+    }
   };
   const onSignal = (): void => void cleanup().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -72,8 +95,10 @@ async function main(): Promise<number> {
       MESSENGER_APP_SECRET: APP_SECRET,
       MESSENGER_VERIFY_TOKEN: 'chaos',
       MESSENGER_GRAPH_API_URL: graph.url,
-      // MESSENGER_SEND_INLINE=true npm run chaos puts the one-hop send through the faults.
-      MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE ?? 'false',
+      // The app's default (the one-hop send) unless MESSENGER_SEND_INLINE=false asks for the queue.
+      ...(process.env.MESSENGER_SEND_INLINE !== undefined && {
+        MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE,
+      }),
       PORT: String(port),
       HOST: '127.0.0.1',
     };
@@ -83,6 +108,7 @@ async function main(): Promise<number> {
         new AppProcess(`worker-${n}`, { ...env, PROCESS_ROLE: 'worker', LOG_LEVEL: 'info' }, ENTRY),
     );
     for (const worker of workers) [RESENT, FOUND].forEach((text) => worker.watch(text));
+    if (keep) for (const app of [api, ...workers]) app.tee = logWriter(keep, app.name);
     // One process migrates the new database first; the others would wait on its lock anyway.
     api.start();
     await waitHealthy(base, 180_000);
@@ -102,7 +128,7 @@ async function main(): Promise<number> {
     const chaos = runFaults(faults, { api, workers, postgres, redis, graph, base });
     await Promise.all([load, chaos.done]);
     log(`load over: ${deliveries.length} deliveries; waiting for the work to drain`);
-    const outcome = await report({
+    outcome = await report({
       deliveries,
       faults,
       graph,
@@ -124,6 +150,26 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+/** CHAOS_KEEP: the suspects' rows, jobs and log lines, and Redis's data, into `folder`. */
+async function evidence(
+  folder: string,
+  outcome: Outcome | undefined,
+  postgres: PrivatePostgres,
+  redis: PrivateRedis,
+): Promise<void> {
+  if (!outcome || outcome.suspects.length === 0) return;
+  const file = await writeEvidence({
+    folder,
+    databaseUrl: `${postgres.url}/chaos`,
+    redisUrl: redis.url,
+    prefix: 'chaos',
+    psids: outcome.suspects,
+    logs: ['api', 'worker-1', 'worker-2'],
+  });
+  log(`CHAOS_KEEP: ${outcome.suspects.length} suspect deliveries written to ${file}`);
+  for (const { psid, why } of outcome.suspects.slice(0, 10)) log(`  ${psid}: ${why}`);
 }
 
 async function waitHealthy(base: string, timeoutMs: number): Promise<void> {

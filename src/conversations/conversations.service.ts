@@ -234,8 +234,8 @@ export class ConversationsService {
 
   /**
    * Hands committed replies on, in the order given (one contact's replies in the order they were
-   * written): queued on `outbound` by default; with MESSENGER_SEND_INLINE, sent at once from the
-   * process that wrote them: the fast path, with no queue hop between
+   * written): by default (MESSENGER_SEND_INLINE) sent at once from the process that wrote them,
+   * else queued on `outbound`. Sent at once is the fast path, with no queue hop between
    * the inbound transaction and the Send API, and no read of a reply given in hand
    * (`InboundResult.reply`). This run is the reply's first attempt. The first
    * reply that cannot be sent now (a transient channel error, a claim held by another run,

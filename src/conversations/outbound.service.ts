@@ -32,6 +32,15 @@ export function sentWithLastMessage(index: number, unsent: number): boolean {
 /** Thrown for a failure worth retrying: the job fails this attempt and Bull retries with backoff. */
 export class RetryableSendError extends Error {}
 
+/**
+ * Thrown when a live run elsewhere (the one-hop send that wrote the reply, or a second run of its
+ * job) holds the reply's next message: that run sends the rest, or hands the reply on when it
+ * fails; should its process die, the claim dies with it and the reply sweeper queues the reply.
+ * A job that meets it ends (OutboundWorker): retrying would only spend, while the holder waits on
+ * a slow Graph API, the attempts the reply needs once the holder hands it on.
+ */
+export class ReplyHeldError extends RetryableSendError {}
+
 /** A reply as its send reads it: the row, its contact's address and its messages in order. */
 export interface ReplyRow {
   id: string;
@@ -155,10 +164,10 @@ export class OutboundService {
       // Messages sent by an earlier attempt are not in `unsent`: nothing is sent twice.
       const claim = await this.claims.claim(message.id);
       if (claim.kind === 'busy') {
-        // Another live run holds this reply; it sends the rest. On the last attempt the job
-        // ends here: the sweeper queues the reply again should that run die.
+        // Another live run holds this reply; it sends the rest (see ReplyHeldError). On the last
+        // attempt the job ends here: the sweeper queues the reply again should that run die.
         if (lastAttempt) return;
-        throw new RetryableSendError(`reply ${replyId} is being sent by another run`);
+        throw new ReplyHeldError(`reply ${replyId} is being sent by another run`);
       }
       const last = sentWithLastMessage(index, unsent.length);
       try {

@@ -6,7 +6,7 @@ const ROOT = join(__dirname, '..', '..');
 /**
  * The chaos suite's short run (scripts/chaos.ts, CHAOS_SHORT=1): api and two workers under a
  * supervisor on a Postgres and a Redis of its own, each fault once in about a minute, with the
- * app run from source. Every acknowledged delivery is answered or recorded as failed for good,
+ * app run from source and its defaults (the one-hop send on). Every acknowledged delivery is answered or recorded as failed for good,
  * none twice.
  */
 describe('Chaos, short run', () => {

@@ -1,5 +1,5 @@
 import { getQueueToken } from '@nestjs/bull';
-import { type Queue } from 'bull';
+import { type Job, type Queue } from 'bull';
 import { JOB_DEFAULTS, QueueName } from '../../src/queues';
 import { createReferral } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
@@ -8,8 +8,8 @@ import { waitFor } from '../support/wait-for';
 
 /**
  * A referral's answer leaves from the inbound job that wrote it, with no second queue hop; the
- * outbound queue only takes the replies that could not be sent at once (issue 15). Opt-in with
- * MESSENGER_SEND_INLINE; off, every reply goes through the outbound queue (the last test).
+ * outbound queue only takes the replies that could not be sent at once (issue 15). The default;
+ * with MESSENGER_SEND_INLINE=false every reply goes through the outbound queue (the last test).
  */
 describe('Answering in one queue hop', () => {
   let t: MessengerTestApp;
@@ -81,14 +81,42 @@ describe('Answering in one queue hop', () => {
     );
     expect(attempts.rows.map((row) => row.attempts)).toEqual([2, 1]);
   });
+
+  it('keeps every attempt for a reply whose one-hop send was slow (the chaos loss of #15)', async () => {
+    // The one-hop send holds its message's claim while the Graph API stalls; meanwhile the reply
+    // sweeper queues the reply (pending, older than 3 s, no job) and each run of that job finds
+    // the claim busy. Those runs must not spend the attempts the reply needs once the held send
+    // fails: 5 transient failures, then a send that goes through (a queued reply gets 8 tries).
+    t.graph.failNext(5, { status: 500, error: { message: 'Try again', code: 2 } });
+    const release = t.graph.hold();
+    const runs: string[] = [];
+    const ran = (job: Job): number => runs.push(String(job.id));
+    outbound.on('completed', ran).on('failed', ran);
+    try {
+      await start('held');
+      const reply = await waitFor(() => replyOf('held'), { what: 'the reply' });
+      await waitFor(() => runs.filter((id) => id === reply.id).length >= 4, {
+        timeoutMs: 40_000,
+        what: 'four runs of the swept job while the one-hop send holds the claim',
+      });
+      expect(t.graph.failedSends).toHaveLength(1);
+    } finally {
+      release();
+      outbound.off('completed', ran).off('failed', ran);
+    }
+    await t.settle(120_000);
+    expect((await replyOf('held')).status).toBe('sent');
+    expect(t.graph.sendsTo('held').map((s) => s.message.text)).toEqual(['first', 'second']);
+    expect(t.graph.failedSends).toHaveLength(5);
+  }, 200_000);
 });
 
-describe('Answering through the outbound queue (MESSENGER_SEND_INLINE off, the default)', () => {
+describe('Answering through the outbound queue (MESSENGER_SEND_INLINE=false)', () => {
   let t: MessengerTestApp;
   let outbound: Queue;
 
   beforeAll(async () => {
-    t = await startMessengerApp();
+    t = await startMessengerApp({ MESSENGER_SEND_INLINE: 'false' });
     await createReferral(t.admin, t.botId, {
       trackingParam: 'hop',
       content: { messages: [{ type: 'text', text: 'queued' }] },

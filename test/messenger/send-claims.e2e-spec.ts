@@ -1,5 +1,5 @@
 import { getQueueToken } from '@nestjs/bull';
-import { type Queue } from 'bull';
+import { type Job, type Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { QueueName } from '../../src/queues';
@@ -11,7 +11,8 @@ import { waitFor } from '../support/wait-for';
 /**
  * A message claimed for sending by a process whose claim session is alive is left alone, even
  * when a second run of its job comes along (Bull took the job back from a process that was in
- * fact alive); once that session ends (the process died), the claim is taken over at once.
+ * fact alive): that run ends without spending an attempt, the holder's to finish. Once that
+ * session ends (the process died), the reply sweeper queues the reply and the claim is taken over.
  */
 describe('Send claims', () => {
   let t: MessengerTestApp;
@@ -46,15 +47,25 @@ describe('Send claims', () => {
         [token],
       );
       expect(claimed.rowCount).toBe(1);
-      // Retries come and go (backoff of up to 2 s after the second attempt): none sends.
+      // The retry (a backoff of up to 1 s) finds the live claim: its job ends, nothing sent,
+      // and the swept jobs after it (every 2 s) do the same while the claim lives.
       const replyId = (await t.db.query(`SELECT id FROM replies`)).rows[0].id as string;
       const outbound = t.app.get<Queue>(getQueueToken(QueueName.Outbound));
-      await waitFor(
-        async () =>
-          (await outbound.getJob(replyId))?.failedReason?.includes('being sent by another run'),
-        { timeoutMs: 20_000, what: 'a retry to find the live claim' },
-      );
+      const ended: string[] = [];
+      const onCompleted = (job: Job): number => ended.push(String(job.id));
+      outbound.on('completed', onCompleted);
+      try {
+        await waitFor(() => ended.filter((id) => id === replyId).length >= 2, {
+          timeoutMs: 20_000,
+          what: 'two runs to find the live claim',
+        });
+      } finally {
+        outbound.off('completed', onCompleted);
+      }
       expect(t.graph.sendsTo('claimed')).toHaveLength(0);
+      expect((await t.db.query(`SELECT status FROM replies`)).rows).toEqual([
+        { status: 'pending' },
+      ]);
     } finally {
       await session.end();
     }

@@ -21,6 +21,8 @@ export class AppProcess {
   readonly counts = new Map<string, number>();
   /** The watched lines themselves, the first 200. */
   readonly matches: string[] = [];
+  /** When set, gets every line the process logs, over every start (the chaos suite's CHAOS_KEEP). */
+  tee: ((lines: string[]) => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -63,6 +65,7 @@ export class AppProcess {
         this.counts.set(text, count + matching.length);
         this.matches.push(...matching.slice(0, 200 - this.matches.length));
       }
+      this.tee?.(lines);
       this.lines.push(...lines);
       if (this.lines.length > 2000) this.lines.splice(0, this.lines.length - 2000);
     };

@@ -77,6 +77,8 @@ export class FakeGraphApi {
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<SendWaiter>();
   private latencyMs = 0;
+  /** While set (see `hold`), answers wait here instead of going out. */
+  private held: (() => void)[] | undefined;
   private randomFailures: (RandomFailures & { random: () => number }) | undefined;
   // Never reset, so message ids stay unique for the whole run even across `reset()`.
   private messageCounter = 0;
@@ -143,6 +145,16 @@ export class FakeGraphApi {
   /** Resolves once `count` thread-control calls succeeded. */
   waitForThreadControls(count: number, timeoutMs = 10_000): Promise<ThreadControlRecord[]> {
     return this.threadControl.waitFor(count, timeoutMs);
+  }
+
+  /** A stalled Graph API: requests arrive and are recorded, answered only once released. */
+  hold(): () => void {
+    const held: (() => void)[] = [];
+    this.held = held;
+    return () => {
+      if (this.held === held) this.held = undefined;
+      for (const action of held) action();
+    };
   }
 
   setLatency(ms: number): void {
@@ -357,6 +369,10 @@ export class FakeGraphApi {
   }
 
   private later(action: () => void): void {
+    if (this.held) {
+      this.held.push(() => this.later(action));
+      return;
+    }
     if (this.latencyMs <= 0) {
       action();
       return;

@@ -20,6 +20,8 @@ export class PrivateRedis {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   port = 0;
+  /** Where a SAVE writes `dump.rdb` (the chaos suite's CHAOS_KEEP); redis-server's cwd when unset. */
+  dir: string | undefined;
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -31,7 +33,10 @@ export class PrivateRedis {
     if (!this.port) this.port = await freePort();
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        ...['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...(this.dir ? ['--dir', this.dir] : []),
+      ],
       { stdio: 'ignore' },
     );
     this.child = child;
