@@ -28,6 +28,7 @@ import {
   referralsUsingModule,
 } from './referrals.repository';
 import { type FunnelActivity, FunnelRecorder, type ReferralTouch } from './stats/funnel-recorder';
+import { funnelRowsOfMerge } from './stats/funnel.repository';
 import { LinkTargets } from './tracked-links/link-targets';
 
 const UNIQUE_PARAM = 'uq_referrals_bot_param';
@@ -226,10 +227,13 @@ export class ReferralsService implements ModuleUsageFinder {
   /**
    * Two contacts turned out to be one person: `fromContactId`'s entries become `toContactId`'s
    * (in `toConversationId` when its conversation was merged away). Only an entry at the merged
-   * contact's first sighting (`firstSeenAt`) still counts as a new contact, so the person counts once.
+   * contact's first sighting (`firstSeenAt`) still counts as a new contact, so the person counts once
+   * (a referral both contacts had entered gives back its second unique count: `recordMerge`).
    */
   async moveEntries(tx: EntityManager, move: EntriesMove): Promise<void> {
+    const overlaps = await funnelRowsOfMerge(tx, move.botId, move.fromContactId, move.toContactId);
     await moveEntries(tx, move);
+    await this.funnel.recordMerge(overlaps, tx);
   }
 
   private async saveUnique(tx: EntityManager, referral: Referral): Promise<Referral> {

@@ -270,6 +270,70 @@ describe('Checkbox plugin identity', () => {
     expect(await checkoutTotals()).toMatchObject({ entries: 4, uniqueContacts: 2 });
   });
 
+  it('counts a person who entered one referral under both ids once, after the merge', async () => {
+    const before = await checkoutTotals();
+    const t0 = Date.now() + 40_000;
+    const psid = 'cb-both';
+    await t.deliver(
+      delivery(t.pageId, [
+        getStartedWithRef({ pageId: t.pageId, psid, ref: 'checkout', timestamp: t0 }),
+      ]),
+    );
+    await t.settle();
+    await t.deliver(
+      delivery(t.pageId, [
+        textMessage({ pageId: t.pageId, psid, text: 'hello', timestamp: t0 + 50 }),
+      ]),
+    );
+    await t.settle();
+    await t.deliver(
+      delivery(t.pageId, [
+        optin({
+          pageId: t.pageId,
+          userRef: 'cb-ref-3',
+          ref: 'checkout',
+          omitSender: true,
+          timestamp: t0 + 100,
+        }),
+      ]),
+    );
+    await t.settle();
+    // Before the merge the two ids are two people in checkout's figures.
+    expect((await checkoutTotals()).uniqueContacts).toBe(before.uniqueContacts + 2);
+    await t.deliver(
+      delivery(t.pageId, [
+        checkboxReply({
+          pageId: t.pageId,
+          psid,
+          userRef: 'cb-ref-3',
+          text: 'ok',
+          timestamp: t0 + 200,
+        }),
+      ]),
+    );
+    await t.settle();
+    expect(
+      await t.count(`SELECT count(*) AS n FROM contacts WHERE external_id IN ($1, 'cb-ref-3')`, [
+        psid,
+      ]),
+    ).toBe(1);
+    const after = await checkoutTotals();
+    const delta = (counter: string): number => after[counter] - before[counter];
+    expect({
+      entries: delta('entries'),
+      uniqueContacts: delta('uniqueContacts'),
+      newContacts: delta('newContacts'),
+      returningContacts: delta('returningContacts'),
+      engagedContacts: delta('engagedContacts'),
+    }).toEqual({
+      entries: 2,
+      uniqueContacts: 1,
+      newContacts: 1,
+      returningContacts: 0,
+      engagedContacts: 1,
+    });
+  });
+
   it('leaves a prior_message naming an unknown user_ref as an ordinary new contact', async () => {
     await t.deliver(
       delivery(t.pageId, [

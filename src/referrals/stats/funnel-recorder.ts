@@ -3,6 +3,7 @@ import { type EntityManager } from 'typeorm';
 import {
   contactTouches,
   type FunnelDimensions,
+  type FunnelRowOfMerge,
   insertAnswers,
   markAnswersDelivered,
   markAnswersRead,
@@ -165,6 +166,33 @@ export class FunnelRecorder {
       const rows = await markContactsEngaged(tx, engaged, ENGAGEMENT_WINDOW_MS);
       // Counted where the contact first entered the referral: a cohort, so rates stay within 1.
       for (const row of rows) deltas.add(key(row, row.first_entered_at), { engagedContacts: 1 });
+    }
+    await deltas.write(tx);
+  }
+
+  /**
+   * Two contacts of one person both entered the referrals of `overlaps`, so each was counted twice.
+   * Takes back the later first entry's unique count (and its new or returning count) from its
+   * bucket; an engagement is counted once, in the earlier first entry's bucket, as the merged row
+   * keeps the earlier first entry and the first engagement. In the merge's transaction.
+   */
+  async recordMerge(
+    overlaps: { from: FunnelRowOfMerge; to: FunnelRowOfMerge }[],
+    tx: EntityManager,
+  ): Promise<void> {
+    if (overlaps.length === 0) return;
+    const deltas = new RollupDeltas();
+    for (const { from, to } of overlaps) {
+      const [earlier, later] =
+        to.first_entered_at < from.first_entered_at ? [to, from] : [from, to];
+      deltas.add(key(later, later.first_entered_at), {
+        uniqueContacts: -1,
+        ...(later.is_new ? { newContacts: -1 } : { returningContacts: -1 }),
+        ...(later.engaged_at ? { engagedContacts: -1 } : {}),
+      });
+      if (later.engaged_at && !earlier.engaged_at) {
+        deltas.add(key(earlier, earlier.first_entered_at), { engagedContacts: 1 });
+      }
     }
     await deltas.write(tx);
   }

@@ -243,3 +243,46 @@ export async function upsertAdTitles(
     [ads.map((a) => a.botId), ads.map((a) => a.adId), ads.map((a) => a.title)],
   );
 }
+
+/** One contact's funnel row for a referral, as a merge finds it, with its first entry's status. */
+export interface FunnelRowOfMerge extends FunnelDimensions {
+  first_entered_at: Date;
+  engaged_at: Date | null;
+  /** Whether the entry that made this row counted as a new contact (`is_new_contact`). */
+  is_new: boolean;
+}
+
+/**
+ * The referrals both contacts of a merge entered: each was counted in `uniqueContacts` (and in
+ * `newContacts` or `returningContacts`, and maybe `engagedContacts`) once per contact. Read before
+ * the merge moves the rows and rewrites the entries' `is_new_contact`.
+ */
+export async function funnelRowsOfMerge(
+  tx: EntityManager,
+  botId: string,
+  fromContactId: string,
+  toContactId: string,
+): Promise<{ from: FunnelRowOfMerge; to: FunnelRowOfMerge }[]> {
+  const row = (alias: string): string =>
+    `json_build_object('referral_id', ${alias}.referral_id, 'bot_id', ${alias}.bot_id,
+       'source', ${alias}.source, 'channel', ${alias}.channel, 'ad_id', ${alias}.ad_id,
+       'first_entered_at', ${alias}.first_entered_at, 'engaged_at', ${alias}.engaged_at,
+       'is_new', coalesce((SELECT e.is_new_contact FROM referral_entries e
+                            WHERE e.bot_id = ${alias}.bot_id AND e.contact_id = ${alias}.contact_id
+                              AND e.referral_id = ${alias}.referral_id
+                              AND e.occurred_at = ${alias}.first_entered_at
+                            ORDER BY e.id LIMIT 1), false))`;
+  const rows = await tx.query<{ from: FunnelRowOfMerge; to: FunnelRowOfMerge }[]>(
+    `SELECT ${row('f')} AS "from", ${row('t')} AS "to"
+       FROM referral_contacts f
+       JOIN referral_contacts t ON t.referral_id = f.referral_id AND t.contact_id = $3
+      WHERE f.bot_id = $1 AND f.contact_id = $2`,
+    [botId, fromContactId, toContactId],
+  );
+  const revive = (r: FunnelRowOfMerge): FunnelRowOfMerge => ({
+    ...r,
+    first_entered_at: new Date(r.first_entered_at),
+    engaged_at: r.engaged_at === null ? null : new Date(r.engaged_at),
+  });
+  return rows.map(({ from, to }) => ({ from: revive(from), to: revive(to) }));
+}
