@@ -128,8 +128,10 @@ async function startProduct(
         MESSENGER_GRAPH_API_URL: graphUrl,
         LOG_LEVEL: 'info',
         PROCESS_ROLE: 'all',
-        // MESSENGER_SEND_INLINE=true npm run bench:webhook measures the one-hop send.
-        MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE ?? 'false',
+        // The app's default (the one-hop send) unless MESSENGER_SEND_INLINE=false asks for the queue.
+        ...(process.env.MESSENGER_SEND_INLINE !== undefined && {
+          MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE,
+        }),
       },
     ),
     stdio: ['ignore', 'ignore', 'inherit'],

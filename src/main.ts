@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createHttpApp, createWorkerContext } from './app.factory';
-import { adminTokenBanner, waitForServices } from './boot';
+import { adminTokenBanner, limitHeapGrowth, waitForServices } from './boot';
 import { type AppConfig, ConfigError, loadConfig } from './config';
 
 const writeLine = (line: string): void => {
@@ -20,6 +20,7 @@ function warnAboutDefaults(config: AppConfig, logger: Logger): void {
 }
 
 async function bootstrap(): Promise<void> {
+  limitHeapGrowth();
   const config = loadConfig();
   const logger = new Logger('Bootstrap');
   await waitForServices(config, writeLine);

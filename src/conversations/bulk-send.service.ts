@@ -8,7 +8,7 @@ import { type Content } from '../creator';
 import { prepared } from '../database';
 import { type ReplySendOptions, type ReplyStatus } from './entities/reply.entity';
 import { OutboundService, RetryableSendError } from './outbound.service';
-import { ReplyWriter } from './reply-writer';
+import { RenderReply } from './render-reply';
 
 /** A contact as a sender of unprompted messages sees it: its conversation and window. */
 export interface BulkTarget {
@@ -80,7 +80,7 @@ export class BulkSendService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbound: OutboundService,
-    private readonly writer: ReplyWriter,
+    private readonly writer: RenderReply,
   ) {}
 
   /**

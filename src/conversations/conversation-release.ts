@@ -6,14 +6,18 @@ import { ConversationsQueryService } from './conversations-query.service';
 import { ConversationsService } from './conversations.service';
 import { type ConversationDto } from './dto/conversation.dto';
 import { Conversation } from './entities/conversation.entity';
-import { ReplyWriter } from './reply-writer';
+import { RenderReply } from './render-reply';
+import { StoreReplies } from './store-replies';
+import { UpdateConversationState } from './update-conversation-state';
 
 /** The management API's one write on conversations: ending a handover (`POST .../release`). */
 @Injectable()
 export class ConversationRelease {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly replies: ReplyWriter,
+    private readonly renderReply: RenderReply,
+    private readonly storeReplies: StoreReplies,
+    private readonly updateState: UpdateConversationState,
     private readonly conversations: ConversationsService,
     private readonly query: ConversationsQueryService,
   ) {}
@@ -31,20 +35,23 @@ export class ConversationRelease {
       });
       if (!conversation) throw ConversationErrors.notFound();
       if (!conversation.handedOver) return null;
-      const take = this.replies.threadControl(conversation.channel, {
+      await this.updateState.apply(tx, [
+        { conversationId: conversation.id, handover: false, handoverNote: null, release: true },
+      ]);
+      const take = this.renderReply.threadControl(conversation.channel, {
         action: 'take',
         targetAppId: null,
         metadata: 'Released to the bot',
       });
-      const [id] = await this.replies.writeMany(tx, [
+      if (!take) return null;
+      const [stored] = await this.storeReplies.store(tx, [
         {
           conversation: { id: conversation.id, botId, channel: conversation.channel },
-          change: { referralId: null, handover: null, release: true },
-          messages: take ? [take] : [],
+          messages: [take],
           occurredAt: new Date(),
         },
       ]);
-      return id;
+      return stored.replyId;
     });
     if (replyId) await this.conversations.enqueueReplies([replyId]);
     return this.query.get(botId, conversationId);

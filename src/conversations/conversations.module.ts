@@ -18,8 +18,10 @@ import { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
 import { Reply } from './entities/reply.entity';
 import { OutboundService } from './outbound.service';
+import { RenderReply } from './render-reply';
 import { SendClaims } from './send-claims';
-import { ReplyWriter } from './reply-writer';
+import { StoreReplies } from './store-replies';
+import { UpdateConversationState } from './update-conversation-state';
 import { SenderRegistry } from './senders/channel-sender';
 
 @Module({
@@ -41,7 +43,9 @@ import { SenderRegistry } from './senders/channel-sender';
     ConversationsQueryService,
     ConversationRelease,
     Dispatcher,
-    ReplyWriter,
+    RenderReply,
+    StoreReplies,
+    UpdateConversationState,
     OutboundService,
     SendClaims,
     SenderRegistry,

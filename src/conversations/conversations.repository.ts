@@ -37,6 +37,8 @@ export interface InboundToLog {
   text: string | null;
   raw: Record<string, unknown>;
   externalMessageId: string | null;
+  /** The referral the event came through, when it matched one: set as the conversation opens. */
+  referralId: string | null;
 }
 
 export interface OpenConversation {
@@ -47,19 +49,26 @@ export interface OpenConversation {
   lastInboundAt: Date;
 }
 
-/** A conversation's change and the reply stored with it (see ReplyWriter). */
+/** A conversation's change of hands (see UpdateConversationState). */
+export interface HandoverChange {
+  conversationId: string;
+  /** Handed to a human agent, with the note the agent's app or the module gave. */
+  handover: boolean;
+  handoverNote: string | null;
+  /** Given back to the bot; wins over `handover`. */
+  release: boolean;
+}
+
+/** A reply to store on its conversation, its messages in order (see StoreReplies). */
 export interface ReplyRecord {
+  replyId: string;
   conversationId: string;
   botId: string;
   channel: Channel;
-  referralId: string | null;
-  handover: boolean;
-  handoverNote: string | null;
-  release: boolean;
   occurredAt: Date;
-  /** Null when there is nothing to send. */
-  replyId: string | null;
   messages: { kind: string; text: string | null; payload: Record<string, unknown> }[];
+  /** Store the messages claimed by this send-claim token (status `sending`), not `pending`. */
+  claimedBy: string | null;
 }
 
 /** An outbound message as stored. */
@@ -69,14 +78,21 @@ export interface StoredMessage {
   position: number;
 }
 
-const { firstReferralSticks, lastReferralMoves, handoverStickyUntilReleased } = ConversationRules;
+const {
+  firstReferralSticks,
+  lastReferralMoves,
+  handoverStickyUntilReleased,
+  lastInboundOnlyMovesForward,
+} = ConversationRules;
 
 /** The `conversations`, `replies` and `messages` statements of the inbound path (named, prepared). */
 @Injectable()
 export class ConversationsRepository {
   /**
-   * Opens the contacts' conversations (or moves their last inbound time) and logs the inbound
-   * messages, in one statement; contacts must be distinct. Rows come back in no particular order.
+   * Opens the contacts' conversations (or moves their last inbound time and referrals) and logs
+   * the inbound messages, in one statement; contacts must be distinct. A new conversation takes
+   * its event's referral as first and last at once, so a referral entry writes its conversation
+   * row once. Rows come back in no particular order.
    */
   openAndLog(tx: EntityManager, events: InboundToLog[]): Promise<OpenConversation[]> {
     return prepared<OpenConversation[]>(
@@ -84,13 +100,17 @@ export class ConversationsRepository {
       'conversations_open',
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::timestamptz[], $5::varchar[],
-                              $6::text[], $7::jsonb[], $8::varchar[])
-                WITH ORDINALITY AS i(bot_id, contact_id, channel, occurred_at, kind, text, payload, external_id, position)
+                              $6::text[], $7::jsonb[], $8::varchar[], $9::uuid[])
+                WITH ORDINALITY AS i(bot_id, contact_id, channel, occurred_at, kind, text, payload, external_id,
+                                     referral_id, position)
        ), conversation AS (
-         INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at)
-         SELECT bot_id, contact_id, channel, occurred_at, occurred_at FROM input ORDER BY position
+         INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at, first_referral_id,
+                                    last_referral_id)
+         SELECT bot_id, contact_id, channel, occurred_at, occurred_at, referral_id, referral_id FROM input ORDER BY position
          ON CONFLICT (contact_id) DO UPDATE
-           SET last_inbound_at = ${ConversationRules.lastInboundOnlyMovesForward('conversations.last_inbound_at', 'EXCLUDED.last_inbound_at')},
+           SET last_inbound_at = ${lastInboundOnlyMovesForward('conversations.last_inbound_at', 'EXCLUDED.last_inbound_at')},
+               last_referral_id = ${lastReferralMoves('conversations.last_referral_id', 'EXCLUDED.last_referral_id')},
+               first_referral_id = ${firstReferralSticks('conversations.first_referral_id', 'EXCLUDED.first_referral_id')},
                updated_at = now()
          RETURNING id, contact_id, handed_over, last_inbound_at
        ), logged AS (
@@ -110,61 +130,78 @@ export class ConversationsRepository {
         events.map((e) => e.text),
         events.map((e) => JSON.stringify(e.raw)),
         events.map((e) => e.externalMessageId?.slice(0, 255) ?? null),
+        events.map((e) => e.referralId),
       ],
     );
   }
 
   /**
-   * Applies each record's change to its conversation and stores its messages as a pending reply,
-   * in one statement. Conversations must be distinct: one statement cannot update a row twice.
-   * Returns the stored messages' ids, with their reply and position.
+   * Hands conversations to a human agent or back to the bot, in one statement; conversations
+   * must be distinct (one statement cannot update a row twice).
    */
-  storeReplies(tx: EntityManager, records: ReplyRecord[]): Promise<StoredMessage[]> {
+  async changeHands(tx: EntityManager, changes: HandoverChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await prepared(
+      tx,
+      'conversations_change_hands',
+      `UPDATE conversations c
+          SET handed_over = ${handoverStickyUntilReleased('c.handed_over', 'i.handover', 'i.release')},
+              handed_over_at = CASE WHEN i.release THEN NULL WHEN i.handover THEN now() ELSE c.handed_over_at END,
+              handover_note = CASE WHEN i.release THEN NULL WHEN i.handover THEN i.note ELSE c.handover_note END,
+              updated_at = now()
+         FROM unnest($1::uuid[], $2::boolean[], $3::varchar[], $4::boolean[]) AS i(conversation_id, handover, note, release)
+        WHERE c.id = i.conversation_id`,
+      [
+        changes.map((c) => c.conversationId),
+        changes.map((c) => c.handover),
+        changes.map((c) => c.handoverNote),
+        changes.map((c) => c.release),
+      ],
+    );
+  }
+
+  /**
+   * Stores pending replies and their messages, in one statement; a record with `claimedBy` stores
+   * its messages already claimed for the send that follows its commit (SendClaims), which then
+   * needs no claiming statement of its own. Returns the stored messages' ids, with their reply and
+   * position.
+   */
+  async storeReplies(tx: EntityManager, records: ReplyRecord[]): Promise<StoredMessage[]> {
+    if (records.length === 0) return [];
     const messages = records.flatMap((r) =>
-      r.messages.map((message, position) => ({ replyId: r.replyId!, position, message })),
+      r.messages.map((message, position) => ({ record: r, position, message })),
     );
     return prepared<StoredMessage[]>(
       tx,
-      'replies_write',
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::varchar[], $5::uuid[],
-                              $6::varchar[], $7::timestamptz[], $8::uuid[], $14::boolean[])
-                AS i(conversation_id, referral_id, handover, note, bot_id, channel, occurred_at, reply_id, release)
-       ), changed AS (
-         UPDATE conversations c
-            SET last_referral_id = ${lastReferralMoves('c.last_referral_id', 'i.referral_id')},
-                first_referral_id = ${firstReferralSticks('c.first_referral_id', 'i.referral_id')},
-                handed_over = ${handoverStickyUntilReleased('c.handed_over', 'i.handover', 'i.release')},
-                handed_over_at = CASE WHEN i.release THEN NULL WHEN i.handover THEN now() ELSE c.handed_over_at END,
-                handover_note = CASE WHEN i.release THEN NULL WHEN i.handover THEN i.note ELSE c.handover_note END,
-                updated_at = now()
-           FROM input i
-          WHERE c.id = i.conversation_id AND (i.referral_id IS NOT NULL OR i.handover OR i.release)
-       ), reply AS (
+      'replies_store',
+      `WITH reply AS (
          INSERT INTO replies (id, bot_id, conversation_id, channel, status)
-         SELECT reply_id, bot_id, conversation_id, channel, 'pending' FROM input WHERE reply_id IS NOT NULL
+         SELECT id, bot_id, conversation_id, channel, 'pending'
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[]) AS r(id, bot_id, conversation_id, channel)
        )
-       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, kind, text, payload, status, occurred_at)
-       SELECT i.bot_id, i.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload, 'pending', i.occurred_at
-         FROM unnest($9::uuid[], $10::smallint[], $11::varchar[], $12::text[], $13::jsonb[])
-              AS m(reply_id, position, kind, text, payload)
-         JOIN input i ON i.reply_id = m.reply_id
+       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, kind, text, payload, status,
+                             sending_by, sending_at, occurred_at)
+       SELECT m.bot_id, m.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload,
+              CASE WHEN m.claimed_by IS NULL THEN 'pending' ELSE 'sending' END, m.claimed_by,
+              CASE WHEN m.claimed_by IS NULL THEN NULL ELSE now() END, m.occurred_at
+         FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::smallint[], $9::varchar[], $10::text[], $11::jsonb[],
+                     $12::varchar[], $13::timestamptz[])
+              AS m(bot_id, conversation_id, reply_id, position, kind, text, payload, claimed_by, occurred_at)
        RETURNING id::text AS id, reply_id AS "replyId", position`,
       [
-        records.map((r) => r.conversationId),
-        records.map((r) => r.referralId),
-        records.map((r) => r.handover),
-        records.map((r) => r.handoverNote),
-        records.map((r) => r.botId),
-        records.map((r) => r.channel),
-        records.map((r) => r.occurredAt),
         records.map((r) => r.replyId),
-        messages.map((m) => m.replyId),
+        records.map((r) => r.botId),
+        records.map((r) => r.conversationId),
+        records.map((r) => r.channel),
+        messages.map((m) => m.record.botId),
+        messages.map((m) => m.record.conversationId),
+        messages.map((m) => m.record.replyId),
         messages.map((m) => m.position),
         messages.map((m) => m.message.kind),
         messages.map((m) => m.message.text),
         messages.map((m) => JSON.stringify(m.message.payload)),
-        records.map((r) => r.release),
+        messages.map((m) => m.record.claimedBy),
+        messages.map((m) => m.record.occurredAt),
       ],
     );
   }

@@ -17,8 +17,10 @@ import { type Decision, Dispatcher } from './dispatcher';
 import { ConversationsRepository, type OpenConversation } from './conversations.repository';
 import { type InboundEvent } from './inbound-event';
 import { OutboundService, type ReplyRow, RetryableSendError } from './outbound.service';
-import { ReplyWriter, type ReplyWrite } from './reply-writer';
+import { RenderReply, type RenderedMessage } from './render-reply';
 import { roundsOf } from './rounds';
+import { StoreReplies, type StoredReply } from './store-replies';
+import { handoverChangeOf, UpdateConversationState } from './update-conversation-state';
 
 export interface InboundResult {
   conversationId: string;
@@ -35,7 +37,6 @@ interface Turn {
   event: InboundEvent;
   conversation: ConversationRow;
   decision: Decision;
-  write: ReplyWrite | null;
   replyId: string | null;
   reply: ReplyRow | null;
 }
@@ -65,13 +66,14 @@ function retryOptions(): JobOptions {
 
 /**
  * The reply of a turn as its send would read it back, when the event named its contact's address:
- * pending, its messages pending in order, the window from the conversation's latest inbound time.
+ * pending, its messages in order (claimed for this send when stored so), the window from the
+ * conversation's latest inbound time.
  */
-function inHand(turn: Turn, messageIds: string[]): ReplyRow | null {
+function inHand(turn: Turn, messages: RenderedMessage[], stored: StoredReply): ReplyRow | null {
   const address = turn.event.contact.address;
-  if (!address || !turn.replyId || !turn.write) return null;
+  if (!address) return null;
   return {
-    id: turn.replyId,
+    id: stored.replyId,
     botId: turn.event.botId,
     channel: turn.event.channel,
     status: 'pending',
@@ -80,9 +82,9 @@ function inHand(turn: Turn, messageIds: string[]): ReplyRow | null {
     lastInboundAt: new Date(turn.conversation.lastInboundAt),
     externalId: address.externalId,
     externalIdKind: address.externalIdKind,
-    messages: turn.write.messages.map((message, position) => ({
-      id: messageIds[position],
-      status: 'pending',
+    messages: messages.map((message, position) => ({
+      id: stored.messageIds[position],
+      status: stored.claimed ? 'sending' : 'pending',
       payload: message.payload,
     })),
   };
@@ -112,7 +114,9 @@ export class ConversationsService {
     @InjectQueue(QueueName.Outbound)
     private readonly outbound: Queue<JobPayloads[typeof QueueName.Outbound]>,
     private readonly dispatcher: Dispatcher,
-    private readonly replies: ReplyWriter,
+    private readonly renderReply: RenderReply,
+    private readonly storeReplies: StoreReplies,
+    private readonly updateState: UpdateConversationState,
     private readonly referrals: ReferralsService,
     private readonly sender: OutboundService,
     private readonly repository: ConversationsRepository,
@@ -123,8 +127,9 @@ export class ConversationsService {
   /**
    * Handles inbound events inside the caller's transaction (results in the order given), as
    * turns of one record each, round by round (a round holds one event per contact):
-   * open the conversations and log the messages, decide the answers, write the replies with the
-   * conversations' changes, record the funnel. A few statements per round, not several per
+   * open the conversations (with the referrals the events came through) and log the messages,
+   * decide the answers, render and store the replies, update who holds the conversations, record
+   * the funnel. A few statements per round, not several per
    * event: what keeps a burst of campaign clicks cheap. The caller commits, then hands the reply
    * ids to `sendReplies`.
    */
@@ -153,10 +158,27 @@ export class ConversationsService {
       event,
       conversation: conversations[k],
       decision: SILENT,
-      write: null,
       replyId: null,
       reply: null,
     }));
+  }
+
+  /**
+   * The active referral each event came through (null for other events and unknown refs): read
+   * once per transaction (the dispatcher's resolution reads the same memo), so the conversation
+   * takes it as it is opened rather than in an update of its own.
+   */
+  private async referralIds(events: InboundEvent[], tx: EntityManager): Promise<(string | null)[]> {
+    const ids: (string | null)[] = [];
+    // One after another: the lookups share the transaction's connection.
+    for (const event of events) {
+      const ref = event.kind === 'referral' ? event.referral?.ref : null;
+      const referral = ref
+        ? await this.referrals.findActiveByTrackingParam(event.botId, ref, tx)
+        : null;
+      ids.push(referral?.id ?? null);
+    }
+    return ids;
   }
 
   /** The dispatcher's answer to each turn (referrals resolved together). */
@@ -169,20 +191,43 @@ export class ConversationsService {
     turns.forEach((turn, k) => (turn.decision = decisions[k]));
   }
 
-  /** Renders each answer and stores the replies with the conversations' changes, in one statement. */
+  /**
+   * Renders each answer (RenderReply), stores the replies (StoreReplies: one statement; claimed
+   * for the one-hop send when it follows), and updates who holds the conversations that change
+   * hands (UpdateConversationState: a statement only when one does).
+   */
   private async writeReplies(turns: Turn[], tx: EntityManager): Promise<void> {
-    for (const turn of turns)
-      turn.write = this.replyWrite(turn.event, turn.conversation, turn.decision);
-    const writing = turns.filter((turn) => turn.write !== null);
-    const written = await this.replies.write(
-      tx,
-      writing.map((turn) => turn.write!),
-    );
-    writing.forEach((turn, k) => {
-      turn.replyId = written[k].replyId;
-      // Only the one-hop send reads a reply in hand; queued, only its id travels.
-      turn.reply = this.config.messenger.sendInline ? inHand(turn, written[k].messageIds) : null;
+    const inline = this.config.messenger.sendInline;
+    const writing = turns.flatMap((turn) => {
+      const messages = this.renderReply.forTurn(
+        turn.event,
+        turn.conversation.handedOver,
+        turn.decision,
+      );
+      return messages.length > 0 ? [{ turn, messages }] : [];
     });
+    const stored = await this.storeReplies.store(
+      tx,
+      writing.map(({ turn, messages }) => ({
+        conversation: {
+          id: turn.conversation.id,
+          botId: turn.event.botId,
+          channel: turn.event.channel,
+        },
+        messages,
+        occurredAt: turn.event.occurredAt,
+        // Only the one-hop send reads a reply in hand; queued, only its id travels.
+        sendHere: inline && turn.event.contact.address !== undefined,
+      })),
+    );
+    writing.forEach(({ turn, messages }, k) => {
+      turn.replyId = stored[k].replyId;
+      turn.reply = inline ? inHand(turn, messages, stored[k]) : null;
+    });
+    await this.updateState.apply(
+      tx,
+      turns.flatMap((turn) => handoverChangeOf(turn.event, turn.conversation, turn.decision) ?? []),
+    );
   }
 
   /** Answers to referral entries, and what the contacts did, move the referrals' funnels. */
@@ -259,6 +304,8 @@ export class ConversationsService {
       } catch (error) {
         if (!(error instanceof RetryableSendError))
           this.logger.warn(`Reply ${replyId} not sent at once: ${(error as Error).message}`);
+        // The later replies in hand were stored claimed for this run: pending again, for their jobs.
+        await this.sender.giveBack(replies.slice(index + 1));
         await enqueueSafely(
           this.outbound,
           this.outboundJobs(
@@ -285,59 +332,19 @@ export class ConversationsService {
     return replyIds.map((replyId) => ({ data: { replyId }, jobId: replyId }));
   }
 
-  /** What handling the event writes: rendered messages and conversation changes, or null for nothing. */
-  private replyWrite(
-    event: InboundEvent,
-    conversation: ConversationRow,
-    decision: Decision,
-  ): ReplyWrite | null {
-    const silent = event.standby || conversation.handedOver;
-    const content = silent ? null : decision.answer?.content;
-    const messages = content
-      ? this.replies.render(event.channel, content, {
-          contact: { firstName: event.contact.firstName, lastName: event.contact.lastName },
-          referral: { trackingParam: decision.referral?.trackingParam ?? null },
-        })
-      : [];
-    const handover = (!silent && decision.answer?.handover) || null;
-    if (handover) {
-      // After the module's content: the person reads it before the agent's app owns the thread.
-      const pass = this.replies.threadControl(event.channel, {
-        action: 'pass',
-        targetAppId: handover.targetAppId ?? null,
-        metadata: handover.note,
-      });
-      if (pass) messages.push(pass);
-    }
-    const control = event.threadControl;
-    const change = {
-      referralId: decision.referral?.id ?? null,
-      handover: handover
-        ? { note: handover.note }
-        : control?.change === 'started'
-          ? { note: control.metadata ?? `Thread taken by app ${control.appId ?? 'unknown'}` }
-          : null,
-      release: control?.change === 'ended',
-    };
-    if (messages.length === 0 && !change.referralId && !change.handover && !change.release)
-      return null;
-    return {
-      conversation: { id: conversation.id, botId: event.botId, channel: event.channel },
-      change,
-      messages,
-      occurredAt: event.occurredAt,
-    };
-  }
-
   /**
-   * Opens the conversations (or moves their last inbound time) and logs the inbound messages, in
-   * one statement; contacts must be distinct. Rows come back in the order of `events`.
+   * Opens the conversations (or moves their last inbound time and referrals) and logs the inbound
+   * messages, in one statement; contacts must be distinct. Rows come back in the order of `events`.
    */
   private async openConversations(
     events: InboundEvent[],
     tx: EntityManager,
   ): Promise<ConversationRow[]> {
-    const rows = await this.repository.openAndLog(tx, events);
+    const referralIds = await this.referralIds(events, tx);
+    const rows = await this.repository.openAndLog(
+      tx,
+      events.map((event, k) => ({ ...event, referralId: referralIds[k] })),
+    );
     const byContact = new Map(rows.map((row) => [row.contactId, row]));
     return events.map((event) => {
       const row = byContact.get(event.contactId);

@@ -121,6 +121,27 @@ export class OutboundService {
    * the same claims, window and records, without reading it back.
    */
   async sendLoaded(reply: ReplyRow, lastAttempt: boolean, now = new Date()): Promise<void> {
+    try {
+      await this.sendMessages(reply, lastAttempt, now);
+    } finally {
+      // Messages stored claimed for this send that it did not reach (it stopped earlier).
+      await this.giveBack([reply]);
+    }
+  }
+
+  /**
+   * Gives back the claims of replies in hand stored claimed for a send that will not reach them
+   * (SendClaims.unclaim): no statement when there are none. Never throws.
+   */
+  async giveBack(replies: (string | ReplyRow)[]): Promise<void> {
+    await this.claims.unclaim(
+      replies.flatMap((reply) =>
+        typeof reply === 'string' ? [] : reply.messages.map((message) => message.id),
+      ),
+    );
+  }
+
+  private async sendMessages(reply: ReplyRow, lastAttempt: boolean, now: Date): Promise<void> {
     const replyId = reply.id;
     // Thread-control actions (handing a thread to an agent's app and back) are no messages: the
     // window does not bind them, and a conversation is often released days later.

@@ -15,6 +15,9 @@ import { prepared } from '../database';
 /** Prefix of the claim session's `application_name`; the rest is the process's claim token. */
 const SESSION_PREFIX = 'bp-sender:';
 const RECONNECT_DELAY_MS = 1000;
+/** Holds of stored-claimed messages are pruned past this many, when older than PRECLAIM_PRUNE_MS. */
+const PRECLAIM_PRUNE_SIZE = 10_000;
+const PRECLAIM_PRUNE_MS = 10 * 60_000;
 
 /**
  * What claiming a message found: `claimed` (it was pending), `resumed` (a run that claimed it at
@@ -52,6 +55,13 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
    * outcome (Postgres restarted under it, say), and it is taken over like a dead process's.
    */
   private readonly held = new Set<string>();
+  /**
+   * Messages stored already claimed by this process (`claimFor`), by when, until their send
+   * reaches them (`claim`) or gives them back (`unclaim`). A write whose transaction rolled back
+   * leaves ids here that no row will ever have (sequence values are not reused): pruned after
+   * PRECLAIM_PRUNE_MS, so a process that loses many batches holds no growing set.
+   */
+  private readonly preclaimed = new Map<string, number>();
 
   constructor(
     private readonly config: AppConfig,
@@ -70,6 +80,53 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
+   * The token to store new messages under as claimed by this process (`status = 'sending'`), for
+   * a send that follows their commit in this process; null while the claim session is down (they
+   * are then stored pending and claimed when sent, as a queued send's are).
+   */
+  claimToken(): string | null {
+    return this.connected ? this.token : null;
+  }
+
+  /**
+   * Holds messages stored claimed under `claimToken()` (call it as they are written, before the
+   * commit: from then on no other run in this process can take them). Their send takes the
+   * claim with `claim` and no statement; `unclaim` gives back those it did not reach.
+   */
+  holdClaimed(messageIds: string[]): void {
+    const now = Date.now();
+    if (this.preclaimed.size > PRECLAIM_PRUNE_SIZE) this.prune(now);
+    for (const id of messageIds) {
+      this.held.add(id);
+      this.preclaimed.set(id, now);
+    }
+  }
+
+  /**
+   * Gives back messages stored claimed (`holdClaimed`) that their send did not reach (it stopped
+   * at an earlier message): pending again, so the reply's retry claims them as new and does not
+   * take them for a dead run's sends. Never throws: a claim that cannot be given back stays
+   * this process's, which a later claim takes over like a failed run's (ClaimOutcome `resumed`).
+   */
+  async unclaim(messageIds: string[]): Promise<void> {
+    const ids = messageIds.filter((id) => this.preclaimed.delete(id));
+    if (ids.length === 0) return;
+    try {
+      await prepared(
+        this.dataSource.manager,
+        'outbound_messages_unclaim',
+        `UPDATE messages SET status = 'pending', sending_by = NULL, sending_at = NULL
+          WHERE id = ANY($1::bigint[]) AND status = 'sending' AND sending_by = $2`,
+        [ids, this.token],
+      );
+    } catch (error) {
+      this.logger.warn(`Could not give back claims: ${(error as Error).message}`);
+    } finally {
+      for (const id of ids) this.held.delete(id);
+    }
+  }
+
+  /**
    * Claims one message for a send by this process; rejects while the claim session is down.
    * After `claimed` or `resumed`, the caller must `release` it once the outcome is recorded (or
    * could not be).
@@ -77,6 +134,8 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
   async claim(messageId: string): Promise<ClaimOutcome> {
     // Without its session, a claim of this process would look dead to every other one.
     if (!this.connected) throw new Error('the claim session is not connected to Postgres');
+    // Stored claimed by this process for this send: the claim is already in Postgres.
+    if (this.preclaimed.delete(messageId)) return { kind: 'claimed' };
     if (this.held.has(messageId)) return { kind: 'busy' };
     this.held.add(messageId);
     try {
@@ -92,6 +151,16 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
   /** Ends this process's hold on a message it claimed. */
   release(messageId: string): void {
     this.held.delete(messageId);
+    this.preclaimed.delete(messageId);
+  }
+
+  /** Drops holds of stored-claimed messages never sent nor given back (their write rolled back). */
+  private prune(now: number): void {
+    for (const [id, since] of this.preclaimed) {
+      if (now - since < PRECLAIM_PRUNE_MS) continue;
+      this.preclaimed.delete(id);
+      this.held.delete(id);
+    }
   }
 
   /** The claims of concurrent sends, in one statement (a SELECT: TypeORM answers an UPDATE with a count). */

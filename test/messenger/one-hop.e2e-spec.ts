@@ -1,5 +1,8 @@
 import { getQueueToken } from '@nestjs/bull';
 import { type Job, type Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { SendClaims } from '../../src/conversations/send-claims';
+import { StoreReplies } from '../../src/conversations/store-replies';
 import { JOB_DEFAULTS, QueueName } from '../../src/queues';
 import { createReferral } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
@@ -71,6 +74,16 @@ describe('Answering in one queue hop', () => {
     );
     expect(job!.opts.attempts).toBe(JOB_DEFAULTS[QueueName.Outbound].attempts! - 1);
     expect(t.graph.sends).toHaveLength(0);
+    // The second message, stored claimed for the send that stopped at the first, was given back:
+    // pending for whichever process runs the retry (another would find this one's live claim).
+    const waiting = await t.db.query(
+      `SELECT status, sending_by FROM messages WHERE reply_id = $1 ORDER BY position`,
+      [(await replyOf('handed-on')).id],
+    );
+    expect(waiting.rows).toEqual([
+      { status: 'pending', sending_by: null },
+      { status: 'pending', sending_by: null },
+    ]);
     await outbound.resume();
     const sends = await t.graph.waitForSends(2, 10_000);
     expect(sends.map((s) => s.message.text)).toEqual(['first', 'second']);
@@ -109,6 +122,51 @@ describe('Answering in one queue hop', () => {
     expect(t.graph.sendsTo('held').map((s) => s.message.text)).toEqual(['first', 'second']);
     expect(t.graph.failedSends).toHaveLength(5);
   }, 200_000);
+
+  it('stores a reply sent in hand already claimed by this process, and gives back what it did not send', async () => {
+    const { rows } = await t.db.query<{ id: string; botId: string }>(
+      `SELECT c.id, c.bot_id AS "botId" FROM conversations c JOIN contacts k ON k.id = c.contact_id
+        WHERE k.external_id = 'one-hop'`,
+    );
+    const conversation = { id: rows[0].id, botId: rows[0].botId, channel: 'messenger' as const };
+    const message = { kind: 'text', text: 'stored', payload: { text: 'stored' } };
+    const [inHand, queued] = await t.app.get(DataSource).transaction((tx) =>
+      t.app.get(StoreReplies).store(tx, [
+        { conversation, messages: [message], occurredAt: new Date(), sendHere: true },
+        { conversation, messages: [message], occurredAt: new Date() },
+      ]),
+    );
+    const state = async (id: string) =>
+      (await t.db.query(`SELECT status, sending_by FROM messages WHERE id = $1`, [id])).rows[0];
+    const claims = t.app.get(SendClaims);
+    expect(await state(inHand.messageIds[0])).toEqual({
+      status: 'sending',
+      sending_by: claims.token,
+    });
+    expect(await state(queued.messageIds[0])).toEqual({ status: 'pending', sending_by: null });
+    // Its send takes the claim with no statement; another run in this process finds it held.
+    expect(await claims.claim(inHand.messageIds[0])).toEqual({ kind: 'claimed' });
+    expect(await claims.claim(inHand.messageIds[0])).toEqual({ kind: 'busy' });
+    claims.release(inHand.messageIds[0]);
+    // Not reached by its send: given back, pending again.
+    const [unsent] = await t.app
+      .get(DataSource)
+      .transaction((tx) =>
+        t.app
+          .get(StoreReplies)
+          .store(tx, [
+            { conversation, messages: [message], occurredAt: new Date(), sendHere: true },
+          ]),
+      );
+    await claims.unclaim(unsent.messageIds);
+    expect(await state(unsent.messageIds[0])).toEqual({ status: 'pending', sending_by: null });
+    await t.db.query(`DELETE FROM messages WHERE reply_id = ANY($1::uuid[])`, [
+      [inHand.replyId, queued.replyId, unsent.replyId],
+    ]);
+    await t.db.query(`DELETE FROM replies WHERE id = ANY($1::uuid[])`, [
+      [inHand.replyId, queued.replyId, unsent.replyId],
+    ]);
+  });
 });
 
 describe('Answering through the outbound queue (MESSENGER_SEND_INLINE=false)', () => {

@@ -2,8 +2,9 @@ import { DataSource } from 'typeorm';
 import { ContactsService } from '../../src/contacts';
 import {
   ConversationsRepository,
-  type ReplyRecord,
+  type HandoverChange,
 } from '../../src/conversations/conversations.repository';
+import { UpdateConversationState } from '../../src/conversations/update-conversation-state';
 import { createBot, createReferral } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -39,43 +40,41 @@ describe('Conversation and contact rules, as the statements apply them', () => {
       ])
     )[0].contact;
 
-  /** A new contact's open conversation. */
-  async function conversation(): Promise<string> {
+  /** An inbound event of a contact, opening (or touching) its conversation; its id. */
+  const open = async (contactId: string, referralId: string | null = null): Promise<string> =>
+    (
+      await dataSource.transaction((tx) =>
+        repository.openAndLog(tx, [
+          {
+            botId,
+            contactId,
+            channel: 'messenger',
+            occurredAt: new Date(),
+            kind: referralId ? 'referral' : 'text',
+            text: 'hi',
+            raw: {},
+            externalMessageId: null,
+            referralId,
+          },
+        ]),
+      )
+    )[0].id;
+
+  /** A new contact's open conversation, opened by an event of `referralId` when given. */
+  async function conversation(
+    referralId: string | null = null,
+  ): Promise<{ id: string; contactId: string }> {
     const contact = await seen(`rules-${++psid}`, new Date());
-    const [open] = await dataSource.transaction((tx) =>
-      repository.openAndLog(tx, [
-        {
-          botId,
-          contactId: contact.id,
-          channel: 'messenger',
-          occurredAt: new Date(),
-          kind: 'text',
-          text: 'hi',
-          raw: {},
-          externalMessageId: null,
-        },
-      ]),
-    );
-    return open.id;
+    return { id: await open(contact.id, referralId), contactId: contact.id };
   }
 
-  const change = (conversationId: string, record: Partial<ReplyRecord>): Promise<unknown> =>
+  const changeHands = (conversationId: string, change: Partial<HandoverChange>): Promise<void> =>
     dataSource.transaction((tx) =>
-      repository.storeReplies(tx, [
-        {
-          conversationId,
-          botId,
-          channel: 'messenger',
-          referralId: null,
-          handover: false,
-          handoverNote: null,
-          release: false,
-          occurredAt: new Date(),
-          replyId: null,
-          messages: [],
-          ...record,
-        },
-      ]),
+      t.app
+        .get(UpdateConversationState)
+        .apply(tx, [
+          { conversationId, handover: false, handoverNote: null, release: false, ...change },
+        ]),
     );
 
   const state = async (id: string) =>
@@ -88,26 +87,34 @@ describe('Conversation and contact rules, as the statements apply them', () => {
     ).rows[0];
 
   it('keeps the first referral of a conversation and moves the last one', async () => {
-    const id = await conversation();
-    await change(id, { referralId: referrals[0] });
+    // Opened by a referral: first and last at once, as the conversation row is inserted.
+    const { id, contactId } = await conversation(referrals[0]);
     expect(await state(id)).toMatchObject({ first: referrals[0], last: referrals[0] });
-    await change(id, { referralId: referrals[1] });
-    await change(id, { referralId: referrals[2] });
+    await open(contactId, referrals[1]);
+    await open(contactId, referrals[2]);
     expect(await state(id)).toMatchObject({ first: referrals[0], last: referrals[2] });
-    // An event without a referral (a handover here) leaves both.
-    await change(id, { handover: true });
+    // An event without a referral leaves both.
+    await open(contactId);
     expect(await state(id)).toMatchObject({ first: referrals[0], last: referrals[2] });
   });
 
+  it('sets the first referral of a conversation opened without one by its first referral', async () => {
+    const { id, contactId } = await conversation();
+    expect(await state(id)).toMatchObject({ first: null, last: null });
+    await open(contactId, referrals[1]);
+    expect(await state(id)).toMatchObject({ first: referrals[1], last: referrals[1] });
+  });
+
   it('keeps a conversation handed over until it is released', async () => {
-    const id = await conversation();
-    await change(id, { handover: true, handoverNote: 'to an agent' });
+    const { id, contactId } = await conversation();
+    await changeHands(id, { handover: true, handoverNote: 'to an agent' });
     expect((await state(id)).handedOver).toBe(true);
     // A later referral, or another change without a handover, does not give it back.
-    await change(id, { referralId: referrals[1] });
+    await open(contactId, referrals[1]);
+    await changeHands(id, {});
     expect((await state(id)).handedOver).toBe(true);
     // A release wins, even over a handover in the same change.
-    await change(id, { release: true, handover: true });
+    await changeHands(id, { release: true, handover: true });
     expect((await state(id)).handedOver).toBe(false);
   });
 

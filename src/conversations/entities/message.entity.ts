@@ -21,7 +21,9 @@ export type MessageStatus = 'received' | 'pending' | 'sending' | 'sent' | 'faile
 /** The message log of a conversation, both directions, with delivery status for outbound ones. */
 @Entity('messages')
 @Index('ix_messages_conversation', ['conversationId', 'id'])
-@Index('ix_messages_reply', ['replyId', 'position'])
+// Outbound messages only: an inbound one has no reply, and a NULL entry per inbound message would
+// be an index write per event that no lookup reads.
+@Index('ix_messages_reply', ['replyId', 'position'], { where: 'reply_id IS NOT NULL' })
 export class Message {
   @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'pk_messages' })
   id!: string;

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { type EntityManager } from 'typeorm';
+import { type Channel } from '../contacts';
+import { ConversationsRepository } from './conversations.repository';
+import { type RenderedMessage } from './render-reply';
+import { SendClaims } from './send-claims';
+
+/** A reply to store: its conversation and its rendered messages, in order (at least one). */
+export interface ReplyToStore {
+  conversation: { id: string; botId: string; channel: Channel };
+  messages: RenderedMessage[];
+  occurredAt: Date;
+  /**
+   * The send that follows the commit runs in this process, from the reply in hand: its messages
+   * are stored already claimed for it (when the claim session is up), so it claims with no
+   * statement of its own (see SendClaims.holdClaimed).
+   */
+  sendHere?: boolean;
+}
+
+/** A stored reply: its id and its messages' ids, in order; `claimed` when stored claimed. */
+export interface StoredReply {
+  replyId: string;
+  messageIds: string[];
+  claimed: boolean;
+}
+
+/** Stores replies as pending, with their messages, in one statement (ConversationsRepository). */
+@Injectable()
+export class StoreReplies {
+  constructor(
+    private readonly repository: ConversationsRepository,
+    private readonly claims: SendClaims,
+  ) {}
+
+  /** Stores the replies; results in the order given. */
+  async store(tx: EntityManager, replies: ReplyToStore[]): Promise<StoredReply[]> {
+    if (replies.length === 0) return [];
+    const token = replies.some((reply) => reply.sendHere) ? this.claims.claimToken() : null;
+    // Ids made here tie each reply to its messages within the one statement.
+    const records = replies.map((reply) => ({
+      replyId: randomUUID(),
+      conversationId: reply.conversation.id,
+      botId: reply.conversation.botId,
+      channel: reply.conversation.channel,
+      occurredAt: reply.occurredAt,
+      messages: reply.messages,
+      claimedBy: reply.sendHere ? token : null,
+    }));
+    const stored = await this.repository.storeReplies(tx, records);
+    const ids = new Map<string, string[]>();
+    for (const message of [...stored].sort((a, b) => a.position - b.position)) {
+      ids.set(message.replyId, [...(ids.get(message.replyId) ?? []), message.id]);
+    }
+    const result = records.map((record) => ({
+      replyId: record.replyId,
+      messageIds: ids.get(record.replyId) ?? [],
+      claimed: record.claimedBy !== null,
+    }));
+    this.claims.holdClaimed(result.flatMap((reply) => (reply.claimed ? reply.messageIds : [])));
+    return result;
+  }
+}
