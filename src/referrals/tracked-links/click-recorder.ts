@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type ClickTarget } from '../entities/referral-click.entity';
 import { RollupDeltas } from '../stats/rollups';
+import { findActiveReferral } from '../referrals.repository';
 import { claimClickBatch, insertClicks, insertFirstClickers } from './clicks.repository';
 
 /** One request to a tracked link, as buffered before it is written. */
@@ -11,6 +12,11 @@ export interface Click {
   botId: string;
   /** Null for an unknown or inactive param. */
   referralId: string | null;
+  /**
+   * The redirect could not look the param up in time (Postgres slow or away): the batch writer
+   * resolves it, so the click still counts for its referral.
+   */
+  unresolved?: boolean;
   trackingParam: string;
   clickedAt: Date;
   clicker: Buffer;
@@ -180,6 +186,7 @@ export class ClickRecorder implements BeforeApplicationShutdown {
     // A batch whose COMMIT went through unacknowledged is here already: counting it again would
     // count its clicks twice.
     if (!(await claimClickBatch(tx, id))) return;
+    await this.resolveLate(batch, tx);
     await insertClicks(tx, batch);
     const known = batch.filter((c) => c.referralId !== null);
     if (known.length === 0) return;
@@ -209,5 +216,15 @@ export class ClickRecorder implements BeforeApplicationShutdown {
       if (click) deltas.add(dims(click), { uniqueClicks: 1 });
     }
     await deltas.write(tx);
+  }
+
+  /** The referral, active now, of each click the redirect could not resolve (memoised per param). */
+  private async resolveLate(batch: Click[], tx: EntityManager): Promise<void> {
+    for (const click of batch) {
+      if (!click.unresolved) continue;
+      const referral = await findActiveReferral(tx, click.botId, click.trackingParam);
+      click.referralId = referral?.id ?? null;
+      click.unresolved = false;
+    }
   }
 }

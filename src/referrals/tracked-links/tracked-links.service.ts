@@ -57,13 +57,17 @@ export class TrackedLinksService {
       throw ReferralErrors.linkUnavailable();
     });
     if (!targets) throw BotErrors.notFound();
-    const { referral, param } = await this.referralOf(request.botId, request.trackingParam);
+    const { referral, param, unresolved } = await this.referralOf(
+      request.botId,
+      request.trackingParam,
+    );
     const links = referralLinks(targets, param ?? '', this.config.publicBaseUrl);
     const target: ClickTarget = links.messenger && request.to !== 'widget' ? 'messenger' : 'widget';
     const userAgent = request.userAgent ?? '';
     this.clicks.record({
       botId: request.botId,
       referralId: referral?.id ?? null,
+      unresolved,
       trackingParam: request.trackingParam.replaceAll('\0', '').slice(0, MAX_PARAM),
       clickedAt: now,
       clicker: this.hash.of(request.ip, userAgent, now),
@@ -79,19 +83,19 @@ export class TrackedLinksService {
   /**
    * The referral and the param to carry on. A param that cannot name a referral (too long, other
    * characters) is unknown without asking Postgres; when Postgres cannot say, the param goes on as given, so
-   * the bot still resolves it at entry.
+   * the bot still resolves it at entry, and the click is marked `unresolved` for its batch writer.
    */
   private async referralOf(
     botId: string,
     trackingParam: string,
-  ): Promise<{ referral: TrackedReferral | null; param: string | null }> {
+  ): Promise<{ referral: TrackedReferral | null; param: string | null; unresolved?: true }> {
     if (!TRACKING_PARAM.test(trackingParam)) return { referral: null, param: null };
     try {
       const referral = await this.targets.referralOf(botId, trackingParam);
       return { referral, param: referral?.trackingParam ?? null };
     } catch (error) {
       this.logger.warn(`Tracked param of bot ${botId} unresolved: ${(error as Error).message}`);
-      return { referral: null, param: trackingParam };
+      return { referral: null, param: trackingParam, unresolved: true };
     }
   }
 }
