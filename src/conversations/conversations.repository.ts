@@ -94,7 +94,7 @@ export class ConversationsRepository {
                updated_at = now()
          RETURNING id, contact_id, handed_over, last_inbound_at
        ), logged AS (
-         INSERT INTO messages (bot_id, conversation_id, direction, kind, text, payload, status, external_id, occurred_at)
+         INSERT INTO messages (bot_id, conversation_id, direction, event_kind, text, payload, status, external_id, occurred_at)
          SELECT i.bot_id, c.id, 'in', i.kind, i.text, i.payload, 'received', i.external_id, i.occurred_at
            FROM input i JOIN conversation c USING (contact_id)
           ORDER BY i.position
@@ -144,7 +144,7 @@ export class ConversationsRepository {
          INSERT INTO replies (id, bot_id, conversation_id, channel, status)
          SELECT reply_id, bot_id, conversation_id, channel, 'pending' FROM input WHERE reply_id IS NOT NULL
        )
-       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, kind, text, payload, status, occurred_at)
+       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, content_type, text, payload, status, occurred_at)
        SELECT i.bot_id, i.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload, 'pending', i.occurred_at
          FROM unnest($9::uuid[], $10::smallint[], $11::varchar[], $12::text[], $13::jsonb[])
               AS m(reply_id, position, kind, text, payload)

@@ -134,16 +134,27 @@ describe('ConversationsService: answers and stored replies (integration)', () =>
       channel: 'messenger',
     });
     const log = await s.dataSource.query<
-      { direction: string; replyId: string | null; position: number | null; status: string }[]
+      {
+        direction: string;
+        eventKind: string | null;
+        contentType: string | null;
+        replyId: string | null;
+        position: number | null;
+        status: string;
+      }[]
     >(
-      `SELECT direction, reply_id AS "replyId", position, status FROM messages
+      `SELECT direction, event_kind AS "eventKind", content_type AS "contentType",
+              reply_id AS "replyId", position, status FROM messages
         WHERE conversation_id = $1 ORDER BY direction, position`,
       [result.conversationId],
     );
+    // The inbound row records the event kind, the outbound ones their content type.
+    const inbound = { direction: 'in', contentType: null };
+    const outbound = { direction: 'out', eventKind: null };
     expect(log).toEqual([
-      { direction: 'in', replyId: null, position: null, status: 'received' },
-      { direction: 'out', replyId: result.replyId, position: 0, status: 'pending' },
-      { direction: 'out', replyId: result.replyId, position: 1, status: 'pending' },
+      { ...inbound, eventKind: 'referral', replyId: null, position: null, status: 'received' },
+      { ...outbound, contentType: 'text', replyId: result.replyId, position: 0, status: 'pending' },
+      { ...outbound, contentType: 'text', replyId: result.replyId, position: 1, status: 'pending' },
     ]);
     // The reply in hand, for the one-hop send, is the stored one.
     expect(result.reply?.messages.map((m) => m.payload.text)).toEqual([
