@@ -7,6 +7,7 @@ import { GroupCommit } from '../common/group-commit';
 import { type Content } from '../creator';
 import { prepared } from '../database';
 import { type ReplySendOptions, type ReplyStatus } from './entities/reply.entity';
+import { type ReceiptKind } from './inbound-event';
 import { OutboundService, RetryableSendError } from './outbound.service';
 import { RenderReply } from './render-reply';
 
@@ -50,7 +51,7 @@ export interface BulkOutcome {
 export interface Receipt {
   botId: string;
   contactId: string;
-  kind: 'delivered' | 'read';
+  kind: ReceiptKind;
   watermark: Date;
 }
 
@@ -162,7 +163,7 @@ export class BulkSendService {
          ON CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING
          RETURNING id
        )
-       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, kind, text, payload, status, occurred_at)
+       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, content_type, text, payload, status, occurred_at)
        SELECT i.bot_id, i.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload, 'pending', now()
          FROM unnest($7::uuid[], $8::smallint[], $9::varchar[], $10::text[], $11::jsonb[])
               AS m(reply_id, position, kind, text, payload)

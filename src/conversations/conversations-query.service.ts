@@ -72,7 +72,8 @@ export class ConversationsQueryService {
     return toPage(await builder.getMany(), query.limit, (m) => ({
       id: m.id,
       direction: m.direction,
-      kind: m.kind,
+      // One field in the API, as before the columns were split: a row has exactly one of them.
+      kind: (m.eventKind ?? m.contentType)!,
       text: m.text,
       status: m.status,
       errorCode: m.errorCode,

@@ -114,7 +114,7 @@ export class ConversationsRepository {
                updated_at = now()
          RETURNING id, contact_id, handed_over, last_inbound_at
        ), logged AS (
-         INSERT INTO messages (bot_id, conversation_id, direction, kind, text, payload, status, external_id, occurred_at)
+         INSERT INTO messages (bot_id, conversation_id, direction, event_kind, text, payload, status, external_id, occurred_at)
          SELECT i.bot_id, c.id, 'in', i.kind, i.text, i.payload, 'received', i.external_id, i.occurred_at
            FROM input i JOIN conversation c USING (contact_id)
           ORDER BY i.position
@@ -179,7 +179,7 @@ export class ConversationsRepository {
          SELECT id, bot_id, conversation_id, channel, 'pending'
            FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[]) AS r(id, bot_id, conversation_id, channel)
        )
-       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, kind, text, payload, status,
+       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, content_type, text, payload, status,
                              sending_by, sending_at, occurred_at)
        SELECT m.bot_id, m.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload,
               CASE WHEN m.claimed_by IS NULL THEN 'pending' ELSE 'sending' END, m.claimed_by,

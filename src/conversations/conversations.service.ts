@@ -101,6 +101,8 @@ function funnelActivity(event: InboundEvent): FunnelActivity[] {
       return [{ ...who, kind: 'engaged', at: event.occurredAt }];
     case 'referral':
     case 'threadControl':
+    case 'delivered':
+    case 'read':
     case 'other':
       return [];
   }

@@ -96,6 +96,8 @@ export class Dispatcher {
         return this.fallback(event.botId, tx);
       case 'referral':
       case 'threadControl':
+      case 'delivered':
+      case 'read':
       case 'other':
         return SILENT;
     }

@@ -1,11 +1,30 @@
 import { type Channel, type ExternalIdKind } from '../contacts';
 
 /**
- * What the user did, in channel-neutral terms; channels map their payloads onto it. `threadControl`:
- * the channel says who owns the thread changed (Messenger's Handover Protocol).
+ * The event kinds: what the contact (or the channel) did, in channel-neutral terms, the one
+ * vocabulary of conversations, the inbox's normalisation and the widget; each channel maps its own
+ * payloads onto it (Messenger: `MessagingItemType` in src/messenger/intake/classify.ts, mapped in
+ * src/messenger/inbound/normalise.ts). `threadControl`: the channel says who owns the thread
+ * changed (Messenger's Handover Protocol). `delivered` and `read`: receipts (Messenger's
+ * `delivery` and `read` items, the widget's receipts), which move funnels and are not logged.
+ * Inbound rows of `messages` keep it in `event_kind` (docs/ARCHITECTURE.md, "Event kinds").
  */
-export type InboundKind =
-  'referral' | 'postback' | 'quickReply' | 'text' | 'attachment' | 'threadControl' | 'other';
+export const EVENT_KINDS = [
+  'referral',
+  'postback',
+  'quickReply',
+  'text',
+  'attachment',
+  'threadControl',
+  'delivered',
+  'read',
+  'other',
+] as const;
+
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** The event kinds of receipts: every message sent up to a watermark was delivered / read. */
+export type ReceiptKind = Extract<EventKind, 'delivered' | 'read'>;
 
 /**
  * A change of thread ownership the channel reported: `started` another app (a human agent's inbox)
@@ -50,7 +69,7 @@ export interface InboundEvent {
   occurredAt: Date;
   /** Another app owns the thread (Messenger standby): record everything, answer nothing. */
   standby: boolean;
-  kind: InboundKind;
+  kind: EventKind;
   text: string | null;
   /** A postback or quick-reply payload. */
   payload: string | null;
@@ -63,7 +82,7 @@ export interface InboundEvent {
    * A delivery or read receipt: every message the bot sent up to `watermark` was delivered / read
    * (Messenger's `delivery.watermark` and `read.watermark`).
    */
-  receipt?: { kind: 'delivered' | 'read'; watermark: Date } | null;
+  receipt?: { kind: ReceiptKind; watermark: Date } | null;
   /** The channel's original item, kept in the message log. */
   raw: Record<string, unknown>;
 }

@@ -14,8 +14,10 @@ export { ConversationsHttpModule } from './conversations-http.module';
 export { ConversationsWorkersModule } from './conversations-workers.module';
 export { ConversationsService, type InboundResult } from './conversations.service';
 export {
+  EVENT_KINDS,
+  type EventKind,
   type InboundEvent,
-  type InboundKind,
+  type ReceiptKind,
   type InboundReferral,
   type InboundThreadControl,
 } from './inbound-event';

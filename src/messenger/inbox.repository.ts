@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { prepared } from '../database';
 import { type InboxStatus } from './entities/inbox-item.entity';
-import { type ItemKind } from './intake/classify';
+import { type MessagingItemType } from './intake/classify';
 
 /** An item as the webhook stores it. */
 export interface NewInboxItem {
@@ -11,7 +11,7 @@ export interface NewInboxItem {
   pageId: string;
   botId: string | null;
   senderKey: string | null;
-  kind: ItemKind;
+  kind: MessagingItemType;
   standby: boolean;
   occurredAt: Date;
   /** The item as JSON text. */

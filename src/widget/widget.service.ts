@@ -143,7 +143,7 @@ export class WidgetService {
             channel: 'widget',
             occurredAt: new Date(),
             standby: false,
-            kind: 'other',
+            kind: dto.kind,
             text: null,
             payload: null,
             externalMessageId: null,

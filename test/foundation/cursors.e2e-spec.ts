@@ -29,7 +29,7 @@ describe('Forged pagination cursors', () => {
     );
     for (let i = 0; i < 3; i++) {
       await t.db.query(
-        `INSERT INTO messages (bot_id, conversation_id, direction, kind, text, payload, status, occurred_at)
+        `INSERT INTO messages (bot_id, conversation_id, direction, event_kind, text, payload, status, occurred_at)
          VALUES ($1, $2, 'in', 'text', $3, '{}', 'received', now())`,
         [botId, conversation.rows[0].id, `message ${i}`],
       );

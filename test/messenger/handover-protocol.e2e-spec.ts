@@ -301,7 +301,7 @@ describe('Handover Protocol', () => {
           await t.db.query(
             `SELECT m.status, m.error_code AS "errorCode" FROM messages m
                JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id
-              WHERE c.external_id = 'hp-refused' AND m.kind = 'thread_control' AND m.status <> 'pending'`,
+              WHERE c.external_id = 'hp-refused' AND m.content_type = 'thread_control' AND m.status <> 'pending'`,
           )
         ).rows[0],
       { timeoutMs: 20_000, what: 'the refused pass to be recorded' },

@@ -99,7 +99,7 @@ describe('Messenger webhook intake', () => {
       expect(resigned.status).toBe(403);
       await t.settle();
       const logged = await t.db.query(
-        `SELECT text FROM messages WHERE direction = 'in' AND kind = 'text' AND text LIKE 'Grüße%'`,
+        `SELECT text FROM messages WHERE direction = 'in' AND event_kind = 'text' AND text LIKE 'Grüße%'`,
       );
       expect(logged.rows).toEqual([{ text: 'Grüße aus Köln 😀' }]);
     });
@@ -115,7 +115,7 @@ describe('Messenger webhook intake', () => {
       expect(accepted.status).toBe(200);
       await t.settle();
       const logged = await t.db.query(
-        `SELECT text FROM messages WHERE direction = 'in' AND kind = 'text' AND text LIKE 'ab%'`,
+        `SELECT text FROM messages WHERE direction = 'in' AND event_kind = 'text' AND text LIKE 'ab%'`,
       );
       expect(logged.rows).toEqual([{ text: 'ab \ufffd c' }]);
       expect(t.graph.sends.map((send) => send.recipient?.id)).toEqual(['nul-user-2']);

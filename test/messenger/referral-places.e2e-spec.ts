@@ -143,7 +143,7 @@ describe('Referrals arriving through Messenger', () => {
       }),
     ]);
     const logged = await t.db.query(
-      `SELECT kind, text FROM messages WHERE direction = 'in' AND text = 'Is this in stock?'`,
+      `SELECT event_kind AS kind, text FROM messages WHERE direction = 'in' AND text = 'Is this in stock?'`,
     );
     expect(logged.rows).toEqual([{ kind: 'referral', text: 'Is this in stock?' }]);
   });

@@ -44,9 +44,10 @@ export class MessageDto {
   direction!: string;
 
   /**
-   * Inbound: the event kind (`threadControl` when the channel reported a change of thread owner).
-   * Outbound: the content message type, or `thread_control` for handing the thread to an agent's
-   * app or taking it back (Messenger's Handover Protocol).
+   * Inbound: the event kind (`messages.event_kind`: `referral`, `postback`, `quickReply`, `text`,
+   * `attachment`, `threadControl` when the channel reported a change of thread owner, `other`).
+   * Outbound: the content type (`messages.content_type`: the Creator's message type, or
+   * `thread_control` for handing the thread to an agent's app or taking it back).
    */
   kind!: string;
 

@@ -1,4 +1,5 @@
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
@@ -7,6 +8,7 @@ import {
   ManyToOne,
   PrimaryGeneratedColumn,
 } from 'typeorm';
+import { type EventKind } from '../inbound-event';
 import { Conversation } from './conversation.entity';
 import { Reply } from './reply.entity';
 
@@ -20,6 +22,12 @@ export type MessageStatus = 'received' | 'pending' | 'sending' | 'sent' | 'faile
 
 /** The message log of a conversation, both directions, with delivery status for outbound ones. */
 @Entity('messages')
+// An inbound row records what happened (its event kind), an outbound one what it sends (its content type).
+@Check(
+  'ck_messages_kind_by_direction',
+  `(direction = 'in' AND event_kind IS NOT NULL AND content_type IS NULL) OR ` +
+    `(direction = 'out' AND content_type IS NOT NULL AND event_kind IS NULL)`,
+)
 @Index('ix_messages_conversation', ['conversationId', 'id'])
 // Outbound messages only: an inbound one has no reply, and a NULL entry per inbound message would
 // be an index write per event that no lookup reads.
@@ -52,9 +60,16 @@ export class Message {
   @Column({ type: 'smallint', nullable: true })
   position!: number | null;
 
-  /** Inbound: the event kind (referral, text, ...). Outbound: the content message type. */
-  @Column({ type: 'varchar', length: 20 })
-  kind!: string;
+  /** Inbound only: what the contact did (see EventKind); null on outbound rows. */
+  @Column({ name: 'event_kind', type: 'varchar', length: 20, nullable: true })
+  eventKind!: EventKind | null;
+
+  /**
+   * Outbound only: the content type of the message sent (the Creator's message type: `text`,
+   * `image`, ..., or `thread_control`); null on inbound rows.
+   */
+  @Column({ name: 'content_type', type: 'varchar', length: 20, nullable: true })
+  contentType!: string | null;
 
   @Column({ type: 'text', nullable: true })
   text!: string | null;

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { type ItemKind } from '../intake/classify';
+import { type MessagingItemType } from '../intake/classify';
 
 export type InboxStatus = 'pending' | 'processed' | 'ignored' | 'failed';
 
@@ -34,7 +34,7 @@ export class InboxItem {
   senderKey!: string | null;
 
   @Column({ type: 'varchar', length: 16 })
-  kind!: ItemKind;
+  kind!: MessagingItemType;
 
   @Column({ type: 'boolean', default: false })
   standby!: boolean;

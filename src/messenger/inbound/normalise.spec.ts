@@ -336,13 +336,13 @@ describe('normalise', () => {
     expect(normalise(item)?.kind).toBe('other');
   });
 
-  it('a delivery receipt is other, with its watermark', () => {
+  it('a delivery receipt is the event kind delivered, with its watermark', () => {
     const item = deliveryReceipt({ pageId: PAGE, psid: PSID, mids: ['m_1'], timestamp: T });
     const result = normalise(item);
     expect(result).toEqual({
       externalId: PSID,
       externalIdKind: 'psid',
-      kind: 'other',
+      kind: 'delivered',
       text: null,
       payload: null,
       externalMessageId: null,
@@ -353,12 +353,12 @@ describe('normalise', () => {
     expect(result?.raw).toBe(item);
   });
 
-  it('a read receipt is other, with its watermark', () => {
+  it('a read receipt is the event kind read, with its watermark', () => {
     const item = readReceipt({ pageId: PAGE, psid: PSID, watermark: T - 5, timestamp: T });
     expect(normalise(item)).toEqual({
       externalId: PSID,
       externalIdKind: 'psid',
-      kind: 'other',
+      kind: 'read',
       text: null,
       payload: null,
       externalMessageId: null,

@@ -122,7 +122,7 @@ export function normalise(item: MessagingItem, appId?: string): NormalisedItem |
   // Marketing-message and one-time-notification opt-ins are subscriptions, not entries.
   if (optin && subscriptionOf(item)) return { ...base, kind: 'other' };
   const receipt = readReceipt(item);
-  if (receipt) return { ...base, kind: 'other', receipt };
+  if (receipt) return { ...base, kind: receipt.kind, receipt };
   if (optin) {
     const referral: InboundReferral = {
       ref: str(optin.ref),

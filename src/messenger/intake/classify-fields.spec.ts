@@ -16,7 +16,14 @@ import {
   referral,
   textMessage,
 } from '../../../test/support/messenger-payloads';
-import { kindOf, refOf, senderKeyOf, toEpochMs, UNHANDLED_KINDS, type ItemKind } from './classify';
+import {
+  kindOf,
+  refOf,
+  senderKeyOf,
+  toEpochMs,
+  UNHANDLED_ITEM_TYPES,
+  type MessagingItemType,
+} from './classify';
 import { type MessagingItem } from './envelope';
 
 const PAGE = '104000000000001';
@@ -101,7 +108,7 @@ describe('senderKeyOf', () => {
 });
 
 describe('kindOf', () => {
-  it.each<[string, MessagingItem, ItemKind]>([
+  it.each<[string, MessagingItem, MessagingItemType]>([
     ['a text message', textMessage({ pageId: PAGE, psid: PSID, text: 'hi' }), 'message'],
     [
       'a quick reply',
@@ -154,8 +161,8 @@ describe('kindOf', () => {
     expect(kindOf(item)).toBe(kind);
   });
 
-  it('UNHANDLED_KINDS holds exactly echo, reaction, other (receipts feed referral funnels)', () => {
-    expect([...UNHANDLED_KINDS].sort()).toEqual(['echo', 'other', 'reaction']);
+  it('UNHANDLED_ITEM_TYPES holds exactly echo, reaction, other (receipts feed referral funnels)', () => {
+    expect([...UNHANDLED_ITEM_TYPES].sort()).toEqual(['echo', 'other', 'reaction']);
     for (const kind of [
       'postback',
       'referral',
@@ -165,7 +172,7 @@ describe('kindOf', () => {
       'delivery',
       'read',
     ] as const) {
-      expect(UNHANDLED_KINDS.has(kind)).toBe(false);
+      expect(UNHANDLED_ITEM_TYPES.has(kind)).toBe(false);
     }
   });
 });

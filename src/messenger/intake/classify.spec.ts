@@ -14,7 +14,7 @@ import {
   referral,
   textMessage,
 } from '../../../test/support/messenger-payloads';
-import { classify, toEpochMs, type ItemKind } from './classify';
+import { classify, toEpochMs, type MessagingItemType } from './classify';
 import { type EnvelopeItem, type MessagingItem } from './envelope';
 
 const PAGE = '104000000000001';
@@ -92,7 +92,7 @@ describe('classify', () => {
   });
 
   describe('mid-less items', () => {
-    it.each<[string, MessagingItem, string, ItemKind]>([
+    it.each<[string, MessagingItem, string, MessagingItemType]>([
       [
         'a messaging_referrals item',
         referral({ pageId: PAGE, psid: PSID, ref: 'ret', timestamp: T }),

@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
 import { type EnvelopeItem, type MessagingItem } from './envelope';
 
-/** What an inbox row holds about an item before it is processed. */
-export type ItemKind =
+/**
+ * The type of a Messenger webhook messaging item: the field Meta sets on the item (`message`,
+ * `postback`, `referral`, `optin`, `delivery`, `read`, `reaction`; Meta's Webhook reference,
+ * docs/MESSENGER-WEBHOOK.md), except `echo` (a `message` with `is_echo`: the page's own message),
+ * `handover` (`pass_thread_control`, `take_thread_control`, `request_thread_control`) and `other`.
+ * The channel's word, held by `messenger_inbox.kind` for triage; conversations see the `EventKind`
+ * normalisation maps it to (`delivery` becomes `delivered`, `message` becomes `text`,
+ * `quickReply`, `attachment` or `referral`, ...).
+ */
+export type MessagingItemType =
   | 'postback'
   | 'referral'
   | 'message'
@@ -18,13 +26,17 @@ export type ItemKind =
  * Kinds the bot never handles; stored as ignored and never queued. Delivery and read receipts are
  * queued: they move referral funnels on (answers delivered and read), though nothing answers them.
  */
-export const UNHANDLED_KINDS: ReadonlySet<ItemKind> = new Set(['echo', 'reaction', 'other']);
+export const UNHANDLED_ITEM_TYPES: ReadonlySet<MessagingItemType> = new Set([
+  'echo',
+  'reaction',
+  'other',
+]);
 
 export interface ClassifiedItem {
   pageId: string;
   /** `psid:<id>` or `user_ref:<ref>`: who the contact is. Null when the item names nobody. */
   senderKey: string | null;
-  kind: ItemKind;
+  kind: MessagingItemType;
   standby: boolean;
   occurredAt: Date;
   dedupeKey: string;
@@ -77,7 +89,7 @@ export function senderKeyOf(item: MessagingItem): string | null {
   return psid ? `psid:${psid}` : `user_ref:${id}`;
 }
 
-export function kindOf(item: MessagingItem): ItemKind {
+export function kindOf(item: MessagingItem): MessagingItemType {
   const message = record(item.message);
   if (message) return message.is_echo === true ? 'echo' : 'message';
   if (record(item.postback)) return 'postback';

@@ -8,7 +8,7 @@ import { type InboxStatus } from '../entities/inbox-item.entity';
 import { InboxRepository } from '../inbox.repository';
 import { MessengerErrors } from '../messenger.errors';
 import { PageDirectory } from '../page-directory';
-import { classify, type ClassifiedItem, UNHANDLED_KINDS } from './classify';
+import { classify, type ClassifiedItem, UNHANDLED_ITEM_TYPES } from './classify';
 import { type MessagingItem } from './envelope';
 import {
   EnvelopeError,
@@ -116,7 +116,7 @@ function triage(item: Classified, botId: string | null): Row {
   if (!botId) return ignore('PAGE_NOT_CONNECTED');
   if (item.problem) return ignore(item.problem);
   if (!item.senderKey) return ignore('NO_SENDER');
-  if (UNHANDLED_KINDS.has(item.kind)) return ignore(`NOT_ANSWERED: ${item.kind}`);
+  if (UNHANDLED_ITEM_TYPES.has(item.kind)) return ignore(`NOT_ANSWERED: ${item.kind}`);
   return { ...item, botId, status: 'pending', note: null };
 }
 

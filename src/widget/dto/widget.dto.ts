@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { trimString } from '../../common/http/transforms';
 import { CharLength } from '../../common/validation/char-length';
+import { type ReceiptKind } from '../../conversations';
 
 const REF_MAX = 255;
 const URL_MAX = 2000;
@@ -93,7 +94,8 @@ export class WidgetIdentifyDto {
   externalId?: string;
 }
 
-export const RECEIPT_KINDS = ['delivered', 'read'] as const;
+/** The receipt event kinds (conversations' `ReceiptKind`), as the Chat API accepts them. */
+export const RECEIPT_KINDS: readonly ReceiptKind[] = ['delivered', 'read'];
 
 export class WidgetReceiptDto {
   /**
@@ -102,7 +104,7 @@ export class WidgetReceiptDto {
    */
   @ApiProperty({ enum: RECEIPT_KINDS })
   @IsIn(RECEIPT_KINDS)
-  kind!: (typeof RECEIPT_KINDS)[number];
+  kind!: ReceiptKind;
 
   /** The id of the newest message covered (a message id of this visitor, as the stream gave it). */
   @ApiProperty({ pattern: '^\\d{1,18}$', example: '42' })

@@ -19,11 +19,16 @@ export interface ServiceContext {
 /**
  * Compiles `imports` with the infrastructure the app gives them (config, database with its
  * migrations, queues) in a Nest testing module, on a database and Redis prefix of their own.
- * PROCESS_ROLE=api, so no queue worker takes jobs: what a test sees is what the service did.
+ * PROCESS_ROLE=api by default. No queue worker takes jobs in any role (the worker modules are not
+ * imported), so what a test sees is what the service did; `env` overrides variables, e.g.
+ * PROCESS_ROLE=worker for the send claims' session, which only a worker process opens.
  */
-export async function startServices(imports: ModuleMetadata['imports']): Promise<ServiceContext> {
+export async function startServices(
+  imports: ModuleMetadata['imports'],
+  env: Record<string, string> = {},
+): Promise<ServiceContext> {
   const databaseName = uniqueName('bp_test');
-  const config = loadConfig(testEnv(databaseName, { PROCESS_ROLE: 'api' }));
+  const config = loadConfig(testEnv(databaseName, { PROCESS_ROLE: 'api', ...env }));
   // Nest's logger writes to stdout; the quiet-console rule would not see it, but jest's output would.
   Logger.overrideLogger(false);
   const moduleRef: TestingModule = await Test.createTestingModule({
