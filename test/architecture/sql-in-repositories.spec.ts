@@ -23,10 +23,6 @@ const SQL_OUTSIDE_REPOSITORIES: Record<string, string> = {
   'database/ensure-database.ts': 'creates the database itself, before any module or table exists',
   'database/run-migrations.ts': "the migration runner's advisory lock",
   'database/statistics.task.ts': 'ANALYZE of whichever tables fell behind: owns no table',
-  'messenger/inbound/inbox-sweeper.task.ts':
-    'pending: messenger is being reworked (send claims, outbound); its statements join InboxRepository after',
-  'messenger/inbound/inbox-purge.task.ts':
-    'pending: messenger is being reworked; its statement joins InboxRepository after',
   'conversations/outbound.service.ts':
     "pending: conversations' reply writing and statements are being restructured; ConversationsRepository after",
   'conversations/bulk-send.service.ts': 'pending: as outbound.service.ts',
