@@ -17,6 +17,7 @@ import { Dispatcher } from './dispatcher';
 import { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
 import { Reply } from './entities/reply.entity';
+import { OutboundRepository } from './outbound.repository';
 import { OutboundService } from './outbound.service';
 import { RenderReply } from './render-reply';
 import { SendClaims } from './send-claims';
@@ -47,16 +48,18 @@ import { SenderRegistry } from './senders/channel-sender';
     StoreReplies,
     UpdateConversationState,
     OutboundService,
+    OutboundRepository,
     SendClaims,
     SenderRegistry,
   ],
-  // OutboundService for ConversationsWorkersModule; the query service and release for
-  // ConversationsHttpModule.
+  // OutboundService and OutboundRepository (the reply sweeper's statement) for
+  // ConversationsWorkersModule; the query service and release for ConversationsHttpModule.
   exports: [
     BulkSendService,
     ConversationsService,
     ContactMergeService,
     OutboundService,
+    OutboundRepository,
     ConversationsQueryService,
     ConversationRelease,
   ],

@@ -23,13 +23,9 @@ const SQL_OUTSIDE_REPOSITORIES: Record<string, string> = {
   'database/ensure-database.ts': 'creates the database itself, before any module or table exists',
   'database/run-migrations.ts': "the migration runner's advisory lock",
   'database/statistics.task.ts': 'ANALYZE of whichever tables fell behind: owns no table',
-  'conversations/outbound.service.ts':
-    "pending: conversations' reply writing and statements are being restructured; ConversationsRepository after",
   'conversations/bulk-send.service.ts': 'pending: as outbound.service.ts',
   'conversations/contact-merge.service.ts': 'pending: as outbound.service.ts',
   'conversations/conversations-query.service.ts': 'pending: as outbound.service.ts',
-  'conversations/jobs/reply-sweeper.task.ts': 'pending: as outbound.service.ts',
-  'conversations/send-claims.ts': 'pending: as outbound.service.ts',
 };
 
 /**
@@ -43,7 +39,7 @@ const CROSS_MODULE_TABLES: Record<string, string[]> = {
   // A member counts only when its contact is the bot's (tenant guard, with every referral entry).
   'segments/segments.repository.ts': ['contacts'],
   // Pending with the conversations restructuring: the recipient's channel id, read with the reply.
-  'conversations/outbound.service.ts': ['contacts'],
+  'conversations/outbound.repository.ts': ['contacts'],
   'conversations/bulk-send.service.ts': ['contacts'],
 };
 
