@@ -7,6 +7,7 @@ import { CreatorModule } from '../creator';
 import { ModulesModule } from '../modules';
 import { ReferralsModule } from '../referrals';
 import { SegmentsModule } from '../segments';
+import { BulkSendRepository } from './bulk-send.repository';
 import { BulkSendService } from './bulk-send.service';
 import { ContactMergeService } from './contact-merge.service';
 import { ConversationRelease } from './conversation-release';
@@ -38,6 +39,7 @@ import { SenderRegistry } from './senders/channel-sender';
   ],
   providers: [
     BulkSendService,
+    BulkSendRepository,
     ConversationsService,
     ConversationsRepository,
     ContactMergeService,

@@ -23,7 +23,6 @@ const SQL_OUTSIDE_REPOSITORIES: Record<string, string> = {
   'database/ensure-database.ts': 'creates the database itself, before any module or table exists',
   'database/run-migrations.ts': "the migration runner's advisory lock",
   'database/statistics.task.ts': 'ANALYZE of whichever tables fell behind: owns no table',
-  'conversations/bulk-send.service.ts': 'pending: as outbound.service.ts',
   'conversations/contact-merge.service.ts': 'pending: as outbound.service.ts',
   'conversations/conversations-query.service.ts': 'pending: as outbound.service.ts',
 };
@@ -40,7 +39,7 @@ const CROSS_MODULE_TABLES: Record<string, string[]> = {
   'segments/segments.repository.ts': ['contacts'],
   // Pending with the conversations restructuring: the recipient's channel id, read with the reply.
   'conversations/outbound.repository.ts': ['contacts'],
-  'conversations/bulk-send.service.ts': ['contacts'],
+  'conversations/bulk-send.repository.ts': ['contacts'],
 };
 
 function sourceFiles(dir: string): string[] {
