@@ -9,6 +9,7 @@ import { ReferralsModule } from '../referrals';
 import { SegmentsModule } from '../segments';
 import { BulkSendRepository } from './bulk-send.repository';
 import { BulkSendService } from './bulk-send.service';
+import { ContactMergeRepository } from './contact-merge.repository';
 import { ContactMergeService } from './contact-merge.service';
 import { ConversationRelease } from './conversation-release';
 import { ConversationsQueryService } from './conversations-query.service';
@@ -43,6 +44,7 @@ import { SenderRegistry } from './senders/channel-sender';
     ConversationsService,
     ConversationsRepository,
     ContactMergeService,
+    ContactMergeRepository,
     ConversationsQueryService,
     ConversationRelease,
     Dispatcher,
