@@ -12,6 +12,7 @@ import { BulkSendService } from './bulk-send.service';
 import { ContactMergeRepository } from './contact-merge.repository';
 import { ContactMergeService } from './contact-merge.service';
 import { ConversationRelease } from './conversation-release';
+import { ConversationsQueryRepository } from './conversations-query.repository';
 import { ConversationsQueryService } from './conversations-query.service';
 import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
@@ -46,6 +47,7 @@ import { SenderRegistry } from './senders/channel-sender';
     ContactMergeService,
     ContactMergeRepository,
     ConversationsQueryService,
+    ConversationsQueryRepository,
     ConversationRelease,
     Dispatcher,
     RenderReply,

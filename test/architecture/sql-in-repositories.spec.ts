@@ -23,7 +23,6 @@ const SQL_OUTSIDE_REPOSITORIES: Record<string, string> = {
   'database/ensure-database.ts': 'creates the database itself, before any module or table exists',
   'database/run-migrations.ts': "the migration runner's advisory lock",
   'database/statistics.task.ts': 'ANALYZE of whichever tables fell behind: owns no table',
-  'conversations/conversations-query.service.ts': 'pending: as outbound.service.ts',
 };
 
 /**
