@@ -13,9 +13,8 @@ const SRC = join(__dirname, '../../src');
 const SQL_CALL = /\.query\s*[<(]|\bcreateQueryBuilder\s*\(|\bprepared\s*[<(]/;
 
 /**
- * Files outside `*.repository.ts` that may run SQL, each with why. Infrastructure that acts on
- * the database itself stays; the others are waiting for their module's restructuring and should
- * leave this list with it.
+ * Files outside `*.repository.ts` that may run SQL, each with why: only infrastructure that acts
+ * on the database itself, owning no module's table.
  */
 const SQL_OUTSIDE_REPOSITORIES: Record<string, string> = {
   'database/prepared.ts':
@@ -28,15 +27,17 @@ const SQL_OUTSIDE_REPOSITORIES: Record<string, string> = {
 /**
  * SQL that names another module's table, each with why. The two guards check, in the statement
  * that writes, what a foreign key or a tenant check needs; asking the owner first would add a round
- * trip on a hot path and a window in which the row can go.
+ * trip on a hot path and a window in which the row can go. The two sends read the contact's fields
+ * with the rows they load, for the same reason: one statement per batch on the send path.
  */
 const CROSS_MODULE_TABLES: Record<string, string[]> = {
   // Clicks of a bot deleted meanwhile are dropped instead of failing the batch on the foreign key.
   'referrals/tracked-links/clicks.repository.ts': ['bots'],
   // A member counts only when its contact is the bot's (tenant guard, with every referral entry).
   'segments/segments.repository.ts': ['contacts'],
-  // Pending with the conversations restructuring: the recipient's channel id, read with the reply.
+  // The recipient's channel id, read with the reply it is sent (every send loads its reply).
   'conversations/outbound.repository.ts': ['contacts'],
+  // The recipient's names, read with its conversation (a broadcast renders every message with them).
   'conversations/bulk-send.repository.ts': ['contacts'],
 };
 
