@@ -119,7 +119,10 @@ export class OutboundRepository {
     );
   }
 
-  /** Marks a reply done with `status`, and its unsent messages skipped with `reason`; sent ones are kept. */
+  /**
+   * Marks a reply done with `status`, and its unsent messages skipped with `reason`; sent ones
+   * are kept.
+   */
   async finish(replyId: string, status: ReplyStatus, reason: string): Promise<void> {
     await prepared(
       this.dataSource.manager,
