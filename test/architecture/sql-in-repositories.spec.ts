@@ -37,8 +37,7 @@ const CROSS_MODULE_TABLES: Record<string, string[]> = {
   'segments/segments.repository.ts': ['contacts'],
   // The recipient's channel id, read with the reply it is sent (every send loads its reply).
   'conversations/outbound.repository.ts': ['contacts'],
-  // The recipient's names, read with its conversation (a broadcast renders each message with
-  // them).
+  // The recipient's names, read with its conversation (each broadcast message renders them).
   'conversations/bulk-send.repository.ts': ['contacts'],
 };
 
