@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import { type EntityManager } from 'typeorm';
 import { type Channel } from '../contacts';
 import { GroupCommit } from '../common/group-commit';
 import { type Content } from '../creator';
-import { prepared } from '../database';
+import { BulkSendRepository, type BulkMessageRecord } from './bulk-send.repository';
 import { type ReplySendOptions, type ReplyStatus } from './entities/reply.entity';
 import { type ReceiptKind } from './inbound-event';
 import { OutboundService, RetryableSendError } from './outbound.service';
@@ -79,7 +78,7 @@ export class BulkSendService {
   );
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: BulkSendRepository,
     private readonly outbound: OutboundService,
     private readonly writer: RenderReply,
   ) {}
@@ -100,16 +99,7 @@ export class BulkSendService {
 
   /** The conversations of the bot's contacts, by contact id; contacts without one are left out. */
   async targets(botId: string, contactIds: string[]): Promise<Map<string, BulkTarget>> {
-    const rows = await prepared<(Omit<BulkTarget, 'lastInboundAt'> & { lastInboundAt: string })[]>(
-      this.dataSource.manager,
-      'bulk_targets',
-      `SELECT c.contact_id AS "contactId", c.id AS "conversationId", c.channel,
-              c.last_inbound_at AS "lastInboundAt", c.handed_over AS "handedOver",
-              k.first_name AS "firstName", k.last_name AS "lastName"
-         FROM conversations c JOIN contacts k ON k.id = c.contact_id
-        WHERE c.bot_id = $1 AND c.contact_id = ANY($2::uuid[])`,
-      [botId, contactIds],
-    );
+    const rows = await this.repository.targets(botId, contactIds);
     return new Map(
       rows.map((row) => [row.contactId, { ...row, lastInboundAt: new Date(row.lastInboundAt) }]),
     );
@@ -123,13 +113,7 @@ export class BulkSendService {
   async write(writes: BulkWrite[]): Promise<Map<string, string | null>> {
     const result = new Map<string, string | null>();
     const stored: { write: BulkWrite; replyId: string }[] = [];
-    const messages: {
-      replyId: string;
-      position: number;
-      kind: string;
-      text: string | null;
-      payload: string;
-    }[] = [];
+    const messages: BulkMessageRecord[] = [];
     for (const write of writes) {
       const rendered = this.writer.render(write.target.channel, write.content, {
         contact: { firstName: write.target.firstName, lastName: write.target.lastName },
@@ -151,45 +135,19 @@ export class BulkSendService {
       );
     }
     if (stored.length === 0) return result;
-    await prepared(
-      this.dataSource.manager,
-      'bulk_replies_write',
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::uuid[], $5::varchar[], $6::jsonb[])
-                AS i(reply_id, source_key, bot_id, conversation_id, channel, send_options)
-       ), reply AS (
-         INSERT INTO replies (id, bot_id, conversation_id, channel, status, source_key, send_options)
-         SELECT reply_id, bot_id, conversation_id, channel, 'pending', source_key, send_options FROM input
-         ON CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING
-         RETURNING id
-       )
-       INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, content_type, text, payload, status, occurred_at)
-       SELECT i.bot_id, i.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload, 'pending', now()
-         FROM unnest($7::uuid[], $8::smallint[], $9::varchar[], $10::text[], $11::jsonb[])
-              AS m(reply_id, position, kind, text, payload)
-         JOIN reply r ON r.id = m.reply_id
-         JOIN input i ON i.reply_id = m.reply_id`,
-      [
-        stored.map((s) => s.replyId),
-        stored.map((s) => s.write.sourceKey),
-        stored.map((s) => s.write.botId),
-        stored.map((s) => s.write.target.conversationId),
-        stored.map((s) => s.write.target.channel),
-        stored.map((s) => JSON.stringify(s.write.options)),
-        messages.map((m) => m.replyId),
-        messages.map((m) => m.position),
-        messages.map((m) => m.kind),
-        messages.map((m) => m.text),
-        messages.map((m) => m.payload),
-      ],
+    await this.repository.writeReplies(
+      stored.map((s) => ({
+        replyId: s.replyId,
+        sourceKey: s.write.sourceKey,
+        botId: s.write.botId,
+        conversationId: s.write.target.conversationId,
+        channel: s.write.target.channel,
+        sendOptions: JSON.stringify(s.write.options),
+      })),
+      messages,
     );
     // Keys stored by an earlier run keep that run's reply: its messages may be sent already.
-    const rows = await prepared<{ id: string; sourceKey: string }[]>(
-      this.dataSource.manager,
-      'bulk_replies_by_key',
-      `SELECT id, source_key AS "sourceKey" FROM replies WHERE source_key = ANY($1::varchar[])`,
-      [stored.map((s) => s.write.sourceKey)],
-    );
+    const rows = await this.repository.repliesByKey(stored.map((s) => s.write.sourceKey));
     for (const row of rows) result.set(row.sourceKey, row.id);
     return result;
   }
@@ -213,19 +171,7 @@ export class BulkSendService {
 
   /** Each reply's status and its first failed (else skipped) message's channel code, in order. */
   private async readOutcomes(replyIds: string[]): Promise<(OutcomeRow | undefined)[]> {
-    const rows = await prepared<(OutcomeRow & { id: string })[]>(
-      this.dataSource.manager,
-      'bulk_reply_outcomes',
-      `SELECT r.id, r.status, m.error_code AS code, m.error_subcode AS subcode, m.error_message AS message
-         FROM replies r
-         LEFT JOIN LATERAL (
-           SELECT error_code, error_subcode, error_message FROM messages
-            WHERE reply_id = r.id AND status IN ('failed', 'skipped')
-            ORDER BY (status = 'failed') DESC, position LIMIT 1
-         ) m ON true
-        WHERE r.id = ANY($1::uuid[])`,
-      [replyIds],
-    );
+    const rows = await this.repository.outcomes(replyIds);
     const byId = new Map(rows.map(({ id, ...row }) => [id, row]));
     return replyIds.map((id) => byId.get(id));
   }

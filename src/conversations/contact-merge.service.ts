@@ -3,10 +3,7 @@ import { type EntityManager } from 'typeorm';
 import { type Channel, ContactsService, type ExternalIdKind } from '../contacts';
 import { ReferralsService } from '../referrals';
 import { SegmentsService } from '../segments';
-
-interface ConversationRow {
-  id: string;
-}
+import { ContactMergeRepository } from './contact-merge.repository';
 
 /**
  * Makes one contact of two ids a channel says are one person (Messenger's checkbox plugin: the
@@ -19,6 +16,7 @@ export class ContactMergeService {
     private readonly contacts: ContactsService,
     private readonly referrals: ReferralsService,
     private readonly segments: SegmentsService,
+    private readonly repository: ContactMergeRepository,
   ) {}
 
   /**
@@ -62,45 +60,14 @@ export class ContactMergeService {
     absorbedId: string,
     survivorId: string,
   ): Promise<{ fromConversationId: string | null; toConversationId: string | null }> {
-    const [from] = await tx.query<ConversationRow[]>(
-      `SELECT id FROM conversations WHERE bot_id = $1 AND contact_id = $2 FOR UPDATE`,
-      [botId, absorbedId],
-    );
-    const [to] = await tx.query<ConversationRow[]>(
-      `SELECT id FROM conversations WHERE bot_id = $1 AND contact_id = $2 FOR UPDATE`,
-      [botId, survivorId],
-    );
+    const from = await this.repository.lockConversation(tx, botId, absorbedId);
+    const to = await this.repository.lockConversation(tx, botId, survivorId);
     if (!from) return { fromConversationId: null, toConversationId: to?.id ?? null };
     if (!to) {
-      await tx.query(`UPDATE conversations SET contact_id = $2 WHERE id = $1`, [
-        from.id,
-        survivorId,
-      ]);
+      await this.repository.moveConversation(tx, from.id, survivorId);
       return { fromConversationId: from.id, toConversationId: from.id };
     }
-    await tx.query(
-      `WITH messages AS (
-         UPDATE messages SET conversation_id = $2 WHERE conversation_id = $1
-       ), replies AS (
-         UPDATE replies SET conversation_id = $2 WHERE conversation_id = $1
-       )
-       UPDATE conversations t
-          SET started_at = LEAST(t.started_at, f.started_at),
-              last_inbound_at = GREATEST(t.last_inbound_at, f.last_inbound_at),
-              first_referral_id = CASE WHEN f.started_at < t.started_at
-                THEN COALESCE(f.first_referral_id, t.first_referral_id)
-                ELSE COALESCE(t.first_referral_id, f.first_referral_id) END,
-              last_referral_id = CASE WHEN f.last_inbound_at > t.last_inbound_at
-                THEN COALESCE(f.last_referral_id, t.last_referral_id)
-                ELSE COALESCE(t.last_referral_id, f.last_referral_id) END,
-              handed_over = t.handed_over OR f.handed_over,
-              handed_over_at = COALESCE(t.handed_over_at, f.handed_over_at),
-              handover_note = COALESCE(t.handover_note, f.handover_note),
-              updated_at = now()
-         FROM conversations f
-        WHERE t.id = $2 AND f.id = $1`,
-      [from.id, to.id],
-    );
+    await this.repository.foldConversation(tx, from.id, to.id);
     return { fromConversationId: from.id, toConversationId: to.id };
   }
 }

@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { decodeCursor, type Page, type PageQueryDto, toPage } from '../common/pagination';
+import { ConversationsQueryRepository } from './conversations-query.repository';
 import { ConversationErrors } from './conversations.errors';
 import {
   type ConversationDto,
   type ListConversationsQueryDto,
   type MessageDto,
 } from './dto/conversation.dto';
-import { Conversation } from './entities/conversation.entity';
-import { Message } from './entities/message.entity';
+import { type Conversation } from './entities/conversation.entity';
 
 function toDto(c: Conversation): ConversationDto {
   return {
@@ -29,27 +27,21 @@ function toDto(c: Conversation): ConversationDto {
 /** The management API's read side of conversations: reads only (releasing one: conversation-release.ts). */
 @Injectable()
 export class ConversationsQueryService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly repository: ConversationsQueryRepository) {}
 
   async list(botId: string, query: ListConversationsQueryDto): Promise<Page<ConversationDto>> {
     const cursor = decodeCursor(query.cursor, 'uuid');
-    const builder = this.dataSource.manager
-      .createQueryBuilder(Conversation, 'c')
-      .where('c.botId = :botId', { botId })
-      .orderBy('c.createdAt', 'DESC')
-      .addOrderBy('c.id', 'DESC')
-      .take(query.limit + 1);
-    if (query.handedOver !== undefined)
-      builder.andWhere('c.handedOver = :handedOver', { handedOver: query.handedOver });
-    if (cursor) builder.andWhere('(c.createdAt, c.id) < (:createdAt, :id)', cursor);
-    return toPage(await builder.getMany(), query.limit, toDto);
+    const conversations = await this.repository.pageOfConversations(
+      botId,
+      query.handedOver,
+      cursor,
+      query.limit + 1,
+    );
+    return toPage(conversations, query.limit, toDto);
   }
 
   async get(botId: string, conversationId: string): Promise<ConversationDto> {
-    const conversation = await this.dataSource.manager.findOneBy(Conversation, {
-      id: conversationId,
-      botId,
-    });
+    const conversation = await this.repository.findConversation(botId, conversationId);
     if (!conversation) throw ConversationErrors.notFound();
     return toDto(conversation);
   }
@@ -62,14 +54,13 @@ export class ConversationsQueryService {
   ): Promise<Page<MessageDto>> {
     await this.get(botId, conversationId);
     const cursor = decodeCursor(query.cursor, 'bigint');
-    const builder = this.dataSource.manager
-      .createQueryBuilder(Message, 'm')
-      .where('m.conversationId = :conversationId AND m.botId = :botId', { conversationId, botId })
-      .orderBy('m.createdAt', 'DESC')
-      .addOrderBy('m.id', 'DESC')
-      .take(query.limit + 1);
-    if (cursor) builder.andWhere('(m.createdAt, m.id) < (:createdAt, :id)', cursor);
-    return toPage(await builder.getMany(), query.limit, (m) => ({
+    const messages = await this.repository.pageOfMessages(
+      botId,
+      conversationId,
+      cursor,
+      query.limit + 1,
+    );
+    return toPage(messages, query.limit, (m) => ({
       id: m.id,
       direction: m.direction,
       // One field in the API, as before the columns were split: a row has exactly one of them.

@@ -1,19 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { type Channel, ContactsService, type ExternalIdKind } from '../contacts';
 import { GroupCommit } from '../common/group-commit';
-import { prepared } from '../database';
 import { ReferralsService } from '../referrals';
 import { type MessageStatus } from './entities/message.entity';
 import { type ReplySendOptions, type ReplyStatus } from './entities/reply.entity';
+import { OutboundRepository, type SentMark } from './outbound.repository';
 import { SendClaims } from './send-claims';
 import {
   type ChannelSender,
   isThreadControl,
   type Recipient,
   type SendOptions,
-  type SendOutcome,
   SenderRegistry,
 } from './senders/channel-sender';
 
@@ -61,14 +60,6 @@ export interface MessageRow {
   payload: Record<string, unknown>;
 }
 
-type Failure = Extract<SendOutcome, { ok: false }>;
-
-interface SentMark {
-  messageId: string;
-  externalId: string | null;
-  replyId: string | null;
-}
-
 /** Replies loaded together at most; concurrent jobs share one read. */
 const LOAD_MAX = 100;
 /**
@@ -104,6 +95,7 @@ export class OutboundService {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: OutboundRepository,
     private readonly senders: SenderRegistry,
     private readonly claims: SendClaims,
     private readonly referrals: ReferralsService,
@@ -157,7 +149,7 @@ export class OutboundService {
       purpose !== 'notification' &&
       now.getTime() - reply.lastInboundAt.getTime() > MESSAGING_WINDOW_MS
     ) {
-      await this.finish(
+      await this.repository.finish(
         replyId,
         'skipped',
         'OUTSIDE_MESSAGING_WINDOW: the contact last wrote more than 24 hours ago',
@@ -166,7 +158,7 @@ export class OutboundService {
     }
     const options = await this.sendOptions(reply, now);
     if (!options) {
-      await this.finish(
+      await this.repository.finish(
         replyId,
         'skipped',
         'TOKEN_EXPIRED: the contact has no active subscription to the topic any more',
@@ -205,13 +197,13 @@ export class OutboundService {
           continue;
         }
         if (outcome.retryable && !lastAttempt) {
-          await this.recordFailure(message.id, outcome, 'pending');
+          await this.repository.recordFailure(message.id, outcome, 'pending');
           throw new RetryableSendError(
             `${reply.channel} send failed, will retry: ${outcome.message}`,
           );
         }
-        await this.recordFailure(message.id, outcome, 'failed');
-        await this.finish(
+        await this.repository.recordFailure(message.id, outcome, 'failed');
+        await this.repository.finish(
           replyId,
           'failed',
           'PREVIOUS_MESSAGE_FAILED: an earlier message of this reply could not be sent',
@@ -224,7 +216,7 @@ export class OutboundService {
         this.claims.release(message.id);
       }
     }
-    if (unsent.length === 0) await this.finish(replyId, 'sent', '');
+    if (unsent.length === 0) await this.repository.finish(replyId, 'sent', '');
   }
 
   /**
@@ -317,79 +309,15 @@ export class OutboundService {
   private async markSentMany(marks: SentMark[]): Promise<null[]> {
     const completed = marks.flatMap((mark) => (mark.replyId ? [mark.replyId] : []));
     await this.dataSource.transaction(async (tx) => {
-      await this.markSentIn(tx, marks);
+      await this.repository.markSent(tx, marks);
       await this.referrals.recordAnswersSent(completed, tx);
     });
     return marks.map(() => null);
   }
 
-  private async markSentIn(tx: EntityManager, marks: SentMark[]): Promise<void> {
-    await prepared(
-      tx,
-      'outbound_messages_sent',
-      `WITH input AS (
-         SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::uuid[]) AS m(message_id, external_id, reply_id)
-       ), sent AS (
-         UPDATE messages m SET status = 'sent', sending_by = NULL, sending_at = NULL, external_id = i.external_id, sent_at = now(),
-                attempts = m.attempts + 1, error_code = NULL, error_subcode = NULL, error_message = NULL
-           FROM input i WHERE m.id = i.message_id
-       )
-       UPDATE replies r SET status = 'sent', completed_at = now() FROM input i WHERE r.id = i.reply_id`,
-      [
-        marks.map((mark) => mark.messageId),
-        marks.map((mark) => mark.externalId),
-        marks.map((mark) => mark.replyId),
-      ],
-    );
-  }
-
-  /** Marks a reply done with `status`, and its unsent messages skipped with `reason`. */
-  private async finish(replyId: string, status: ReplyStatus, reason: string): Promise<void> {
-    await prepared(
-      this.dataSource.manager,
-      'outbound_reply_finish',
-      `WITH skipped AS (
-         UPDATE messages SET status = 'skipped', sending_by = NULL, sending_at = NULL, error_message = $3
-          WHERE reply_id = $1 AND status IN ('pending', 'sending')
-       )
-       UPDATE replies SET status = $2, completed_at = now() WHERE id = $1`,
-      [replyId, status, reason],
-    );
-  }
-
-  /** Records a failed attempt; the message stays `pending` for a retry or becomes `failed`. */
-  private async recordFailure(
-    messageId: string,
-    failure: Failure,
-    status: 'pending' | 'failed',
-  ): Promise<void> {
-    await prepared(
-      this.dataSource.manager,
-      'outbound_message_failure',
-      `UPDATE messages SET status = $5, sending_by = NULL, sending_at = NULL, attempts = attempts + 1, error_code = $2,
-              error_subcode = $3, error_message = $4
-        WHERE id = $1`,
-      [messageId, failure.code, failure.subcode, failure.message, status],
-    );
-  }
-
   /** The replies of concurrent jobs, loaded in one statement; undefined for a reply that is gone. */
   private async loadReplies(replyIds: string[]): Promise<(ReplyRow | undefined)[]> {
-    const rows = await prepared<ReplyRow[]>(
-      this.dataSource.manager,
-      'outbound_replies_load',
-      `SELECT r.id, r.bot_id AS "botId", r.channel, r.status, c.last_inbound_at AS "lastInboundAt",
-              c.contact_id AS "contactId", r.send_options AS "sendOptions",
-              k.external_id AS "externalId", k.external_id_kind AS "externalIdKind",
-              (SELECT json_agg(json_build_object('id', m.id::text, 'status', m.status, 'payload', m.payload)
-                               ORDER BY m.position)
-                 FROM messages m WHERE m.reply_id = r.id) AS messages
-         FROM replies r
-         JOIN conversations c ON c.id = r.conversation_id
-         JOIN contacts k ON k.id = c.contact_id
-        WHERE r.id = ANY($1::uuid[])`,
-      [replyIds],
-    );
+    const rows = await this.repository.loadReplies(replyIds);
     const byId = new Map(
       rows.map((reply) => [reply.id, { ...reply, lastInboundAt: new Date(reply.lastInboundAt) }]),
     );

@@ -4,13 +4,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { GroupCommit } from '../common/group-commit';
 import { AppConfig } from '../config';
-import { prepared } from '../database';
+import { OutboundRepository } from './outbound.repository';
 
 /** Prefix of the claim session's `application_name`; the rest is the process's claim token. */
 const SESSION_PREFIX = 'bp-sender:';
@@ -65,7 +63,7 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
 
   constructor(
     private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: OutboundRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -112,13 +110,7 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
     const ids = messageIds.filter((id) => this.preclaimed.delete(id));
     if (ids.length === 0) return;
     try {
-      await prepared(
-        this.dataSource.manager,
-        'outbound_messages_unclaim',
-        `UPDATE messages SET status = 'pending', sending_by = NULL, sending_at = NULL
-          WHERE id = ANY($1::bigint[]) AND status = 'sending' AND sending_by = $2`,
-        [ids, this.token],
-      );
+      await this.repository.unclaim(ids, this.token);
     } catch (error) {
       this.logger.warn(`Could not give back claims: ${(error as Error).message}`);
     } finally {
@@ -163,25 +155,9 @@ export class SendClaims implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  /** The claims of concurrent sends, in one statement (a SELECT: TypeORM answers an UPDATE with a count). */
+  /** The claims of concurrent sends, in one statement. */
   private async claimMany(ids: string[]): Promise<ClaimOutcome[]> {
-    const rows = await prepared<{ id: string; previous: string; since: Date | null }[]>(
-      this.dataSource.manager,
-      'outbound_messages_claim',
-      `WITH target AS (
-         SELECT m.id, m.status, m.sending_at FROM messages m
-          WHERE m.id = ANY($1::bigint[])
-            AND (m.status = 'pending' OR (m.status = 'sending' AND (m.sending_by = $2 OR NOT EXISTS (
-                  SELECT 1 FROM pg_stat_activity a WHERE a.application_name = $3 || m.sending_by))))
-            FOR UPDATE OF m
-       ), claimed AS (
-         UPDATE messages m SET status = 'sending', sending_by = $2, sending_at = now()
-           FROM target t WHERE m.id = t.id
-         RETURNING m.id::text AS id, t.status AS previous, t.sending_at AS since
-       )
-       SELECT id, previous, since FROM claimed`,
-      [ids, this.token, SESSION_PREFIX],
-    );
+    const rows = await this.repository.claim(ids, this.token, SESSION_PREFIX);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id): ClaimOutcome => {
       const row = byId.get(id);

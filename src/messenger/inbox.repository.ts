@@ -51,9 +51,9 @@ const INBOX_COLUMNS = `id, page_id AS "pageId", bot_id AS "botId", sender_key AS
   occurred_at AS "occurredAt", payload, status`;
 
 /**
- * The `messenger_inbox` table's statements (named and prepared: they run for every delivery).
- * Every item Meta delivers is a row, keyed by its dedupe key, from the webhook's INSERT to the
- * inbound job's outcome.
+ * The `messenger_inbox` table's statements (those of every delivery named and prepared; the
+ * sweeper's and the purge's, run every few seconds or hourly, are not). Every item Meta delivers is
+ * a row, keyed by its dedupe key, from the webhook's INSERT to the inbound job's outcome.
  */
 @Injectable()
 export class InboxRepository {
@@ -144,5 +144,33 @@ export class InboxRepository {
         WHERE i.id = o.id`,
       [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.note)],
     );
+  }
+
+  /**
+   * Up to `limit` pending items received more than `graceSeconds` ago, oldest first (the inbox
+   * sweeper queues them again: their job may be lost). Keeps the order the sweeper drains in.
+   */
+  pendingOlderThan(graceSeconds: number, limit: number): Promise<{ id: string }[]> {
+    return this.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM messenger_inbox
+        WHERE status = 'pending' AND received_at < now() - make_interval(secs => $1)
+        ORDER BY received_at, id LIMIT $2`,
+      [graceSeconds, limit],
+    );
+  }
+
+  /**
+   * Deletes up to `limit` handled items received more than `retentionDays` ago; pending ones are
+   * kept whatever their age. Returns how many were deleted.
+   */
+  async purgeHandled(retentionDays: number, limit: number): Promise<number> {
+    const [, count] = await this.dataSource.query<[unknown, number]>(
+      `DELETE FROM messenger_inbox WHERE id IN (
+         SELECT id FROM messenger_inbox
+          WHERE status <> 'pending' AND received_at < now() - make_interval(days => $1)
+          LIMIT $2)`,
+      [retentionDays, limit],
+    );
+    return count;
   }
 }

@@ -26,7 +26,8 @@ import { PageDirectory } from './page-directory';
     MessengerIntakeService,
     MessengerInboundService,
   ],
-  // For MessengerWorkersModule and MessengerHttpModule.
-  exports: [MessengerInboundService, MessengerIntakeService],
+  // For MessengerWorkersModule (the inbox repository: its sweeper and purge) and
+  // MessengerHttpModule.
+  exports: [MessengerInboundService, MessengerIntakeService, InboxRepository],
 })
 export class MessengerModule {}

@@ -13,9 +13,8 @@ const SRC = join(__dirname, '../../src');
 const SQL_CALL = /\.query\s*[<(]|\bcreateQueryBuilder\s*\(|\bprepared\s*[<(]/;
 
 /**
- * Files outside `*.repository.ts` that may run SQL, each with why. Infrastructure that acts on
- * the database itself stays; the others are waiting for their module's restructuring and should
- * leave this list with it.
+ * Files outside `*.repository.ts` that may run SQL, each with why: only infrastructure that acts
+ * on the database itself, owning no module's table.
  */
 const SQL_OUTSIDE_REPOSITORIES: Record<string, string> = {
   'database/prepared.ts':
@@ -23,32 +22,23 @@ const SQL_OUTSIDE_REPOSITORIES: Record<string, string> = {
   'database/ensure-database.ts': 'creates the database itself, before any module or table exists',
   'database/run-migrations.ts': "the migration runner's advisory lock",
   'database/statistics.task.ts': 'ANALYZE of whichever tables fell behind: owns no table',
-  'messenger/inbound/inbox-sweeper.task.ts':
-    'pending: messenger is being reworked (send claims, outbound); its statements join InboxRepository after',
-  'messenger/inbound/inbox-purge.task.ts':
-    'pending: messenger is being reworked; its statement joins InboxRepository after',
-  'conversations/outbound.service.ts':
-    "pending: conversations' reply writing and statements are being restructured; ConversationsRepository after",
-  'conversations/bulk-send.service.ts': 'pending: as outbound.service.ts',
-  'conversations/contact-merge.service.ts': 'pending: as outbound.service.ts',
-  'conversations/conversations-query.service.ts': 'pending: as outbound.service.ts',
-  'conversations/jobs/reply-sweeper.task.ts': 'pending: as outbound.service.ts',
-  'conversations/send-claims.ts': 'pending: as outbound.service.ts',
 };
 
 /**
  * SQL that names another module's table, each with why. The two guards check, in the statement
  * that writes, what a foreign key or a tenant check needs; asking the owner first would add a round
- * trip on a hot path and a window in which the row can go.
+ * trip on a hot path and a window in which the row can go. The two sends read the contact's fields
+ * with the rows they load, for the same reason: one statement per batch on the send path.
  */
 const CROSS_MODULE_TABLES: Record<string, string[]> = {
   // Clicks of a bot deleted meanwhile are dropped instead of failing the batch on the foreign key.
   'referrals/tracked-links/clicks.repository.ts': ['bots'],
   // A member counts only when its contact is the bot's (tenant guard, with every referral entry).
   'segments/segments.repository.ts': ['contacts'],
-  // Pending with the conversations restructuring: the recipient's channel id, read with the reply.
-  'conversations/outbound.service.ts': ['contacts'],
-  'conversations/bulk-send.service.ts': ['contacts'],
+  // The recipient's channel id, read with the reply it is sent (every send loads its reply).
+  'conversations/outbound.repository.ts': ['contacts'],
+  // The recipient's names, read with its conversation (each broadcast message renders them).
+  'conversations/bulk-send.repository.ts': ['contacts'],
 };
 
 function sourceFiles(dir: string): string[] {

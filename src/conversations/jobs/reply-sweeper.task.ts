@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { MaintenanceTask } from '../../queues';
 import { ConversationsService } from '../conversations.service';
+import { OutboundRepository } from '../outbound.repository';
 
 const TASK = 'sweep-outbound-replies';
 /**
@@ -24,17 +23,12 @@ const BATCH = 500;
 @MaintenanceTask({ name: TASK, everyMs: EVERY_MS })
 export class ReplySweeperTask implements MaintenanceTask {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replies: OutboundRepository,
     private readonly conversations: ConversationsService,
   ) {}
 
   async run(): Promise<void> {
-    const rows = await this.dataSource.query<{ id: string }[]>(
-      `SELECT id FROM replies
-        WHERE status = 'pending' AND source_key IS NULL AND created_at < now() - make_interval(secs => $1)
-        ORDER BY created_at LIMIT $2`,
-      [GRACE_SECONDS, BATCH],
-    );
+    const rows = await this.replies.pendingRepliesOlderThan(GRACE_SECONDS, BATCH);
     await this.conversations.requeueReplies(rows.map((row) => row.id));
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { MaintenanceTask } from '../../queues';
+import { InboxRepository } from '../inbox.repository';
 
 const TASK = 'purge-messenger-inbox';
 const EVERY_MS = 3600_000;
@@ -18,19 +17,13 @@ const BATCH = 5000;
 export class InboxPurgeTask implements MaintenanceTask {
   private readonly logger = new Logger(InboxPurgeTask.name);
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly inbox: InboxRepository) {}
 
   /** Returns how many items were deleted. */
   async purge(retentionDays = INBOX_RETENTION_DAYS): Promise<number> {
     let deleted = 0;
     for (;;) {
-      const [, count] = await this.dataSource.query<[unknown, number]>(
-        `DELETE FROM messenger_inbox WHERE id IN (
-           SELECT id FROM messenger_inbox
-            WHERE status <> 'pending' AND received_at < now() - make_interval(days => $1)
-            LIMIT $2)`,
-        [retentionDays, BATCH],
-      );
+      const count = await this.inbox.purgeHandled(retentionDays, BATCH);
       deleted += count;
       if (count < BATCH) return deleted;
     }

@@ -1,9 +1,8 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { type Queue } from 'bull';
-import { DataSource } from 'typeorm';
 import { enqueueMissing, type JobPayloads, MaintenanceTask, QueueName } from '../../queues';
+import { InboxRepository } from '../inbox.repository';
 
 const TASK = 'sweep-messenger-inbox';
 /**
@@ -29,16 +28,11 @@ export class InboxSweeperTask implements MaintenanceTask {
   constructor(
     @InjectQueue(QueueName.MessengerInbound)
     private readonly inbound: Queue<JobPayloads[typeof QueueName.MessengerInbound]>,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly inbox: InboxRepository,
   ) {}
 
   async run(): Promise<void> {
-    const rows = await this.dataSource.query<{ id: string }[]>(
-      `SELECT id FROM messenger_inbox
-        WHERE status = 'pending' AND received_at < now() - make_interval(secs => $1)
-        ORDER BY received_at, id LIMIT $2`,
-      [GRACE_SECONDS, BATCH],
-    );
+    const rows = await this.inbox.pendingOlderThan(GRACE_SECONDS, BATCH);
     await enqueueMissing(
       this.inbound,
       rows.map((row) => ({ data: { inboxId: row.id }, jobId: row.id })),
