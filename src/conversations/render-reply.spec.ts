@@ -1,32 +1,9 @@
-import { CreatorService, type Content } from '../creator';
-import { type Decision } from './dispatcher';
-import { type InboundEvent } from './inbound-event';
+import { CreatorService } from '../creator';
+import {
+  answerWithWelcome as answer,
+  inboundEvent as event,
+} from '../../test/support/conversation-turns';
 import { RenderReply } from './render-reply';
-
-const welcome: Content = { messages: [{ type: 'text', text: 'Hi {{contact.firstName|there}}!' }] };
-
-function event(overrides: Partial<InboundEvent> = {}): InboundEvent {
-  return {
-    botId: 'bot',
-    contactId: 'contact',
-    contact: { firstName: 'Ada', lastName: null, firstSeenAt: new Date(0) },
-    channel: 'messenger',
-    occurredAt: new Date(0),
-    standby: false,
-    kind: 'postback',
-    text: null,
-    payload: null,
-    externalMessageId: null,
-    referral: null,
-    raw: {},
-    ...overrides,
-  };
-}
-
-const answer = (handover?: { note: string | null }): Decision => ({
-  answer: { content: welcome, ...(handover ? { handover } : {}) },
-  referral: null,
-});
 
 describe('RenderReply: the messages answering a turn', () => {
   const render = new RenderReply(new CreatorService());

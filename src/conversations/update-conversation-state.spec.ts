@@ -1,32 +1,8 @@
-import { type Content } from '../creator';
-import { type Decision } from './dispatcher';
-import { type InboundEvent } from './inbound-event';
+import {
+  answerWithWelcome as answer,
+  inboundEvent as event,
+} from '../../test/support/conversation-turns';
 import { handoverChangeOf } from './update-conversation-state';
-
-const welcome: Content = { messages: [{ type: 'text', text: 'Hi {{contact.firstName|there}}!' }] };
-
-function event(overrides: Partial<InboundEvent> = {}): InboundEvent {
-  return {
-    botId: 'bot',
-    contactId: 'contact',
-    contact: { firstName: 'Ada', lastName: null, firstSeenAt: new Date(0) },
-    channel: 'messenger',
-    occurredAt: new Date(0),
-    standby: false,
-    kind: 'postback',
-    text: null,
-    payload: null,
-    externalMessageId: null,
-    referral: null,
-    raw: {},
-    ...overrides,
-  };
-}
-
-const answer = (handover?: { note: string | null }): Decision => ({
-  answer: { content: welcome, ...(handover ? { handover } : {}) },
-  referral: null,
-});
 
 describe('handover is sticky until released: who holds a conversation after a turn', () => {
   const open = { id: 'conversation', handedOver: false };
