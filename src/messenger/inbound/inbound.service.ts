@@ -177,12 +177,17 @@ export class MessengerInboundService {
     await this.inbox.mark(ignored);
     const toSend = new Map<string, (string | ReplyRow)[]>();
     if (contacts.size === 0) return toSend;
-    await this.lookUpProfiles([...contacts.values()]);
+    // The profile look-ups (a read and Graph API calls, 3 s at most) run while the transaction
+    // takes the contacts' locks: the batch waits for both anyway, so it waits for the longer only.
+    const profiles = this.lookUpProfiles([...contacts.values()]);
+    // Awaited below; a failure of the transaction before then must not leave it unhandled.
+    profiles.catch(() => undefined);
 
     const replies = await this.dataSource.transaction(async (tx) => {
       const queues = await this.lockAndQueue(tx, [...contacts.values()]);
       const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
       await this.linkCheckboxIdentities(tx, work, queues);
+      await profiles;
       const seen = await this.contacts.recordSeenMany(
         work.map((c) => ({
           key: c.key,
@@ -355,9 +360,9 @@ export class MessengerInboundService {
   }
 
   /**
-   * Profile names for the contacts seen for the first time, looked up on the Graph API before the
-   * transaction (no lock is held during the calls). A failed lookup is recorded too (null names),
-   * so it is not repeated; contacts looked up already get no `profile`.
+   * Profile names for the contacts seen for the first time, looked up on the Graph API (3 s at
+   * most each) while the batch's transaction starts. A failed lookup is recorded too (null
+   * names), so it is not repeated; contacts looked up already get no `profile`.
    */
   private async lookUpProfiles(contacts: ContactWork[]): Promise<void> {
     const psids = contacts.filter((c) => c.key.externalIdKind === 'psid');
