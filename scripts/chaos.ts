@@ -12,6 +12,8 @@
  *
  * CHAOS_SHORT=1: one of each fault in about a minute at 40 deliveries a second (run by npm test).
  * CHAOS_APP=source runs the app from src/ through ts-node instead of dist/.
+ * CHAOS_API_ROLE=all runs the webhook's process with the workers too (PROCESS_ROLE=all), so it
+ * handles the items it stores in hand (no queue hop), and killing it kills items in hand.
  * CHAOS_KEEP=1: when a delivery is lost or sent twice, keeps what explains it (every process's
  * log, the rows and jobs of those deliveries, Redis's data, the Postgres cluster) in a folder it
  * prints (scripts/chaos-keep.ts); CHAOS_KEEP=all keeps it after a clean run too.
@@ -102,7 +104,8 @@ async function main(): Promise<number> {
       PORT: String(port),
       HOST: '127.0.0.1',
     };
-    const api = new AppProcess('api', { ...env, PROCESS_ROLE: 'api', LOG_LEVEL: 'warn' }, ENTRY);
+    const apiRole = process.env.CHAOS_API_ROLE === 'all' ? 'all' : 'api';
+    const api = new AppProcess('api', { ...env, PROCESS_ROLE: apiRole, LOG_LEVEL: 'warn' }, ENTRY);
     const workers = [1, 2].map(
       (n) =>
         new AppProcess(`worker-${n}`, { ...env, PROCESS_ROLE: 'worker', LOG_LEVEL: 'info' }, ENTRY),

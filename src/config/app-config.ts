@@ -15,6 +15,8 @@ export interface MessengerConfig {
   readonly sendRatePerSecond: number;
   /** The inbound job sends its replies itself (one queue hop) instead of queueing them. */
   readonly sendInline: boolean;
+  /** A process that stores webhook items and runs workers handles them itself (no queue hop). */
+  readonly inboundInProcess: boolean;
   /** This app's id, for telling thread-control events about us from those about other apps. */
   readonly appId: string | undefined;
   /** The default `target_app_id` of pass_thread_control (the Page Inbox: 263902037438966). */
@@ -78,6 +80,7 @@ export class AppConfig {
       graphApiVersion: env.MESSENGER_GRAPH_API_VERSION,
       sendRatePerSecond: env.MESSENGER_SEND_RATE_PER_SECOND,
       sendInline: env.MESSENGER_SEND_INLINE,
+      inboundInProcess: env.MESSENGER_INBOUND_IN_PROCESS,
       appId: env.MESSENGER_APP_ID,
       handoverAppId: env.MESSENGER_HANDOVER_APP_ID,
     };

@@ -119,6 +119,16 @@ export class Environment {
   MESSENGER_SEND_INLINE = true;
 
   /**
+   * Whether a process that takes the webhook and runs the workers (PROCESS_ROLE=all) handles the
+   * items it stored itself, with no queue hop (the default; up to a bound, past which items are
+   * queued), instead of queueing every item on `messenger-inbound`. The items are in Postgres
+   * first either way: one whose process dies is queued by the inbox sweeper.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  MESSENGER_INBOUND_IN_PROCESS = true;
+
+  /**
    * This app's Meta app id: a pass_thread_control naming it as new owner ends a handover. Unset,
    * every pass_thread_control delivered here counts as passed to us (Meta sends it to the new owner).
    */

@@ -7,6 +7,7 @@ import { InboxItem } from './entities/inbox-item.entity';
 import { GraphApiClient } from './graph/graph-api.client';
 import { SendRateLimiter } from './graph/send-rate-limiter';
 import { InboxRepository } from './inbox.repository';
+import { InboundInHand } from './inbound/in-hand';
 import { MessengerInboundService } from './inbound/inbound.service';
 import { IntakeRate } from './intake/intake-rate';
 import { MessengerIntakeService } from './intake/messenger-intake.service';
@@ -25,9 +26,10 @@ import { PageDirectory } from './page-directory';
     IntakeRate,
     MessengerIntakeService,
     MessengerInboundService,
+    InboundInHand,
   ],
   // For MessengerWorkersModule (the inbox repository: its sweeper and purge) and
   // MessengerHttpModule.
-  exports: [MessengerInboundService, MessengerIntakeService, InboxRepository],
+  exports: [MessengerInboundService, MessengerIntakeService, InboxRepository, InboundInHand],
 })
 export class MessengerModule {}

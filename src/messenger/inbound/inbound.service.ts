@@ -64,6 +64,10 @@ const BATCHES_IN_PARALLEL = 1;
 const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
   `${row.pageId}|${row.senderKey}`;
 
+/** An item asked for: by its inbox id (a job), or its row as the webhook committed it (in hand). */
+type Asked = string | InboxRow;
+const idOf = (asked: Asked): string => (typeof asked === 'string' ? asked : asked.id);
+
 /**
  * Turns stored webhook items into conversation work. Items of one contact are handled one at a
  * time, oldest first: a per-contact lock, then every pending item of that contact up to the newest
@@ -76,8 +80,8 @@ const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
 export class MessengerInboundService {
   private readonly logger = new Logger(MessengerInboundService.name);
   /** Per item asked for: the replies its job sends once the batch committed. */
-  private readonly batches = new GroupCommit<string, (string | ReplyRow)[]>(
-    (ids) => this.processBatch(ids),
+  private readonly batches = new GroupCommit<Asked, (string | ReplyRow)[]>(
+    (asked) => this.processBatch(asked),
     {
       maxItems: BATCH_MAX,
       parallel: BATCHES_IN_PARALLEL,
@@ -110,18 +114,27 @@ export class MessengerInboundService {
     await this.conversations.sendReplies(replies);
   }
 
+  /**
+   * `process` for an item the webhook committed a moment ago, with its row in hand (InboundInHand):
+   * the same handling, without reading the row back.
+   */
+  async processInHand(row: InboxRow): Promise<void> {
+    const [replies] = await this.batches.submit([row]);
+    await this.conversations.sendReplies(replies);
+  }
+
   /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
   async fail(inboxId: string, reason: string): Promise<void> {
     await this.inbox.mark([{ id: inboxId, status: 'failed', note: reason.slice(0, 1000) }]);
   }
 
-  private async processBatch(ids: string[]): Promise<(string | ReplyRow)[][]> {
+  private async processBatch(asked: Asked[]): Promise<(string | ReplyRow)[][]> {
     // A process that also serves the webhook answers Meta first when flooded.
     await this.intakeRate.yieldWhileFlooded();
     // A lone item (a batch of one, or one retried alone) takes the careful path: its contact's
     // older items run in savepoints, so they cannot fail it.
-    const replies = await this.handleTogether(ids, ids.length === 1);
-    return ids.map((id) => replies.get(id) ?? []);
+    const replies = await this.handleTogether(asked, asked.length === 1);
+    return asked.map((item) => replies.get(idOf(item)) ?? []);
   }
 
   /**
@@ -129,10 +142,11 @@ export class MessengerInboundService {
    * newest, the replies written for that contact's items, oldest first (sent by that item's job).
    */
   private async handleTogether(
-    ids: string[],
+    asked: Asked[],
     careful: boolean,
   ): Promise<Map<string, (string | ReplyRow)[]>> {
-    const items = await this.inbox.pending(ids);
+    const ids = asked.map(idOf);
+    const items = await this.pendingOf(asked);
     const ignored: Outcome[] = [];
     const contacts = new Map<string, ContactWork>();
     // Each item is normalised once; a contact's older items the lock brings in, when they come.
@@ -163,12 +177,17 @@ export class MessengerInboundService {
     await this.inbox.mark(ignored);
     const toSend = new Map<string, (string | ReplyRow)[]>();
     if (contacts.size === 0) return toSend;
-    await this.lookUpProfiles([...contacts.values()]);
+    // The profile look-ups (a read and Graph API calls, 3 s at most) run while the transaction
+    // takes the contacts' locks: the batch waits for both anyway, so it waits for the longer only.
+    const profiles = this.lookUpProfiles([...contacts.values()]);
+    // Awaited below; a failure of the transaction before then must not leave it unhandled.
+    profiles.catch(() => undefined);
 
     const replies = await this.dataSource.transaction(async (tx) => {
       const queues = await this.lockAndQueue(tx, [...contacts.values()]);
       const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
       await this.linkCheckboxIdentities(tx, work, queues);
+      await profiles;
       const seen = await this.contacts.recordSeenMany(
         work.map((c) => ({
           key: c.key,
@@ -198,6 +217,17 @@ export class MessengerInboundService {
       toSend.set(asked, [...(toSend.get(asked) ?? []), reply]);
     }
     return toSend;
+  }
+
+  /**
+   * The rows of the items asked for: those in hand as they are (the webhook committed them
+   * pending; one handled meanwhile is left out under the contact's lock), the others read if
+   * still pending.
+   */
+  private async pendingOf(asked: Asked[]): Promise<InboxRow[]> {
+    const inHand = asked.filter((item): item is InboxRow => typeof item !== 'string');
+    const toRead = asked.filter((item): item is string => typeof item === 'string');
+    return toRead.length === 0 ? inHand : [...inHand, ...(await this.inbox.pending(toRead))];
   }
 
   /**
@@ -330,9 +360,9 @@ export class MessengerInboundService {
   }
 
   /**
-   * Profile names for the contacts seen for the first time, looked up on the Graph API before the
-   * transaction (no lock is held during the calls). A failed lookup is recorded too (null names),
-   * so it is not repeated; contacts looked up already get no `profile`.
+   * Profile names for the contacts seen for the first time, looked up on the Graph API (3 s at
+   * most each) while the batch's transaction starts. A failed lookup is recorded too (null
+   * names), so it is not repeated; contacts looked up already get no `profile`.
    */
   private async lookUpProfiles(contacts: ContactWork[]): Promise<void> {
     const psids = contacts.filter((c) => c.key.externalIdKind === 'psid');

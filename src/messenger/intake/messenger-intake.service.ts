@@ -5,7 +5,8 @@ import { type Queue } from 'bull';
 import { GroupCommit } from '../../common/group-commit';
 import { enqueueSafely, type JobPayloads, QueueName } from '../../queues';
 import { type InboxStatus } from '../entities/inbox-item.entity';
-import { InboxRepository } from '../inbox.repository';
+import { InboxRepository, type InboxRow } from '../inbox.repository';
+import { InboundInHand } from '../inbound/in-hand';
 import { MessengerErrors } from '../messenger.errors';
 import { PageDirectory } from '../page-directory';
 import { classify, type ClassifiedItem, UNHANDLED_ITEM_TYPES } from './classify';
@@ -111,6 +112,23 @@ function malformedRow(part: MalformedPart, body: unknown, receivedAt: number): R
   };
 }
 
+/**
+ * A committed row as the inbound job would read it back: the payload parsed from the JSON text
+ * stored (not the item object, so it is what Postgres holds, to the value).
+ */
+function inboxRowOf(row: Row & { id: string; json: string }): InboxRow {
+  return {
+    id: row.id,
+    pageId: row.pageId,
+    botId: row.botId,
+    senderKey: row.senderKey,
+    standby: row.standby,
+    occurredAt: row.occurredAt,
+    payload: JSON.parse(row.json) as Record<string, unknown>,
+    status: 'pending',
+  };
+}
+
 function triage(item: Classified, botId: string | null): Row {
   const ignore = (note: string): Row => ({ ...item, botId, status: 'ignored', note });
   if (!botId) return ignore('PAGE_NOT_CONNECTED');
@@ -141,6 +159,7 @@ export class MessengerIntakeService {
     @InjectQueue(QueueName.MessengerInbound) private readonly queue: Queue<InboundPayload>,
     private readonly pages: PageDirectory,
     private readonly rate: IntakeRate,
+    private readonly inHand: InboundInHand,
   ) {}
 
   /** Returns how many items were new. Resolves once they are committed. */
@@ -203,23 +222,24 @@ export class MessengerIntakeService {
   }
 
   private async store(rows: Row[]): Promise<Stored[]> {
-    const inserted = await this.inboxTable.insertMany(
-      rows.map((row) => ({ ...row, json: row.json ?? JSON.stringify(row.item) })),
+    const items = rows.map((row) => ({ ...row, json: row.json ?? JSON.stringify(row.item) }));
+    const inserted = await this.inboxTable.insertMany(items);
+    // The same item twice in one group: only its first occurrence is new.
+    const byKey = new Map(inserted.map((row) => [row.dedupeKey, row]));
+    const stored = items.map((item) => {
+      const row = byKey.get(item.dedupeKey);
+      byKey.delete(item.dedupeKey);
+      return row ? { ...item, id: row.id, status: row.status } : null;
+    });
+    const queued = this.inHand.take(
+      stored.flatMap((row) => (row?.status === 'pending' ? [inboxRowOf(row)] : [])),
     );
     // Not awaited: the items are safe in Postgres, and the webhook should answer without Redis.
     void enqueueSafely(
       this.queue,
-      inserted
-        .filter((row) => row.status === 'pending')
-        .map((row) => ({ data: { inboxId: row.id }, jobId: row.id })),
+      queued.map((row) => ({ data: { inboxId: row.id }, jobId: row.id })),
       this.logger,
     );
-    // The same item twice in one group: only its first occurrence is new.
-    const byKey = new Map(inserted.map((row) => [row.dedupeKey, row]));
-    return rows.map((row) => {
-      const stored = byKey.get(row.dedupeKey);
-      byKey.delete(row.dedupeKey);
-      return stored ? { id: stored.id, status: stored.status } : null;
-    });
+    return stored.map((row) => (row ? { id: row.id, status: row.status } : null));
   }
 }

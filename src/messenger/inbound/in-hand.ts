@@ -1,0 +1,90 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger } from '@nestjs/common';
+import { type Queue } from 'bull';
+import { AppConfig } from '../../config';
+import { enqueueSafely, type JobPayloads, QueueName } from '../../queues';
+import { type InboxRow } from '../inbox.repository';
+import { MessengerInboundService } from './inbound.service';
+
+/**
+ * Items handled in hand at once at most. Past it, the webhook queues items as before, so a flood
+ * waits in Redis rather than in this process's memory (a batch takes 50 items at most, and the
+ * inbound worker takes 128 jobs at once: a few batches' worth keeps the batches full).
+ */
+export const IN_HAND_MAX = 256;
+/** How long a shutting-down process waits for the items in hand to finish. */
+const DRAIN_TIMEOUT_MS = 20_000;
+
+/**
+ * The webhook's items, handled by the process that stored them, with no queue hop: in a process
+ * that takes the webhook and runs the workers (PROCESS_ROLE=all, MESSENGER_INBOUND_IN_PROCESS on),
+ * an item the webhook committed goes straight to MessengerInboundService with its row in hand (no
+ * job, no read back); its answer is sent as the job's would be. Nothing is lost by skipping the
+ * queue: the item is pending in Postgres until handled, so an item of a process that dies is
+ * queued by the inbox sweeper within seconds, and one whose handling fails is queued at once, for
+ * the job's retries. Items of one contact stay in order and are answered once whichever way they
+ * go: the inbound handling takes the contact's lock and only pending items.
+ */
+@Injectable()
+export class InboundInHand {
+  private readonly logger = new Logger(InboundInHand.name);
+  private open = false;
+  private running = 0;
+  private drained: (() => void)[] = [];
+
+  constructor(
+    private readonly inbound: MessengerInboundService,
+    @InjectQueue(QueueName.MessengerInbound)
+    private readonly queue: Queue<JobPayloads[typeof QueueName.MessengerInbound]>,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Items handled in hand right now. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Starts taking items (the inbound worker calls it once it takes jobs). */
+  start(): void {
+    this.open = this.config.messenger.inboundInProcess;
+  }
+
+  /** Stops taking items and waits (up to 20 s) for those in hand; what is left stays pending. */
+  async stop(): Promise<void> {
+    this.open = false;
+    if (this.running === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.drained.push(resolve)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Takes as many of the committed pending rows as there is room for and handles them in the
+   * background; returns the rows not taken, for the caller to queue (all of them when this
+   * process does not handle items in hand).
+   */
+  take(rows: InboxRow[]): InboxRow[] {
+    if (!this.open) return rows;
+    const room = Math.max(0, IN_HAND_MAX - this.running);
+    for (const row of rows.slice(0, room)) void this.handle(row);
+    return rows.slice(room);
+  }
+
+  private async handle(row: InboxRow): Promise<void> {
+    this.running++;
+    try {
+      await this.inbound.processInHand(row);
+    } catch (error) {
+      this.logger.warn(
+        `Inbox item ${row.id} not handled in hand (${(error as Error).message}); queued for retries`,
+      );
+      await enqueueSafely(this.queue, [{ data: { inboxId: row.id }, jobId: row.id }], this.logger);
+    } finally {
+      this.running--;
+      if (this.running === 0) for (const resolve of this.drained.splice(0)) resolve();
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import { getQueueToken } from '@nestjs/bull';
+import { type Queue } from 'bull';
+import { InboxRepository } from '../../src/messenger/inbox.repository';
+import { IN_HAND_MAX, InboundInHand } from '../../src/messenger/inbound/in-hand';
+import { MessengerInboundService } from '../../src/messenger/inbound/inbound.service';
+import { QueueName } from '../../src/queues';
+import { createReferral, text } from '../support/fixtures';
+import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
+import { delivery, getStartedWithRef } from '../support/messenger-payloads';
+import { waitFor } from '../support/wait-for';
+
+type AddBulk = Queue['addBulk'];
+
+/** The inbox ids of the jobs a queue was asked to add while `spy` watched it. */
+const queuedIds = (spy: jest.SpyInstance<ReturnType<AddBulk>, Parameters<AddBulk>>): string[] =>
+  spy.mock.calls.flatMap(([jobs]) => jobs.map((job) => String(job.opts?.jobId)));
+
+/**
+ * A process that takes the webhook and runs the workers handles the items it stored itself, with
+ * no queue hop and no read back (issue 15); the queue takes what does not fit, what failed in hand,
+ * and everything when MESSENGER_INBOUND_IN_PROCESS is off.
+ */
+describe('Webhook items handled in hand', () => {
+  let t: MessengerTestApp;
+  let inbound: Queue;
+  let addBulk: jest.SpyInstance<ReturnType<AddBulk>, Parameters<AddBulk>>;
+
+  const inboxIdOf = async (psid: string): Promise<string> => {
+    const { rows } = await t.db.query<{ id: string }>(
+      `SELECT id FROM messenger_inbox WHERE sender_key = $1`,
+      [`psid:${psid}`],
+    );
+    return rows[0].id;
+  };
+  const start = (psids: string[], ref = 'hand'): Promise<unknown> =>
+    t.deliver(
+      delivery(
+        t.pageId,
+        psids.map((psid) => getStartedWithRef({ pageId: t.pageId, psid, ref })),
+      ),
+    );
+
+  beforeAll(async () => {
+    t = await startMessengerApp({ PROCESS_ROLE: 'all' });
+    await createReferral(t.admin, t.botId, { trackingParam: 'hand', content: text('In hand') });
+    await createReferral(t.admin, t.botId, { trackingParam: 'refused', content: text('Later') });
+    inbound = t.app.get<Queue>(getQueueToken(QueueName.MessengerInbound));
+  });
+  afterAll(() => t.close());
+  beforeEach(() => {
+    t.graph.reset();
+    addBulk = jest.spyOn(inbound, 'addBulk');
+  });
+  afterEach(() => addBulk.mockRestore());
+
+  it('answers an item without queueing it or reading it back', async () => {
+    const pending = jest.spyOn(t.app.get(InboxRepository), 'pending');
+    try {
+      await start(['hand-1']);
+      const [sent] = await t.graph.waitForSends(1);
+      expect(sent.recipient).toEqual({ id: 'hand-1' });
+      await t.settle();
+      expect(queuedIds(addBulk)).toEqual([]);
+      expect(pending).not.toHaveBeenCalled();
+      expect(t.app.get(InboundInHand).inFlight).toBe(0);
+    } finally {
+      pending.mockRestore();
+    }
+  });
+
+  it('queues an item whose handling failed in hand, and the job answers it once it can', async () => {
+    const tried = jest.spyOn(t.app.get(MessengerInboundService), 'processInHand');
+    // A real refusal inside Postgres, lifted once the item is queued.
+    await t.db.query(`
+      CREATE FUNCTION refuse_in_hand() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'entry refused for the test'; END $$;
+      CREATE TRIGGER refuse_in_hand BEFORE INSERT ON referral_entries
+        FOR EACH ROW WHEN (NEW.raw_ref = 'refused') EXECUTE FUNCTION refuse_in_hand();`);
+    try {
+      await start(['hand-refused'], 'refused');
+      const id = await inboxIdOf('hand-refused');
+      await waitFor(() => queuedIds(addBulk).includes(id), { what: 'the item to be queued' });
+      // Tried in hand first, and queued because that failed (not by the webhook).
+      expect(tried.mock.calls.map(([row]) => row.id)).toEqual([id]);
+      await expect(tried.mock.results[0].value).rejects.toThrow('entry refused for the test');
+      expect(
+        await t.count(
+          `SELECT count(*) AS n FROM messenger_inbox WHERE id = $1 AND status = 'pending'`,
+          [id],
+        ),
+      ).toBe(1);
+    } finally {
+      tried.mockRestore();
+      await t.db.query(
+        `DROP TRIGGER refuse_in_hand ON referral_entries; DROP FUNCTION refuse_in_hand()`,
+      );
+    }
+    const [sent] = await t.graph.waitForSends(1, 15_000);
+    expect(sent.recipient).toEqual({ id: 'hand-refused' });
+    await t.quiesce();
+    expect(t.graph.sends).toHaveLength(1);
+  });
+
+  it(`queues what does not fit past ${IN_HAND_MAX} items in hand, and answers every item once`, async () => {
+    const inHand = t.app.get(InboundInHand);
+    const tried = jest.spyOn(t.app.get(MessengerInboundService), 'processInHand');
+    // Slow sends keep the items in hand until answered.
+    t.graph.setLatency(3000);
+    const psids = Array.from({ length: IN_HAND_MAX + 20 }, (_, i) => `hand-many-${i}`);
+    let most = 0;
+    try {
+      for (let i = 0; i < psids.length; i += 40) await start(psids.slice(i, i + 40));
+      await waitFor(
+        () => {
+          most = Math.max(most, inHand.inFlight);
+          return queuedIds(addBulk).length > 0;
+        },
+        { what: 'the overflow to be queued' },
+      );
+    } finally {
+      t.graph.setLatency(0);
+    }
+    const sends = await t.graph.waitForSends(psids.length, 30_000);
+    await t.quiesce(30_000);
+    expect(new Set(sends.map((send) => send.recipient?.id)).size).toBe(psids.length);
+    expect(t.graph.sends).toHaveLength(psids.length);
+    // The hand was full before an item was queued, and never held more than its bound. (Items
+    // waiting over 3 s for a batch are queued by the sweeper too: harmless, each is answered once.)
+    const inHandIds = new Set(tried.mock.calls.map(([row]) => row.id));
+    tried.mockRestore();
+    expect(inHandIds.size).toBeGreaterThanOrEqual(IN_HAND_MAX);
+    expect(inHandIds.size).toBeLessThan(psids.length);
+    expect(most).toBeLessThanOrEqual(IN_HAND_MAX);
+  });
+});
+
+describe('Webhook items with MESSENGER_INBOUND_IN_PROCESS=false', () => {
+  let t: MessengerTestApp;
+
+  beforeAll(async () => {
+    t = await startMessengerApp({ PROCESS_ROLE: 'all', MESSENGER_INBOUND_IN_PROCESS: 'false' });
+    await createReferral(t.admin, t.botId, { trackingParam: 'queued', content: text('Queued') });
+  });
+  afterAll(() => t.close());
+
+  it('queues every item for the inbound job', async () => {
+    const addBulk = jest.spyOn(
+      t.app.get<Queue>(getQueueToken(QueueName.MessengerInbound)),
+      'addBulk',
+    );
+    await t.deliver(
+      delivery(t.pageId, [
+        getStartedWithRef({ pageId: t.pageId, psid: 'queued-1', ref: 'queued' }),
+      ]),
+    );
+    await t.graph.waitForSends(1);
+    const { rows } = await t.db.query<{ id: string }>(
+      `SELECT id FROM messenger_inbox WHERE sender_key = 'psid:queued-1'`,
+    );
+    expect(queuedIds(addBulk)).toEqual([rows[0].id]);
+    expect(t.app.get(InboundInHand).inFlight).toBe(0);
+  });
+});
