@@ -1,7 +1,7 @@
 import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
 import { AllExceptionsFilter, validationException } from './common/errors';
 import {
@@ -13,7 +13,7 @@ import {
 } from './common/http/framework-errors';
 import { useJsonBodyOnly } from './common/http/json-body';
 import { rejectNulOnManagementApi } from './common/http/nul-guard';
-import { requestId } from './common/logging/logger-options';
+import { requestId, webhookRefusalLogger } from './common/logging/logger-options';
 import { type AppConfig } from './config';
 import { setupOpenApi } from './openapi';
 import { WidgetService, widgetCorsHook } from './widget';
@@ -45,6 +45,8 @@ export async function createHttpApp(
     done();
   });
   adapter.getInstance().addHook('onRequest', refuseMissingHost);
+  const refusals = webhookRefusalLogger(config, () => PinoLogger.root);
+  if (refusals) adapter.getInstance().addHook('onResponse', refusals);
   answerNodeRefusals(adapter.getInstance().server);
   refuseRequestsWhileClosing(adapter.getInstance());
   // Registered before Nest adds its routes (Fastify applies hooks to routes added after them); the

@@ -13,6 +13,7 @@ import {
   textMessage,
 } from '../support/messenger-payloads';
 import { TEST_APP_SECRET, TEST_VERIFY_TOKEN } from '../support/test-app';
+import { waitFor } from '../support/wait-for';
 
 describe('Messenger webhook intake', () => {
   let t: MessengerTestApp;
@@ -76,6 +77,34 @@ describe('Messenger webhook intake', () => {
       }
       expect(await inboxCount()).toBe(before);
       expect(t.graph.sends).toHaveLength(0);
+    });
+
+    it('logs a refused delivery at info in the request line shape, and an accepted one not at all', async () => {
+      const raw = body();
+      const post = (id: string, signature: string): Promise<{ status: number }> =>
+        t.http.request('POST', '/webhooks/messenger', {
+          raw,
+          headers: {
+            'content-type': 'application/json',
+            'x-hub-signature-256': signature,
+            'x-request-id': id,
+          },
+        });
+      expect((await post('refused-delivery-1', 'sha256=00')).status).toBe(403);
+      expect((await post('accepted-delivery-1', signBody(raw, TEST_APP_SECRET))).status).toBe(200);
+      const lines = (): { level: number; msg: string; req?: { id?: string }; res?: unknown }[] =>
+        t.logs.lines.map((line) => JSON.parse(line));
+      await waitFor(() => lines().some((line) => line.req?.id === 'refused-delivery-1'));
+      expect(lines().filter((line) => line.req?.id === 'refused-delivery-1')).toEqual([
+        expect.objectContaining({
+          level: 30,
+          msg: 'request completed',
+          req: expect.objectContaining({ method: 'POST', url: '/webhooks/messenger' }),
+          res: expect.objectContaining({ statusCode: 403 }),
+          responseTime: expect.any(Number),
+        }),
+      ]);
+      expect(lines().filter((line) => line.req?.id === 'accepted-delivery-1')).toEqual([]);
     });
 
     it('verifies the raw bytes: a non-ASCII body is signed over its escaped form', async () => {

@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfig } from '../../config';
-import { loggerOptions, TRACKED_LINK_ROUTE } from './logger-options';
+import { loggerOptions, TRACKED_LINK_ROUTE, WEBHOOK_ROUTE } from './logger-options';
 
 type LevelOf = (req: IncomingMessage, res: ServerResponse, error?: Error) => string;
 
@@ -32,10 +32,11 @@ describe('request log levels', () => {
   });
 });
 
-describe('tracked links in request logging', () => {
-  it('keeps them out of request logging below debug, and in it at debug', () => {
+describe('tracked links and webhook deliveries in request logging', () => {
+  it('keeps them out of pino-http below debug, and in it at debug', () => {
     expect(loggerOptions(loadConfig({ LOG_LEVEL: 'info' })).exclude).toEqual([
       { method: RequestMethod.ALL, path: TRACKED_LINK_ROUTE },
+      { method: RequestMethod.POST, path: WEBHOOK_ROUTE },
     ]);
     expect(loggerOptions(loadConfig({ LOG_LEVEL: 'debug' })).exclude).toBeUndefined();
   });

@@ -2,7 +2,8 @@ import { RequestMethod } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DestinationStream, Logger } from 'pino';
 import { type AppConfig } from '../../config';
 import { redactUrl, secretScrubber } from './redact';
 
@@ -10,6 +11,8 @@ export { redactUrl } from './redact';
 
 /** The tracked links' route (src/referrals/tracked-links), kept out of request logging below debug. */
 export const TRACKED_LINK_ROUTE = 'r/:botId/:trackingParam';
+/** The Messenger webhook's route (src/messenger); its deliveries bypass pino-http below debug. */
+export const WEBHOOK_ROUTE = 'webhooks/messenger';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -60,9 +63,53 @@ export function loggerOptions(config: AppConfig, destination?: DestinationStream
   // Tracked links (`/r/...`) come by the thousand per second and are counted as clicks: below debug
   // they get no request line and no per-request logger, so a click costs no log allocation and
   // its address (which the analytics never store) reaches no log. Their warnings still log.
+  // Webhook deliveries likewise skip pino-http's per-request logger and context below debug (an
+  // accepted one logs nothing anyway); webhookRefusalLogger writes the line of a refused one.
   const quiet = webhookLevel === 'silent';
   return {
     pinoHttp: destination ? [options, destination] : options,
-    ...(quiet ? { exclude: [{ method: RequestMethod.ALL, path: TRACKED_LINK_ROUTE }] } : {}),
+    ...(quiet
+      ? {
+          exclude: [
+            { method: RequestMethod.ALL, path: TRACKED_LINK_ROUTE },
+            { method: RequestMethod.POST, path: WEBHOOK_ROUTE },
+          ],
+        }
+      : {}),
+  };
+}
+
+/** Where a webhook refusal's request line goes: pino-http's root logger, once it exists. */
+type RootLogger = () => Logger | undefined;
+
+/**
+ * The request line of a webhook delivery that bypassed pino-http (see loggerOptions): written by a
+ * Fastify `onResponse` hook, in pino-http's shape (`req`, `res`, `responseTime`; `request errored`
+ * with `err` at 500 and above), and only for refusals: 4xx at info, 5xx as errors. Null when
+ * pino-http logs webhook deliveries itself (LOG_LEVEL debug or trace).
+ */
+export function webhookRefusalLogger(
+  config: AppConfig,
+  root: RootLogger,
+): ((request: FastifyRequest, reply: FastifyReply, done: () => void) => void) | null {
+  if (loggerOptions(config).exclude === undefined) return null;
+  return (request, reply, done) => {
+    const status = reply.statusCode;
+    const delivery = request.method === 'POST' && request.routeOptions.url === `/${WEBHOOK_ROUTE}`;
+    const logger = status >= 400 && delivery ? root() : undefined;
+    if (logger) {
+      const line = {
+        req: request.raw,
+        res: reply.raw,
+        responseTime: Math.round(reply.elapsedTime),
+      };
+      if (status >= 500)
+        logger.error(
+          { ...line, err: new Error(`failed with status code ${status}`) },
+          'request errored',
+        );
+      else logger.info(line, 'request completed');
+    }
+    done();
   };
 }
