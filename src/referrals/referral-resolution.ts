@@ -4,7 +4,7 @@ import { BotsService } from '../bots';
 import { type Channel, ContactsService } from '../contacts';
 import { type ModuleAnswer, ModulesService } from '../modules';
 import { SegmentsService } from '../segments';
-import { type ActiveReferral, findActiveReferral, insertEntries } from './referrals.repository';
+import { type ActiveReferral, findActiveReferrals, insertEntries } from './referrals.repository';
 import { FunnelRecorder } from './stats/funnel-recorder';
 
 export interface ResolveInput {
@@ -59,11 +59,10 @@ export class ReferralResolution {
   /** `resolve` for many inputs; results in the order given. */
   async resolveMany(inputs: ResolveInput[], tx: EntityManager): Promise<Resolution[]> {
     if (inputs.length === 0) return [];
+    const referrals = await this.activeReferrals(inputs, tx);
     // One after another: the queries share the transaction's connection.
-    const referrals: (ActiveReferral | null)[] = [];
     const firstSeen: Date[] = [];
     for (const input of inputs) {
-      referrals.push(input.ref ? await findActiveReferral(tx, input.botId, input.ref) : null);
       firstSeen.push(input.contactFirstSeenAt ?? (await this.firstSeenAt(input, tx)));
     }
     const isNew = inputs.map(
@@ -114,6 +113,19 @@ export class ReferralResolution {
       });
     }
     return resolutions;
+  }
+
+  /** Each input's active referral (null without a ref): one statement for all, if any. */
+  private async activeReferrals(
+    inputs: ResolveInput[],
+    tx: EntityManager,
+  ): Promise<(ActiveReferral | null)[]> {
+    const referred = inputs.flatMap((input) =>
+      input.ref ? [{ botId: input.botId, trackingParam: input.ref }] : [],
+    );
+    const found = referred.length > 0 ? await findActiveReferrals(tx, referred) : [];
+    let next = 0;
+    return inputs.map((input) => (input.ref ? found[next++] : null));
   }
 
   /** Inserts the entries in the order given; their ids in that order. */

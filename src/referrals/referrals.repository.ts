@@ -2,7 +2,7 @@ import { type EntityManager } from 'typeorm';
 import { type CreatedCursor } from '../common/pagination';
 import { type Channel } from '../contacts';
 import { type Content } from '../creator';
-import { memoInTransaction, prepared } from '../database';
+import { memoManyInTransaction, prepared } from '../database';
 import { type AnswerType, Referral } from './entities/referral.entity';
 
 /**
@@ -40,32 +40,56 @@ export interface ActiveReferral {
   segmentId: string;
 }
 
+/** A lookup of a referral: the bot and the tracking param as a ref carried it (any case). */
+export interface ReferralLookup {
+  botId: string;
+  trackingParam: string;
+}
+
+/** The memo key of a lookup: the param lower-cased, as the lookup compares it. */
+const lookupKey = (lookup: ReferralLookup): string =>
+  `referral:${lookup.botId}:${lookup.trackingParam.toLowerCase()}`;
+
 /**
- * The bot's live, active referral with this tracking param, compared case-insensitively (served by
- * the unique index on (bot_id, lower(tracking_param)) of live referrals). On every referral entry.
+ * Each lookup's live, active referral of its bot, compared case-insensitively, or null (unknown,
+ * inactive, deleted); results in the order of `lookups`. On every referral entry, so all the
+ * lookups of a batch are one statement (served by the unique index on (bot_id,
+ * lower(tracking_param)) of live referrals, which also makes the match at most one row), and
+ * within a transaction each lookup is read once (`memoManyInTransaction`): the conversation
+ * opening and the resolution of one batch share one read.
  */
+export function findActiveReferrals(
+  manager: EntityManager,
+  lookups: ReferralLookup[],
+): Promise<(ActiveReferral | null)[]> {
+  const byKey = new Map(lookups.map((lookup) => [lookupKey(lookup), lookup]));
+  return memoManyInTransaction(manager, lookups.map(lookupKey), async (missing) => {
+    const wanted = missing.map((key) => byKey.get(key)!);
+    const rows = await prepared<(ActiveReferral & { position: string })[]>(
+      manager,
+      'referral_find_active_many',
+      `SELECT k.position, r.id, r.bot_id AS "botId", r.tracking_param AS "trackingParam",
+              r.answer_type AS "answerType", r.content, r.module_id AS "moduleId",
+              r.segment_id AS "segmentId"
+         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k(bot_id, param, position)
+         JOIN referrals r ON r.bot_id = k.bot_id AND lower(r.tracking_param) = lower(k.param)
+        WHERE r.active AND r.deleted_at IS NULL`,
+      [wanted.map((lookup) => lookup.botId), wanted.map((lookup) => lookup.trackingParam)],
+    );
+    const found = new Array<ActiveReferral | null>(wanted.length).fill(null);
+    for (const { position, ...referral } of rows) found[Number(position) - 1] = referral;
+    return found;
+  });
+}
+
+/** `findActiveReferrals` of one lookup. */
 export async function findActiveReferral(
   manager: EntityManager,
   botId: string,
   trackingParam: string,
 ): Promise<ActiveReferral | null> {
-  // Case-insensitive param: the memo key is lower-cased like the lookup.
-  return memoInTransaction(
-    manager,
-    `referral:${botId}:${trackingParam.toLowerCase()}`,
-    async () => {
-      const rows = await prepared<ActiveReferral[]>(
-        manager,
-        'referral_find_active',
-        `SELECT id, bot_id AS "botId", tracking_param AS "trackingParam", answer_type AS "answerType", content,
-              module_id AS "moduleId", segment_id AS "segmentId"
-         FROM referrals
-        WHERE bot_id = $1 AND lower(tracking_param) = lower($2) AND active AND deleted_at IS NULL`,
-        [botId, trackingParam],
-      );
-      return rows[0] ?? null;
-    },
-  );
+  const [referral] = await findActiveReferrals(manager, [{ botId, trackingParam }]);
+  return referral;
 }
 
 /** A referral entry to insert: one contact coming in through a ref (known or not). */
