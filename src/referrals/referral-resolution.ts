@@ -5,7 +5,8 @@ import { type Channel, ContactsService } from '../contacts';
 import { type ModuleAnswer, ModulesService } from '../modules';
 import { SegmentsService } from '../segments';
 import { type ActiveReferral, findActiveReferrals, insertEntries } from './referrals.repository';
-import { FunnelRecorder } from './stats/funnel-recorder';
+import { type EntryFact, FunnelRecorder } from './stats/funnel-recorder';
+import { type ContactEntryPair, type EnteredPair } from './stats/funnel.repository';
 
 export interface ResolveInput {
   botId: string;
@@ -68,22 +69,26 @@ export class ReferralResolution {
     const isNew = inputs.map(
       (input, index) => firstSeen[index].getTime() >= input.occurredAt.getTime(),
     );
-    const entryIds = await this.recordEntries(inputs, referrals, isNew, tx);
-    await this.funnel.recordEntries(
-      inputs.map((input, index) => ({
-        entryId: entryIds[index],
-        botId: input.botId,
-        referralId: referrals[index]?.id ?? null,
-        contactId: input.contactId,
-        occurredAt: input.occurredAt,
-        source: input.source,
-        channel: input.channel,
-        adId: input.adId ?? null,
-        adTitle: adTitle(input.adsContext),
-        isNewContact: isNew[index],
-      })),
+    const facts: EntryFact[] = inputs.map((input, index) => ({
+      botId: input.botId,
+      referralId: referrals[index]?.id ?? null,
+      contactId: input.contactId,
+      occurredAt: input.occurredAt,
+      source: input.source,
+      channel: input.channel,
+      adId: input.adId ?? null,
+      adTitle: adTitle(input.adsContext),
+      isNewContact: isNew[index],
+    }));
+    // The entries and their funnel pairs in one statement; the counts follow from what it answers.
+    const { entryIds, entered } = await this.recordEntries(
+      inputs,
+      referrals,
+      isNew,
+      this.funnel.contactPairsOf(facts),
       tx,
     );
+    await this.funnel.countEntries(facts, entered, tx);
     const joining = inputs.flatMap((input, index) => {
       const referral = referrals[index];
       return referral
@@ -128,13 +133,17 @@ export class ReferralResolution {
     return inputs.map((input) => (input.ref ? found[next++] : null));
   }
 
-  /** Inserts the entries in the order given; their ids in that order. */
+  /**
+   * Inserts the entries in the order given (their ids in that order) and records `pairs` in the
+   * referral funnel, in one statement.
+   */
   private recordEntries(
     inputs: ResolveInput[],
     referrals: (ActiveReferral | null)[],
     isNew: boolean[],
+    pairs: ContactEntryPair[],
     tx: EntityManager,
-  ): Promise<string[]> {
+  ): Promise<{ entryIds: string[]; entered: EnteredPair[] }> {
     return insertEntries(
       tx,
       inputs.map((input, index) => ({
@@ -151,6 +160,7 @@ export class ReferralResolution {
         refererUri: input.refererUri ?? null,
         occurredAt: input.occurredAt,
       })),
+      pairs,
     );
   }
 

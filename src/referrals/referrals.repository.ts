@@ -4,6 +4,12 @@ import { type Channel } from '../contacts';
 import { type Content } from '../creator';
 import { memoManyInTransaction, prepared } from '../database';
 import { type AnswerType, Referral } from './entities/referral.entity';
+import {
+  type ContactEntryPair,
+  type EnteredPair,
+  enterReferralContacts,
+  enterReferralContactsValues,
+} from './stats/funnel.repository';
 
 /**
  * The referral rules that live in SQL: a merge of two contacts runs while entries of either may
@@ -111,23 +117,36 @@ export interface EntryRow {
 }
 
 /**
- * Inserts the entries in one statement (named and prepared: on every referral entry) and returns
- * their ids in the order given (Postgres returns inserted rows in the order of `position`).
+ * Inserts the entries and records their (referral, contact) pairs in `referral_contacts`
+ * (`enterReferralContacts`, pairs in key order) in one statement, named and prepared: on every
+ * referral entry. Returns the entries' ids in the order given, and each pair as recorded.
  */
-export async function insertEntries(tx: EntityManager, entries: EntryRow[]): Promise<string[]> {
-  const rows = await prepared<{ id: string }[]>(
+export async function insertEntries(
+  tx: EntityManager,
+  entries: EntryRow[],
+  pairs: ContactEntryPair[],
+): Promise<{ entryIds: string[]; entered: EnteredPair[] }> {
+  const [row] = await prepared<{ entryIds: string[]; entered: EnteredPair[] }[]>(
     tx,
-    'referral_entries_insert',
-    `INSERT INTO referral_entries (bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
-                                   is_new_contact, ad_id, ads_context, referer_uri, occurred_at)
-     SELECT bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id, is_new_contact,
-            ad_id, ads_context, referer_uri, occurred_at
-       FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::uuid[],
-                   $7::uuid[], $8::boolean[], $9::varchar[], $10::jsonb[], $11::text[], $12::timestamptz[])
-            WITH ORDINALITY AS e(bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
-                                 is_new_contact, ad_id, ads_context, referer_uri, occurred_at, position)
-      ORDER BY position
-     RETURNING id`,
+    'referral_entries_record',
+    `WITH entry AS (
+       INSERT INTO referral_entries (bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
+                                     is_new_contact, ad_id, ads_context, referer_uri, occurred_at)
+       SELECT bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id, is_new_contact,
+              ad_id, ads_context, referer_uri, occurred_at
+         FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::uuid[],
+                     $7::uuid[], $8::boolean[], $9::varchar[], $10::jsonb[], $11::text[], $12::timestamptz[])
+              WITH ORDINALITY AS e(bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
+                                   is_new_contact, ad_id, ads_context, referer_uri, occurred_at, position)
+        ORDER BY position
+       RETURNING id
+     ), entered AS (
+       ${enterReferralContacts(13)}
+     )
+     SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM entry) AS "entryIds",
+            (SELECT coalesce(json_agg(json_build_object('referralId', referral_id, 'contactId', contact_id,
+                                                        'inserted', inserted)), '[]')
+               FROM entered) AS entered`,
     [
       entries.map((e) => e.botId),
       entries.map((e) => e.referralId),
@@ -141,9 +160,12 @@ export async function insertEntries(tx: EntityManager, entries: EntryRow[]): Pro
       entries.map((e) => (e.adsContext ? JSON.stringify(e.adsContext) : null)),
       entries.map((e) => e.refererUri),
       entries.map((e) => e.occurredAt),
+      ...enterReferralContactsValues(pairs),
     ],
   );
-  return rows.map((row) => row.id);
+  // Rows are inserted in the order of position and take their ids from the sequence as they are,
+  // so ordered by id the ids are in the order given.
+  return row;
 }
 
 /** A contact's entry as its page shows it. */
