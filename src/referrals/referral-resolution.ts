@@ -4,9 +4,14 @@ import { BotsService } from '../bots';
 import { type Channel, ContactsService } from '../contacts';
 import { type ModuleAnswer, ModulesService } from '../modules';
 import { SegmentsService } from '../segments';
-import { type ActiveReferral, findActiveReferrals, insertEntries } from './referrals.repository';
+import {
+  type ActiveReferral,
+  type EntriesFunnel,
+  findActiveReferrals,
+  insertEntries,
+} from './referrals.repository';
 import { type EntryFact, FunnelRecorder } from './stats/funnel-recorder';
-import { type ContactEntryPair, type EnteredPair } from './stats/funnel.repository';
+import { type EnteredPair } from './stats/funnel.repository';
 
 export interface ResolveInput {
   botId: string;
@@ -80,12 +85,12 @@ export class ReferralResolution {
       adTitle: adTitle(input.adsContext),
       isNewContact: isNew[index],
     }));
-    // The entries and their funnel pairs in one statement; the counts follow from what it answers.
+    // The entries with their funnel pairs and ads in one statement; the counts follow from its answer.
     const { entryIds, entered } = await this.recordEntries(
       inputs,
       referrals,
       isNew,
-      this.funnel.contactPairsOf(facts),
+      { pairs: this.funnel.contactPairsOf(facts), ads: this.funnel.adTitlesOf(facts) },
       tx,
     );
     await this.funnel.countEntries(facts, entered, tx);
@@ -134,14 +139,14 @@ export class ReferralResolution {
   }
 
   /**
-   * Inserts the entries in the order given (their ids in that order) and records `pairs` in the
-   * referral funnel, in one statement.
+   * Inserts the entries in the order given (their ids in that order) and records what they add
+   * to the referral funnel (`funnel`), in one statement.
    */
   private recordEntries(
     inputs: ResolveInput[],
     referrals: (ActiveReferral | null)[],
     isNew: boolean[],
-    pairs: ContactEntryPair[],
+    funnel: EntriesFunnel,
     tx: EntityManager,
   ): Promise<{ entryIds: string[]; entered: EnteredPair[] }> {
     return insertEntries(
@@ -160,7 +165,7 @@ export class ReferralResolution {
         refererUri: input.refererUri ?? null,
         occurredAt: input.occurredAt,
       })),
-      pairs,
+      funnel,
     );
   }
 

@@ -5,10 +5,13 @@ import { type Content } from '../creator';
 import { memoManyInTransaction, prepared } from '../database';
 import { type AnswerType, Referral } from './entities/referral.entity';
 import {
+  type AdTitle,
   type ContactEntryPair,
   type EnteredPair,
   enterReferralContacts,
   enterReferralContactsValues,
+  upsertAdTitles,
+  upsertAdTitlesValues,
 } from './stats/funnel.repository';
 
 /**
@@ -116,15 +119,24 @@ export interface EntryRow {
   occurredAt: Date;
 }
 
+/** What the entries of a batch add to their referrals' funnel, written with them. */
+export interface EntriesFunnel {
+  /** Their (referral, contact) pairs, in key order: `enterReferralContacts`. */
+  pairs: ContactEntryPair[];
+  /** The titles of the ads they came through, in key order: `upsertAdTitles`. */
+  ads: AdTitle[];
+}
+
 /**
- * Inserts the entries and records their (referral, contact) pairs in `referral_contacts`
- * (`enterReferralContacts`, pairs in key order) in one statement, named and prepared: on every
- * referral entry. Returns the entries' ids in the order given, and each pair as recorded.
+ * Inserts the entries, records their (referral, contact) pairs in `referral_contacts` and stores
+ * their ads' titles, in one statement (named and prepared: on every referral entry; none of the
+ * three needs another's result). Returns the entries' ids in the order given, and each pair as
+ * recorded.
  */
 export async function insertEntries(
   tx: EntityManager,
   entries: EntryRow[],
-  pairs: ContactEntryPair[],
+  funnel: EntriesFunnel,
 ): Promise<{ entryIds: string[]; entered: EnteredPair[] }> {
   const [row] = await prepared<{ entryIds: string[]; entered: EnteredPair[] }[]>(
     tx,
@@ -142,6 +154,8 @@ export async function insertEntries(
        RETURNING id
      ), entered AS (
        ${enterReferralContacts(13)}
+     ), ads AS (
+       ${upsertAdTitles(21)}
      )
      SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM entry) AS "entryIds",
             (SELECT coalesce(json_agg(json_build_object('referralId', referral_id, 'contactId', contact_id,
@@ -160,7 +174,8 @@ export async function insertEntries(
       entries.map((e) => (e.adsContext ? JSON.stringify(e.adsContext) : null)),
       entries.map((e) => e.refererUri),
       entries.map((e) => e.occurredAt),
-      ...enterReferralContactsValues(pairs),
+      ...enterReferralContactsValues(funnel.pairs),
+      ...upsertAdTitlesValues(funnel.ads),
     ],
   );
   // Rows are inserted in the order of position and take their ids from the sequence as they are,

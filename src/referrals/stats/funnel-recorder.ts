@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import {
+  type AdTitle,
   type ContactEntryPair,
   contactTouches,
   type EnteredPair,
@@ -11,7 +12,6 @@ import {
   markAnswersRead,
   markAnswersSent,
   markContactsEngaged,
-  upsertAdTitles,
 } from './funnel.repository';
 import { RollupDeltas } from './rollups';
 
@@ -128,7 +128,6 @@ export class FunnelRecorder {
         ...(first.isNewContact ? { newContacts: 1 } : { returningContacts: 1 }),
       });
     }
-    await this.recordAdTitles(known, tx);
     await deltas.write(tx);
   }
 
@@ -246,14 +245,16 @@ export class FunnelRecorder {
     };
   }
 
-  private async recordAdTitles(entries: EntryFact[], tx: EntityManager): Promise<void> {
+  /**
+   * The titles of the ads `entries` of known referrals came through, one per ad, in key order:
+   * what `insertEntries` stores with the entries.
+   */
+  adTitlesOf(entries: EntryFact[]): AdTitle[] {
     const ads = new Map<string, EntryFact>();
-    for (const entry of entries) if (entry.adId) ads.set(`${entry.botId}|${entry.adId}`, entry);
-    if (ads.size === 0) return;
+    for (const entry of entries) {
+      if (entry.referralId !== null && entry.adId) ads.set(`${entry.botId}|${entry.adId}`, entry);
+    }
     const rows = [...ads.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => e);
-    await upsertAdTitles(
-      tx,
-      rows.map((e) => ({ botId: e.botId, adId: e.adId!.slice(0, 100), title: e.adTitle })),
-    );
+    return rows.map((e) => ({ botId: e.botId, adId: e.adId!.slice(0, 100), title: e.adTitle }));
   }
 }

@@ -235,20 +235,27 @@ export function contactTouches(
   );
 }
 
-/** Stores ads' titles (rows in key order); a title Meta did not send keeps the one known. */
-export async function upsertAdTitles(
-  tx: EntityManager,
-  ads: { botId: string; adId: string; title: string | null }[],
-): Promise<void> {
-  await prepared(
-    tx,
-    'referral_ads_upsert',
-    `INSERT INTO referral_ads (bot_id, ad_id, title)
-     SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::text[])
+/** An ad's title as an entry through it carried it (null when Meta sent none). */
+export interface AdTitle {
+  botId: string;
+  adId: string;
+  title: string | null;
+}
+
+/**
+ * The statement storing ads' titles (rows in key order; a title Meta did not send keeps the one
+ * known), its three arrays numbered from `$first`, to run as a CTE of the entries' insert.
+ */
+export function upsertAdTitles(first: number): string {
+  return `INSERT INTO referral_ads (bot_id, ad_id, title)
+     SELECT * FROM unnest($${first}::uuid[], $${first + 1}::varchar[], $${first + 2}::text[])
      ON CONFLICT (bot_id, ad_id) DO UPDATE SET title = coalesce(EXCLUDED.title, referral_ads.title),
-                                               updated_at = now()`,
-    [ads.map((a) => a.botId), ads.map((a) => a.adId), ads.map((a) => a.title)],
-  );
+                                               updated_at = now()`;
+}
+
+/** The values of `upsertAdTitles`, in its parameters' order. */
+export function upsertAdTitlesValues(ads: AdTitle[]): unknown[] {
+  return [ads.map((a) => a.botId), ads.map((a) => a.adId), ads.map((a) => a.title)];
 }
 
 /** One contact's funnel row for a referral, as a merge finds it, with its first entry's status. */
