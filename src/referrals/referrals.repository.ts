@@ -71,7 +71,10 @@ export function findActiveReferrals(
   manager: EntityManager,
   lookups: ReferralLookup[],
 ): Promise<(ActiveReferral | null)[]> {
-  const byKey = new Map(lookups.map((lookup) => [lookupKey(lookup), lookup]));
+  // The first lookup of a key is the one read, as when each lookup was read on its own.
+  const byKey = new Map<string, ReferralLookup>();
+  for (const lookup of lookups)
+    if (!byKey.has(lookupKey(lookup))) byKey.set(lookupKey(lookup), lookup);
   return memoManyInTransaction(manager, lookups.map(lookupKey), async (missing) => {
     const wanted = missing.map((key) => byKey.get(key)!);
     const rows = await prepared<(ActiveReferral & { position: string })[]>(
