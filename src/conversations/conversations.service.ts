@@ -166,21 +166,22 @@ export class ConversationsService {
   }
 
   /**
-   * The active referral each event came through (null for other events and unknown refs): read
-   * once per transaction (the dispatcher's resolution reads the same memo), so the conversation
-   * takes it as it is opened rather than in an update of its own.
+   * The active referral each event came through (null for other events and unknown refs): one
+   * statement for the round, memoized in the transaction (the dispatcher's resolution reads the
+   * same memo), so the conversation takes it as it is opened rather than in an update of its own.
    */
   private async referralIds(events: InboundEvent[], tx: EntityManager): Promise<(string | null)[]> {
-    const ids: (string | null)[] = [];
-    // One after another: the lookups share the transaction's connection.
-    for (const event of events) {
-      const ref = event.kind === 'referral' ? event.referral?.ref : null;
-      const referral = ref
-        ? await this.referrals.findActiveByTrackingParam(event.botId, ref, tx)
-        : null;
-      ids.push(referral?.id ?? null);
-    }
-    return ids;
+    const refOf = (event: InboundEvent) =>
+      event.kind === 'referral' ? (event.referral?.ref ?? null) : null;
+    const found = await this.referrals.findActiveByTrackingParams(
+      events.flatMap((event) => {
+        const ref = refOf(event);
+        return ref ? [{ botId: event.botId, trackingParam: ref }] : [];
+      }),
+      tx,
+    );
+    let next = 0;
+    return events.map((event) => (refOf(event) ? (found[next++]?.id ?? null) : null));
   }
 
   /** The dispatcher's answer to each turn (referrals resolved together). */

@@ -2,4 +2,4 @@ export { DatabaseModule } from './database.module';
 export { DatabaseWorkersModule } from './database-workers.module';
 export { dataSourceOptions } from './data-source-options';
 export { prepared } from './prepared';
-export { memoInTransaction } from './transaction-memo';
+export { memoInTransaction, memoManyInTransaction } from './transaction-memo';

@@ -25,3 +25,31 @@ export function memoInTransaction<T>(
   }
   return result;
 }
+
+/**
+ * `memoInTransaction` for many keys read together: the keys this transaction has not read yet
+ * are read in one call of `readMissing` (given them once each, in first-seen order; it answers
+ * one value per key, in that order), and each answer is kept under its key, so a later
+ * `memoInTransaction` or `memoManyInTransaction` of the same key reads nothing. Results in the
+ * order of `keys`. Outside a transaction it reads every distinct key, still in one call.
+ */
+export function memoManyInTransaction<T>(
+  manager: EntityManager,
+  keys: string[],
+  readMissing: (keys: string[]) => Promise<T[]>,
+): Promise<T[]> {
+  const memo = manager.queryRunner?.isTransactionActive
+    ? (memos.get(manager) ?? memos.set(manager, new Map()).get(manager)!)
+    : new Map<string, Promise<unknown>>();
+  const missing = [...new Set(keys.filter((key) => !memo.has(key)))];
+  if (missing.length > 0) {
+    const read = readMissing(missing);
+    missing.forEach((key, index) =>
+      memo.set(
+        key,
+        read.then((values) => values[index]),
+      ),
+    );
+  }
+  return Promise.all(keys.map((key) => memo.get(key) as Promise<T>));
+}

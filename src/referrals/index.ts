@@ -1,7 +1,7 @@
 export { ReferralsModule } from './referrals.module';
 export { ReferralsHttpModule } from './referrals-http.module';
 export { ReferralsWorkersModule } from './referrals-workers.module';
-export { type ActiveReferral } from './referrals.repository';
+export { type ActiveReferral, type ReferralLookup } from './referrals.repository';
 export { ReferralsService } from './referrals.service';
 export { type Resolution, type ResolveInput } from './referral-resolution';
 export { type FunnelActivity, type ReferralTouch } from './stats/funnel-recorder';

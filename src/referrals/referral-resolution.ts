@@ -4,8 +4,14 @@ import { BotsService } from '../bots';
 import { type Channel, ContactsService } from '../contacts';
 import { type ModuleAnswer, ModulesService } from '../modules';
 import { SegmentsService } from '../segments';
-import { type ActiveReferral, findActiveReferral, insertEntries } from './referrals.repository';
-import { FunnelRecorder } from './stats/funnel-recorder';
+import {
+  type ActiveReferral,
+  type EntriesFunnel,
+  findActiveReferrals,
+  insertEntries,
+} from './referrals.repository';
+import { type EntryFact, FunnelRecorder } from './stats/funnel-recorder';
+import { type EnteredPair } from './stats/funnel.repository';
 
 export interface ResolveInput {
   botId: string;
@@ -59,32 +65,35 @@ export class ReferralResolution {
   /** `resolve` for many inputs; results in the order given. */
   async resolveMany(inputs: ResolveInput[], tx: EntityManager): Promise<Resolution[]> {
     if (inputs.length === 0) return [];
+    const referrals = await this.activeReferrals(inputs, tx);
     // One after another: the queries share the transaction's connection.
-    const referrals: (ActiveReferral | null)[] = [];
     const firstSeen: Date[] = [];
     for (const input of inputs) {
-      referrals.push(input.ref ? await findActiveReferral(tx, input.botId, input.ref) : null);
       firstSeen.push(input.contactFirstSeenAt ?? (await this.firstSeenAt(input, tx)));
     }
     const isNew = inputs.map(
       (input, index) => firstSeen[index].getTime() >= input.occurredAt.getTime(),
     );
-    const entryIds = await this.recordEntries(inputs, referrals, isNew, tx);
-    await this.funnel.recordEntries(
-      inputs.map((input, index) => ({
-        entryId: entryIds[index],
-        botId: input.botId,
-        referralId: referrals[index]?.id ?? null,
-        contactId: input.contactId,
-        occurredAt: input.occurredAt,
-        source: input.source,
-        channel: input.channel,
-        adId: input.adId ?? null,
-        adTitle: adTitle(input.adsContext),
-        isNewContact: isNew[index],
-      })),
+    const facts: EntryFact[] = inputs.map((input, index) => ({
+      botId: input.botId,
+      referralId: referrals[index]?.id ?? null,
+      contactId: input.contactId,
+      occurredAt: input.occurredAt,
+      source: input.source,
+      channel: input.channel,
+      adId: input.adId ?? null,
+      adTitle: adTitle(input.adsContext),
+      isNewContact: isNew[index],
+    }));
+    // The entries with their funnel pairs and ads in one statement; the counts follow from its answer.
+    const { entryIds, entered } = await this.recordEntries(
+      inputs,
+      referrals,
+      isNew,
+      { pairs: this.funnel.contactPairsOf(facts), ads: this.funnel.adTitlesOf(facts) },
       tx,
     );
+    await this.funnel.countEntries(facts, entered, tx);
     const joining = inputs.flatMap((input, index) => {
       const referral = referrals[index];
       return referral
@@ -116,13 +125,30 @@ export class ReferralResolution {
     return resolutions;
   }
 
-  /** Inserts the entries in the order given; their ids in that order. */
+  /** Each input's active referral (null without a ref): one statement for all, if any. */
+  private async activeReferrals(
+    inputs: ResolveInput[],
+    tx: EntityManager,
+  ): Promise<(ActiveReferral | null)[]> {
+    const referred = inputs.flatMap((input) =>
+      input.ref ? [{ botId: input.botId, trackingParam: input.ref }] : [],
+    );
+    const found = referred.length > 0 ? await findActiveReferrals(tx, referred) : [];
+    let next = 0;
+    return inputs.map((input) => (input.ref ? found[next++] : null));
+  }
+
+  /**
+   * Inserts the entries in the order given (their ids in that order) and records what they add
+   * to the referral funnel (`funnel`), in one statement.
+   */
   private recordEntries(
     inputs: ResolveInput[],
     referrals: (ActiveReferral | null)[],
     isNew: boolean[],
+    funnel: EntriesFunnel,
     tx: EntityManager,
-  ): Promise<string[]> {
+  ): Promise<{ entryIds: string[]; entered: EnteredPair[] }> {
     return insertEntries(
       tx,
       inputs.map((input, index) => ({
@@ -139,6 +165,7 @@ export class ReferralResolution {
         refererUri: input.refererUri ?? null,
         occurredAt: input.occurredAt,
       })),
+      funnel,
     );
   }
 

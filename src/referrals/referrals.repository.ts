@@ -2,8 +2,17 @@ import { type EntityManager } from 'typeorm';
 import { type CreatedCursor } from '../common/pagination';
 import { type Channel } from '../contacts';
 import { type Content } from '../creator';
-import { memoInTransaction, prepared } from '../database';
+import { memoManyInTransaction, prepared } from '../database';
 import { type AnswerType, Referral } from './entities/referral.entity';
+import {
+  type AdTitle,
+  type ContactEntryPair,
+  type EnteredPair,
+  enterReferralContacts,
+  enterReferralContactsValues,
+  upsertAdTitles,
+  upsertAdTitlesValues,
+} from './stats/funnel.repository';
 
 /**
  * The referral rules that live in SQL: a merge of two contacts runs while entries of either may
@@ -40,32 +49,59 @@ export interface ActiveReferral {
   segmentId: string;
 }
 
+/** A lookup of a referral: the bot and the tracking param as a ref carried it (any case). */
+export interface ReferralLookup {
+  botId: string;
+  trackingParam: string;
+}
+
+/** The memo key of a lookup: the param lower-cased, as the lookup compares it. */
+const lookupKey = (lookup: ReferralLookup): string =>
+  `referral:${lookup.botId}:${lookup.trackingParam.toLowerCase()}`;
+
 /**
- * The bot's live, active referral with this tracking param, compared case-insensitively (served by
- * the unique index on (bot_id, lower(tracking_param)) of live referrals). On every referral entry.
+ * Each lookup's live, active referral of its bot, compared case-insensitively, or null (unknown,
+ * inactive, deleted); results in the order of `lookups`. On every referral entry, so all the
+ * lookups of a batch are one statement (served by the unique index on (bot_id,
+ * lower(tracking_param)) of live referrals, which also makes the match at most one row), and
+ * within a transaction each lookup is read once (`memoManyInTransaction`): the conversation
+ * opening and the resolution of one batch share one read.
  */
+export function findActiveReferrals(
+  manager: EntityManager,
+  lookups: ReferralLookup[],
+): Promise<(ActiveReferral | null)[]> {
+  // The first lookup of a key is the one read, as when each lookup was read on its own.
+  const byKey = new Map<string, ReferralLookup>();
+  for (const lookup of lookups)
+    if (!byKey.has(lookupKey(lookup))) byKey.set(lookupKey(lookup), lookup);
+  return memoManyInTransaction(manager, lookups.map(lookupKey), async (missing) => {
+    const wanted = missing.map((key) => byKey.get(key)!);
+    const rows = await prepared<(ActiveReferral & { position: string })[]>(
+      manager,
+      'referral_find_active_many',
+      `SELECT k.position, r.id, r.bot_id AS "botId", r.tracking_param AS "trackingParam",
+              r.answer_type AS "answerType", r.content, r.module_id AS "moduleId",
+              r.segment_id AS "segmentId"
+         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k(bot_id, param, position)
+         JOIN referrals r ON r.bot_id = k.bot_id AND lower(r.tracking_param) = lower(k.param)
+        WHERE r.active AND r.deleted_at IS NULL`,
+      [wanted.map((lookup) => lookup.botId), wanted.map((lookup) => lookup.trackingParam)],
+    );
+    const found = new Array<ActiveReferral | null>(wanted.length).fill(null);
+    for (const { position, ...referral } of rows) found[Number(position) - 1] = referral;
+    return found;
+  });
+}
+
+/** `findActiveReferrals` of one lookup. */
 export async function findActiveReferral(
   manager: EntityManager,
   botId: string,
   trackingParam: string,
 ): Promise<ActiveReferral | null> {
-  // Case-insensitive param: the memo key is lower-cased like the lookup.
-  return memoInTransaction(
-    manager,
-    `referral:${botId}:${trackingParam.toLowerCase()}`,
-    async () => {
-      const rows = await prepared<ActiveReferral[]>(
-        manager,
-        'referral_find_active',
-        `SELECT id, bot_id AS "botId", tracking_param AS "trackingParam", answer_type AS "answerType", content,
-              module_id AS "moduleId", segment_id AS "segmentId"
-         FROM referrals
-        WHERE bot_id = $1 AND lower(tracking_param) = lower($2) AND active AND deleted_at IS NULL`,
-        [botId, trackingParam],
-      );
-      return rows[0] ?? null;
-    },
-  );
+  const [referral] = await findActiveReferrals(manager, [{ botId, trackingParam }]);
+  return referral;
 }
 
 /** A referral entry to insert: one contact coming in through a ref (known or not). */
@@ -86,24 +122,48 @@ export interface EntryRow {
   occurredAt: Date;
 }
 
+/** What the entries of a batch add to their referrals' funnel, written with them. */
+export interface EntriesFunnel {
+  /** Their (referral, contact) pairs, in key order: `enterReferralContacts`. */
+  pairs: ContactEntryPair[];
+  /** The titles of the ads they came through, in key order: `upsertAdTitles`. */
+  ads: AdTitle[];
+}
+
 /**
- * Inserts the entries in one statement (named and prepared: on every referral entry) and returns
- * their ids in the order given (Postgres returns inserted rows in the order of `position`).
+ * Inserts the entries, records their (referral, contact) pairs in `referral_contacts` and stores
+ * their ads' titles, in one statement (named and prepared: on every referral entry; none of the
+ * three needs another's result). Returns the entries' ids in the order given, and each pair as
+ * recorded.
  */
-export async function insertEntries(tx: EntityManager, entries: EntryRow[]): Promise<string[]> {
-  const rows = await prepared<{ id: string }[]>(
+export async function insertEntries(
+  tx: EntityManager,
+  entries: EntryRow[],
+  funnel: EntriesFunnel,
+): Promise<{ entryIds: string[]; entered: EnteredPair[] }> {
+  const [row] = await prepared<{ entryIds: string[]; entered: EnteredPair[] }[]>(
     tx,
-    'referral_entries_insert',
-    `INSERT INTO referral_entries (bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
-                                   is_new_contact, ad_id, ads_context, referer_uri, occurred_at)
-     SELECT bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id, is_new_contact,
-            ad_id, ads_context, referer_uri, occurred_at
-       FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::uuid[],
-                   $7::uuid[], $8::boolean[], $9::varchar[], $10::jsonb[], $11::text[], $12::timestamptz[])
-            WITH ORDINALITY AS e(bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
-                                 is_new_contact, ad_id, ads_context, referer_uri, occurred_at, position)
-      ORDER BY position
-     RETURNING id`,
+    'referral_entries_record',
+    `WITH entry AS (
+       INSERT INTO referral_entries (bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
+                                     is_new_contact, ad_id, ads_context, referer_uri, occurred_at)
+       SELECT bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id, is_new_contact,
+              ad_id, ads_context, referer_uri, occurred_at
+         FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::uuid[],
+                     $7::uuid[], $8::boolean[], $9::varchar[], $10::jsonb[], $11::text[], $12::timestamptz[])
+              WITH ORDINALITY AS e(bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
+                                   is_new_contact, ad_id, ads_context, referer_uri, occurred_at, position)
+        ORDER BY position
+       RETURNING id
+     ), entered AS (
+       ${enterReferralContacts(13)}
+     ), ads AS (
+       ${upsertAdTitles(21)}
+     )
+     SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM entry) AS "entryIds",
+            (SELECT coalesce(json_agg(json_build_object('referralId', referral_id, 'contactId', contact_id,
+                                                        'inserted', inserted)), '[]')
+               FROM entered) AS entered`,
     [
       entries.map((e) => e.botId),
       entries.map((e) => e.referralId),
@@ -117,9 +177,13 @@ export async function insertEntries(tx: EntityManager, entries: EntryRow[]): Pro
       entries.map((e) => (e.adsContext ? JSON.stringify(e.adsContext) : null)),
       entries.map((e) => e.refererUri),
       entries.map((e) => e.occurredAt),
+      ...enterReferralContactsValues(funnel.pairs),
+      ...upsertAdTitlesValues(funnel.ads),
     ],
   );
-  return rows.map((row) => row.id);
+  // Rows are inserted in the order of position and take their ids from the sequence as they are,
+  // so ordered by id the ids are in the order given.
+  return row;
 }
 
 /** A contact's entry as its page shows it. */

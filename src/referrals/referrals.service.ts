@@ -22,7 +22,8 @@ import { ReferralErrors } from './referrals.errors';
 import {
   type ActiveReferral,
   type EntriesMove,
-  findActiveReferral,
+  type ReferralLookup,
+  findActiveReferrals,
   moveEntries,
   pageOfReferrals,
   referralsUsingModule,
@@ -196,13 +197,17 @@ export class ReferralsService implements ModuleUsageFinder {
     return this.funnel.touches(botId, contactId, tx ?? this.dataSource.manager);
   }
 
-  /** The bot's live, active referral with this tracking param, compared case-insensitively. */
-  findActiveByTrackingParam(
-    botId: string,
-    trackingParam: string,
+  /**
+   * Each lookup's live, active referral of its bot (tracking params compared case-insensitively),
+   * or null; in the order given. One statement for all of them, and in a transaction each lookup
+   * is read once: `resolveMany` in the same transaction reads them again for free.
+   */
+  findActiveByTrackingParams(
+    lookups: ReferralLookup[],
     tx?: EntityManager,
-  ): Promise<ActiveReferral | null> {
-    return findActiveReferral(tx ?? this.dataSource.manager, botId, trackingParam);
+  ): Promise<(ActiveReferral | null)[]> {
+    if (lookups.length === 0) return Promise.resolve([]);
+    return findActiveReferrals(tx ?? this.dataSource.manager, lookups);
   }
 
   private mergedField(

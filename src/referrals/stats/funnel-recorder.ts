@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import {
+  type AdTitle,
+  type ContactEntryPair,
   contactTouches,
+  type EnteredPair,
   type FunnelDimensions,
   type FunnelRowOfMerge,
   insertAnswers,
@@ -9,14 +12,11 @@ import {
   markAnswersRead,
   markAnswersSent,
   markContactsEngaged,
-  upsertAdTitles,
-  upsertReferralContacts,
 } from './funnel.repository';
 import { RollupDeltas } from './rollups';
 
-/** An entry just recorded, as the funnel counts it. */
+/** An entry, as the funnel counts it. */
 export interface EntryFact {
-  entryId: string;
   botId: string;
   /** Null for an unknown or inactive ref: recorded as an entry, not in any referral's funnel. */
   referralId: string | null;
@@ -52,6 +52,8 @@ export interface ReferralTouch {
 /** How long after entering a contact's message or tap counts as engagement. */
 export const ENGAGEMENT_WINDOW_MS = 24 * 60 * 60 * 1000;
 
+const pairId = (referralId: string, contactId: string): string => `${referralId}|${contactId}`;
+
 const key = (row: FunnelDimensions, at: Date) => ({
   referralId: row.referral_id,
   botId: row.bot_id,
@@ -69,47 +71,63 @@ const key = (row: FunnelDimensions, at: Date) => ({
 @Injectable()
 export class FunnelRecorder {
   /**
-   * Counts entries: every one in `entries`; the first of a contact through a referral in
-   * `uniqueContacts` and, as the contact was new to the bot or not, `newContacts` or
-   * `returningContacts` (so new + returning = unique).
+   * The (referral, contact) pairs `entries` enter (known referrals only), in key order, each
+   * with its first and last entry of the batch: what `insertEntries` records in
+   * `referral_contacts` with the entries, for `countEntries`.
    */
-  async recordEntries(entries: EntryFact[], tx: EntityManager): Promise<void> {
-    const known = entries.filter((entry) => entry.referralId !== null);
-    if (known.length === 0) return;
-    const deltas = new RollupDeltas();
+  contactPairsOf(entries: EntryFact[]): ContactEntryPair[] {
     const firsts = new Map<string, EntryFact>();
     const lasts = new Map<string, Date>();
-    for (const entry of known) {
-      deltas.add(this.entryKey(entry), { entries: 1 });
-      const id = `${entry.referralId}|${entry.contactId}`;
+    for (const entry of entries) {
+      if (entry.referralId === null) continue;
+      const id = pairId(entry.referralId, entry.contactId);
       const first = firsts.get(id);
       if (!first || entry.occurredAt < first.occurredAt) firsts.set(id, entry);
       const last = lasts.get(id);
       if (!last || entry.occurredAt > last) lasts.set(id, entry.occurredAt);
     }
     const pairs = [...firsts.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    const upserted = await upsertReferralContacts(
-      tx,
-      pairs.map(([id, e]) => ({
-        referralId: e.referralId!,
-        contactId: e.contactId,
-        botId: e.botId,
-        firstEnteredAt: e.occurredAt,
-        lastEnteredAt: lasts.get(id)!,
-        source: this.entryKey(e).source,
-        channel: e.channel,
-        adId: this.entryKey(e).adId,
-      })),
-    );
-    for (const row of upserted) {
+    return pairs.map(([id, e]) => ({
+      referralId: e.referralId!,
+      contactId: e.contactId,
+      botId: e.botId,
+      firstEnteredAt: e.occurredAt,
+      lastEnteredAt: lasts.get(id)!,
+      source: this.entryKey(e).source,
+      channel: e.channel,
+      adId: this.entryKey(e).adId,
+    }));
+  }
+
+  /**
+   * Counts entries, once `entered` tells which of their pairs (`contactPairsOf`) were a contact's
+   * first entry into a referral: every one in `entries`; the first of a contact through a
+   * referral in `uniqueContacts` and, as the contact was new to the bot or not, `newContacts` or
+   * `returningContacts` (so new + returning = unique).
+   */
+  async countEntries(
+    entries: EntryFact[],
+    entered: EnteredPair[],
+    tx: EntityManager,
+  ): Promise<void> {
+    const known = entries.filter((entry) => entry.referralId !== null);
+    if (known.length === 0) return;
+    const deltas = new RollupDeltas();
+    const firsts = new Map<string, EntryFact>();
+    for (const entry of known) {
+      deltas.add(this.entryKey(entry), { entries: 1 });
+      const id = pairId(entry.referralId!, entry.contactId);
+      const first = firsts.get(id);
+      if (!first || entry.occurredAt < first.occurredAt) firsts.set(id, entry);
+    }
+    for (const row of entered) {
       if (!row.inserted) continue;
-      const first = firsts.get(`${row.referralId}|${row.contactId}`)!;
+      const first = firsts.get(pairId(row.referralId, row.contactId))!;
       deltas.add(this.entryKey(first), {
         uniqueContacts: 1,
         ...(first.isNewContact ? { newContacts: 1 } : { returningContacts: 1 }),
       });
     }
-    await this.recordAdTitles(known, tx);
     await deltas.write(tx);
   }
 
@@ -227,14 +245,16 @@ export class FunnelRecorder {
     };
   }
 
-  private async recordAdTitles(entries: EntryFact[], tx: EntityManager): Promise<void> {
+  /**
+   * The titles of the ads `entries` of known referrals came through, one per ad, in key order:
+   * what `insertEntries` stores with the entries.
+   */
+  adTitlesOf(entries: EntryFact[]): AdTitle[] {
     const ads = new Map<string, EntryFact>();
-    for (const entry of entries) if (entry.adId) ads.set(`${entry.botId}|${entry.adId}`, entry);
-    if (ads.size === 0) return;
+    for (const entry of entries) {
+      if (entry.referralId !== null && entry.adId) ads.set(`${entry.botId}|${entry.adId}`, entry);
+    }
     const rows = [...ads.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => e);
-    await upsertAdTitles(
-      tx,
-      rows.map((e) => ({ botId: e.botId, adId: e.adId!.slice(0, 100), title: e.adTitle })),
-    );
+    return rows.map((e) => ({ botId: e.botId, adId: e.adId!.slice(0, 100), title: e.adTitle }));
   }
 }

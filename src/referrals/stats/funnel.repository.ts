@@ -75,35 +75,42 @@ async function updated<T>(
   return Array.isArray(result[0]) ? result[0] : (result as T[]);
 }
 
+/** A pair as `enterReferralContacts` answers it: `inserted` tells the contact's first entry. */
+export interface EnteredPair {
+  referralId: string;
+  contactId: string;
+  inserted: boolean;
+}
+
 /**
- * Records the (referral, contact) pairs in `referral_contacts` (pairs in key order, so concurrent
- * batches lock rows in one order); `inserted` tells a contact's first entry into the referral.
+ * The statement recording (referral, contact) pairs in `referral_contacts` (pairs in key order, so
+ * concurrent batches lock rows in one order), its eight arrays numbered from `$first`, returning
+ * `EnteredPair`s (columns referral_id, contact_id, inserted), to run as a CTE of the entries'
+ * insert (`insertEntries` in referrals.repository.ts: one statement per batch).
  */
-export function upsertReferralContacts(
-  tx: EntityManager,
-  pairs: ContactEntryPair[],
-): Promise<{ referralId: string; contactId: string; inserted: boolean }[]> {
-  return prepared(
-    tx,
-    'referral_contacts_enter',
-    `INSERT INTO referral_contacts (referral_id, contact_id, bot_id, first_entered_at, last_entered_at,
+export function enterReferralContacts(first: number): string {
+  const $ = (k: number) => `$${first + k}`;
+  return `INSERT INTO referral_contacts (referral_id, contact_id, bot_id, first_entered_at, last_entered_at,
                                     source, channel, ad_id)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[],
-                          $6::varchar[], $7::varchar[], $8::varchar[])
+     SELECT * FROM unnest(${$(0)}::uuid[], ${$(1)}::uuid[], ${$(2)}::uuid[], ${$(3)}::timestamptz[],
+                          ${$(4)}::timestamptz[], ${$(5)}::varchar[], ${$(6)}::varchar[], ${$(7)}::varchar[])
      ON CONFLICT (referral_id, contact_id) DO UPDATE
        SET last_entered_at = ${R.lastEntryOnlyMovesForward('referral_contacts.last_entered_at', 'EXCLUDED.last_entered_at')}
-     RETURNING referral_id AS "referralId", contact_id AS "contactId", (xmax = 0) AS inserted`,
-    [
-      pairs.map((p) => p.referralId),
-      pairs.map((p) => p.contactId),
-      pairs.map((p) => p.botId),
-      pairs.map((p) => p.firstEnteredAt),
-      pairs.map((p) => p.lastEnteredAt),
-      pairs.map((p) => p.source),
-      pairs.map((p) => p.channel),
-      pairs.map((p) => p.adId),
-    ],
-  );
+     RETURNING referral_id, contact_id, (xmax = 0) AS inserted`;
+}
+
+/** The values of `enterReferralContacts`, in its parameters' order. */
+export function enterReferralContactsValues(pairs: ContactEntryPair[]): unknown[] {
+  return [
+    pairs.map((p) => p.referralId),
+    pairs.map((p) => p.contactId),
+    pairs.map((p) => p.botId),
+    pairs.map((p) => p.firstEnteredAt),
+    pairs.map((p) => p.lastEnteredAt),
+    pairs.map((p) => p.source),
+    pairs.map((p) => p.channel),
+    pairs.map((p) => p.adId),
+  ];
 }
 
 /** Ties replies to the entries they answer (known referrals only); ignored if already tied. */
@@ -228,20 +235,27 @@ export function contactTouches(
   );
 }
 
-/** Stores ads' titles (rows in key order); a title Meta did not send keeps the one known. */
-export async function upsertAdTitles(
-  tx: EntityManager,
-  ads: { botId: string; adId: string; title: string | null }[],
-): Promise<void> {
-  await prepared(
-    tx,
-    'referral_ads_upsert',
-    `INSERT INTO referral_ads (bot_id, ad_id, title)
-     SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::text[])
+/** An ad's title as an entry through it carried it (null when Meta sent none). */
+export interface AdTitle {
+  botId: string;
+  adId: string;
+  title: string | null;
+}
+
+/**
+ * The statement storing ads' titles (rows in key order; a title Meta did not send keeps the one
+ * known), its three arrays numbered from `$first`, to run as a CTE of the entries' insert.
+ */
+export function upsertAdTitles(first: number): string {
+  return `INSERT INTO referral_ads (bot_id, ad_id, title)
+     SELECT * FROM unnest($${first}::uuid[], $${first + 1}::varchar[], $${first + 2}::text[])
      ON CONFLICT (bot_id, ad_id) DO UPDATE SET title = coalesce(EXCLUDED.title, referral_ads.title),
-                                               updated_at = now()`,
-    [ads.map((a) => a.botId), ads.map((a) => a.adId), ads.map((a) => a.title)],
-  );
+                                               updated_at = now()`;
+}
+
+/** The values of `upsertAdTitles`, in its parameters' order. */
+export function upsertAdTitlesValues(ads: AdTitle[]): unknown[] {
+  return [ads.map((a) => a.botId), ads.map((a) => a.adId), ads.map((a) => a.title)];
 }
 
 /** One contact's funnel row for a referral, as a merge finds it, with its first entry's status. */

@@ -1,0 +1,167 @@
+import { type EntityManager } from 'typeorm';
+import { BotsModule, BotsService } from '../../src/bots';
+import {
+  ConversationsModule,
+  ConversationsService,
+  type InboundEvent,
+  type InboundResult,
+} from '../../src/conversations';
+import { type Content } from '../../src/creator';
+import { ReferralsService } from '../../src/referrals';
+import { inboundEvents } from './support/inbound-events';
+import { startServices, type ServiceContext } from './support/service-context';
+
+const says = (text: string): Content => ({ messages: [{ type: 'text', text }] });
+
+/**
+ * The referral lookups of a batch of inbound events: each event's ref matched to its own bot's
+ * live, active referral, case-insensitively, and all of them read in one statement however many
+ * events, bots and params the batch holds (the conversation opening and the resolution share it);
+ * the entries, their funnel pairs and their ads' titles written in one statement too.
+ */
+describe('Referral lookups and entries of an inbound batch (integration)', () => {
+  let s: ServiceContext;
+  let eventsOf: Record<'a' | 'b', ReturnType<typeof inboundEvents>>;
+  const ids: Record<string, string> = {};
+
+  /** The SQL of the statements the last batch sent. */
+  let statements: string[];
+  const count = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
+  /** Statements that look a referral up by its tracking param. */
+  const lookups = () => count(/lower\(\s*(r\.)?tracking_param\s*\)/i);
+  /** Statements that write entries or what they add to the funnel's pairs and ads. */
+  const entryWrites = () => count(/INSERT INTO referral_(entries|contacts|ads)\b/i);
+
+  /** Handles the events in one transaction, keeping the statements it sends. */
+  async function handle(events: InboundEvent[]): Promise<InboundResult[]> {
+    return s.dataSource.transaction(async (tx: EntityManager) => {
+      const runner = tx.queryRunner!;
+      const query = runner.query.bind(runner);
+      statements = [];
+      runner.query = ((sql: string | { text: string }, ...rest: unknown[]) => {
+        statements.push(typeof sql === 'string' ? sql : sql.text);
+        return (query as (...args: unknown[]) => Promise<unknown>)(sql, ...rest);
+      }) as typeof runner.query;
+      return s.get(ConversationsService).handleInboundMany(events, tx);
+    });
+  }
+
+  /** The entry of a conversation, its referral, and the entry its reply answers (if known). */
+  async function entryOf(result: InboundResult) {
+    const [entry] = await s.dataSource.query<{ id: string; referralId: string; rawRef: string }[]>(
+      `SELECT id, referral_id AS "referralId", raw_ref AS "rawRef" FROM referral_entries
+        WHERE conversation_id = $1`,
+      [result.conversationId],
+    );
+    const [conversation] = await s.dataSource.query<{ first: string | null }[]>(
+      'SELECT first_referral_id AS first FROM conversations WHERE id = $1',
+      [result.conversationId],
+    );
+    const [answer] = await s.dataSource.query<{ entryId: string }[]>(
+      'SELECT entry_id AS "entryId" FROM referral_answers WHERE reply_id = $1',
+      [result.replyId],
+    );
+    return {
+      referralId: entry.referralId,
+      rawRef: entry.rawRef,
+      conversationReferralId: conversation.first,
+      answersItsEntry: answer ? answer.entryId === entry.id : null,
+    };
+  }
+
+  async function replyText(replyId: string | null): Promise<string | null> {
+    const rows = await s.dataSource.query<{ text: string }[]>(
+      'SELECT text FROM messages WHERE reply_id = $1 ORDER BY position',
+      [replyId],
+    );
+    return rows.map((row) => row.text).join(' / ');
+  }
+
+  beforeAll(async () => {
+    s = await startServices([BotsModule, ConversationsModule]);
+    const bots = s.get(BotsService);
+    const referrals = s.get(ReferralsService);
+    const a = (await bots.create({ name: 'Bot A' })).id;
+    const b = (await bots.create({ name: 'Bot B' })).id;
+    await bots.update(a, { welcome: says('A welcome') });
+    await bots.update(b, { welcome: says('B welcome') });
+    eventsOf = { a: inboundEvents(s, a), b: inboundEvents(s, b) };
+    const create = async (botId: string, trackingParam: string, text: string, active = true) =>
+      (ids[text] = (
+        await referrals.create(botId, {
+          trackingParam,
+          answerType: 'message',
+          content: says(text),
+          segmentName: 'Entrants',
+          active,
+        })
+      ).id);
+    await create(a, 'Spring-Sale', 'A spring');
+    await create(b, 'spring-sale', 'B spring');
+    await create(a, 'Old-Deal', 'A old', false);
+    await create(a, 'only-a', 'A only');
+  });
+  afterAll(() => s.close());
+
+  it("resolves each event of a batch to its own bot's active referral, case-insensitively, in one lookup and one entries statement", async () => {
+    const { a, b } = eventsOf;
+    const results = await handle([
+      await a.eventFor('a-lower', a.referral('spring-sale')),
+      await a.eventFor('a-upper', {
+        kind: 'referral',
+        referral: {
+          ref: 'SPRING-SALE',
+          source: 'ADS',
+          adId: 'ad-1',
+          adsContext: { ad_title: 'Spring ad' },
+          refererUri: null,
+        },
+      }),
+      await b.eventFor('b-mixed', b.referral('Spring-sale')),
+      await a.eventFor('a-inactive', a.referral('old-deal')),
+      await b.eventFor('b-other-bots', b.referral('only-a')),
+      await a.eventFor('a-unknown', a.referral('no-such-ref')),
+      await a.eventFor('a-text', { kind: 'text', text: 'hello' }),
+    ]);
+    expect(lookups()).toBe(1);
+    expect(entryWrites()).toBe(1);
+    const seen = await Promise.all(
+      results.slice(0, 6).map(async (result) => ({
+        ...(await entryOf(result)),
+        reply: await replyText(result.replyId),
+      })),
+    );
+    const unmatched = (rawRef: string, welcome: string) => ({
+      referralId: null,
+      rawRef,
+      conversationReferralId: null,
+      answersItsEntry: null,
+      reply: welcome,
+    });
+    const matched = (rawRef: string, text: string) => ({
+      referralId: ids[text],
+      rawRef,
+      conversationReferralId: ids[text],
+      answersItsEntry: true,
+      reply: text,
+    });
+    expect(seen).toEqual([
+      matched('spring-sale', 'A spring'),
+      matched('SPRING-SALE', 'A spring'),
+      matched('Spring-sale', 'B spring'),
+      unmatched('old-deal', 'A welcome'),
+      unmatched('only-a', 'B welcome'),
+      unmatched('no-such-ref', 'A welcome'),
+    ]);
+    const titles = await s.dataSource.query<{ adId: string; title: string }[]>(
+      'SELECT ad_id AS "adId", title FROM referral_ads',
+    );
+    expect(titles).toEqual([{ adId: 'ad-1', title: 'Spring ad' }]);
+  });
+
+  it('looks nothing up for a batch without referral events', async () => {
+    const { a } = eventsOf;
+    await handle([await a.eventFor('a-plain', { kind: 'text', text: 'hi' })]);
+    expect(lookups()).toBe(0);
+  });
+});
