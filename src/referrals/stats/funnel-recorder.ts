@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import {
   contactTouches,
+  countAnswersSent,
   type FunnelDimensions,
   type FunnelRowOfMerge,
   insertAnswers,
   markAnswersDelivered,
   markAnswersRead,
-  markAnswersSent,
   markContactsEngaged,
   upsertAdTitles,
   upsertReferralContacts,
@@ -124,14 +124,12 @@ export class FunnelRecorder {
 
   /**
    * Counts `answersSent` for those of the replies that answer an entry, once each, sent at the
-   * transaction's time, in the caller's transaction (the one marking the replies sent).
+   * transaction's time, in the caller's transaction (the one marking the replies sent). One
+   * statement (countAnswersSent), none when `replyIds` is empty. Resolves to the answers counted.
    */
-  async recordSent(replyIds: string[], tx: EntityManager): Promise<void> {
-    if (replyIds.length === 0) return;
-    const rows = await markAnswersSent(tx, replyIds);
-    const deltas = new RollupDeltas();
-    for (const row of rows) deltas.add(key(row, row.entered_at), { answersSent: 1 });
-    await deltas.write(tx);
+  async recordSent(replyIds: string[], tx: EntityManager): Promise<number> {
+    if (replyIds.length === 0) return 0;
+    return countAnswersSent(tx, replyIds);
   }
 
   /** Moves funnels on from what contacts did: receipts of answers, and engagement. */
