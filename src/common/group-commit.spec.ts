@@ -115,3 +115,55 @@ describe('GroupCommit retrying alone', () => {
     expect(retryAlone).not.toHaveBeenCalled();
   });
 });
+
+describe('GroupCommit gathering (gatherMs)', () => {
+  beforeEach(() =>
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }),
+  );
+  afterEach(() => jest.useRealTimers());
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('starts a flush once its oldest submission is gatherMs old, with what arrived meanwhile', async () => {
+    const flushes: number[][] = [];
+    const group = new GroupCommit<number, number>(
+      (items) => {
+        flushes.push(items);
+        return Promise.resolve(items);
+      },
+      { gatherMs: 5 },
+    );
+    const first = group.submit([1]);
+    jest.advanceTimersByTime(3);
+    const second = group.submit([2]);
+    await settled();
+    expect(flushes).toEqual([]);
+    jest.advanceTimersByTime(2);
+    await settled();
+    expect(flushes).toEqual([[1, 2]]);
+    await expect(Promise.all([first, second])).resolves.toEqual([[1], [2]]);
+    // The next submission is gathered from its own arrival, not the earlier one's.
+    const third = group.submit([3]);
+    jest.advanceTimersByTime(4);
+    await settled();
+    expect(flushes).toEqual([[1, 2]]);
+    jest.advanceTimersByTime(1);
+    await settled();
+    expect(flushes).toEqual([[1, 2], [3]]);
+    await third;
+  });
+
+  it('flushes at once when maxItems are waiting', async () => {
+    const flushes: number[][] = [];
+    const group = new GroupCommit<number, number>(
+      (items) => {
+        flushes.push(items);
+        return Promise.resolve(items);
+      },
+      { gatherMs: 5, maxItems: 3 },
+    );
+    const all = [group.submit([1]), group.submit([2, 3])];
+    await settled();
+    expect(flushes).toEqual([[1, 2, 3]]);
+    await Promise.all(all);
+  });
+});
