@@ -92,13 +92,22 @@ export class OutboundService {
     { maxItems: LOAD_MAX },
   );
   /**
-   * Several marks in flight at once: a message sent but not yet recorded is the one that a crash
-   * sends twice, so a mark never waits behind a slow earlier one.
+   * One mark transaction at a time; the marks that arrive while it runs are written together by
+   * the next, which starts as soon as it ends. A message sent but not yet recorded is the one a
+   * crash sends twice, so the wait stays bounded (at most the running flush and its own) and no
+   * timer is added (`gatherMs`: 2 ms bought no fewer transactions at 150/s). Against four
+   * flushes in parallel (bench:webhook, same session): about half the mark transactions (3,529
+   * instead of 6,838 over a run, each now 4 round trips instead of 5), e2e p50 and p99 no worse.
    */
   private readonly sentMarks = new GroupCommit<PendingMark, null>(
     (marks) => this.markSentMany(marks),
     {
-      parallel: 4,
+      parallel: 1,
+      // Grouped marks share a fate: one that Postgres refuses must not hold back the others.
+      retryAlone: (error, marks) =>
+        this.logger.warn(
+          `A group of ${marks} sent marks failed (${(error as Error).message}); writing them one by one`,
+        ),
     },
   );
 
