@@ -3,6 +3,8 @@ import { BotsModule, BotsService } from '../../src/bots';
 import { ContactsModule, ContactsService } from '../../src/contacts';
 import { type CreateReferralDto } from '../../src/referrals/dto/create-referral.dto';
 import { ReferralsModule, ReferralsService } from '../../src/referrals';
+import { bumpReferralStats } from '../../src/referrals/stats/rollups.repository';
+import { waitFor } from '../support/wait-for';
 import { startServices, type ServiceContext } from './support/service-context';
 
 interface StatRow {
@@ -168,5 +170,66 @@ describe('ReferralsService.recordAnswersSent (integration)', () => {
     expect((await bucketSent()).map((r) => r.answersSent)).toEqual([0, 0]);
     expect(await sent([reply])).toBe(1);
     expect((await bucketSent()).map((r) => r.answersSent)).toEqual([1, 1]);
+  });
+  it('locks rollup rows in key order, whatever order the referrals table keeps', async () => {
+    // Two referrals whose key (id) order is the reverse of the table's (creation) order: a plan
+    // emitting rows in the table's order would lock them the other way round.
+    let earlier = ids.spring;
+    let later = ids.autumn;
+    for (let n = 0; earlier < later && n < 30; n++) {
+      earlier = later;
+      later = (
+        await referrals.create(botId, {
+          trackingParam: `order-${n}`,
+          answerType: 'message',
+          content: { messages: [{ type: 'text', text: 'Hi' }] },
+          segmentName: 'Order',
+        })
+      ).id;
+    }
+    expect(later < earlier).toBe(true);
+    const bucket = new Date('2026-03-04T00:00:00Z');
+    const rowOf = (referralId: string) => ({
+      referralId,
+      botId,
+      bucket,
+      source: '*',
+      channel: '*',
+      adId: '*',
+      counts: { clicks: 1 },
+    });
+    const inKeyOrder = [rowOf(later), rowOf(earlier)];
+    await bumpReferralStats(s.dataSource.manager, inKeyOrder);
+    const lockRow =
+      'SELECT 1 FROM referral_stats WHERE referral_id = $1 AND bucket = $2 FOR UPDATE';
+    const holder = s.dataSource.createQueryRunner();
+    const probe = s.dataSource.createQueryRunner();
+    await holder.startTransaction();
+    await probe.startTransaction();
+    try {
+      // The second row in key order is held: the bump waits there, holding the first.
+      await holder.query(lockRow, [earlier, bucket]);
+      const bumping = s.dataSource.transaction((tx) => bumpReferralStats(tx, inKeyOrder));
+      await waitFor(
+        async () =>
+          (
+            await s.dataSource.query<{ n: number }[]>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            )
+          )[0].n > 0,
+        { what: 'the bump waiting on the held row' },
+      );
+      await expect(probe.query(`${lockRow} NOWAIT`, [later, bucket])).rejects.toThrow(
+        /could not obtain lock/,
+      );
+      await holder.commitTransaction();
+      await bumping;
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      if (probe.isTransactionActive) await probe.rollbackTransaction();
+      await holder.release();
+      await probe.release();
+    }
   });
 });
