@@ -1,7 +1,5 @@
 interface Waiting<T, R> {
   items: T[];
-  /** performance.now() when submitted. */
-  since: number;
   resolve: (results: R[]) => void;
   reject: (error: unknown) => void;
 }
@@ -11,12 +9,6 @@ export interface GroupCommitOptions {
   maxItems?: number;
   /** Flushes running at once. */
   parallel?: number;
-  /**
-   * When set, a flush waits until its oldest submission is `gatherMs` old (or maxItems are
-   * waiting), so that more join it: fewer, larger flushes for a delay of at most `gatherMs` per
-   * submission (plus a running flush's time). Unset, a free flush starts at once.
-   */
-  gatherMs?: number;
   /**
    * When set, a failed flush of several submissions is tried again one submission at a time, so
    * one bad submission fails alone; this is called first (to log it). Unset, all of them fail.
@@ -34,9 +26,6 @@ export class GroupCommit<T, R> {
   private running = 0;
   private readonly maxItems: number;
   private readonly parallel: number;
-  private readonly gatherMs: number;
-  private queued = 0;
-  private timer: NodeJS.Timeout | undefined;
 
   /** `flush` returns one result per item, in the order given. */
   constructor(
@@ -45,42 +34,25 @@ export class GroupCommit<T, R> {
   ) {
     this.maxItems = options.maxItems ?? 500;
     this.parallel = options.parallel ?? 1;
-    this.gatherMs = options.gatherMs ?? 0;
   }
 
   submit(items: T[]): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
     const result = new Promise<R[]>((resolve, reject) =>
-      this.waiting.push({ items, since: performance.now(), resolve, reject }),
+      this.waiting.push({ items, resolve, reject }),
     );
-    this.queued += items.length;
     this.pump();
     return result;
   }
 
   private pump(): void {
     while (this.running < this.parallel && this.waiting.length > 0) {
-      const gathering = this.gatheringFor();
-      if (gathering > 0) {
-        this.timer ??= setTimeout(() => {
-          this.timer = undefined;
-          this.pump();
-        }, gathering);
-        return;
-      }
       this.running++;
       void this.run(this.takeBatch()).finally(() => {
         this.running--;
         this.pump();
       });
     }
-  }
-
-  /** Milliseconds the next flush still waits for more submissions to join it; 0: start now. */
-  private gatheringFor(): number {
-    if (this.gatherMs <= 0 || this.queued >= this.maxItems) return 0;
-    const left = this.waiting[0].since + this.gatherMs - performance.now();
-    return left > 0 ? Math.ceil(left) : 0;
   }
 
   private takeBatch(): Waiting<T, R>[] {
@@ -93,7 +65,6 @@ export class GroupCommit<T, R> {
       const next = this.waiting.shift()!;
       batch.push(next);
       count += next.items.length;
-      this.queued -= next.items.length;
     }
     return batch;
   }
