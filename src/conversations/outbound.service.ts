@@ -96,10 +96,9 @@ export class OutboundService {
    * the next, which starts as soon as it ends. A message sent but not yet recorded is the one a
    * crash sends twice, so the wait stays bounded (at most the running flush and its own) and no
    * timer is added (one that gathered marks for 2 ms, measured, bought no fewer transactions at
-   * 150/s). Against four
-   * flushes in parallel (bench:webhook, same session): about half the mark transactions (3,529
-   * instead of 6,838 over a run, each now 4 round trips instead of 5); e2e p50 and p99 within
-   * the spread between runs on the shared machine.
+   * 150/s). Against four flushes in parallel (bench:webhook, same session): about half the mark
+   * transactions (3,529 instead of 6,838 over a run, each now 4 round trips instead of 5); e2e
+   * p50 and p99 within the spread between runs on the shared machine.
    */
   private readonly sentMarks = new GroupCommit<PendingMark, null>(
     (marks) => this.markSentMany(marks),
