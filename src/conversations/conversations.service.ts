@@ -87,6 +87,8 @@ function inHand(turn: Turn, messages: RenderedMessage[], stored: StoredReply): R
       status: stored.claimed ? 'sending' : 'pending',
       payload: message.payload,
     })),
+    // Only an entry into a known referral is answered in its funnel (ReferralsService.recordAnswers).
+    answersEntry: turn.decision.entry !== undefined && turn.decision.referral !== null,
   };
 }
 

@@ -52,6 +52,12 @@ export interface ReplyRow {
   externalId: string;
   externalIdKind: ExternalIdKind;
   messages: MessageRow[];
+  /**
+   * False when the reply's writer knows it answers no referral's entry (a reply in hand to a
+   * message, say): its send then moves no funnel, and its last mark needs no referrals statement.
+   * Unset (a reply read back): it may answer one.
+   */
+  answersEntry?: boolean;
 }
 
 export interface MessageRow {
@@ -59,6 +65,9 @@ export interface MessageRow {
   status: MessageStatus;
   payload: Record<string, unknown>;
 }
+
+/** A mark waiting for its group: `mayAnswerEntry` when it completes a reply that may answer one. */
+type PendingMark = SentMark & { mayAnswerEntry: boolean };
 
 /** Replies loaded together at most; concurrent jobs share one read. */
 const LOAD_MAX = 100;
@@ -84,12 +93,20 @@ export class OutboundService {
   );
   /**
    * Several marks in flight at once: a message sent but not yet recorded is the one that a crash
-   * sends twice, so a mark never waits behind a slow earlier one.
+   * sends twice, so a mark never waits behind a slow earlier one. One at a time (`parallel: 1`)
+   * halved the mark transactions in bench:webhook but its e2e p50 and p99 at 150/s were worse in
+   * most runs on the shared machine (median of runs p50 47 ms against 25, p99 267 against 106),
+   * so it is not taken until a quieter measurement says otherwise.
    */
-  private readonly sentMarks = new GroupCommit<SentMark, null>(
+  private readonly sentMarks = new GroupCommit<PendingMark, null>(
     (marks) => this.markSentMany(marks),
     {
       parallel: 4,
+      // Grouped marks share a fate: one that Postgres refuses must not hold back the others.
+      retryAlone: (error, marks) =>
+        this.logger.warn(
+          `A group of ${marks} sent marks failed (${(error as Error).message}); writing them one by one`,
+        ),
     },
   );
 
@@ -187,13 +204,13 @@ export class OutboundService {
         if (claim.kind === 'resumed') {
           const found = await this.findSent(sender, reply, recipient, message, claim.since);
           if (found) {
-            await this.markSent(message.id, found.externalId, last ? replyId : null);
+            await this.markSent(message.id, found.externalId, last ? reply : null);
             continue;
           }
         }
         const outcome = await sender.send(reply.botId, recipient, message.payload, options);
         if (outcome.ok) {
-          await this.markSent(message.id, outcome.externalId, last ? replyId : null);
+          await this.markSent(message.id, outcome.externalId, last ? reply : null);
           continue;
         }
         if (outcome.retryable && !lastAttempt) {
@@ -278,15 +295,20 @@ export class OutboundService {
   }
 
   /**
-   * Marks a message sent; with `replyId`, the reply too (it was the last message). The send
+   * Marks a message sent; with `completes`, its reply too (it was the last message). The send
    * happened: failing the job now would send it again, so Postgres is asked until it answers.
    */
   private async markSent(
     messageId: string,
     externalId: string | null,
-    replyId: string | null,
+    completes: ReplyRow | null,
   ): Promise<void> {
-    const mark = { messageId, externalId: externalId?.slice(0, 255) ?? null, replyId };
+    const mark: PendingMark = {
+      messageId,
+      externalId: externalId?.slice(0, 255) ?? null,
+      replyId: completes?.id ?? null,
+      mayAnswerEntry: completes !== null && completes.answersEntry !== false,
+    };
     const giveUpAt = Date.now() + MARK_SENT_PATIENCE_MS;
     for (;;) {
       try {
@@ -303,16 +325,28 @@ export class OutboundService {
   }
 
   /**
-   * The marks of concurrent sends, in one statement; a reply answering a referral entry moves that
-   * referral's funnel (answersSent) in the same transaction.
+   * The marks of concurrent sends, in one statement; a reply that may answer a referral entry
+   * moves that referral's funnel (answersSent) in the same transaction. When none may, the one
+   * statement runs alone, atomic by itself: no transaction block, one round trip.
    */
-  private async markSentMany(marks: SentMark[]): Promise<null[]> {
-    const completed = marks.flatMap((mark) => (mark.replyId ? [mark.replyId] : []));
-    await this.dataSource.transaction(async (tx) => {
-      await this.repository.markSent(tx, marks);
-      await this.referrals.recordAnswersSent(completed, tx);
-    });
-    return marks.map(() => null);
+  private async markSentMany(pending: PendingMark[]): Promise<null[]> {
+    const marks: SentMark[] = pending.map(({ messageId, externalId, replyId }) => ({
+      messageId,
+      externalId,
+      replyId,
+    }));
+    const completed = pending.flatMap((mark) =>
+      mark.replyId && mark.mayAnswerEntry ? [mark.replyId] : [],
+    );
+    if (completed.length === 0) {
+      await this.repository.markSent(this.dataSource.manager, marks);
+    } else {
+      await this.dataSource.transaction(async (tx) => {
+        await this.repository.markSent(tx, marks);
+        await this.referrals.recordAnswersSent(completed, tx);
+      });
+    }
+    return pending.map(() => null);
   }
 
   /** The replies of concurrent jobs, loaded in one statement; undefined for a reply that is gone. */

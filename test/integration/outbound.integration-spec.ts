@@ -143,6 +143,34 @@ describe('OutboundService (integration)', () => {
     });
   });
 
+  it('marks a reply in hand answering no referral entry without the funnel statement', async () => {
+    const recordAnswersSent = jest.spyOn(s.get(ReferralsService), 'recordAnswersSent');
+    try {
+      // An unknown ref is answered with the welcome, in no referral's funnel.
+      const [welcome] = await events.handle(
+        await events.eventFor('welcomed-person', events.referral('no-such-ref')),
+      );
+      await outbound.sendLoaded(welcome.reply!, false);
+      expect((await stored(welcome.replyId!)).reply).toBe('sent');
+      expect(recordAnswersSent).not.toHaveBeenCalled();
+
+      const [answer] = await events.handle(
+        await events.eventFor('referred-person', events.referral('three')),
+      );
+      await outbound.sendLoaded(answer.reply!, false);
+      expect((await stored(answer.replyId!)).reply).toBe('sent');
+      expect(recordAnswersSent).toHaveBeenCalledTimes(1);
+      expect(recordAnswersSent.mock.calls[0][0]).toEqual([answer.replyId]);
+      const [counted] = await s.dataSource.query<{ sent: boolean }[]>(
+        'SELECT sent_at IS NOT NULL AS sent FROM referral_answers WHERE reply_id = $1',
+        [answer.replyId],
+      );
+      expect(counted).toEqual({ sent: true });
+    } finally {
+      recordAnswersSent.mockRestore();
+    }
+  });
+
   it('gives up on a transient error at the last attempt', async () => {
     const replyId = await storedReply('last-attempt-person');
     channel.script.push(failure(true, 2));

@@ -4,13 +4,13 @@ import {
   type AdTitle,
   type ContactEntryPair,
   contactTouches,
+  countAnswersSent,
   type EnteredPair,
   type FunnelDimensions,
   type FunnelRowOfMerge,
   insertAnswers,
   markAnswersDelivered,
   markAnswersRead,
-  markAnswersSent,
   markContactsEngaged,
 } from './funnel.repository';
 import { RollupDeltas } from './rollups';
@@ -142,14 +142,12 @@ export class FunnelRecorder {
 
   /**
    * Counts `answersSent` for those of the replies that answer an entry, once each, sent at the
-   * transaction's time, in the caller's transaction (the one marking the replies sent).
+   * transaction's time, in the caller's transaction (the one marking the replies sent). One
+   * statement (countAnswersSent), none when `replyIds` is empty. Resolves to the answers counted.
    */
-  async recordSent(replyIds: string[], tx: EntityManager): Promise<void> {
-    if (replyIds.length === 0) return;
-    const rows = await markAnswersSent(tx, replyIds);
-    const deltas = new RollupDeltas();
-    for (const row of rows) deltas.add(key(row, row.entered_at), { answersSent: 1 });
-    await deltas.write(tx);
+  async recordSent(replyIds: string[], tx: EntityManager): Promise<number> {
+    if (replyIds.length === 0) return 0;
+    return countAnswersSent(tx, replyIds);
   }
 
   /** Moves funnels on from what contacts did: receipts of answers, and engagement. */

@@ -32,8 +32,10 @@ export interface RollupIncrement {
 
 /**
  * Adds the counts to `referral_stats` in one upsert (named and prepared: with every entry, answer,
- * receipt and click batch), rows in the order given. Counts of a referral gone meanwhile (its bot
- * deleted) are left out rather than failing the write.
+ * receipt and click batch), rows locked in the order given: ORDER BY, since a hash join with
+ * `referrals` emits them in that table's order, which deadlocked with countAnswersSent (key
+ * order). Counts of a referral gone meanwhile (its bot deleted) are left out rather than failing
+ * the write.
  */
 export async function bumpReferralStats(
   manager: EntityManager,
@@ -46,10 +48,12 @@ export async function bumpReferralStats(
     manager,
     'referral_stats_bump',
     `INSERT INTO referral_stats (referral_id, bot_id, bucket, source, channel, ad_id, ${columns})
-     SELECT u.* FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::varchar[], $5::varchar[],
-                            $6::varchar[], ${typed})
-            AS u(referral_id, bot_id, bucket, source, channel, ad_id, ${columns})
+     SELECT u.referral_id, u.bot_id, u.bucket, u.source, u.channel, u.ad_id, ${COUNTER_COLUMNS.map((c) => `u.${c}`).join(', ')}
+       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::varchar[], $5::varchar[],
+                   $6::varchar[], ${typed}) WITH ORDINALITY
+            AS u(referral_id, bot_id, bucket, source, channel, ad_id, ${columns}, ord)
        JOIN referrals r ON r.id = u.referral_id
+      ORDER BY u.ord
      ON CONFLICT (referral_id, bucket, source, channel, ad_id) DO UPDATE SET
      ${COUNTER_COLUMNS.map((c) => `${c} = referral_stats.${c} + EXCLUDED.${c}`).join(', ')}`,
     [

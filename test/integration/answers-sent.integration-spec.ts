@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { BotsModule, BotsService } from '../../src/bots';
+import { ContactsModule, ContactsService } from '../../src/contacts';
+import { type CreateReferralDto } from '../../src/referrals/dto/create-referral.dto';
+import { ReferralsModule, ReferralsService } from '../../src/referrals';
+import { bumpReferralStats } from '../../src/referrals/stats/rollups.repository';
+import { waitFor } from '../support/wait-for';
+import { startServices, type ServiceContext } from './support/service-context';
+
+interface StatRow {
+  referral: string;
+  bucket: string;
+  source: string;
+  channel: string;
+  adId: string;
+  entries: number;
+  answersSent: number;
+}
+
+const keyOf = (r: StatRow): string => [r.referral, r.bucket, r.source, r.channel, r.adId].join('|');
+const byKey = (a: StatRow, b: StatRow): number => keyOf(a).localeCompare(keyOf(b));
+
+/**
+ * `answersSent` is counted by one statement with the mark of the replies sent
+ * (funnel.repository.ts: countAnswersSent): once per answer to a referral entry, in the
+ * referral's total row and its (source, channel, ad) row of the entry's 15-minute bucket, and
+ * never for a reply sent twice or one answering no referral's entry.
+ */
+describe('ReferralsService.recordAnswersSent (integration)', () => {
+  let s: ServiceContext;
+  let referrals: ReferralsService;
+  let botId: string;
+  const ids: Record<string, string> = {};
+  let psids = 0;
+
+  /** A new contact's entry through `ref` at `at`, answered by a new reply: its id. */
+  async function answeredEntry(
+    ref: string,
+    at: string,
+    source: string,
+    adId: string | null = null,
+  ): Promise<string> {
+    const occurredAt = new Date(at);
+    const seen = await s.get(ContactsService).recordSeen(
+      {
+        botId,
+        channel: 'messenger',
+        externalId: `answers-sent-${psids++}`,
+        externalIdKind: 'psid',
+      },
+      occurredAt,
+    );
+    const resolution = await referrals.resolve({
+      botId,
+      contactId: seen.contact.id,
+      conversationId: null,
+      channel: 'messenger',
+      ref,
+      source,
+      adId,
+      occurredAt,
+    });
+    const replyId = randomUUID();
+    await s.dataSource.transaction((tx) =>
+      referrals.recordAnswers(
+        [{ entryId: resolution.entryId, enteredAt: occurredAt, replyId }],
+        tx,
+      ),
+    );
+    return replyId;
+  }
+
+  const sent = (replyIds: string[]): Promise<number> =>
+    s.dataSource.transaction((tx) => referrals.recordAnswersSent(replyIds, tx));
+
+  /** The bot's rollup rows, every dimension, in a stable order, with the referral by name. */
+  async function stats(): Promise<StatRow[]> {
+    const rows = await s.dataSource.query<(StatRow & { referralId: string })[]>(
+      `SELECT referral_id AS "referralId", to_char(bucket AT TIME ZONE 'UTC', 'HH24:MI') AS bucket,
+              source, channel, ad_id AS "adId", entries, answers_sent AS "answersSent"
+         FROM referral_stats WHERE bot_id = $1
+        ORDER BY referral_id, bucket, source, channel, ad_id`,
+      [botId],
+    );
+    const names = new Map(Object.entries(ids).map(([name, id]) => [id, name]));
+    return rows
+      .map(({ referralId, ...row }) => ({ ...row, referral: names.get(referralId) ?? '?' }))
+      .sort(byKey);
+  }
+
+  const row = (
+    referral: string,
+    bucket: string,
+    dims: [string, string, string],
+    entries: number,
+    answersSent: number,
+  ): StatRow => ({
+    referral,
+    bucket,
+    source: dims[0],
+    channel: dims[1],
+    adId: dims[2],
+    entries,
+    answersSent,
+  });
+  const TOTAL: [string, string, string] = ['*', '*', '*'];
+
+  beforeAll(async () => {
+    s = await startServices([BotsModule, ContactsModule, ReferralsModule]);
+    referrals = s.get(ReferralsService);
+    botId = (await s.get(BotsService).create({ name: 'Answers sent bot' })).id;
+    for (const name of ['spring', 'autumn']) {
+      const dto = {
+        trackingParam: name,
+        answerType: 'message',
+        content: { messages: [{ type: 'text', text: `Hello from ${name}` }] },
+        segmentName: `${name} people`,
+      } as CreateReferralDto;
+      ids[name] = (await referrals.create(botId, dto)).id;
+    }
+  });
+  afterAll(() => s.close());
+
+  it('counts each answer once, in its entry bucket and dimensions, across referrals in one group', async () => {
+    const springEarly = await answeredEntry('spring', '2026-03-02T10:07:00Z', 'SHORTLINK');
+    const springEarlyToo = await answeredEntry('spring', '2026-03-02T10:14:59.999Z', 'SHORTLINK');
+    const springAd = await answeredEntry('spring', '2026-03-02T10:15:00Z', 'ADS', 'ad-7');
+    const autumn = await answeredEntry('autumn', '2026-03-02T10:20:00Z', 'SHORTLINK');
+    // An unknown ref's entry is answered (the welcome) but is in no referral's funnel.
+    const unknown = await answeredEntry('no-such-ref', '2026-03-02T10:20:00Z', 'SHORTLINK');
+
+    // One group of marks: a reply twice (two marks of it), a reply answering no entry at all.
+    const counted = await sent([
+      springEarly,
+      springAd,
+      springEarly,
+      autumn,
+      springEarlyToo,
+      unknown,
+      randomUUID(),
+    ]);
+    expect(counted).toBe(4);
+    expect(await stats()).toEqual(
+      [
+        row('spring', '10:00', TOTAL, 2, 2),
+        row('spring', '10:00', ['SHORTLINK', 'messenger', ''], 2, 2),
+        row('spring', '10:15', TOTAL, 1, 1),
+        row('spring', '10:15', ['ADS', 'messenger', 'ad-7'], 1, 1),
+        row('autumn', '10:15', TOTAL, 1, 1),
+        row('autumn', '10:15', ['SHORTLINK', 'messenger', ''], 1, 1),
+      ].sort(byKey),
+    );
+
+    // Marked again (a later group; a retried mark): nothing counts twice.
+    const before = await stats();
+    expect(await sent([springEarly, autumn, unknown])).toBe(0);
+    expect(await stats()).toEqual(before);
+  });
+
+  it('keeps an answer sent in a group that rolled back unsent, and counts it when marked again', async () => {
+    const reply = await answeredEntry('autumn', '2026-03-03T08:00:00Z', 'SHORTLINK');
+    const bucketSent = async () =>
+      (await stats()).filter((r) => r.referral === 'autumn' && r.bucket === '08:00');
+    await expect(
+      s.dataSource.transaction(async (tx) => {
+        await referrals.recordAnswersSent([reply], tx);
+        throw new Error('the mark of the messages failed');
+      }),
+    ).rejects.toThrow('the mark of the messages failed');
+    expect((await bucketSent()).map((r) => r.answersSent)).toEqual([0, 0]);
+    expect(await sent([reply])).toBe(1);
+    expect((await bucketSent()).map((r) => r.answersSent)).toEqual([1, 1]);
+  });
+  it('locks rollup rows in key order, whatever order the referrals table keeps', async () => {
+    // Two referrals whose key (id) order is the reverse of the table's (creation) order: a plan
+    // emitting rows in the table's order would lock them the other way round.
+    let earlier = ids.spring;
+    let later = ids.autumn;
+    for (let n = 0; earlier < later && n < 30; n++) {
+      earlier = later;
+      later = (
+        await referrals.create(botId, {
+          trackingParam: `order-${n}`,
+          answerType: 'message',
+          content: { messages: [{ type: 'text', text: 'Hi' }] },
+          segmentName: 'Order',
+        })
+      ).id;
+    }
+    expect(later < earlier).toBe(true);
+    const bucket = new Date('2026-03-04T00:00:00Z');
+    const rowOf = (referralId: string) => ({
+      referralId,
+      botId,
+      bucket,
+      source: '*',
+      channel: '*',
+      adId: '*',
+      counts: { clicks: 1 },
+    });
+    const inKeyOrder = [rowOf(later), rowOf(earlier)];
+    await bumpReferralStats(s.dataSource.manager, inKeyOrder);
+    const lockRow =
+      'SELECT 1 FROM referral_stats WHERE referral_id = $1 AND bucket = $2 FOR UPDATE';
+    const holder = s.dataSource.createQueryRunner();
+    const probe = s.dataSource.createQueryRunner();
+    await holder.startTransaction();
+    await probe.startTransaction();
+    try {
+      // The second row in key order is held: the bump waits there, holding the first.
+      await holder.query(lockRow, [earlier, bucket]);
+      const bumping = s.dataSource.transaction((tx) => bumpReferralStats(tx, inKeyOrder));
+      await waitFor(
+        async () =>
+          (
+            await s.dataSource.query<{ n: number }[]>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            )
+          )[0].n > 0,
+        { what: 'the bump waiting on the held row' },
+      );
+      await expect(probe.query(`${lockRow} NOWAIT`, [later, bucket])).rejects.toThrow(
+        /could not obtain lock/,
+      );
+      await holder.commitTransaction();
+      await bumping;
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      if (probe.isTransactionActive) await probe.rollbackTransaction();
+      await holder.release();
+      await probe.release();
+    }
+  });
+});
