@@ -6,7 +6,7 @@ import { MessengerInboundService } from '../../src/messenger/inbound/inbound.ser
 import { QueueName } from '../../src/queues';
 import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
-import { delivery, getStartedWithRef } from '../support/messenger-payloads';
+import { delivery, getStartedWithRef, textMessage } from '../support/messenger-payloads';
 import { waitFor } from '../support/wait-for';
 
 type AddBulk = Queue['addBulk'];
@@ -65,6 +65,30 @@ describe('Webhook items handled in hand', () => {
       expect(t.app.get(InboundInHand).inFlight).toBe(0);
     } finally {
       pending.mockRestore();
+    }
+  });
+
+  it('answers a contact’s items that one delivery holds out of order in timestamp order', async () => {
+    const base = Date.now() - 10_000;
+    const psids = Array.from({ length: 5 }, (_, i) => `hand-order-${i}`);
+    for (const psid of psids)
+      await t.deliver(
+        delivery(
+          t.pageId,
+          [3, 2, 1].map((n) =>
+            textMessage({ pageId: t.pageId, psid, text: `m${n}`, timestamp: base + n * 1000 }),
+          ),
+        ),
+      );
+    await t.settle();
+    for (const psid of psids) {
+      const { rows } = await t.db.query<{ text: string }>(
+        `SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id
+           JOIN contacts k ON k.id = c.contact_id
+          WHERE k.external_id = $1 AND m.direction = 'in' ORDER BY m.id`,
+        [psid],
+      );
+      expect(rows.map((row) => row.text)).toEqual(['m1', 'm2', 'm3']);
     }
   });
 

@@ -38,7 +38,7 @@ interface Classified extends ClassifiedItem {
 }
 
 /** What storing an item did: the new row, or null for a duplicate of a stored item. */
-type Stored = { id: string; status: InboxStatus } | null;
+type Stored = { id: string; status: InboxStatus; pending: InboxRow | null } | null;
 
 /** SQLSTATE classes of Postgres refusing a value itself (22: data exception, 54: limit exceeded). */
 const REFUSED_DATA = /^(22|54)/;
@@ -139,9 +139,11 @@ function triage(item: Classified, botId: string | null): Row {
 }
 
 /**
- * The webhook's work: store every item durably, then queue the new ones. Concurrent deliveries are
- * stored together (group commit), one statement and one enqueue per group. Postgres failing is
- * the caller's 503; Redis failing only delays processing (the inbox sweeper queues what is left).
+ * The webhook's work: store every item durably, then hand the new ones on. Concurrent deliveries
+ * are stored together (group commit), one statement per group; a delivery's new items are handed
+ * on together once all are committed (to this process in hand, or one enqueue per delivery).
+ * Postgres failing is the caller's 503; Redis failing only delays processing (the inbox sweeper
+ * queues what is left).
  */
 @Injectable()
 export class MessengerIntakeService {
@@ -193,9 +195,16 @@ export class MessengerIntakeService {
       // Row by row, so the items Postgres takes are kept when it refuses one of them; every row
       // is settled before answering, so a 503 never races the rows still being stored.
       const stored = await Promise.allSettled(rows.map((row) => this.storeOne(row)));
+      const kept = stored.flatMap((result) =>
+        result.status === 'fulfilled' && result.value ? [result.value] : [],
+      );
+      // Only once every item of the delivery is committed: a contact's items that Meta put in one
+      // delivery out of order are then all pending when the first is handled, so its lock takes
+      // them in timestamp order (handed on flush by flush, the newest could go first alone).
+      this.handOn(kept.flatMap((row) => (row.pending ? [row.pending] : [])));
       const refused = stored.find((result) => result.status === 'rejected');
       if (refused) throw refused.reason;
-      return stored.filter((result) => result.status === 'fulfilled' && result.value).length;
+      return kept.length;
     } catch (error) {
       this.logger.error(`Could not store webhook items: ${(error as Error).message}`);
       throw MessengerErrors.storageUnavailable();
@@ -231,15 +240,25 @@ export class MessengerIntakeService {
       byKey.delete(item.dedupeKey);
       return row ? { ...item, id: row.id, status: row.status } : null;
     });
-    const queued = this.inHand.take(
-      stored.flatMap((row) => (row?.status === 'pending' ? [inboxRowOf(row)] : [])),
+    return stored.map((row) =>
+      row
+        ? {
+            id: row.id,
+            status: row.status,
+            pending: row.status === 'pending' ? inboxRowOf(row) : null,
+          }
+        : null,
     );
+  }
+
+  /** Hands a delivery's new pending items to this process (InboundInHand), and queues the rest. */
+  private handOn(rows: InboxRow[]): void {
+    const queued = this.inHand.take(rows);
     // Not awaited: the items are safe in Postgres, and the webhook should answer without Redis.
     void enqueueSafely(
       this.queue,
       queued.map((row) => ({ data: { inboxId: row.id }, jobId: row.id })),
       this.logger,
     );
-    return stored.map((row) => (row ? { id: row.id, status: row.status } : null));
   }
 }
