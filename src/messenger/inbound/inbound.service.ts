@@ -20,6 +20,7 @@ import { GraphApiClient } from '../graph/graph-api.client';
 import { InboxRepository, type InboxRow, type Outcome } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
 import { PageDirectory } from '../page-directory';
+import { isOlder, toEvent } from './inbox-rows';
 import { normalise, type NormalisedItem } from './normalise';
 import { checkboxUserRefOf, subscriptionOf } from './platform-events';
 
@@ -376,32 +377,4 @@ export class MessengerInboundService {
       }),
     );
   }
-}
-
-function toEvent(
-  row: InboxRow,
-  botId: string,
-  contact: Contact,
-  normalised: NormalisedItem | null,
-): InboundEvent | null {
-  if (!normalised) return null;
-  return {
-    ...normalised,
-    botId,
-    contactId: contact.id,
-    contact: {
-      firstName: contact.firstName,
-      lastName: contact.lastName,
-      firstSeenAt: contact.firstSeenAt,
-      address: { externalId: contact.externalId, externalIdKind: contact.externalIdKind },
-    },
-    channel: 'messenger',
-    occurredAt: row.occurredAt,
-    standby: row.standby,
-  };
-}
-
-function isOlder(a: InboxRow, b: InboxRow): boolean {
-  const at = a.occurredAt.getTime() - b.occurredAt.getTime();
-  return at < 0 || (at === 0 && BigInt(a.id) < BigInt(b.id));
 }
