@@ -62,15 +62,16 @@ export class InboundInHand {
   }
 
   /**
-   * Takes as many of the committed pending rows as there is room for and handles them in the
-   * background; returns the rows not taken, for the caller to queue (all of them when this
-   * process does not handle items in hand).
+   * Takes as many of the committed pending items as there is room for and handles them in the
+   * background, each as `rowOf` makes its row (called for those taken only); returns the items
+   * not taken, for the caller to queue (all of them when this process does not handle items in
+   * hand).
    */
-  take(rows: InboxRow[]): InboxRow[] {
-    if (!this.open) return rows;
+  take<T>(items: T[], rowOf: (item: T) => InboxRow): T[] {
+    if (!this.open) return items;
     const room = Math.max(0, IN_HAND_MAX - this.running);
-    for (const row of rows.slice(0, room)) void this.handle(row);
-    return rows.slice(room);
+    for (const item of items.slice(0, room)) void this.handle(rowOf(item));
+    return items.slice(room);
   }
 
   private async handle(row: InboxRow): Promise<void> {

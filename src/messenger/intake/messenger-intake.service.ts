@@ -38,7 +38,10 @@ interface Classified extends ClassifiedItem {
 }
 
 /** What storing an item did: the new row, or null for a duplicate of a stored item. */
-type Stored = { id: string; status: InboxStatus; pending: InboxRow | null } | null;
+type Stored = { id: string; status: InboxStatus; pending: StoredRow | null } | null;
+
+/** A row as committed: its id and the JSON text Postgres holds. */
+type StoredRow = Row & { id: string; json: string };
 
 /** SQLSTATE classes of Postgres refusing a value itself (22: data exception, 54: limit exceeded). */
 const REFUSED_DATA = /^(22|54)/;
@@ -116,7 +119,7 @@ function malformedRow(part: MalformedPart, body: unknown, receivedAt: number): R
  * A committed row as the inbound job would read it back: the payload parsed from the JSON text
  * stored (not the item object, so it is what Postgres holds, to the value).
  */
-function inboxRowOf(row: Row & { id: string; json: string }): InboxRow {
+function inboxRowOf(row: StoredRow): InboxRow {
   return {
     id: row.id,
     pageId: row.pageId,
@@ -235,25 +238,19 @@ export class MessengerIntakeService {
     const inserted = await this.inboxTable.insertMany(items);
     // The same item twice in one group: only its first occurrence is new.
     const byKey = new Map(inserted.map((row) => [row.dedupeKey, row]));
-    const stored = items.map((item) => {
+    return items.map((item) => {
       const row = byKey.get(item.dedupeKey);
       byKey.delete(item.dedupeKey);
-      return row ? { ...item, id: row.id, status: row.status } : null;
+      if (!row) return null;
+      const pending = row.status === 'pending' ? { ...item, id: row.id } : null;
+      return { id: row.id, status: row.status, pending };
     });
-    return stored.map((row) =>
-      row
-        ? {
-            id: row.id,
-            status: row.status,
-            pending: row.status === 'pending' ? inboxRowOf(row) : null,
-          }
-        : null,
-    );
   }
 
   /** Hands a delivery's new pending items to this process (InboundInHand), and queues the rest. */
-  private handOn(rows: InboxRow[]): void {
-    const queued = this.inHand.take(rows);
+  private handOn(rows: StoredRow[]): void {
+    // Only a row taken in hand is parsed back from its JSON text.
+    const queued = this.inHand.take(rows, inboxRowOf);
     // Not awaited: the items are safe in Postgres, and the webhook should answer without Redis.
     void enqueueSafely(
       this.queue,
