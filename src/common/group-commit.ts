@@ -36,6 +36,11 @@ export class GroupCommit<T, R> {
     this.parallel = options.parallel ?? 1;
   }
 
+  /** Whether a flush is running or items are waiting for one (the next flush will come). */
+  get busy(): boolean {
+    return this.running > 0 || this.waiting.length > 0;
+  }
+
   submit(items: T[]): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
     const result = new Promise<R[]>((resolve, reject) =>

@@ -24,6 +24,7 @@ import { OutboundRepository } from './outbound.repository';
 import { OutboundService } from './outbound.service';
 import { RenderReply } from './render-reply';
 import { SendClaims } from './send-claims';
+import { SentMarks } from './sent-marks';
 import { StoreReplies } from './store-replies';
 import { UpdateConversationState } from './update-conversation-state';
 import { SenderRegistry } from './senders/channel-sender';
@@ -56,6 +57,7 @@ import { SenderRegistry } from './senders/channel-sender';
     OutboundService,
     OutboundRepository,
     SendClaims,
+    SentMarks,
     SenderRegistry,
   ],
   // OutboundService and OutboundRepository (the reply sweeper's statement) for
@@ -66,6 +68,7 @@ import { SenderRegistry } from './senders/channel-sender';
     ContactMergeService,
     OutboundService,
     OutboundRepository,
+    SentMarks,
     ConversationsQueryService,
     ConversationRelease,
   ],

@@ -1,13 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { type Channel, ContactsService, type ExternalIdKind } from '../contacts';
 import { GroupCommit } from '../common/group-commit';
-import { ReferralsService } from '../referrals';
 import { type MessageStatus } from './entities/message.entity';
 import { type ReplySendOptions, type ReplyStatus } from './entities/reply.entity';
-import { OutboundRepository, type SentMark } from './outbound.repository';
+import { OutboundRepository } from './outbound.repository';
 import { SendClaims } from './send-claims';
+import { type PendingMark, SentMarks } from './sent-marks';
 import {
   type ChannelSender,
   isThreadControl,
@@ -66,8 +64,13 @@ export interface MessageRow {
   payload: Record<string, unknown>;
 }
 
-/** A mark waiting for its group: `mayAnswerEntry` when it completes a reply that may answer one. */
-type PendingMark = SentMark & { mayAnswerEntry: boolean };
+/** What one run sends with: the channel's sender, the contact's address, the options, the attempt. */
+interface SendRun {
+  sender: ChannelSender;
+  recipient: Recipient;
+  options: SendOptions;
+  lastAttempt: boolean;
+}
 
 /** Replies loaded together at most; concurrent jobs share one read. */
 const LOAD_MAX = 100;
@@ -91,33 +94,19 @@ export class OutboundService {
     (ids) => this.loadReplies(ids),
     { maxItems: LOAD_MAX },
   );
-  /**
-   * Several marks in flight at once: a message sent but not yet recorded is the one that a crash
-   * sends twice, so a mark never waits behind a slow earlier one. One at a time (`parallel: 1`)
-   * halved the mark transactions in bench:webhook but its e2e p50 and p99 at 150/s were worse in
-   * most runs on the shared machine (median of runs p50 47 ms against 25, p99 267 against 106),
-   * so it is not taken until a quieter measurement says otherwise.
-   */
-  private readonly sentMarks = new GroupCommit<PendingMark, null>(
-    (marks) => this.markSentMany(marks),
-    {
-      parallel: 4,
-      // Grouped marks share a fate: one that Postgres refuses must not hold back the others.
-      retryAlone: (error, marks) =>
-        this.logger.warn(
-          `A group of ${marks} sent marks failed (${(error as Error).message}); writing them one by one`,
-        ),
-    },
-  );
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: OutboundRepository,
     private readonly senders: SenderRegistry,
     private readonly claims: SendClaims,
-    private readonly referrals: ReferralsService,
+    private readonly marks: SentMarks,
     private readonly contacts: ContactsService,
   ) {}
+
+  /** Records still waiting for a carrier's transaction are written now: the process is ending. */
+  beforeApplicationShutdown(): void {
+    this.marks.close();
+  }
 
   async send(replyId: string, lastAttempt: boolean, now = new Date()): Promise<void> {
     const [reply] = await this.loads.submit([replyId]);
@@ -190,6 +179,31 @@ export class OutboundService {
       (message) => message.status === 'pending' || message.status === 'sending',
     );
 
+    // A message's record follows its send without holding up the next message's send (it may
+    // wait for a carrier's transaction: SentMarks); the run ends once every record is committed.
+    const records: Promise<void>[] = [];
+    try {
+      await this.sendInOrder(reply, unsent, { sender, recipient, options, lastAttempt }, records);
+    } finally {
+      await Promise.allSettled(records);
+    }
+    // A send still not recorded after MARK_SENT_PATIENCE_MS fails the run: its claim is given up
+    // with it, and the reply's next run asks the channel (SendClaims `resumed`).
+    await Promise.all(records);
+    if (unsent.length === 0) await this.repository.finish(replyId, 'sent', '');
+  }
+
+  /**
+   * Sends the unsent messages in order, each claimed first; a success's record is pushed to
+   * `records` (settled by the caller). Stops at the first failure: throws RetryableSendError to
+   * retry the reply, or records it failed.
+   */
+  private async sendInOrder(
+    reply: ReplyRow,
+    unsent: MessageRow[],
+    { sender, recipient, options, lastAttempt }: SendRun,
+    records: Promise<void>[],
+  ): Promise<void> {
     for (const [index, message] of unsent.entries()) {
       // Messages sent by an earlier attempt are not in `unsent`: nothing is sent twice.
       const claim = await this.claims.claim(message.id);
@@ -197,20 +211,24 @@ export class OutboundService {
         // Another live run holds this reply; it sends the rest (see ReplyHeldError). On the last
         // attempt the job ends here: the sweeper queues the reply again should that run die.
         if (lastAttempt) return;
-        throw new ReplyHeldError(`reply ${replyId} is being sent by another run`);
+        throw new ReplyHeldError(`reply ${reply.id} is being sent by another run`);
       }
       const last = sentWithLastMessage(index, unsent.length);
+      // The claim is held until the send's record commits (recordSent), else released here.
+      let recording = false;
       try {
         if (claim.kind === 'resumed') {
           const found = await this.findSent(sender, reply, recipient, message, claim.since);
           if (found) {
-            await this.markSent(message.id, found.externalId, last ? reply : null);
+            records.push(this.recordSent(message.id, found.externalId, last ? reply : null));
+            recording = true;
             continue;
           }
         }
         const outcome = await sender.send(reply.botId, recipient, message.payload, options);
         if (outcome.ok) {
-          await this.markSent(message.id, outcome.externalId, last ? reply : null);
+          records.push(this.recordSent(message.id, outcome.externalId, last ? reply : null));
+          recording = true;
           continue;
         }
         if (outcome.retryable && !lastAttempt) {
@@ -221,19 +239,18 @@ export class OutboundService {
         }
         await this.repository.recordFailure(message.id, outcome, 'failed');
         await this.repository.finish(
-          replyId,
+          reply.id,
           'failed',
           'PREVIOUS_MESSAGE_FAILED: an earlier message of this reply could not be sent',
         );
         this.logger.warn(
-          `Reply ${replyId} failed: ${outcome.message} (code ${outcome.code ?? '-'})`,
+          `Reply ${reply.id} failed: ${outcome.message} (code ${outcome.code ?? '-'})`,
         );
         return;
       } finally {
-        this.claims.release(message.id);
+        if (!recording) this.claims.release(message.id);
       }
     }
-    if (unsent.length === 0) await this.repository.finish(replyId, 'sent', '');
   }
 
   /**
@@ -295,6 +312,22 @@ export class OutboundService {
   }
 
   /**
+   * `markSent`, releasing the message's claim once it settles; the promise is handled at once
+   * (a record that fails while later messages are being sent is no unhandled rejection).
+   */
+  private recordSent(
+    messageId: string,
+    externalId: string | null,
+    completes: ReplyRow | null,
+  ): Promise<void> {
+    const record = this.markSent(messageId, externalId, completes).finally(() =>
+      this.claims.release(messageId),
+    );
+    record.catch(() => undefined);
+    return record;
+  }
+
+  /**
    * Marks a message sent; with `completes`, its reply too (it was the last message). The send
    * happened: failing the job now would send it again, so Postgres is asked until it answers.
    */
@@ -312,7 +345,7 @@ export class OutboundService {
     const giveUpAt = Date.now() + MARK_SENT_PATIENCE_MS;
     for (;;) {
       try {
-        await this.sentMarks.submit([mark]);
+        await this.marks.record(mark);
         return;
       } catch (error) {
         if (Date.now() > giveUpAt) throw error;
@@ -322,31 +355,6 @@ export class OutboundService {
         await new Promise((resolve) => setTimeout(resolve, MARK_SENT_RETRY_MS));
       }
     }
-  }
-
-  /**
-   * The marks of concurrent sends, in one statement; a reply that may answer a referral entry
-   * moves that referral's funnel (answersSent) in the same transaction. When none may, the one
-   * statement runs alone, atomic by itself: no transaction block, one round trip.
-   */
-  private async markSentMany(pending: PendingMark[]): Promise<null[]> {
-    const marks: SentMark[] = pending.map(({ messageId, externalId, replyId }) => ({
-      messageId,
-      externalId,
-      replyId,
-    }));
-    const completed = pending.flatMap((mark) =>
-      mark.replyId && mark.mayAnswerEntry ? [mark.replyId] : [],
-    );
-    if (completed.length === 0) {
-      await this.repository.markSent(this.dataSource.manager, marks);
-    } else {
-      await this.dataSource.transaction(async (tx) => {
-        await this.repository.markSent(tx, marks);
-        await this.referrals.recordAnswersSent(completed, tx);
-      });
-    }
-    return pending.map(() => null);
   }
 
   /** The replies of concurrent jobs, loaded in one statement; undefined for a reply that is gone. */

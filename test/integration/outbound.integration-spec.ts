@@ -1,37 +1,10 @@
-import { Injectable, Module } from '@nestjs/common';
 import { BotsModule, BotsService } from '../../src/bots';
-import {
-  type ChannelSender,
-  ChannelSenderFor,
-  ConversationsModule,
-  type Recipient,
-  type SendOutcome,
-} from '../../src/conversations';
+import { ConversationsModule, type SendOutcome } from '../../src/conversations';
 import { OutboundService } from '../../src/conversations/outbound.service';
 import { ReferralsService } from '../../src/referrals';
 import { inboundEvents } from './support/inbound-events';
+import { ScriptedChannelModule, ScriptedSender } from './support/scripted-sender';
 import { startServices, type ServiceContext } from './support/service-context';
-
-/**
- * A channel on loopback of the test itself: every send is recorded, and answered with the next
- * scripted outcome (success when the script is empty). It stands in for the channel's transport
- * only: claims, records and the replies' rows are the real ones, on the real database.
- */
-@Injectable()
-@ChannelSenderFor('messenger')
-class ScriptedSender implements ChannelSender {
-  readonly sent: { psid: string; text: unknown }[] = [];
-  readonly script: SendOutcome[] = [];
-
-  send(_botId: string, recipient: Recipient, payload: Record<string, unknown>) {
-    const outcome = this.script.shift() ?? { ok: true, externalId: `mid.${this.sent.length}` };
-    if (outcome.ok) this.sent.push({ psid: recipient.externalId, text: payload.text });
-    return Promise.resolve(outcome);
-  }
-}
-
-@Module({ providers: [ScriptedSender] })
-class ScriptedChannelModule {}
 
 const failure = (retryable: boolean, code: number): SendOutcome => ({
   ok: false,

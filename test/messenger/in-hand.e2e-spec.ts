@@ -1,5 +1,6 @@
 import { getQueueToken } from '@nestjs/bull';
 import { type Queue } from 'bull';
+import { SentMarks } from '../../src/conversations';
 import { InboxRepository } from '../../src/messenger/inbox.repository';
 import { IN_HAND_MAX, InboundInHand } from '../../src/messenger/inbound/in-hand';
 import { MessengerInboundService } from '../../src/messenger/inbound/inbound.service';
@@ -123,6 +124,39 @@ describe('Webhook items handled in hand', () => {
     expect(sent.recipient).toEqual({ id: 'hand-refused' });
     await t.quiesce();
     expect(t.graph.sends).toHaveLength(1);
+  });
+
+  it('records the sends of one batch in a later batch’s transaction while deliveries keep coming', async () => {
+    const carry = jest.spyOn(t.app.get(SentMarks), 'carry');
+    const carried = async (): Promise<number> => {
+      const results = await Promise.all(
+        carry.mock.results.map((result) => result.value as ReturnType<SentMarks['carry']>),
+      );
+      return results.reduce((sum, marks) => sum + marks.count, 0);
+    };
+    const psids: string[] = [];
+    try {
+      // Deliveries arrive in groups while earlier ones are answered: until one batch carries
+      // another's records (a handful of groups on any machine; 40 bound the wait).
+      for (let group = 0; group < 40 && (await carried()) === 0; group++) {
+        const next = Array.from({ length: 5 }, (_, i) => `hand-carry-${group}-${i}`);
+        psids.push(...next);
+        await Promise.all(next.map((psid) => start([psid])));
+      }
+      expect(await carried()).toBeGreaterThan(0);
+      await t.graph.waitForSends(psids.length, 15_000);
+      await t.quiesce();
+    } finally {
+      carry.mockRestore();
+    }
+    // Carried or not, every answer is sent once and recorded as sent.
+    expect(t.graph.sends).toHaveLength(psids.length);
+    const { rows } = await t.db.query<{ status: string; n: number }>(
+      `SELECT r.status, count(*)::int AS n FROM replies r
+         JOIN conversations c ON c.id = r.conversation_id JOIN contacts k ON k.id = c.contact_id
+        WHERE k.external_id LIKE 'hand-carry-%' GROUP BY r.status`,
+    );
+    expect(rows).toEqual([{ status: 'sent', n: psids.length }]);
   });
 
   it(`queues what does not fit past ${IN_HAND_MAX} items in hand, and answers every item once`, async () => {

@@ -11,10 +11,12 @@ import {
   type SubscriptionEvent,
 } from '../../contacts';
 import {
+  type CarriedMarks,
   ContactMergeService,
   ConversationsService,
   type InboundEvent,
   type ReplyRow,
+  SentMarks,
 } from '../../conversations';
 import { GraphApiClient } from '../graph/graph-api.client';
 import { InboxRepository, type InboxRow, type Outcome } from '../inbox.repository';
@@ -103,7 +105,11 @@ export class MessengerInboundService {
     private readonly intakeRate: IntakeRate,
     private readonly config: AppConfig,
     private readonly merges: ContactMergeService,
-  ) {}
+    private readonly sentMarks: SentMarks,
+  ) {
+    // Each batch has a transaction open anyway: it records the sends that finished meanwhile.
+    this.sentMarks.addCarrier(() => this.batches.busy);
+  }
 
   /**
    * Handles one stored item (and the older pending items of its contact), then hands the replies
@@ -134,8 +140,12 @@ export class MessengerInboundService {
     await this.intakeRate.yieldWhileFlooded();
     // A lone item (a batch of one, or one retried alone) takes the careful path: its contact's
     // older items run in savepoints, so they cannot fail it.
-    const replies = await this.handleTogether(asked, asked.length === 1);
-    return asked.map((item) => replies.get(idOf(item)) ?? []);
+    try {
+      const replies = await this.handleTogether(asked, asked.length === 1);
+      return asked.map((item) => replies.get(idOf(item)) ?? []);
+    } finally {
+      this.sentMarks.nudge();
+    }
   }
 
   /**
@@ -184,35 +194,49 @@ export class MessengerInboundService {
     // Awaited below; a failure of the transaction before then must not leave it unhandled.
     profiles.catch(() => undefined);
 
-    const replies = await this.dataSource.transaction(async (tx) => {
-      const queues = await this.lockAndQueue(tx, [...contacts.values()]);
-      const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
-      await this.linkCheckboxIdentities(tx, work, queues);
-      await profiles;
-      const seen = await this.contacts.recordSeenMany(
-        work.map((c) => ({
-          key: c.key,
-          seenAt: queues.get(contactOf(c))![0].occurredAt,
-          profile: c.profile,
-        })),
-        tx,
+    let carried: CarriedMarks | undefined;
+    const replies = await this.dataSource
+      .transaction(async (tx) => {
+        const queues = await this.lockAndQueue(tx, [...contacts.values()]);
+        const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
+        await this.linkCheckboxIdentities(tx, work, queues);
+        await profiles;
+        const seen = await this.contacts.recordSeenMany(
+          work.map((c) => ({
+            key: c.key,
+            seenAt: queues.get(contactOf(c))![0].occurredAt,
+            profile: c.profile,
+          })),
+          tx,
+        );
+        const rows = work.flatMap((c, index) =>
+          queues.get(contactOf(c))!.map((row) => ({
+            row,
+            botId: c.key.botId,
+            contact: seen[index].contact,
+            said: said.has(row.id)
+              ? said.get(row.id)!
+              : normalise(row.payload, this.config.messenger.appId),
+          })),
+        );
+        const handled = careful
+          ? await this.handleOneByOne(tx, rows, new Set(ids))
+          : await this.handleAll(tx, rows);
+        await this.inbox.mark(handled.outcomes, tx);
+        // Last, so the sends that finished while this batch ran are in it too.
+        carried = await this.sentMarks.carry(tx);
+        return handled.replies;
+      })
+      .then(
+        (written) => {
+          carried?.committed();
+          return written;
+        },
+        (error: unknown) => {
+          carried?.rolledBack();
+          throw error;
+        },
       );
-      const rows = work.flatMap((c, index) =>
-        queues.get(contactOf(c))!.map((row) => ({
-          row,
-          botId: c.key.botId,
-          contact: seen[index].contact,
-          said: said.has(row.id)
-            ? said.get(row.id)!
-            : normalise(row.payload, this.config.messenger.appId),
-        })),
-      );
-      const handled = careful
-        ? await this.handleOneByOne(tx, rows, new Set(ids))
-        : await this.handleAll(tx, rows);
-      await this.inbox.mark(handled.outcomes, tx);
-      return handled.replies;
-    });
     for (const { contact, reply } of replies) {
       const asked = contacts.get(contact)!.last.id;
       toSend.set(asked, [...(toSend.get(asked) ?? []), reply]);

@@ -1,0 +1,205 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { GroupCommit } from '../common/group-commit';
+import { ReferralsService } from '../referrals';
+import { OutboundRepository, type SentMark } from './outbound.repository';
+
+/** A send to record: `mayAnswerEntry` when it completes a reply that may answer a referral entry. */
+export type PendingMark = SentMark & { mayAnswerEntry: boolean };
+
+/** What a transaction carried (`SentMarks.carry`): settle it once that transaction has ended. */
+export interface CarriedMarks {
+  /** How many marks the transaction carried. */
+  readonly count: number;
+  /** It committed: the marks are recorded. */
+  committed(): void;
+  /** It rolled back (or its outcome is unknown): the marks are written on their own at once. */
+  rolledBack(): void;
+}
+
+interface Waiting {
+  mark: PendingMark;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Longest a mark waits for a carrier's transaction before it is written on its own: a carrier
+ * held up (a batch waiting on a slow Graph API profile look-up, say) must not hold sends'
+ * records, and their claims, for long.
+ */
+const CARRY_WAIT_MS = 50;
+
+const NOTHING_CARRIED: CarriedMarks = {
+  count: 0,
+  committed: () => undefined,
+  rolledBack: () => undefined,
+};
+
+/**
+ * Records successful sends. Written on its own, a record is a transaction of four round trips
+ * (BEGIN, the messages and replies, the referral answers sent and counted, COMMIT) per send at
+ * light traffic. But while a carrier is at work (a writer that has a transaction open anyway and
+ * calls `carry` in each: the Messenger inbound batch), the marks wait for its next transaction
+ * and cost it two statements for all of them. When no carrier is at work, when none took them
+ * within CARRY_WAIT_MS, or when the transaction that carried them rolled back, they are written
+ * on their own, grouped (GroupCommit), at once.
+ *
+ * A send is never repeated for a record that waits: its message stays claimed (`sending`) by this
+ * live process until the record commits, and a process that dies first leaves claims that the
+ * next run takes over by asking the channel (SendClaims `resumed`).
+ */
+@Injectable()
+export class SentMarks {
+  private readonly logger = new Logger(SentMarks.name);
+  /** How long a mark waits for a carrier's transaction, in ms (a test holds marks longer). */
+  carryWaitMs = CARRY_WAIT_MS;
+  private waiting: Waiting[] = [];
+  private readonly carriers: (() => boolean)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private nudged = false;
+  private closing = false;
+  private readonly alone = new GroupCommit<PendingMark, null>(
+    async (marks) => {
+      await this.writeAlone(marks);
+      return marks.map(() => null);
+    },
+    {
+      // Several groups at once: a send not yet recorded is the one a crash makes uncertain, so a
+      // record never waits behind a slow earlier one.
+      parallel: 4,
+      // Grouped marks share a fate: one that Postgres refuses must not hold back the others.
+      retryAlone: (error, marks) =>
+        this.logger.warn(
+          `A group of ${marks} sent marks failed (${(error as Error).message}); writing them one by one`,
+        ),
+    },
+  );
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: OutboundRepository,
+    private readonly referrals: ReferralsService,
+  ) {}
+
+  /**
+   * Registers a carrier: `busy()` says whether one of its transactions is running or about to
+   * start (and will call `carry`). The carrier calls `nudge` after each of its transactions.
+   */
+  addCarrier(busy: () => boolean): void {
+    this.carriers.push(busy);
+  }
+
+  /** Resolves once the mark is committed; rejects with Postgres's error when it could not be. */
+  record(mark: PendingMark): Promise<void> {
+    if (this.closing || !this.carrierBusy()) return this.writeGrouped(mark);
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ mark, resolve, reject });
+      this.timer ??= setTimeout(() => this.writeWaiting(), this.carryWaitMs);
+    });
+  }
+
+  /**
+   * Writes the waiting marks in the caller's transaction (two statements; none when no mark
+   * waits). The caller settles what it returns once its transaction has ended; a failure here
+   * hands the marks to be written on their own and rethrows (the transaction is aborted anyway).
+   */
+  async carry(tx: EntityManager): Promise<CarriedMarks> {
+    const taken = this.waiting.splice(0);
+    if (taken.length === 0) return NOTHING_CARRIED;
+    this.stopTimer();
+    try {
+      await this.write(
+        tx,
+        taken.map((waiting) => waiting.mark),
+      );
+    } catch (error) {
+      this.writeEach(taken);
+      throw error;
+    }
+    let settled = false;
+    return {
+      count: taken.length,
+      committed: () => {
+        if (settled) return;
+        settled = true;
+        for (const waiting of taken) waiting.resolve();
+      },
+      rolledBack: () => {
+        if (settled) return;
+        settled = true;
+        this.writeEach(taken);
+      },
+    };
+  }
+
+  /**
+   * A carrier's transaction ended: the marks still waiting are written on their own unless a
+   * carrier's transaction is running or about to start (checked once the ending has settled).
+   */
+  nudge(): void {
+    if (this.nudged) return;
+    this.nudged = true;
+    setImmediate(() => {
+      this.nudged = false;
+      if (!this.carrierBusy()) this.writeWaiting();
+    });
+  }
+
+  /** Stops waiting for carriers (the process is shutting down): every mark is written at once. */
+  close(): void {
+    this.closing = true;
+    this.writeWaiting();
+  }
+
+  private carrierBusy(): boolean {
+    return this.carriers.some((busy) => busy());
+  }
+
+  private writeWaiting(): void {
+    this.stopTimer();
+    this.writeEach(this.waiting.splice(0));
+  }
+
+  private stopTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Each mark its own submission, so that one Postgres refuses fails alone. */
+  private writeEach(marks: Waiting[]): void {
+    for (const { mark, resolve, reject } of marks) this.writeGrouped(mark).then(resolve, reject);
+  }
+
+  private async writeGrouped(mark: PendingMark): Promise<void> {
+    await this.alone.submit([mark]);
+  }
+
+  /**
+   * Marks written on their own: when none completes a reply that may answer an entry, the one
+   * statement runs alone, atomic by itself (no transaction block, one round trip).
+   */
+  private async writeAlone(marks: PendingMark[]): Promise<void> {
+    if (!marks.some(answersEntry)) {
+      await this.repository.markSent(this.dataSource.manager, marks.map(sentMarkOf));
+      return;
+    }
+    await this.dataSource.transaction((tx) => this.write(tx, marks));
+  }
+
+  /** The marks in one statement, and the referral answers they complete sent and counted in a second. */
+  private async write(tx: EntityManager, marks: PendingMark[]): Promise<void> {
+    await this.repository.markSent(tx, marks.map(sentMarkOf));
+    const completed = marks.flatMap((mark) => (answersEntry(mark) ? [mark.replyId!] : []));
+    if (completed.length > 0) await this.referrals.recordAnswersSent(completed, tx);
+  }
+}
+
+const answersEntry = (mark: PendingMark): boolean => mark.replyId !== null && mark.mayAnswerEntry;
+
+const sentMarkOf = ({ messageId, externalId, replyId }: PendingMark): SentMark => ({
+  messageId,
+  externalId,
+  replyId,
+});
