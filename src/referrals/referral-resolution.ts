@@ -11,7 +11,6 @@ import {
   insertEntries,
 } from './referrals.repository';
 import { type EntryFact, FunnelRecorder } from './stats/funnel-recorder';
-import { type EnteredPair } from './stats/funnel.repository';
 
 export interface ResolveInput {
   botId: string;
@@ -85,15 +84,14 @@ export class ReferralResolution {
       adTitle: adTitle(input.adsContext),
       isNewContact: isNew[index],
     }));
-    // The entries with their funnel pairs and ads in one statement; the counts follow from its answer.
-    const { entryIds, entered } = await this.recordEntries(
+    // The entries with their funnel pairs, ads and counts in one statement.
+    const entryIds = await this.recordEntries(
       inputs,
       referrals,
       isNew,
       { pairs: this.funnel.contactPairsOf(facts), ads: this.funnel.adTitlesOf(facts) },
       tx,
     );
-    await this.funnel.countEntries(facts, entered, tx);
     const joining = inputs.flatMap((input, index) => {
       const referral = referrals[index];
       return referral
@@ -148,7 +146,7 @@ export class ReferralResolution {
     isNew: boolean[],
     funnel: EntriesFunnel,
     tx: EntityManager,
-  ): Promise<{ entryIds: string[]; entered: EnteredPair[] }> {
+  ): Promise<string[]> {
     return insertEntries(
       tx,
       inputs.map((input, index) => ({

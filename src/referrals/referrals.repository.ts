@@ -7,8 +7,9 @@ import { type AnswerType, Referral } from './entities/referral.entity';
 import {
   type AdTitle,
   type ContactEntryPair,
-  type EnteredPair,
+  countEntries,
   enterReferralContacts,
+  enterReferralContactsIsNew,
   enterReferralContactsValues,
   upsertAdTitles,
   upsertAdTitlesValues,
@@ -131,17 +132,17 @@ export interface EntriesFunnel {
 }
 
 /**
- * Inserts the entries, records their (referral, contact) pairs in `referral_contacts` and stores
- * their ads' titles, in one statement (named and prepared: on every referral entry; none of the
- * three needs another's result). Returns the entries' ids in the order given, and each pair as
- * recorded.
+ * Inserts the entries, records their (referral, contact) pairs in `referral_contacts`, stores
+ * their ads' titles and counts them in the referrals' rollups (`countEntries`: the pairs a
+ * contact entered for the first time from what `referral_contacts` answered), in one statement
+ * (named and prepared: on every referral entry). Returns the entries' ids in the order given.
  */
 export async function insertEntries(
   tx: EntityManager,
   entries: EntryRow[],
   funnel: EntriesFunnel,
-): Promise<{ entryIds: string[]; entered: EnteredPair[] }> {
-  const [row] = await prepared<{ entryIds: string[]; entered: EnteredPair[] }[]>(
+): Promise<string[]> {
+  const [row] = await prepared<{ entryIds: string[] }[]>(
     tx,
     'referral_entries_record',
     `WITH entry AS (
@@ -159,11 +160,8 @@ export async function insertEntries(
        ${enterReferralContacts(13)}
      ), ads AS (
        ${upsertAdTitles(21)}
-     )
-     SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM entry) AS "entryIds",
-            (SELECT coalesce(json_agg(json_build_object('referralId', referral_id, 'contactId', contact_id,
-                                                        'inserted', inserted)), '[]')
-               FROM entered) AS entered`,
+     ), ${countEntries({ botId: 1, referralId: 2, source: 4, channel: 5, adId: 9, occurredAt: 12, pairs: 13, pairIsNew: 24 })}
+     SELECT coalesce(array_agg(id ORDER BY id), '{}') AS "entryIds" FROM entry`,
     [
       entries.map((e) => e.botId),
       entries.map((e) => e.referralId),
@@ -179,11 +177,12 @@ export async function insertEntries(
       entries.map((e) => e.occurredAt),
       ...enterReferralContactsValues(funnel.pairs),
       ...upsertAdTitlesValues(funnel.ads),
+      ...enterReferralContactsIsNew(funnel.pairs),
     ],
   );
   // Rows are inserted in the order of position and take their ids from the sequence as they are,
   // so ordered by id the ids are in the order given.
-  return row;
+  return row.entryIds;
 }
 
 /** A contact's entry as its page shows it. */

@@ -5,7 +5,6 @@ import {
   type ContactEntryPair,
   contactTouches,
   countAnswersSent,
-  type EnteredPair,
   type FunnelDimensions,
   type FunnelRowOfMerge,
   insertAnswers,
@@ -73,7 +72,7 @@ export class FunnelRecorder {
   /**
    * The (referral, contact) pairs `entries` enter (known referrals only), in key order, each
    * with its first and last entry of the batch: what `insertEntries` records in
-   * `referral_contacts` with the entries, for `countEntries`.
+   * `referral_contacts` with the entries, and counts (`countEntries` in funnel.repository.ts).
    */
   contactPairsOf(entries: EntryFact[]): ContactEntryPair[] {
     const firsts = new Map<string, EntryFact>();
@@ -96,39 +95,8 @@ export class FunnelRecorder {
       source: this.entryKey(e).source,
       channel: e.channel,
       adId: this.entryKey(e).adId,
+      isNewContact: e.isNewContact,
     }));
-  }
-
-  /**
-   * Counts entries, once `entered` tells which of their pairs (`contactPairsOf`) were a contact's
-   * first entry into a referral: every one in `entries`; the first of a contact through a
-   * referral in `uniqueContacts` and, as the contact was new to the bot or not, `newContacts` or
-   * `returningContacts` (so new + returning = unique).
-   */
-  async countEntries(
-    entries: EntryFact[],
-    entered: EnteredPair[],
-    tx: EntityManager,
-  ): Promise<void> {
-    const known = entries.filter((entry) => entry.referralId !== null);
-    if (known.length === 0) return;
-    const deltas = new RollupDeltas();
-    const firsts = new Map<string, EntryFact>();
-    for (const entry of known) {
-      deltas.add(this.entryKey(entry), { entries: 1 });
-      const id = pairId(entry.referralId!, entry.contactId);
-      const first = firsts.get(id);
-      if (!first || entry.occurredAt < first.occurredAt) firsts.set(id, entry);
-    }
-    for (const row of entered) {
-      if (!row.inserted) continue;
-      const first = firsts.get(pairId(row.referralId, row.contactId))!;
-      deltas.add(this.entryKey(first), {
-        uniqueContacts: 1,
-        ...(first.isNewContact ? { newContacts: 1 } : { returningContacts: 1 }),
-      });
-    }
-    await deltas.write(tx);
   }
 
   /** Ties replies to the entries they answer (known referrals only); ignored if already tied. */

@@ -45,6 +45,8 @@ export interface ContactEntryPair {
   source: string;
   channel: string;
   adId: string;
+  /** Whether the contact was new to the bot at the pair's first entry (`is_new_contact`). */
+  isNewContact: boolean;
 }
 
 /** A receipt's watermark for one contact: everything sent up to `at` was delivered / read. */
@@ -76,18 +78,12 @@ async function updated<T>(
   return Array.isArray(result[0]) ? result[0] : (result as T[]);
 }
 
-/** A pair as `enterReferralContacts` answers it: `inserted` tells the contact's first entry. */
-export interface EnteredPair {
-  referralId: string;
-  contactId: string;
-  inserted: boolean;
-}
-
 /**
  * The statement recording (referral, contact) pairs in `referral_contacts` (pairs in key order, so
  * concurrent batches lock rows in one order), its eight arrays numbered from `$first`, returning
- * `EnteredPair`s (columns referral_id, contact_id, inserted), to run as a CTE of the entries'
- * insert (`insertEntries` in referrals.repository.ts: one statement per batch).
+ * referral_id, contact_id and `inserted` (the contact's first entry into the referral), to run as
+ * the CTE `entered` of the entries' insert (`insertEntries` in referrals.repository.ts: one
+ * statement per batch), which `countEntries` reads.
  */
 export function enterReferralContacts(first: number): string {
   const $ = (k: number) => `$${first + k}`;
@@ -98,6 +94,77 @@ export function enterReferralContacts(first: number): string {
      ON CONFLICT (referral_id, contact_id) DO UPDATE
        SET last_entered_at = ${R.lastEntryOnlyMovesForward('referral_contacts.last_entered_at', 'EXCLUDED.last_entered_at')}
      RETURNING referral_id, contact_id, (xmax = 0) AS inserted`;
+}
+
+/** Where `countEntries` finds its arrays: the entries' (as `insertEntries` numbers them), the pairs'. */
+export interface EntryCountParams {
+  botId: number;
+  referralId: number;
+  source: number;
+  channel: number;
+  adId: number;
+  occurredAt: number;
+  /** The first of `enterReferralContacts`' eight arrays. */
+  pairs: number;
+  /** The pairs' `isNewContact` (`enterReferralContactsIsNew`). */
+  pairIsNew: number;
+}
+
+/**
+ * The CTEs (`entry_counted`, `entry_keyed`, `entry_bumped`) counting a batch's entries in
+ * `referral_stats`, to follow `entered` (`enterReferralContacts`) in the entries' insert, so
+ * entries and their counts are one round trip: every entry of a known referral in `entries`; each pair `entered` inserted (a contact's
+ * first entry into the referral) in `unique_contacts` and, as the contact was new to the bot or
+ * not, `new_contacts` or `returning_contacts` (so new + returning = unique), in its first entry's
+ * bucket and dimensions. Like `RollupDeltas`: each count in the referral's total row of the
+ * 15-minute bucket and in the row of its (source, channel, ad); rows upserted in its key order
+ * (byte order of the strings), so this and the other rollup writers lock shared rows in one order;
+ * counts of a referral gone meanwhile left out.
+ */
+export function countEntries($: EntryCountParams): string {
+  const bucket = (at: string) =>
+    `date_bin('${BUCKET_MS} milliseconds', ${at}, TIMESTAMPTZ 'epoch')`;
+  const pair = (k: number) => `$${$.pairs + k}`;
+  return `entry_counted AS (
+       SELECT e.referral_id, e.bot_id, ${bucket('e.occurred_at')} AS bucket, coalesce(e.source, '') AS source,
+              e.channel, coalesce(e.ad_id, '') AS ad_id, 1 AS entries, 0 AS unique_contacts,
+              0 AS new_contacts, 0 AS returning_contacts
+         FROM unnest($${$.referralId}::uuid[], $${$.botId}::uuid[], $${$.occurredAt}::timestamptz[],
+                     $${$.source}::varchar[], $${$.channel}::varchar[], $${$.adId}::varchar[])
+              AS e(referral_id, bot_id, occurred_at, source, channel, ad_id)
+        WHERE e.referral_id IS NOT NULL
+       UNION ALL
+       SELECT p.referral_id, p.bot_id, ${bucket('p.first_entered_at')}, p.source, p.channel, p.ad_id, 0, 1,
+              p.is_new::int, (NOT p.is_new)::int
+         FROM unnest(${pair(0)}::uuid[], ${pair(1)}::uuid[], ${pair(2)}::uuid[], ${pair(3)}::timestamptz[],
+                     ${pair(5)}::varchar[], ${pair(6)}::varchar[], ${pair(7)}::varchar[], $${$.pairIsNew}::boolean[])
+              AS p(referral_id, contact_id, bot_id, first_entered_at, source, channel, ad_id, is_new)
+         JOIN entered x ON x.referral_id = p.referral_id AND x.contact_id = p.contact_id AND x.inserted
+     ), entry_keyed AS (
+       SELECT referral_id, bot_id, bucket, '${TOTAL}' AS source, '${TOTAL}' AS channel, '${TOTAL}' AS ad_id,
+              entries, unique_contacts, new_contacts, returning_contacts
+         FROM entry_counted
+       UNION ALL
+       SELECT * FROM entry_counted WHERE channel <> ''
+     ), entry_bumped AS (
+     INSERT INTO referral_stats (referral_id, bot_id, bucket, source, channel, ad_id, entries, unique_contacts,
+                                 new_contacts, returning_contacts)
+     SELECT k.referral_id, k.bot_id, k.bucket, k.source, k.channel, k.ad_id, sum(k.entries), sum(k.unique_contacts),
+            sum(k.new_contacts), sum(k.returning_contacts)
+       FROM entry_keyed k JOIN referrals r ON r.id = k.referral_id
+      GROUP BY k.referral_id, k.bot_id, k.bucket, k.source, k.channel, k.ad_id
+      ORDER BY k.referral_id, k.bucket, k.source COLLATE "C", k.channel COLLATE "C", k.ad_id COLLATE "C"
+     ON CONFLICT (referral_id, bucket, source, channel, ad_id) DO UPDATE SET
+       entries = referral_stats.entries + EXCLUDED.entries,
+       unique_contacts = referral_stats.unique_contacts + EXCLUDED.unique_contacts,
+       new_contacts = referral_stats.new_contacts + EXCLUDED.new_contacts,
+       returning_contacts = referral_stats.returning_contacts + EXCLUDED.returning_contacts
+     )`;
+}
+
+/** The pairs' `isNewContact`, for `countEntries`' `pairIsNew`. */
+export function enterReferralContactsIsNew(pairs: ContactEntryPair[]): unknown[] {
+  return [pairs.map((p) => p.isNewContact)];
 }
 
 /** The values of `enterReferralContacts`, in its parameters' order. */
