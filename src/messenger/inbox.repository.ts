@@ -47,12 +47,6 @@ export interface ContactBound {
   id: string;
 }
 
-/** Byte order of (page, sender): the order contacts' items are locked in. */
-const compareKeys = (a: ContactBound, b: ContactBound): number =>
-  a.pageId === b.pageId
-    ? Number(a.senderKey > b.senderKey) - Number(a.senderKey < b.senderKey)
-    : Number(a.pageId > b.pageId) - Number(a.pageId < b.pageId);
-
 const INBOX_COLUMNS = `id, page_id AS "pageId", bot_id AS "botId", sender_key AS "senderKey", standby,
   occurred_at AS "occurredAt", payload, status`;
 
@@ -107,16 +101,22 @@ export class InboxRepository {
   }
 
   /**
-   * Locks the contacts' pending items up to each bound and returns them, oldest first per contact,
-   * in one statement: a contact's lock is its pending items' row locks. A batch that meets items
-   * another batch holds waits for its commit, and FOR UPDATE re-checks each row then, so the items
-   * that batch finished are skipped. (Items of a contact that no other batch holds are taken at
-   * once; the contact's own rows, written later in the transaction, still wait for any batch
-   * writing them.) Contacts are locked in one order for everyone (bounds sorted by page and
-   * sender), so two batches cannot deadlock here.
+   * Takes the contacts' transaction locks (in one order for everyone, so two batches cannot
+   * deadlock), then their pending items up to each bound, oldest first. FOR UPDATE re-checks each
+   * row after the lock, so items another batch finished meanwhile are skipped.
    */
   async lockPendingUpTo(tx: EntityManager, bounds: ContactBound[]): Promise<InboxRow[]> {
-    const ordered = [...bounds].sort((a, b) => compareKeys(a, b));
+    const pageIds = bounds.map((b) => b.pageId);
+    const senderKeys = bounds.map((b) => b.senderKey);
+    await prepared(
+      tx,
+      'messenger_inbox_lock_contacts',
+      `SELECT count(pg_advisory_xact_lock(h)) FROM (
+         SELECT DISTINCT hashtextextended(p || '|' || s, 0) AS h
+           FROM unnest($1::varchar[], $2::varchar[]) AS c(p, s) ORDER BY h
+       ) ordered`,
+      [pageIds, senderKeys],
+    );
     return prepared<InboxRow[]>(
       tx,
       'messenger_inbox_contacts_pending',
@@ -129,12 +129,7 @@ export class InboxRepository {
           ORDER BY i.occurred_at, i.id
           FOR UPDATE
        ) item`,
-      [
-        ordered.map((b) => b.pageId),
-        ordered.map((b) => b.senderKey),
-        ordered.map((b) => b.occurredAt),
-        ordered.map((b) => b.id),
-      ],
+      [pageIds, senderKeys, bounds.map((b) => b.occurredAt), bounds.map((b) => b.id)],
     );
   }
 
