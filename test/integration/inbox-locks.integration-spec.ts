@@ -1,0 +1,120 @@
+import { type EntityManager } from 'typeorm';
+import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
+import { waitFor } from '../support/wait-for';
+import { startServices, type ServiceContext } from './support/service-context';
+
+/**
+ * A contact's batches take turns through `lockPendingUpTo` (an advisory lock per contact, then its
+ * pending items' row locks): two transactions standing for two worker processes, on the real
+ * Postgres.
+ */
+describe('InboxRepository.lockPendingUpTo (integration)', () => {
+  let s: ServiceContext;
+  let inbox: InboxRepository;
+
+  const base = Date.now() - 60_000;
+
+  /**
+   * Stores `count` pending text items of one sender, a second apart from `startSecond` after a
+   * minute ago; their rows, oldest first.
+   */
+  async function itemsOf(sender: string, count: number, startSecond = 0): Promise<InboxRow[]> {
+    const stored = await inbox.insertMany(
+      Array.from({ length: count }, (_, i) => ({
+        dedupeKey: `${sender}-${startSecond + i}`,
+        pageId: 'page-locks',
+        botId: null,
+        senderKey: `psid:${sender}`,
+        kind: 'message' as const,
+        standby: false,
+        occurredAt: new Date(base + (startSecond + i) * 1000),
+        json: JSON.stringify({ message: { text: `m${i}` } }),
+        status: 'pending' as const,
+        note: null,
+      })),
+    );
+    const rows = await inbox.pending(stored.map((row) => row.id));
+    return rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+  }
+
+  const boundOf = (row: InboxRow) => ({
+    pageId: row.pageId,
+    senderKey: row.senderKey!,
+    occurredAt: row.occurredAt,
+    id: row.id,
+  });
+
+  /** Whether some session waits on a row lock of messenger_inbox now. */
+  async function aBatchWaits(): Promise<boolean> {
+    const [row] = await s.dataSource.query<{ waiting: number }[]>(
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return row.waiting > 0;
+  }
+
+  beforeAll(async () => {
+    s = await startServices([]);
+    inbox = new InboxRepository(s.dataSource);
+  });
+  afterAll(() => s.close());
+
+  it('makes a second batch of a contact wait for the first, then hands it only the items left', async () => {
+    const [first, second, third] = await itemsOf('turns', 3);
+    let releaseFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstTook: string[] = [];
+    const firstBatch = s.dataSource.transaction(async (tx: EntityManager) => {
+      firstTook = (await inbox.lockPendingUpTo(tx, [boundOf(second)])).map((row) => row.id);
+      await firstMayCommit;
+      await inbox.mark(
+        [first, second].map((row) => ({ id: row.id, status: 'processed' as const, note: null })),
+        tx,
+      );
+    });
+    await waitFor(() => firstTook.length > 0, { what: 'the first batch to lock its items' });
+    expect(firstTook).toEqual([first.id, second.id]);
+
+    let secondTook: string[] | null = null;
+    const secondBatch = s.dataSource.transaction(async (tx: EntityManager) => {
+      secondTook = (await inbox.lockPendingUpTo(tx, [boundOf(third)])).map((row) => row.id);
+    });
+    await waitFor(aBatchWaits, { what: 'the second batch to wait for the first' });
+    expect(secondTook).toBeNull();
+
+    releaseFirst();
+    await Promise.all([firstBatch, secondBatch]);
+    expect(secondTook).toEqual([third.id]);
+  });
+
+  it('makes a batch wait for the contact’s batch in progress even for an older item that came late', async () => {
+    const [newer] = await itemsOf('late', 1, 10);
+    let release!: () => void;
+    const mayCommit = new Promise<void>((resolve) => (release = resolve));
+    let firstTook = false;
+    const first = s.dataSource.transaction(async (tx: EntityManager) => {
+      await inbox.lockPendingUpTo(tx, [boundOf(newer)]);
+      firstTook = true;
+      await mayCommit;
+      await inbox.mark([{ id: newer.id, status: 'processed', note: null }], tx);
+    });
+    await waitFor(() => firstTook, { what: 'the first batch to take the contact' });
+    // Meta delivers the contact's earlier message now (out of order, or a retried delivery): no
+    // row the first batch holds is older than it, so only a lock on the contact makes it wait.
+    const [older] = await itemsOf('late', 1, 5);
+    let secondTook: string[] | null = null;
+    const second = s.dataSource.transaction(async (tx: EntityManager) => {
+      secondTook = (await inbox.lockPendingUpTo(tx, [boundOf(older)])).map((row) => row.id);
+    });
+    try {
+      await waitFor(async () => secondTook !== null || (await aBatchWaits()), {
+        what: 'the second batch to wait or take the contact',
+      });
+      expect(secondTook).toBeNull();
+    } finally {
+      release();
+      await Promise.all([first, second]);
+    }
+    expect(secondTook).toEqual([older.id]);
+  });
+});
