@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { prepared } from '../database';
+import { answersSentCtes } from '../referrals';
 import { type ReplyStatus } from './entities/reply.entity';
 import { type ReplyRow } from './outbound.service';
 
@@ -96,25 +97,29 @@ export class OutboundRepository {
   }
 
   /**
-   * Marks messages sent (their claim ended, their error cleared), and the replies of marks with a
-   * `replyId` sent, in one statement in the caller's transaction.
+   * Marks messages sent (their claim ended, their error cleared), the replies of marks with a
+   * `replyId` sent, and the referral answers among `answering` (replies that may answer an entry)
+   * sent and counted (`answersSentCtes`, the referrals module's part), in one statement: atomic
+   * by itself, in the caller's transaction when `manager` is one.
    */
-  async markSent(tx: EntityManager, marks: SentMark[]): Promise<void> {
+  async markSent(manager: EntityManager, marks: SentMark[], answering: string[]): Promise<void> {
+    const answers = answering.length > 0;
     await prepared(
-      tx,
-      'outbound_messages_sent',
+      manager,
+      answers ? 'outbound_messages_sent_answered' : 'outbound_messages_sent',
       `WITH input AS (
          SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::uuid[]) AS m(message_id, external_id, reply_id)
        ), sent AS (
          UPDATE messages m SET status = 'sent', sending_by = NULL, sending_at = NULL, external_id = i.external_id, sent_at = now(),
                 attempts = m.attempts + 1, error_code = NULL, error_subcode = NULL, error_message = NULL
            FROM input i WHERE m.id = i.message_id
-       )
+       )${answers ? `, ${answersSentCtes('$4::uuid[]')}` : ''}
        UPDATE replies r SET status = 'sent', completed_at = now() FROM input i WHERE r.id = i.reply_id`,
       [
         marks.map((mark) => mark.messageId),
         marks.map((mark) => mark.externalId),
         marks.map((mark) => mark.replyId),
+        ...(answers ? [answering] : []),
       ],
     );
   }

@@ -220,14 +220,18 @@ export class OutboundService {
         if (claim.kind === 'resumed') {
           const found = await this.findSent(sender, reply, recipient, message, claim.since);
           if (found) {
-            records.push(this.recordSent(message.id, found.externalId, last ? reply : null));
+            records.push(
+              this.recordSent(message.id, found.externalId, last ? reply : null, records),
+            );
             recording = true;
             continue;
           }
         }
         const outcome = await sender.send(reply.botId, recipient, message.payload, options);
         if (outcome.ok) {
-          records.push(this.recordSent(message.id, outcome.externalId, last ? reply : null));
+          records.push(
+            this.recordSent(message.id, outcome.externalId, last ? reply : null, records),
+          );
           recording = true;
           continue;
         }
@@ -313,16 +317,22 @@ export class OutboundService {
 
   /**
    * `markSent`, releasing the message's claim once it settles; the promise is handled at once
-   * (a record that fails while later messages are being sent is no unhandled rejection).
+   * (a record that fails while later messages are being sent is no unhandled rejection). The mark
+   * that completes the reply (`completes`) is written only once the `earlier` messages' records
+   * have committed: a reply `sent` with a message of it still `sending` would be sent by no run
+   * and swept by no sweeper. Should one of them fail, this one is not written either: the run
+   * fails, and its retry takes over both claims (SendClaims `resumed`).
    */
   private recordSent(
     messageId: string,
     externalId: string | null,
     completes: ReplyRow | null,
+    earlier: Promise<void>[],
   ): Promise<void> {
-    const record = this.markSent(messageId, externalId, completes).finally(() =>
-      this.claims.release(messageId),
-    );
+    const after = completes ? Promise.all([...earlier]) : Promise.resolve([]);
+    const record = after
+      .then(() => this.markSent(messageId, externalId, completes))
+      .finally(() => this.claims.release(messageId));
     record.catch(() => undefined);
     return record;
   }
@@ -343,9 +353,11 @@ export class OutboundService {
       mayAnswerEntry: completes !== null && completes.answersEntry !== false,
     };
     const giveUpAt = Date.now() + MARK_SENT_PATIENCE_MS;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       try {
-        await this.marks.record(mark);
+        // A record Postgres refused once is retried on its own: it must not fail (again) the
+        // transaction of a carrier, which would roll back that batch's own work with it.
+        await this.marks.record(mark, { alone: attempt > 0 });
         return;
       } catch (error) {
         if (Date.now() > giveUpAt) throw error;

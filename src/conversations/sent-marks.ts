@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { GroupCommit } from '../common/group-commit';
-import { ReferralsService } from '../referrals';
 import { OutboundRepository, type SentMark } from './outbound.repository';
 
 /** A send to record: `mayAnswerEntry` when it completes a reply that may answer a referral entry. */
@@ -38,11 +37,11 @@ const NOTHING_CARRIED: CarriedMarks = {
 };
 
 /**
- * Records successful sends. Written on its own, a record is a transaction of four round trips
- * (BEGIN, the messages and replies, the referral answers sent and counted, COMMIT) per send at
- * light traffic. But while a carrier is at work (a writer that has a transaction open anyway and
- * calls `carry` in each: the Messenger inbound batch), the marks wait for its next transaction
- * and cost it two statements for all of them. When no carrier is at work, when none took them
+ * Records successful sends: the messages and replies sent, the referral answers sent and
+ * counted, in one statement (`OutboundRepository.markSent`). Written on its own, that statement
+ * is a transaction (and a WAL flush) per send at light traffic. But while a carrier is at work (a
+ * writer that has a transaction open anyway and calls `carry` in each: the Messenger inbound
+ * batch), the marks wait for its next transaction and cost it one statement for all of them. When no carrier is at work, when none took them
  * within CARRY_WAIT_MS, or when the transaction that carried them rolled back, they are written
  * on their own, grouped (GroupCommit), at once.
  *
@@ -80,7 +79,6 @@ export class SentMarks {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: OutboundRepository,
-    private readonly referrals: ReferralsService,
   ) {}
 
   /**
@@ -91,9 +89,13 @@ export class SentMarks {
     this.carriers.push(busy);
   }
 
-  /** Resolves once the mark is committed; rejects with Postgres's error when it could not be. */
-  record(mark: PendingMark): Promise<void> {
-    if (this.closing || !this.carrierBusy()) return this.writeGrouped(mark);
+  /**
+   * Resolves once the mark is committed; rejects with Postgres's error when it could not be.
+   * `alone`: written on its own at once, whatever the carriers do (a record retried after a
+   * failure).
+   */
+  record(mark: PendingMark, { alone = false }: { alone?: boolean } = {}): Promise<void> {
+    if (alone || this.closing || !this.carrierBusy()) return this.writeGrouped(mark);
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ mark, resolve, reject });
       this.timer ??= setTimeout(() => this.writeWaiting(), this.carryWaitMs);
@@ -101,9 +103,11 @@ export class SentMarks {
   }
 
   /**
-   * Writes the waiting marks in the caller's transaction (two statements; none when no mark
+   * Writes the waiting marks in the caller's transaction (one statement; none when no mark
    * waits). The caller settles what it returns once its transaction has ended; a failure here
-   * hands the marks to be written on their own and rethrows (the transaction is aborted anyway).
+   * hands the marks to be written on their own and rethrows (the transaction is aborted anyway:
+   * the carrier retries its own work, and a mark that fails on its own too is retried alone,
+   * never carried again, so it fails one carrier transaction at most).
    */
   async carry(tx: EntityManager): Promise<CarriedMarks> {
     const taken = this.waiting.splice(0);
@@ -176,23 +180,18 @@ export class SentMarks {
     await this.alone.submit([mark]);
   }
 
-  /**
-   * Marks written on their own: when none completes a reply that may answer an entry, the one
-   * statement runs alone, atomic by itself (no transaction block, one round trip).
-   */
+  /** Marks written on their own: one statement, atomic by itself (no transaction block). */
   private async writeAlone(marks: PendingMark[]): Promise<void> {
-    if (!marks.some(answersEntry)) {
-      await this.repository.markSent(this.dataSource.manager, marks.map(sentMarkOf));
-      return;
-    }
-    await this.dataSource.transaction((tx) => this.write(tx, marks));
+    await this.write(this.dataSource.manager, marks);
   }
 
-  /** The marks in one statement, and the referral answers they complete sent and counted in a second. */
-  private async write(tx: EntityManager, marks: PendingMark[]): Promise<void> {
-    await this.repository.markSent(tx, marks.map(sentMarkOf));
-    const completed = marks.flatMap((mark) => (answersEntry(mark) ? [mark.replyId!] : []));
-    if (completed.length > 0) await this.referrals.recordAnswersSent(completed, tx);
+  /** The marks, and the referral answers they complete sent and counted, in one statement. */
+  private async write(manager: EntityManager, marks: PendingMark[]): Promise<void> {
+    await this.repository.markSent(
+      manager,
+      marks.map(sentMarkOf),
+      marks.flatMap((mark) => (answersEntry(mark) ? [mark.replyId!] : [])),
+    );
   }
 }
 

@@ -175,15 +175,6 @@ export class ReferralsService implements ModuleUsageFinder {
     return this.funnel.recordAnswers(answers, tx);
   }
 
-  /**
-   * Replies a channel accepted, in the transaction marking them sent: counts `answersSent` once
-   * per answer to a referral entry, in one statement (none for no replies). Resolves to the
-   * answers counted (0 for replies answering no entry, or counted before).
-   */
-  recordAnswersSent(replyIds: string[], tx: EntityManager): Promise<number> {
-    return this.funnel.recordSent(replyIds, tx);
-  }
-
   /** Receipts (delivered / read watermarks) and engagement, in the caller's transaction. */
   recordActivity(activities: FunnelActivity[], tx: EntityManager): Promise<void> {
     return this.funnel.recordActivity(activities, tx);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BotsModule, BotsService } from '../../src/bots';
 import { ContactsModule, ContactsService } from '../../src/contacts';
+import { ConversationsModule } from '../../src/conversations';
+import { OutboundRepository } from '../../src/conversations/outbound.repository';
 import { type CreateReferralDto } from '../../src/referrals/dto/create-referral.dto';
 import { ReferralsModule, ReferralsService } from '../../src/referrals';
 import { bumpReferralStats } from '../../src/referrals/stats/rollups.repository';
@@ -21,12 +23,12 @@ const keyOf = (r: StatRow): string => [r.referral, r.bucket, r.source, r.channel
 const byKey = (a: StatRow, b: StatRow): number => keyOf(a).localeCompare(keyOf(b));
 
 /**
- * `answersSent` is counted by one statement with the mark of the replies sent
- * (funnel.repository.ts: countAnswersSent): once per answer to a referral entry, in the
+ * `answersSent` is counted in the statement marking the replies sent (OutboundRepository.markSent,
+ * with the referrals module's part, funnel.repository.ts: answersSentCtes): once per answer to a referral entry, in the
  * referral's total row and its (source, channel, ad) row of the entry's 15-minute bucket, and
  * never for a reply sent twice or one answering no referral's entry.
  */
-describe('ReferralsService.recordAnswersSent (integration)', () => {
+describe('Answers sent, counted with the mark of their replies (integration)', () => {
   let s: ServiceContext;
   let referrals: ReferralsService;
   let botId: string;
@@ -70,8 +72,20 @@ describe('ReferralsService.recordAnswersSent (integration)', () => {
     return replyId;
   }
 
-  const sent = (replyIds: string[]): Promise<number> =>
-    s.dataSource.transaction((tx) => referrals.recordAnswersSent(replyIds, tx));
+  /** Marks the replies sent as a send's record does; resolves to the answers counted by it. */
+  async function sent(replyIds: string[]): Promise<number> {
+    const before = await answersSentSoFar();
+    await s.get(OutboundRepository).markSent(s.dataSource.manager, [], replyIds);
+    return (await answersSentSoFar()) - before;
+  }
+
+  async function answersSentSoFar(): Promise<number> {
+    const [row] = await s.dataSource.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM referral_answers WHERE bot_id = $1 AND sent_at IS NOT NULL',
+      [botId],
+    );
+    return row.n;
+  }
 
   /** The bot's rollup rows, every dimension, in a stable order, with the referral by name. */
   async function stats(): Promise<StatRow[]> {
@@ -106,7 +120,7 @@ describe('ReferralsService.recordAnswersSent (integration)', () => {
   const TOTAL: [string, string, string] = ['*', '*', '*'];
 
   beforeAll(async () => {
-    s = await startServices([BotsModule, ContactsModule, ReferralsModule]);
+    s = await startServices([BotsModule, ContactsModule, ReferralsModule, ConversationsModule]);
     referrals = s.get(ReferralsService);
     botId = (await s.get(BotsService).create({ name: 'Answers sent bot' })).id;
     for (const name of ['spring', 'autumn']) {
@@ -163,7 +177,7 @@ describe('ReferralsService.recordAnswersSent (integration)', () => {
       (await stats()).filter((r) => r.referral === 'autumn' && r.bucket === '08:00');
     await expect(
       s.dataSource.transaction(async (tx) => {
-        await referrals.recordAnswersSent([reply], tx);
+        await s.get(OutboundRepository).markSent(tx, [], [reply]);
         throw new Error('the mark of the messages failed');
       }),
     ).rejects.toThrow('the mark of the messages failed');

@@ -1,5 +1,6 @@
 import { BotsModule, BotsService } from '../../src/bots';
 import { ConversationsModule, type SendOutcome } from '../../src/conversations';
+import { OutboundRepository } from '../../src/conversations/outbound.repository';
 import { OutboundService } from '../../src/conversations/outbound.service';
 import { ReferralsService } from '../../src/referrals';
 import { inboundEvents } from './support/inbound-events';
@@ -116,8 +117,8 @@ describe('OutboundService (integration)', () => {
     });
   });
 
-  it('marks a reply in hand answering no referral entry without the funnel statement', async () => {
-    const recordAnswersSent = jest.spyOn(s.get(ReferralsService), 'recordAnswersSent');
+  it('marks a reply in hand answering no referral entry without the funnel part', async () => {
+    const markSent = jest.spyOn(s.get(OutboundRepository), 'markSent');
     try {
       // An unknown ref is answered with the welcome, in no referral's funnel.
       const [welcome] = await events.handle(
@@ -125,22 +126,27 @@ describe('OutboundService (integration)', () => {
       );
       await outbound.sendLoaded(welcome.reply!, false);
       expect((await stored(welcome.replyId!)).reply).toBe('sent');
-      expect(recordAnswersSent).not.toHaveBeenCalled();
+      expect(markSent.mock.calls.map(([, , answering]) => answering)).toEqual([[]]);
 
       const [answer] = await events.handle(
         await events.eventFor('referred-person', events.referral('three')),
       );
       await outbound.sendLoaded(answer.reply!, false);
       expect((await stored(answer.replyId!)).reply).toBe('sent');
-      expect(recordAnswersSent).toHaveBeenCalledTimes(1);
-      expect(recordAnswersSent.mock.calls[0][0]).toEqual([answer.replyId]);
+      // Three messages: only the last one's mark completes the reply, and counts its answer.
+      expect(markSent.mock.calls.map(([, , answering]) => answering)).toEqual([
+        [],
+        [],
+        [],
+        [answer.replyId],
+      ]);
       const [counted] = await s.dataSource.query<{ sent: boolean }[]>(
         'SELECT sent_at IS NOT NULL AS sent FROM referral_answers WHERE reply_id = $1',
         [answer.replyId],
       );
       expect(counted).toEqual({ sent: true });
     } finally {
-      recordAnswersSent.mockRestore();
+      markSent.mockRestore();
     }
   });
 

@@ -1,5 +1,6 @@
 import { BotsModule, BotsService } from '../../src/bots';
 import { ConversationsModule, SentMarks } from '../../src/conversations';
+import { OutboundRepository } from '../../src/conversations/outbound.repository';
 import { OutboundService } from '../../src/conversations/outbound.service';
 import { ReferralsService } from '../../src/referrals';
 import { inboundEvents } from './support/inbound-events';
@@ -76,13 +77,52 @@ describe('SentMarks (integration)', () => {
         segmentName: 'Three',
       })
     ).id;
+    // Fault injection: Postgres refuses to mark the messages listed in refused_marks sent.
+    await s.dataSource.query(`CREATE TABLE refused_marks (id bigint PRIMARY KEY)`);
+    await s.dataSource.query(
+      `CREATE FUNCTION refuse_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.status = 'sent' AND EXISTS (SELECT 1 FROM refused_marks WHERE id = NEW.id) THEN
+           RAISE EXCEPTION 'mark of message % refused', NEW.id;
+         END IF;
+         RETURN NEW;
+       END $$`,
+    );
+    await s.dataSource.query(
+      `CREATE TRIGGER refuse_mark BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION refuse_mark()`,
+    );
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     channel.sent.length = 0;
     carrierBusy = false;
     marks.carryWaitMs = 60_000;
+    await s.dataSource.query(`DELETE FROM refused_marks`);
   });
+  afterEach(() => jest.restoreAllMocks());
   afterAll(() => s.close());
+
+  /** Makes Postgres refuse the record of the reply's first message (until beforeEach). */
+  async function refuseFirstMessageOf(replyId: string): Promise<void> {
+    await s.dataSource.query(
+      `INSERT INTO refused_marks SELECT id FROM messages WHERE reply_id = $1 AND position = 0`,
+      [replyId],
+    );
+  }
+
+  /** A carrier's transaction that commits: how many marks it carried. */
+  async function carryCommitted(): Promise<number> {
+    let carried: Awaited<ReturnType<SentMarks['carry']>> | undefined;
+    await s.dataSource.transaction(async (tx) => {
+      carried = await marks.carry(tx);
+    });
+    carried!.committed();
+    return carried!.count;
+  }
+
+  /** Resolves once `check` holds (polled between event-loop turns). */
+  async function until(check: () => Promise<boolean> | boolean): Promise<void> {
+    while (!(await check())) await new Promise((resolve) => setImmediate(resolve));
+  }
 
   it('with no carrier at work, records each send at once', async () => {
     const replyId = await storedReply('alone-person');
@@ -100,11 +140,13 @@ describe('SentMarks (integration)', () => {
     expect(done).toBe(false);
     expect((await recorded(replyId)).messages).toEqual(['sending', 'sending', 'sending']);
 
-    let carried: Awaited<ReturnType<SentMarks['carry']>> | undefined;
-    await s.dataSource.transaction(async (tx) => {
-      carried = await marks.carry(tx);
-    });
-    carried!.committed();
+    // The first two records ride one carrier transaction; the one completing the reply, issued
+    // once they committed, a later one.
+    expect(await carryCommitted()).toBe(2);
+    expect(done).toBe(false);
+    let last = 0;
+    await until(async () => (last = await carryCommitted()) > 0);
+    expect(last).toBe(1);
     await sending;
     expect(await recorded(replyId)).toEqual(allSent(2));
   });
@@ -122,6 +164,7 @@ describe('SentMarks (integration)', () => {
       }),
     ).rejects.toThrow(/carrier failed/);
     expect((await recorded(replyId)).messages).toEqual(['sending', 'sending', 'sending']);
+    carrierBusy = false;
     carried!.rolledBack();
     await sending;
     expect(await recorded(replyId)).toEqual(allSent(3));
@@ -144,5 +187,97 @@ describe('SentMarks (integration)', () => {
     marks.nudge();
     await sending;
     expect(await recorded(replyId)).toEqual(allSent(5));
+  });
+
+  it('completes a reply only once the records of its earlier messages have committed', async () => {
+    carrierBusy = true;
+    const replyId = await storedReply('completes-last-person');
+    const repository = s.get(OutboundRepository);
+    const markSent = repository.markSent.bind(repository);
+    let atCompletion: Recorded | undefined;
+    jest.spyOn(repository, 'markSent').mockImplementation(async (manager, sent, answering) => {
+      if (sent.some((mark) => mark.replyId === replyId)) atCompletion = await recorded(replyId);
+      return markSent(manager, sent, answering);
+    });
+    const sending = outbound.send(replyId, false);
+    await sentToChannel(3);
+    // A carrier takes the first two records, and is slow to commit.
+    let carried: Awaited<ReturnType<SentMarks['carry']>> | undefined;
+    let endCarrier!: () => void;
+    const carrierMayEnd = new Promise<void>((resolve) => (endCarrier = resolve));
+    const carrier = s.dataSource.transaction(async (tx) => {
+      carried = await marks.carry(tx);
+      await carrierMayEnd;
+    });
+    await until(() => carried !== undefined);
+    expect(carried!.count).toBe(2);
+    endCarrier();
+    await carrier;
+    carrierBusy = false;
+    carried!.committed();
+    await sending;
+    // Had the process died before then, a reply `sent` would hold messages no run sends again.
+    expect(atCompletion?.messages).toEqual(['sent', 'sent', 'sending']);
+    expect(await recorded(replyId)).toEqual(allSent(6));
+  });
+
+  it('leaves the reply to its next run when an earlier record fails for good', async () => {
+    const replyId = await storedReply('refused-first-person');
+    await refuseFirstMessageOf(replyId);
+    const realNow = Date.now.bind(Date);
+    let skew = 0;
+    jest.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
+    const sending = outbound.send(replyId, false);
+    sending.catch(() => undefined);
+    await sentToChannel(3);
+    // MARK_SENT_PATIENCE_MS (60 s) passes while Postgres still refuses the first record.
+    skew = 61_000;
+    await expect(sending).rejects.toThrow(/refused/);
+    jest.restoreAllMocks();
+    expect((await recorded(replyId)).reply).toBe('pending');
+
+    // Postgres accepts again: the retry takes the claims over and completes the reply.
+    await s.dataSource.query(`DELETE FROM refused_marks`);
+    await outbound.send(replyId, false);
+    expect((await recorded(replyId)).reply).toBe('sent');
+  });
+
+  it('fails one carrier transaction at most with a record Postgres refuses, then retries it alone', async () => {
+    carrierBusy = true;
+    const replyId = await storedReply('poison-person');
+    await refuseFirstMessageOf(replyId);
+    const [poison] = await s.dataSource.query<{ id: string }[]>(
+      `SELECT id::text FROM refused_marks`,
+    );
+    const markSent = jest.spyOn(s.get(OutboundRepository), 'markSent');
+    const sending = outbound.send(replyId, false);
+    sending.catch(() => undefined);
+    await sentToChannel(3);
+    /** A carrier's transaction: its own write, then the marks waiting. */
+    const batch = () =>
+      s.dataSource.transaction(async (tx) => {
+        await tx.query(`SELECT 1`);
+        return marks.carry(tx);
+      });
+    await expect(batch()).rejects.toThrow(/refused/);
+    const poisonWrites = () =>
+      markSent.mock.calls.filter(([, sent]) => sent.some((mark) => mark.messageId === poison.id));
+    // Retried every MARK_SENT_RETRY_MS, on its own each time: never in a carrier's transaction.
+    await until(() => poisonWrites().length >= 4);
+    expect(poisonWrites().map(([manager]) => manager === s.dataSource.manager)).toEqual([
+      false,
+      true,
+      true,
+      true,
+      ...poisonWrites()
+        .slice(4)
+        .map(() => true),
+    ]);
+    expect((await batch()).count).toBe(0);
+
+    await s.dataSource.query(`DELETE FROM refused_marks`);
+    carrierBusy = false;
+    await sending;
+    expect((await recorded(replyId)).reply).toBe('sent');
   });
 });

@@ -4,7 +4,6 @@ import {
   type AdTitle,
   type ContactEntryPair,
   contactTouches,
-  countAnswersSent,
   type FunnelDimensions,
   type FunnelRowOfMerge,
   insertAnswers,
@@ -106,16 +105,6 @@ export class FunnelRecorder {
   ): Promise<void> {
     if (answers.length === 0) return;
     await insertAnswers(tx, answers);
-  }
-
-  /**
-   * Counts `answersSent` for those of the replies that answer an entry, once each, sent at the
-   * transaction's time, in the caller's transaction (the one marking the replies sent). One
-   * statement (countAnswersSent), none when `replyIds` is empty. Resolves to the answers counted.
-   */
-  async recordSent(replyIds: string[], tx: EntityManager): Promise<number> {
-    if (replyIds.length === 0) return 0;
-    return countAnswersSent(tx, replyIds);
   }
 
   /** Moves funnels on from what contacts did: receipts of answers, and engagement. */

@@ -202,42 +202,38 @@ export async function insertAnswers(
 }
 
 /**
- * Marks the answers among `replyIds` sent, once each, at the transaction's time, and counts each
- * in `referral_stats.answers_sent` in the same statement (one round trip on the send path): in
- * the referral's total row and its (source, channel, ad) row of the answer's entered-at 15-minute
- * bucket, as `RollupDeltas.add` counts it. An answer sent before, a reply answering no entry and
- * a referral gone meanwhile count nothing. Rows are upserted in `RollupDeltas.write`'s key order
- * (byte order of the strings, as JavaScript compares them), so this and the other rollup writers
- * lock shared rows in one order and cannot deadlock. Resolves to the number of answers counted.
+ * The CTEs (`answers_sent`, `answers_counted`, `answers_bumped`) marking the answers among the
+ * replies of `replyIds` (a SQL expression of a uuid[], e.g. a parameter) sent, once each, at the
+ * transaction's time, and counting each in `referral_stats.answers_sent`: in the referral's total
+ * row and its (source, channel, ad) row of the answer's entered-at 15-minute bucket, as
+ * `RollupDeltas.add` counts it. An answer sent before, a reply answering no entry and a referral
+ * gone meanwhile count nothing. Rows are upserted in `RollupDeltas.write`'s key order (byte order
+ * of the strings, as JavaScript compares them), so this and the other rollup writers lock shared
+ * rows in one order and cannot deadlock. The statement part the referrals module lends the
+ * statement that marks replies sent (conversations' `outbound_messages_sent`), so a send is
+ * recorded in one round trip; `answers_sent` holds one row per answer counted.
  */
-export async function countAnswersSent(tx: EntityManager, replyIds: string[]): Promise<number> {
-  const rows = await prepared<{ answers: number }[]>(
-    tx,
-    'referral_answers_sent_counted',
-    `WITH sent AS (
+export function answersSentCtes(replyIds: string): string {
+  return `answers_sent AS (
        UPDATE referral_answers SET sent_at = now()
-        WHERE reply_id = ANY($1::uuid[]) AND sent_at IS NULL
+        WHERE reply_id = ANY(${replyIds}) AND sent_at IS NULL
         RETURNING referral_id, bot_id, source, channel, ad_id,
                   date_bin('${BUCKET_MS} milliseconds', entered_at, TIMESTAMPTZ 'epoch') AS bucket
-     ), counted AS (
+     ), answers_counted AS (
        SELECT referral_id, bot_id, bucket, '${TOTAL}' AS source, '${TOTAL}' AS channel,
               '${TOTAL}' AS ad_id, count(*)::int AS n
-         FROM sent GROUP BY referral_id, bot_id, bucket
+         FROM answers_sent GROUP BY referral_id, bot_id, bucket
        UNION ALL
        SELECT referral_id, bot_id, bucket, source, channel, ad_id, count(*)::int
-         FROM sent WHERE channel <> '' GROUP BY referral_id, bot_id, bucket, source, channel, ad_id
-     ), bumped AS (
+         FROM answers_sent WHERE channel <> '' GROUP BY referral_id, bot_id, bucket, source, channel, ad_id
+     ), answers_bumped AS (
        INSERT INTO referral_stats (referral_id, bot_id, bucket, source, channel, ad_id, answers_sent)
-       SELECT c.* FROM counted c JOIN referrals r ON r.id = c.referral_id
+       SELECT c.* FROM answers_counted c JOIN referrals r ON r.id = c.referral_id
         ORDER BY c.referral_id, c.bucket, c.source COLLATE "C", c.channel COLLATE "C",
                  c.ad_id COLLATE "C"
        ON CONFLICT (referral_id, bucket, source, channel, ad_id) DO UPDATE
          SET answers_sent = referral_stats.answers_sent + EXCLUDED.answers_sent
-     )
-     SELECT count(*)::int AS answers FROM sent`,
-    [replyIds],
-  );
-  return rows[0]?.answers ?? 0;
+     )`;
 }
 
 const watermarkValues = (marks: Watermark[]): unknown[] => [

@@ -33,7 +33,7 @@ export interface RollupIncrement {
 /**
  * Adds the counts to `referral_stats` in one upsert (named and prepared: with every entry, answer,
  * receipt and click batch), rows locked in the order given: ORDER BY, since a hash join with
- * `referrals` emits them in that table's order, which deadlocked with countAnswersSent (key
+ * `referrals` emits them in that table's order, which deadlocked with answersSentCtes (key
  * order). Counts of a referral gone meanwhile (its bot deleted) are left out rather than failing
  * the write.
  */
