@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { type Channel } from '../contacts';
 import { prepared } from '../database';
+import { type AnswerOfEntry, recordAnswersCte, recordAnswersValues } from '../referrals';
 
 /**
  * The conversation rules that live in SQL (they must hold for concurrent writers, so Postgres
@@ -163,22 +164,28 @@ export class ConversationsRepository {
   /**
    * Stores pending replies and their messages, in one statement; a record with `claimedBy` stores
    * its messages already claimed for the send that follows its commit (SendClaims), which then
-   * needs no claiming statement of its own. Returns the stored messages' ids, with their reply and
-   * position.
+   * needs no claiming statement of its own. The replies that answer referral entries (`answers`)
+   * are tied to them in the same statement (`recordAnswersCte`, the referrals module's part).
+   * Returns the stored messages' ids, with their reply and position.
    */
-  async storeReplies(tx: EntityManager, records: ReplyRecord[]): Promise<StoredMessage[]> {
+  async storeReplies(
+    tx: EntityManager,
+    records: ReplyRecord[],
+    answers: AnswerOfEntry[],
+  ): Promise<StoredMessage[]> {
     if (records.length === 0) return [];
+    const answering = answers.length > 0;
     const messages = records.flatMap((r) =>
       r.messages.map((message, position) => ({ record: r, position, message })),
     );
     return prepared<StoredMessage[]>(
       tx,
-      'replies_store',
+      answering ? 'replies_store_answering' : 'replies_store',
       `WITH reply AS (
          INSERT INTO replies (id, bot_id, conversation_id, channel, status)
          SELECT id, bot_id, conversation_id, channel, 'pending'
            FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[]) AS r(id, bot_id, conversation_id, channel)
-       )
+       )${answering ? `, ${recordAnswersCte(14)}` : ''}
        INSERT INTO messages (bot_id, conversation_id, direction, reply_id, position, content_type, text, payload, status,
                              sending_by, sending_at, occurred_at)
        SELECT m.bot_id, m.conversation_id, 'out', m.reply_id, m.position, m.kind, m.text, m.payload,
@@ -202,6 +209,7 @@ export class ConversationsRepository {
         messages.map((m) => JSON.stringify(m.message.payload)),
         messages.map((m) => m.record.claimedBy),
         messages.map((m) => m.record.occurredAt),
+        ...(answering ? recordAnswersValues(answers) : []),
       ],
     );
   }

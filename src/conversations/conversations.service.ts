@@ -87,7 +87,7 @@ function inHand(turn: Turn, messages: RenderedMessage[], stored: StoredReply): R
       status: stored.claimed ? 'sending' : 'pending',
       payload: message.payload,
     })),
-    // Only an entry into a known referral is answered in its funnel (ReferralsService.recordAnswers).
+    // Only an entry into a known referral is answered in its funnel (StoreReplies: `answers`).
     answersEntry: turn.decision.entry !== undefined && turn.decision.referral !== null,
   };
 }
@@ -221,6 +221,11 @@ export class ConversationsService {
         },
         messages,
         occurredAt: turn.event.occurredAt,
+        // Only an entry into a known referral is answered in its funnel (entries of unknown refs
+        // are skipped as the answer is stored).
+        ...(turn.decision.entry && {
+          answers: { entryId: turn.decision.entry.id, enteredAt: turn.decision.entry.occurredAt },
+        }),
         // Only the one-hop send reads a reply in hand; queued, only its id travels.
         sendHere: inline && turn.event.contact.address !== undefined,
       })),
@@ -235,16 +240,11 @@ export class ConversationsService {
     );
   }
 
-  /** Answers to referral entries, and what the contacts did, move the referrals' funnels. */
+  /**
+   * What the contacts did moves the referrals' funnels (answers to entries were tied to their
+   * replies as those were stored: `writeReplies`).
+   */
   private async recordFunnel(turns: Turn[], tx: EntityManager): Promise<void> {
-    await this.referrals.recordAnswers(
-      turns.flatMap(({ decision, replyId }) =>
-        decision.entry && replyId
-          ? [{ entryId: decision.entry.id, enteredAt: decision.entry.occurredAt, replyId }]
-          : [],
-      ),
-      tx,
-    );
     await this.referrals.recordActivity(
       turns.flatMap((turn) => funnelActivity(turn.event)),
       tx,

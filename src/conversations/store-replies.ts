@@ -17,6 +17,8 @@ export interface ReplyToStore {
    * statement of its own (see SendClaims.holdClaimed).
    */
   sendHere?: boolean;
+  /** The referral entry it answers (id and time), tied to it as it is stored. */
+  answers?: { entryId: string; enteredAt: Date };
 }
 
 /** A stored reply: its id and its messages' ids, in order; `claimed` when stored claimed. */
@@ -26,7 +28,10 @@ export interface StoredReply {
   claimed: boolean;
 }
 
-/** Stores replies as pending, with their messages, in one statement (ConversationsRepository). */
+/**
+ * Stores replies as pending, with their messages and the referral entries they answer, in one
+ * statement (ConversationsRepository).
+ */
 @Injectable()
 export class StoreReplies {
   constructor(
@@ -48,7 +53,10 @@ export class StoreReplies {
       messages: reply.messages,
       claimedBy: reply.sendHere ? token : null,
     }));
-    const stored = await this.repository.storeReplies(tx, records);
+    const answers = replies.flatMap((reply, k) =>
+      reply.answers ? [{ ...reply.answers, replyId: records[k].replyId }] : [],
+    );
+    const stored = await this.repository.storeReplies(tx, records, answers);
     const ids = new Map<string, string[]>();
     for (const message of [...stored].sort((a, b) => a.position - b.position)) {
       ids.set(message.replyId, [...(ids.get(message.replyId) ?? []), message.id]);

@@ -5,5 +5,10 @@ export { type ActiveReferral, type ReferralLookup } from './referrals.repository
 export { ReferralsService } from './referrals.service';
 export { type Resolution, type ResolveInput } from './referral-resolution';
 export { type FunnelActivity, type ReferralTouch } from './stats/funnel-recorder';
-export { answersSentCtes } from './stats/funnel.repository';
+export {
+  type AnswerOfEntry,
+  answersSentCtes,
+  recordAnswersCte,
+  recordAnswersValues,
+} from './stats/funnel.repository';
 export { Referral } from './entities/referral.entity';

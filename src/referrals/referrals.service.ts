@@ -164,17 +164,6 @@ export class ReferralsService implements ModuleUsageFinder {
     return this.dataSource.transaction((own) => this.resolution.resolveMany(inputs, own));
   }
 
-  /**
-   * Ties replies to the entries they answer, in the caller's transaction, so the referral's funnel
-   * follows each answer (sent, delivered, read). Entries of unknown refs are skipped.
-   */
-  recordAnswers(
-    answers: { entryId: string; enteredAt: Date; replyId: string }[],
-    tx: EntityManager,
-  ): Promise<void> {
-    return this.funnel.recordAnswers(answers, tx);
-  }
-
   /** Receipts (delivered / read watermarks) and engagement, in the caller's transaction. */
   recordActivity(activities: FunnelActivity[], tx: EntityManager): Promise<void> {
     return this.funnel.recordActivity(activities, tx);

@@ -4,7 +4,12 @@ import { ContactsModule, ContactsService } from '../../src/contacts';
 import { ConversationsModule } from '../../src/conversations';
 import { OutboundRepository } from '../../src/conversations/outbound.repository';
 import { type CreateReferralDto } from '../../src/referrals/dto/create-referral.dto';
-import { ReferralsModule, ReferralsService } from '../../src/referrals';
+import {
+  recordAnswersCte,
+  recordAnswersValues,
+  ReferralsModule,
+  ReferralsService,
+} from '../../src/referrals';
 import { bumpReferralStats } from '../../src/referrals/stats/rollups.repository';
 import { waitFor } from '../support/wait-for';
 import { startServices, type ServiceContext } from './support/service-context';
@@ -62,12 +67,11 @@ describe('Answers sent, counted with the mark of their replies (integration)', (
       adId,
       occurredAt,
     });
+    // The answer as a stored reply ties it (the referrals module's part of replies_store).
     const replyId = randomUUID();
-    await s.dataSource.transaction((tx) =>
-      referrals.recordAnswers(
-        [{ entryId: resolution.entryId, enteredAt: occurredAt, replyId }],
-        tx,
-      ),
+    await s.dataSource.query(
+      `WITH ${recordAnswersCte(1)} SELECT 1`,
+      recordAnswersValues([{ entryId: resolution.entryId, enteredAt: occurredAt, replyId }]),
     );
     return replyId;
   }

@@ -6,7 +6,6 @@ import {
   contactTouches,
   type FunnelDimensions,
   type FunnelRowOfMerge,
-  insertAnswers,
   markAnswersDelivered,
   markAnswersRead,
   markContactsEngaged,
@@ -96,15 +95,6 @@ export class FunnelRecorder {
       adId: this.entryKey(e).adId,
       isNewContact: e.isNewContact,
     }));
-  }
-
-  /** Ties replies to the entries they answer (known referrals only); ignored if already tied. */
-  async recordAnswers(
-    answers: { entryId: string; enteredAt: Date; replyId: string }[],
-    tx: EntityManager,
-  ): Promise<void> {
-    if (answers.length === 0) return;
-    await insertAnswers(tx, answers);
   }
 
   /** Moves funnels on from what contacts did: receipts of answers, and engagement. */

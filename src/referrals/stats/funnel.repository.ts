@@ -181,24 +181,40 @@ export function enterReferralContactsValues(pairs: ContactEntryPair[]): unknown[
   ];
 }
 
-/** Ties replies to the entries they answer (known referrals only); ignored if already tied. */
-export async function insertAnswers(
-  tx: EntityManager,
-  answers: { entryId: string; enteredAt: Date; replyId: string }[],
-): Promise<void> {
-  await prepared(
-    tx,
-    'referral_answers_record',
-    `INSERT INTO referral_answers (reply_id, bot_id, referral_id, contact_id, entry_id, entered_at,
-                                   source, channel, ad_id)
-     SELECT a.reply_id, e.bot_id, e.referral_id, e.contact_id, e.id, e.occurred_at,
-            coalesce(e.source, ''), e.channel, coalesce(e.ad_id, '')
-       FROM unnest($1::bigint[], $2::timestamptz[], $3::uuid[]) AS a(entry_id, entered_at, reply_id)
-       JOIN referral_entries e ON e.id = a.entry_id AND e.occurred_at = a.entered_at
-      WHERE e.referral_id IS NOT NULL
-     ON CONFLICT (reply_id) DO NOTHING`,
-    [answers.map((a) => a.entryId), answers.map((a) => a.enteredAt), answers.map((a) => a.replyId)],
-  );
+/** A reply answering a referral entry (the entry's id and time: its partition key). */
+export interface AnswerOfEntry {
+  entryId: string;
+  enteredAt: Date;
+  replyId: string;
+}
+
+/**
+ * The CTE (`answers_recorded`) tying replies to the entries they answer (known referrals only;
+ * ignored if already tied), its three arrays numbered from `$first`: the statement part the
+ * referrals module lends the statement storing the replies (conversations' `replies_store`), so
+ * a reply and its answer are one round trip. Values: `recordAnswersValues`.
+ */
+export function recordAnswersCte(first: number): string {
+  return `answers_recorded AS (
+       INSERT INTO referral_answers (reply_id, bot_id, referral_id, contact_id, entry_id, entered_at,
+                                     source, channel, ad_id)
+       SELECT a.reply_id, e.bot_id, e.referral_id, e.contact_id, e.id, e.occurred_at,
+              coalesce(e.source, ''), e.channel, coalesce(e.ad_id, '')
+         FROM unnest($${first}::bigint[], $${first + 1}::timestamptz[], $${first + 2}::uuid[])
+              AS a(entry_id, entered_at, reply_id)
+         JOIN referral_entries e ON e.id = a.entry_id AND e.occurred_at = a.entered_at
+        WHERE e.referral_id IS NOT NULL
+       ON CONFLICT (reply_id) DO NOTHING
+     )`;
+}
+
+/** The values of `recordAnswersCte`, in its parameters' order. */
+export function recordAnswersValues(answers: AnswerOfEntry[]): unknown[] {
+  return [
+    answers.map((a) => a.entryId),
+    answers.map((a) => a.enteredAt),
+    answers.map((a) => a.replyId),
+  ];
 }
 
 /**
