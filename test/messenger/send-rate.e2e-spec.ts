@@ -42,8 +42,11 @@ describe('The per-page send budget shared by all workers', () => {
     const times = await Promise.all(
       Array.from({ length: 250 }, (_, i) => workers[i % 2].acquire('page-1')),
     );
-    // 250 sends at 100 per second take two and a half seconds, and the budget is used.
-    expect(busiestSecond(times)).toBeLessThanOrEqual(102);
+    // 250 sends at 100 per second take two and a half seconds, and the budget is used. A grant's
+    // time is its slot read on the process's clock: off Redis's by the round trip that read it,
+    // which a loaded machine stretches up to the limiter's LATE_MS (100 ms: a later slot is given
+    // up), i.e. up to 10 slots at this rate (CI saw 104 with the whole suite running).
+    expect(busiestSecond(times)).toBeLessThanOrEqual(110);
     expect(busiestSecond(times)).toBeGreaterThanOrEqual(95);
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(2400);
   });
