@@ -10,5 +10,5 @@ export {
   answersSentCtes,
   recordAnswersCte,
   recordAnswersValues,
-} from './stats/funnel.repository';
+} from './stats/answers.repository';
 export { Referral } from './entities/referral.entity';

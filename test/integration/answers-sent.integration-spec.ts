@@ -29,9 +29,9 @@ const byKey = (a: StatRow, b: StatRow): number => keyOf(a).localeCompare(keyOf(b
 
 /**
  * `answersSent` is counted in the statement marking the replies sent (OutboundRepository.markSent,
- * with the referrals module's part, funnel.repository.ts: answersSentCtes): once per answer to a referral entry, in the
- * referral's total row and its (source, channel, ad) row of the entry's 15-minute bucket, and
- * never for a reply sent twice or one answering no referral's entry.
+ * with the referrals module's part, answers.repository.ts: answersSentCtes): once per answer to a
+ * referral entry, in the referral's total row and its (source, channel, ad) row of the entry's
+ * 15-minute bucket, and never for a reply sent twice or one answering no referral's entry.
  */
 describe('Answers sent, counted with the mark of their replies (integration)', () => {
   let s: ServiceContext;
