@@ -9,7 +9,7 @@ export {
 export { MESSAGING_WINDOW_MS, type ReplyRow } from './outbound.service';
 export { type ReplySendOptions } from './entities/reply.entity';
 export { ContactMergeService } from './contact-merge.service';
-export { type CarriedMarks, SentMarks } from './sent-marks';
+export { SentMarks } from './sent-marks';
 export { ConversationsModule } from './conversations.module';
 export { ConversationsHttpModule } from './conversations-http.module';
 export { ConversationsWorkersModule } from './conversations-workers.module';

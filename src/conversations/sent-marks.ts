@@ -40,10 +40,10 @@ const NOTHING_CARRIED: CarriedMarks = {
  * Records successful sends: the messages and replies sent, the referral answers sent and
  * counted, in one statement (`OutboundRepository.markSent`). Written on its own, that statement
  * is a transaction (and a WAL flush) per send at light traffic. But while a carrier is at work (a
- * writer that has a transaction open anyway and calls `carry` in each: the Messenger inbound
- * batch), the marks wait for its next transaction and cost it one statement for all of them. When no carrier is at work, when none took them
- * within CARRY_WAIT_MS, or when the transaction that carried them rolled back, they are written
- * on their own, grouped (GroupCommit), at once.
+ * writer that has a transaction open anyway and runs each in `transaction`: the Messenger inbound
+ * batch), the marks wait for its next transaction and cost it one statement for all of them.
+ * When no carrier is at work, when none took them within CARRY_WAIT_MS, or when the transaction
+ * that carried them rolled back, they are written on their own, grouped (GroupCommit), at once.
  *
  * A send is never repeated for a record that waits: its message stays claimed (`sending`) by this
  * live process until the record commits, and a process that dies first leaves claims that the
@@ -60,8 +60,9 @@ export class SentMarks {
   private nudged = false;
   private closing = false;
   private readonly alone = new GroupCommit<PendingMark, null>(
+    // One statement, atomic by itself: no transaction block.
     async (marks) => {
-      await this.writeAlone(marks);
+      await this.write(this.dataSource.manager, marks);
       return marks.map(() => null);
     },
     {
@@ -83,7 +84,7 @@ export class SentMarks {
 
   /**
    * Registers a carrier: `busy()` says whether one of its transactions is running or about to
-   * start (and will call `carry`). The carrier calls `nudge` after each of its transactions.
+   * start (each run in `transaction`). The carrier calls `nudge` after each of its turns.
    */
   addCarrier(busy: () => boolean): void {
     this.carriers.push(busy);
@@ -100,6 +101,27 @@ export class SentMarks {
       this.waiting.push({ mark, resolve, reject });
       this.timer ??= setTimeout(() => this.writeWaiting(), this.carryWaitMs);
     });
+  }
+
+  /**
+   * Runs `work` in a transaction that carries the waiting marks (written after it, so the sends
+   * that finished meanwhile are in it too) and settles them as that transaction ends: recorded
+   * when it commits, written on their own when it rolls back. Resolves to what `work` did.
+   */
+  async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    let carried: CarriedMarks | undefined;
+    try {
+      const done = await this.dataSource.transaction(async (tx) => {
+        const result = await work(tx);
+        carried = await this.carry(tx);
+        return result;
+      });
+      carried?.committed();
+      return done;
+    } catch (error) {
+      carried?.rolledBack();
+      throw error;
+    }
   }
 
   /**
@@ -178,11 +200,6 @@ export class SentMarks {
 
   private async writeGrouped(mark: PendingMark): Promise<void> {
     await this.alone.submit([mark]);
-  }
-
-  /** Marks written on their own: one statement, atomic by itself (no transaction block). */
-  private async writeAlone(marks: PendingMark[]): Promise<void> {
-    await this.write(this.dataSource.manager, marks);
   }
 
   /** The marks, and the referral answers they complete sent and counted, in one statement. */

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { type EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
 import { AppConfig } from '../../config';
 import {
@@ -11,7 +10,6 @@ import {
   type SubscriptionEvent,
 } from '../../contacts';
 import {
-  type CarriedMarks,
   ContactMergeService,
   ConversationsService,
   type InboundEvent,
@@ -96,7 +94,6 @@ export class MessengerInboundService {
   );
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly inbox: InboxRepository,
     private readonly contacts: ContactsService,
     private readonly conversations: ConversationsService,
@@ -194,49 +191,36 @@ export class MessengerInboundService {
     // Awaited below; a failure of the transaction before then must not leave it unhandled.
     profiles.catch(() => undefined);
 
-    let carried: CarriedMarks | undefined;
-    const replies = await this.dataSource
-      .transaction(async (tx) => {
-        const queues = await this.lockAndQueue(tx, [...contacts.values()]);
-        const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
-        await this.linkCheckboxIdentities(tx, work, queues);
-        await profiles;
-        const seen = await this.contacts.recordSeenMany(
-          work.map((c) => ({
-            key: c.key,
-            seenAt: queues.get(contactOf(c))![0].occurredAt,
-            profile: c.profile,
-          })),
-          tx,
-        );
-        const rows = work.flatMap((c, index) =>
-          queues.get(contactOf(c))!.map((row) => ({
-            row,
-            botId: c.key.botId,
-            contact: seen[index].contact,
-            said: said.has(row.id)
-              ? said.get(row.id)!
-              : normalise(row.payload, this.config.messenger.appId),
-          })),
-        );
-        const handled = careful
-          ? await this.handleOneByOne(tx, rows, new Set(ids))
-          : await this.handleAll(tx, rows);
-        await this.inbox.mark(handled.outcomes, tx);
-        // Last, so the sends that finished while this batch ran are in it too.
-        carried = await this.sentMarks.carry(tx);
-        return handled.replies;
-      })
-      .then(
-        (written) => {
-          carried?.committed();
-          return written;
-        },
-        (error: unknown) => {
-          carried?.rolledBack();
-          throw error;
-        },
+    // The batch's transaction also records the sends that finished while it ran (SentMarks).
+    const replies = await this.sentMarks.transaction(async (tx) => {
+      const queues = await this.lockAndQueue(tx, [...contacts.values()]);
+      const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
+      await this.linkCheckboxIdentities(tx, work, queues);
+      await profiles;
+      const seen = await this.contacts.recordSeenMany(
+        work.map((c) => ({
+          key: c.key,
+          seenAt: queues.get(contactOf(c))![0].occurredAt,
+          profile: c.profile,
+        })),
+        tx,
       );
+      const rows = work.flatMap((c, index) =>
+        queues.get(contactOf(c))!.map((row) => ({
+          row,
+          botId: c.key.botId,
+          contact: seen[index].contact,
+          said: said.has(row.id)
+            ? said.get(row.id)!
+            : normalise(row.payload, this.config.messenger.appId),
+        })),
+      );
+      const handled = careful
+        ? await this.handleOneByOne(tx, rows, new Set(ids))
+        : await this.handleAll(tx, rows);
+      await this.inbox.mark(handled.outcomes, tx);
+      return handled.replies;
+    });
     for (const { contact, reply } of replies) {
       const asked = contacts.get(contact)!.last.id;
       toSend.set(asked, [...(toSend.get(asked) ?? []), reply]);
