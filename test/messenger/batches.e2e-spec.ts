@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../src/config';
 import { MessengerInboundService } from '../../src/messenger/inbound/inbound.service';
 import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
@@ -135,5 +137,41 @@ describe('Inbound items handled in batches', () => {
         [psids],
       ),
     ).toBe(7);
+  });
+
+  it('plans the batch’s statements once per connection (generic plans), in its transaction only', async () => {
+    // What plan_cache_mode says while the batch writes its replies, seen from inside Postgres.
+    await t.db.query(`
+      CREATE TABLE plan_modes_seen (mode text NOT NULL);
+      CREATE FUNCTION note_plan_mode() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN INSERT INTO plan_modes_seen VALUES (current_setting('plan_cache_mode')); RETURN NULL; END $$;
+      CREATE TRIGGER note_plan_mode AFTER INSERT ON replies
+        FOR EACH STATEMENT EXECUTE FUNCTION note_plan_mode();`);
+    try {
+      const psids = ['plans-user-0', 'plans-user-1'];
+      await t.deliver(
+        delivery(
+          t.pageId,
+          psids.map((psid) => getStartedWithRef({ pageId: t.pageId, psid, ref: 'batch' })),
+        ),
+      );
+      await Promise.all((await inboxIds(psids)).map((id) => inbound.process(id)));
+
+      const { rows } = await t.db.query<{ mode: string }>(`SELECT mode FROM plan_modes_seen`);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows.map((row) => row.mode))).toEqual(new Set(['force_generic_plan']));
+      // SET LOCAL: every connection of the pool is back to Postgres's default after the batch.
+      const poolSize = t.app.get(AppConfig).dbPoolSize;
+      const after = await Promise.all(
+        Array.from({ length: poolSize }, () =>
+          t.app
+            .get(DataSource)
+            .query<{ mode: string }[]>(`SELECT current_setting('plan_cache_mode') AS mode`),
+        ),
+      );
+      expect(after.map(([row]) => row.mode)).toEqual(Array(poolSize).fill('auto'));
+    } finally {
+      await t.db.query(`DROP TABLE plan_modes_seen; DROP FUNCTION note_plan_mode() CASCADE`);
+    }
   });
 });

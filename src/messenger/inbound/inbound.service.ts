@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
 import { AppConfig } from '../../config';
+import { preferGenericPlans } from '../../database';
 import {
   type Contact,
   type ContactKey,
@@ -193,6 +194,8 @@ export class MessengerInboundService {
 
     // The batch's transaction also records the sends that finished while it ran (SentMarks).
     const replies = await this.sentMarks.transaction(async (tx) => {
+      // Its statements, and the carried marks', run on every batch: planned once per connection.
+      await preferGenericPlans(tx);
       const queues = await this.lockAndQueue(tx, [...contacts.values()]);
       const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
       await this.linkCheckboxIdentities(tx, work, queues);
