@@ -19,6 +19,30 @@ describe('GroupCommit', () => {
     expect(flushes).toEqual([[1], [2, 3, 4]]);
   });
 
+  it('tells how long it has been idle: Infinity before any flush, 0 while busy', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      let release: () => void = () => undefined;
+      const group = new GroupCommit<number, number>(async (items) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return items;
+      });
+      expect(group.idleMs).toBe(Infinity);
+      const flushed = group.submit([1]);
+      expect(group.idleMs).toBe(0);
+      jest.advanceTimersByTime(300);
+      expect(group.idleMs).toBe(0);
+      release();
+      await flushed;
+      await Promise.resolve();
+      expect(group.idleMs).toBe(0);
+      jest.advanceTimersByTime(40);
+      expect(group.idleMs).toBe(40);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('caps a flush at maxItems without splitting a submission', async () => {
     const flushes: number[][] = [];
     let release: () => void = () => undefined;

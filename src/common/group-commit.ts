@@ -24,6 +24,8 @@ export interface GroupCommitOptions {
 export class GroupCommit<T, R> {
   private waiting: Waiting<T, R>[] = [];
   private running = 0;
+  /** When the last flush ended with nothing left to run (ms since epoch; never: -Infinity). */
+  private idleSince = Number.NEGATIVE_INFINITY;
   private readonly maxItems: number;
   private readonly parallel: number;
 
@@ -41,6 +43,11 @@ export class GroupCommit<T, R> {
     return this.running > 0 || this.waiting.length > 0;
   }
 
+  /** How long no flush has run nor waited, in ms: 0 while busy, Infinity before the first flush. */
+  get idleMs(): number {
+    return this.busy ? 0 : Date.now() - this.idleSince;
+  }
+
   submit(items: T[]): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
     const result = new Promise<R[]>((resolve, reject) =>
@@ -56,6 +63,7 @@ export class GroupCommit<T, R> {
       void this.run(this.takeBatch()).finally(() => {
         this.running--;
         this.pump();
+        if (!this.busy) this.idleSince = Date.now();
       });
     }
   }

@@ -42,8 +42,9 @@ const NOTHING_CARRIED: CarriedMarks = {
  * is a transaction (and a WAL flush) per send at light traffic. But while a carrier is at work (a
  * writer that has a transaction open anyway and runs each in `transaction`: the Messenger inbound
  * batch), the marks wait for its next transaction and cost it one statement for all of them.
- * When no carrier is at work, when none took them within CARRY_WAIT_MS, or when the transaction
- * that carried them rolled back, they are written on their own, grouped (GroupCommit), at once.
+ * When no carrier is at work nor expected, when none took them within CARRY_WAIT_MS, or when the
+ * transaction that carried them rolled back, they are written on their own, grouped (GroupCommit),
+ * at once.
  *
  * A send is never repeated for a record that waits: its message stays claimed (`sending`) by this
  * live process until the record commits, and a process that dies first leaves claims that the
@@ -57,7 +58,6 @@ export class SentMarks {
   private waiting: Waiting[] = [];
   private readonly carriers: (() => boolean)[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private nudged = false;
   private closing = false;
   private readonly alone = new GroupCommit<PendingMark, null>(
     // One statement, atomic by itself: no transaction block.
@@ -83,8 +83,9 @@ export class SentMarks {
   ) {}
 
   /**
-   * Registers a carrier: `busy()` says whether one of its transactions is running or about to
-   * start (each run in `transaction`). The carrier calls `nudge` after each of its turns.
+   * Registers a carrier: `busy()` says whether one of its transactions (each run in `transaction`)
+   * is running or expected within `carryWaitMs`: one is about to start, or, under steady traffic,
+   * one ended less than that ago. A mark recorded while no carrier is busy is written at once.
    */
   addCarrier(busy: () => boolean): void {
     this.carriers.push(busy);
@@ -158,19 +159,6 @@ export class SentMarks {
         this.writeEach(taken);
       },
     };
-  }
-
-  /**
-   * A carrier's transaction ended: the marks still waiting are written on their own unless a
-   * carrier's transaction is running or about to start (checked once the ending has settled).
-   */
-  nudge(): void {
-    if (this.nudged) return;
-    this.nudged = true;
-    setImmediate(() => {
-      this.nudged = false;
-      if (!this.carrierBusy()) this.writeWaiting();
-    });
   }
 
   /** Stops waiting for carriers (the process is shutting down): every mark is written at once. */

@@ -159,6 +159,44 @@ describe('Webhook items handled in hand', () => {
     expect(rows).toEqual([{ status: 'sent', n: psids.length }]);
   });
 
+  it('keeps the record of a send that ends between two batches for the next batch’s transaction', async () => {
+    const marks = t.app.get(SentMarks);
+    const record = jest.spyOn(marks, 'record');
+    const carry = jest.spyOn(marks, 'carry');
+    const replyOf = async (psid: string): Promise<string[]> => {
+      const { rows } = await t.db.query<{ status: string }>(
+        `SELECT r.status FROM replies r JOIN conversations c ON c.id = r.conversation_id
+           JOIN contacts k ON k.id = c.contact_id WHERE k.external_id = $1`,
+        [psid],
+      );
+      return rows.map((row) => row.status);
+    };
+    try {
+      // Only a batch can take the first record: no timer writes it on its own meanwhile.
+      marks.carryWaitMs = 60_000;
+      await start(['hand-between-1']);
+      await waitFor(() => record.mock.calls.length === 1, { what: 'the send to be recorded' });
+      // Its batch ended before the send, and none runs now: the record waits for the next.
+      expect(await replyOf('hand-between-1')).toEqual(['pending']);
+      marks.carryWaitMs = 50;
+      await start(['hand-between-2']);
+      await waitFor(async () => (await replyOf('hand-between-1'))[0] === 'sent', {
+        what: 'the first record to be carried',
+      });
+      const carried = await Promise.all(
+        carry.mock.results.map((result) => result.value as ReturnType<SentMarks['carry']>),
+      );
+      expect(carried.map((marksCarried) => marksCarried.count)).toContain(1);
+      await t.graph.waitForSends(2);
+      await t.quiesce();
+      expect(await replyOf('hand-between-2')).toEqual(['sent']);
+    } finally {
+      marks.carryWaitMs = 50;
+      record.mockRestore();
+      carry.mockRestore();
+    }
+  });
+
   it(`queues what does not fit past ${IN_HAND_MAX} items in hand, and answers every item once`, async () => {
     const inHand = t.app.get(InboundInHand);
     const tried = jest.spyOn(t.app.get(MessengerInboundService), 'processInHand');
