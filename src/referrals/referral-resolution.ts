@@ -3,7 +3,7 @@ import { type EntityManager } from 'typeorm';
 import { BotsService } from '../bots';
 import { type Channel, ContactsService } from '../contacts';
 import { type ModuleAnswer, ModulesService } from '../modules';
-import { SegmentsService } from '../segments';
+import { type NewMember } from '../segments';
 import {
   type ActiveReferral,
   type EntriesFunnel,
@@ -44,14 +44,13 @@ function adTitle(adsContext: Record<string, unknown> | null | undefined): string
 
 /**
  * Records entries and segment memberships, and finds the answers, inside the caller's transaction:
- * one statement for all the entries and one for all the memberships, however many resolve at once.
+ * one statement for all the entries and their memberships, however many resolve at once.
  */
 @Injectable()
 export class ReferralResolution {
   constructor(
     private readonly bots: BotsService,
     private readonly contacts: ContactsService,
-    private readonly segments: SegmentsService,
     private readonly modules: ModulesService,
     private readonly funnel: FunnelRecorder,
   ) {}
@@ -84,14 +83,6 @@ export class ReferralResolution {
       adTitle: adTitle(input.adsContext),
       isNewContact: isNew[index],
     }));
-    // The entries with their funnel pairs, ads and counts in one statement.
-    const entryIds = await this.recordEntries(
-      inputs,
-      referrals,
-      isNew,
-      { pairs: this.funnel.contactPairsOf(facts), ads: this.funnel.adTitlesOf(facts) },
-      tx,
-    );
     const joining = inputs.flatMap((input, index) => {
       const referral = referrals[index];
       return referral
@@ -107,7 +98,15 @@ export class ReferralResolution {
           ]
         : [];
     });
-    await this.segments.addMembers(joining, tx);
+    // The entries with their funnel pairs, ads, counts and segment memberships in one statement.
+    const entryIds = await this.recordEntries(
+      inputs,
+      referrals,
+      isNew,
+      { pairs: this.funnel.contactPairsOf(facts), ads: this.funnel.adTitlesOf(facts) },
+      joining,
+      tx,
+    );
     const resolutions: Resolution[] = [];
     for (const [index, input] of inputs.entries()) {
       const referral = referrals[index];
@@ -145,6 +144,7 @@ export class ReferralResolution {
     referrals: (ActiveReferral | null)[],
     isNew: boolean[],
     funnel: EntriesFunnel,
+    joining: NewMember[],
     tx: EntityManager,
   ): Promise<string[]> {
     return insertEntries(
@@ -164,6 +164,7 @@ export class ReferralResolution {
         occurredAt: input.occurredAt,
       })),
       funnel,
+      joining,
     );
   }
 

@@ -3,6 +3,7 @@ import { type CreatedCursor } from '../common/pagination';
 import { type Channel } from '../contacts';
 import { type Content } from '../creator';
 import { memoManyInTransaction, prepared } from '../database';
+import { insertMembersCte, insertMembersValues, type NewMember } from '../segments';
 import { type AnswerType, Referral } from './entities/referral.entity';
 import {
   type AdTitle,
@@ -134,13 +135,16 @@ export interface EntriesFunnel {
 /**
  * Inserts the entries, records their (referral, contact) pairs in `referral_contacts`, stores
  * their ads' titles and counts them in the referrals' rollups (`countEntries`: the pairs a
- * contact entered for the first time from what `referral_contacts` answered), in one statement
- * (named and prepared: on every referral entry). Returns the entries' ids in the order given.
+ * contact entered for the first time from what `referral_contacts` answered) and adds the
+ * contacts `joining` their referrals' segments (`insertMembersCte`, lent by segments), in one
+ * statement (named and prepared: on every referral entry). Returns the entries' ids in the order
+ * given.
  */
 export async function insertEntries(
   tx: EntityManager,
   entries: EntryRow[],
   funnel: EntriesFunnel,
+  joining: NewMember[],
 ): Promise<string[]> {
   const [row] = await prepared<{ entryIds: string[] }[]>(
     tx,
@@ -160,7 +164,8 @@ export async function insertEntries(
        ${enterReferralContacts(13)}
      ), ads AS (
        ${upsertAdTitles(21)}
-     ), ${countEntries({ botId: 1, referralId: 2, source: 4, channel: 5, adId: 9, occurredAt: 12, pairs: 13, pairIsNew: 24 })}
+     ), ${countEntries({ botId: 1, referralId: 2, source: 4, channel: 5, adId: 9, occurredAt: 12, pairs: 13, pairIsNew: 24 })},
+     ${insertMembersCte(25)}
      SELECT coalesce(array_agg(id ORDER BY id), '{}') AS "entryIds" FROM entry`,
     [
       entries.map((e) => e.botId),
@@ -178,6 +183,7 @@ export async function insertEntries(
       ...enterReferralContactsValues(funnel.pairs),
       ...upsertAdTitlesValues(funnel.ads),
       ...enterReferralContactsIsNew(funnel.pairs),
+      ...insertMembersValues(joining),
     ],
   );
   // Rows are inserted in the order of position and take their ids from the sequence as they are,

@@ -188,10 +188,51 @@ export async function moveMembers(
 }
 
 /**
- * Inserts the memberships in one statement (named and prepared: with every referral entry); the
- * keys (`contactId|segmentId`) of those that joined now. A member counts only when both the segment
- * and the contact belong to its bot, so no caller can mix tenants: the join on `contacts` reads the
+ * The INSERT of memberships from six arrays numbered from `$first` (`insertMembersValues`), in the
+ * order given, each joining only if new. A member counts only when both the segment and the
+ * contact belong to its bot, so no caller can mix tenants: the join on `contacts` reads the
  * contacts module's table for that check alone, in the same statement as the insert.
+ */
+function membersInsert(first: number): string {
+  const $ = (k: number) => `$${first + k}`;
+  return `INSERT INTO segment_members (segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param)
+     SELECT m.segment_id, m.contact_id, m.bot_id, m.joined_at, m.referral_id, m.tracking_param
+       FROM unnest(${$(0)}::uuid[], ${$(1)}::uuid[], ${$(2)}::uuid[], ${$(3)}::timestamptz[],
+                   ${$(4)}::uuid[], ${$(5)}::varchar[])
+            WITH ORDINALITY AS m(segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param, position)
+       JOIN segments s ON s.id = m.segment_id AND s.bot_id = m.bot_id
+       JOIN contacts c ON c.id = m.contact_id AND c.bot_id = m.bot_id
+      ORDER BY m.position
+     ON CONFLICT (segment_id, contact_id) DO NOTHING`;
+}
+
+/** The values of `insertMembersCte` (and `insertMembers`), in their parameters' order. */
+export function insertMembersValues(members: NewMember[]): unknown[] {
+  return [
+    members.map((m) => m.segmentId),
+    members.map((m) => m.contactId),
+    members.map((m) => m.botId),
+    members.map((m) => m.joinedAt),
+    members.map((m) => m.referralId ?? null),
+    members.map((m) => m.trackingParam ?? null),
+  ];
+}
+
+/**
+ * The CTE (`members_added`) adding contacts to segments as `insertMembers` does, its six arrays
+ * numbered from `$first`: the statement part the segments module lends the statement recording
+ * referral entries (referrals' `referral_entries_record`), so an entry and the membership it
+ * brings are one round trip. Values: `insertMembersValues`.
+ */
+export function insertMembersCte(first: number): string {
+  return `members_added AS (
+       ${membersInsert(first)}
+     )`;
+}
+
+/**
+ * Inserts the memberships in one statement (named and prepared); the keys (`contactId|segmentId`)
+ * of those that joined now.
  */
 export async function insertMembers(
   manager: EntityManager,
@@ -200,23 +241,9 @@ export async function insertMembers(
   const rows = await prepared<{ key: string }[]>(
     manager,
     'segment_members_add',
-    `INSERT INTO segment_members (segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param)
-     SELECT m.segment_id, m.contact_id, m.bot_id, m.joined_at, m.referral_id, m.tracking_param
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::uuid[], $6::varchar[])
-            WITH ORDINALITY AS m(segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param, position)
-       JOIN segments s ON s.id = m.segment_id AND s.bot_id = m.bot_id
-       JOIN contacts c ON c.id = m.contact_id AND c.bot_id = m.bot_id
-      ORDER BY m.position
-     ON CONFLICT (segment_id, contact_id) DO NOTHING
+    `${membersInsert(1)}
      RETURNING contact_id || '|' || segment_id AS key`,
-    [
-      members.map((m) => m.segmentId),
-      members.map((m) => m.contactId),
-      members.map((m) => m.botId),
-      members.map((m) => m.joinedAt),
-      members.map((m) => m.referralId ?? null),
-      members.map((m) => m.trackingParam ?? null),
-    ],
+    insertMembersValues(members),
   );
   return new Set(rows.map((row) => row.key));
 }
