@@ -99,10 +99,16 @@ export class ContactsService {
     private readonly config: AppConfig,
   ) {}
 
-  /** For each key (in order): the contact's id and whether its profile was looked up, or null. */
-  async findMany(keys: ContactKey[]): Promise<({ id: string; profileFetched: boolean } | null)[]> {
+  /**
+   * For each key (in order): the contact's id and whether its profile was looked up, or null. In
+   * the caller's transaction when `tx` is given.
+   */
+  async findMany(
+    keys: ContactKey[],
+    tx?: EntityManager,
+  ): Promise<({ id: string; profileFetched: boolean } | null)[]> {
     if (keys.length === 0) return [];
-    const rows = await findContacts(this.dataSource.manager, keys);
+    const rows = await findContacts(tx ?? this.dataSource.manager, keys);
     const found = new Map(rows.map(({ key, ...row }) => [key, row]));
     return keys.map((key) => found.get(keyOf(key)) ?? null);
   }

@@ -185,16 +185,15 @@ export class MessengerInboundService {
     await this.inbox.mark(ignored);
     const toSend = new Map<string, (string | ReplyRow)[]>();
     if (contacts.size === 0) return toSend;
-    // The profile look-ups (a read and Graph API calls, 3 s at most) run while the transaction
-    // takes the contacts' locks: the batch waits for both anyway, so it waits for the longer only.
-    const profiles = this.lookUpProfiles([...contacts.values()]);
-    // Awaited below; a failure of the transaction before then must not leave it unhandled.
-    profiles.catch(() => undefined);
-
     // The batch's transaction also records the sends that finished while it ran (SentMarks).
     const replies = await this.sentMarks.transaction(async (tx) => {
       // Its statements, and the carried marks', run on every batch: planned once per connection.
       await preferGenericPlans(tx);
+      // The profile look-ups (a read, its first statement, then Graph API calls, 3 s at most) run
+      // while it takes the contacts' locks: the batch waits for both anyway, so for the longer only.
+      const profiles = this.lookUpProfiles(tx, [...contacts.values()]);
+      // Awaited below; a failure of the transaction before then must not leave it unhandled.
+      profiles.catch(() => undefined);
       const queues = await this.lockAndQueue(tx, [...contacts.values()]);
       const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
       await this.linkCheckboxIdentities(tx, work, queues);
@@ -375,9 +374,12 @@ export class MessengerInboundService {
    * most each) while the batch's transaction starts. A failed lookup is recorded too (null
    * names), so it is not repeated; contacts looked up already get no `profile`.
    */
-  private async lookUpProfiles(contacts: ContactWork[]): Promise<void> {
+  private async lookUpProfiles(tx: EntityManager, contacts: ContactWork[]): Promise<void> {
     const psids = contacts.filter((c) => c.key.externalIdKind === 'psid');
-    const existing = await this.contacts.findMany(psids.map((c) => c.key));
+    const existing = await this.contacts.findMany(
+      psids.map((c) => c.key),
+      tx,
+    );
     await Promise.all(
       psids.map(async (c, index) => {
         if (existing[index]?.profileFetched) return;
