@@ -370,9 +370,10 @@ export class MessengerInboundService {
   }
 
   /**
-   * Profile names for the contacts seen for the first time, looked up on the Graph API (3 s at
-   * most each) while the batch's transaction starts. A failed lookup is recorded too (null
-   * names), so it is not repeated; contacts looked up already get no `profile`.
+   * Profile names for the contacts seen for the first time (read in the batch's transaction
+   * `tx`), looked up on the Graph API (3 s at most each) while that transaction takes the
+   * contacts' locks. A failed lookup is recorded too (null names), so it is not repeated; contacts
+   * looked up already get no `profile`.
    */
   private async lookUpProfiles(tx: EntityManager, contacts: ContactWork[]): Promise<void> {
     const psids = contacts.filter((c) => c.key.externalIdKind === 'psid');
