@@ -138,4 +138,28 @@ describe('GroupCommit retrying alone', () => {
     await expect(group.submit([1])).rejects.toThrow('down');
     expect(retryAlone).not.toHaveBeenCalled();
   });
+
+  it('fails only its own submission when the flush throws instead of rejecting, alone', async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const flush = (items: number[]): Promise<number[]> => {
+      calls++;
+      if (calls === 1) return new Promise((resolve) => (release = () => resolve(items)));
+      if (calls === 2) return Promise.reject(new Error('together'));
+      if (items[0] === 2) throw new Error('thrown, not rejected');
+      return Promise.resolve(items);
+    };
+    const group = new GroupCommit<number, number>(flush, { retryAlone: () => undefined });
+    const first = group.submit([0]);
+    const outcomes = Promise.allSettled([group.submit([1]), group.submit([2]), group.submit([3])]);
+    release();
+    await first;
+    expect((await outcomes).map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    // And the group goes idle (the run ends), instead of holding its flush slot.
+    while (group.busy) await new Promise((resolve) => setImmediate(resolve));
+  });
 });

@@ -98,7 +98,10 @@ export class GroupCommit<T, R> {
       }
       retryAlone(error, batch.length);
       for (const entry of batch) {
-        await this.flush(entry.items).then(entry.resolve, entry.reject);
+        // A flush that throws before returning its promise fails its entry, not the others.
+        await Promise.resolve()
+          .then(() => this.flush(entry.items))
+          .then(entry.resolve, entry.reject);
       }
     }
   }

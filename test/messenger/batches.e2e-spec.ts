@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config';
+import { ContactsService } from '../../src/contacts';
 import { MessengerInboundService } from '../../src/messenger/inbound/inbound.service';
 import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
@@ -172,6 +173,34 @@ describe('Inbound items handled in batches', () => {
       expect(after.map(([row]) => row.mode)).toEqual(Array(poolSize).fill('auto'));
     } finally {
       await t.db.query(`DROP TABLE plan_modes_seen; DROP FUNCTION note_plan_mode() CASCADE`);
+    }
+  });
+
+  it('fails a batch with its contacts read’s own error, not a later statement’s', async () => {
+    const contacts = t.app.get(ContactsService);
+    const read = contacts.findMany.bind(contacts);
+    // A real failure inside Postgres for the batch's first statement.
+    const failing = jest.spyOn(contacts, 'findMany').mockImplementation(async (keys, tx) => {
+      await tx!.query('SELECT 1/0');
+      return read(keys, tx);
+    });
+    try {
+      const psids = ['read-fails-0', 'read-fails-1'];
+      await t.deliver(
+        delivery(
+          t.pageId,
+          psids.map((psid) => getStartedWithRef({ pageId: t.pageId, psid, ref: 'batch' })),
+        ),
+      );
+      const outcomes = await Promise.allSettled(
+        (await inboxIds(psids)).map((id) => inbound.process(id)),
+      );
+      expect(outcomes.map((outcome) => (outcome as PromiseRejectedResult).reason?.message)).toEqual(
+        ['division by zero', 'division by zero'],
+      );
+      expect(Object.values(await statuses(psids))).toEqual(['pending', 'pending']);
+    } finally {
+      failing.mockRestore();
     }
   });
 });

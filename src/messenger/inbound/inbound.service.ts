@@ -189,9 +189,9 @@ export class MessengerInboundService {
     const replies = await this.sentMarks.transaction(async (tx) => {
       // Its statements, and the carried marks', run on every batch: planned once per connection.
       await preferGenericPlans(tx);
-      // The profile look-ups (a read, its first statement, then Graph API calls, 3 s at most) run
-      // while it takes the contacts' locks: the batch waits for both anyway, so for the longer only.
-      const profiles = this.lookUpProfiles(tx, [...contacts.values()]);
+      // The profile look-ups (Graph API calls, 3 s at most) run while it takes the contacts'
+      // locks: the batch waits for both anyway, so for the longer only.
+      const profiles = this.lookUpProfiles(await this.unprofiled(tx, [...contacts.values()]));
       // Awaited below; a failure of the transaction before then must not leave it unhandled.
       profiles.catch(() => undefined);
       const queues = await this.lockAndQueue(tx, [...contacts.values()]);
@@ -370,20 +370,25 @@ export class MessengerInboundService {
   }
 
   /**
-   * Profile names for the contacts seen for the first time (read in the batch's transaction
-   * `tx`), looked up on the Graph API (3 s at most each) while that transaction takes the
-   * contacts' locks. A failed lookup is recorded too (null names), so it is not repeated; contacts
-   * looked up already get no `profile`.
+   * The contacts (with a PSID) whose profile was never looked up, new ones included: read as the
+   * batch's first statement, in its transaction `tx`.
    */
-  private async lookUpProfiles(tx: EntityManager, contacts: ContactWork[]): Promise<void> {
+  private async unprofiled(tx: EntityManager, contacts: ContactWork[]): Promise<ContactWork[]> {
     const psids = contacts.filter((c) => c.key.externalIdKind === 'psid');
     const existing = await this.contacts.findMany(
       psids.map((c) => c.key),
       tx,
     );
+    return psids.filter((_, index) => !existing[index]?.profileFetched);
+  }
+
+  /**
+   * Profile names of `contacts`, looked up on the Graph API (3 s at most each). A failed lookup
+   * is recorded too (null names), so it is not repeated; the other contacts get no `profile`.
+   */
+  private async lookUpProfiles(contacts: ContactWork[]): Promise<void> {
     await Promise.all(
-      psids.map(async (c, index) => {
-        if (existing[index]?.profileFetched) return;
+      contacts.map(async (c) => {
         const page = await this.pages.pageOf(c.key.botId);
         const names = page ? await this.graph.getProfile(page.accessToken, c.key.externalId) : null;
         c.profile = { names };
