@@ -1,8 +1,7 @@
-import { DataSource } from 'typeorm';
-import { AppConfig } from '../../src/config';
 import { ContactsService } from '../../src/contacts';
 import { MessengerInboundService } from '../../src/messenger/inbound/inbound.service';
 import { createReferral, text } from '../support/fixtures';
+import { planModesOfPool } from '../support/plan-modes';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef, textMessage } from '../support/messenger-payloads';
 
@@ -162,15 +161,7 @@ describe('Inbound items handled in batches', () => {
       expect(rows.length).toBeGreaterThan(0);
       expect(new Set(rows.map((row) => row.mode))).toEqual(new Set(['force_generic_plan']));
       // SET LOCAL: every connection of the pool is back to Postgres's default after the batch.
-      const poolSize = t.app.get(AppConfig).dbPoolSize;
-      const after = await Promise.all(
-        Array.from({ length: poolSize }, () =>
-          t.app
-            .get(DataSource)
-            .query<{ mode: string }[]>(`SELECT current_setting('plan_cache_mode') AS mode`),
-        ),
-      );
-      expect(after.map(([row]) => row.mode)).toEqual(Array(poolSize).fill('auto'));
+      expect(new Set(await planModesOfPool(t.app))).toEqual(new Set(['auto']));
     } finally {
       await t.db.query(`DROP TABLE plan_modes_seen; DROP FUNCTION note_plan_mode() CASCADE`);
     }

@@ -1,6 +1,5 @@
-import { DataSource } from 'typeorm';
-import { AppConfig } from '../../src/config';
 import { createReferral } from '../support/fixtures';
+import { planModesOfPool } from '../support/plan-modes';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef, textMessage } from '../support/messenger-payloads';
 
@@ -121,17 +120,7 @@ describe('Send records carried by inbound batches under a trickle', () => {
       ),
     ).toBe(40);
     // SET LOCAL never leaks, even after the commits that failed.
-    const poolSize = t.app.get(AppConfig).dbPoolSize;
-    const after = await Promise.all(
-      Array.from({ length: poolSize }, () =>
-        t.app
-          .get(DataSource)
-          .query<{ mode: string }[]>(
-            `SELECT current_setting('plan_cache_mode') AS mode, pg_sleep(0.05)`,
-          ),
-      ),
-    );
-    expect(after.map(([row]) => row.mode)).toEqual(Array(poolSize).fill('auto'));
+    expect(new Set(await planModesOfPool(t.app))).toEqual(new Set(['auto']));
     expect(t.logs.text).not.toMatch(/unhandled/i);
   });
 });
