@@ -148,7 +148,8 @@ export class InboxRepository {
 
   /**
    * Up to `limit` pending items received more than `graceSeconds` ago, oldest first (the inbox
-   * sweeper queues them again: their job may be lost). Keeps the order the sweeper drains in.
+   * sweeper queues them again: their job may be lost). Keeps the order the sweeper drains in. Its
+   * index (`ix_messenger_inbox_pending`) serves statements that bound `received_at` only.
    */
   pendingOlderThan(graceSeconds: number, limit: number): Promise<{ id: string }[]> {
     return this.dataSource.query<{ id: string }[]>(

@@ -1,4 +1,6 @@
+import { type Client } from 'pg';
 import { type EntityManager } from 'typeorm';
+import { preferGenericPlans } from '../../src/database';
 import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
 import { waitFor } from '../support/wait-for';
 import { startServices, type ServiceContext } from './support/service-context';
@@ -116,5 +118,47 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
       await Promise.all([first, second]);
     }
     expect(secondTook).toEqual([older.id]);
+  });
+
+  it('reads a contact’s pending items through the contact index, even in a burst the statistics missed', async () => {
+    // A large inbox of a few pages whose statistics saw almost no pending item, then a burst of
+    // pending items: both partial indexes of pending items look like one row to the planner.
+    await s.dataSource.query(
+      `INSERT INTO messenger_inbox (dedupe_key, page_id, sender_key, kind, occurred_at, payload, status)
+       SELECT 'handled-' || g, 'page-burst-' || g % 4, 'psid:handled-' || g, 'message', now() - interval '1 day', '{}', 'processed'
+         FROM generate_series(1, 200000) g`,
+    );
+    await s.dataSource.query(`ANALYZE messenger_inbox`);
+    await s.dataSource.query(
+      `INSERT INTO messenger_inbox (dedupe_key, page_id, sender_key, kind, occurred_at, payload, status)
+       SELECT 'burst-' || g, 'page-burst-' || g % 4, 'psid:burst-' || g, 'message', now(), '{}', 'pending'
+         FROM generate_series(1, 3000) g`,
+    );
+    const [row] = await inbox.pending(
+      (
+        await s.dataSource.query<{ id: string }[]>(
+          `SELECT id FROM messenger_inbox WHERE dedupe_key = 'burst-7'`,
+        )
+      ).map((found) => found.id),
+    );
+    const plans: string[] = [];
+    const took = await s.dataSource.transaction(async (tx: EntityManager) => {
+      // As the batch runs it (generic plans), with the plan written to this session's notices.
+      await preferGenericPlans(tx);
+      // The transaction's own connection (connect() hands back the one it holds).
+      const session = (await tx.queryRunner!.connect()) as Client;
+      session.on('notice', (notice: { message?: string }) => plans.push(notice.message ?? ''));
+      await tx.query(`LOAD 'auto_explain'`);
+      await tx.query(`SET LOCAL auto_explain.log_min_duration = 0`);
+      await tx.query(`SET LOCAL client_min_messages = log`);
+      const rows = await inbox.lockPendingUpTo(tx, [boundOf(row)]);
+      await tx.query(`SET LOCAL client_min_messages = notice`);
+      session.removeAllListeners('notice');
+      return rows.map((taken) => taken.id);
+    });
+    expect(took).toEqual([row.id]);
+    const plan = plans.find((text) => text.includes('FOR UPDATE'));
+    expect(plan).toContain('Index Scan using ix_messenger_inbox_contact_pending');
+    expect(plan).not.toContain('ix_messenger_inbox_pending ');
   });
 });

@@ -9,7 +9,11 @@ export type InboxStatus = 'pending' | 'processed' | 'ignored' | 'failed';
  */
 @Entity('messenger_inbox')
 @Index('uq_messenger_inbox_dedupe', ['dedupeKey'], { unique: true })
-@Index('ix_messenger_inbox_pending', ['receivedAt', 'id'], { where: "status = 'pending'" })
+// Only for statements bounding received_at (the sweeper's), not the contacts' pending read:
+// migration 1796560000000-InboxSweepIndex says why.
+@Index('ix_messenger_inbox_pending', ['receivedAt', 'id'], {
+  where: "status = 'pending' AND received_at IS NOT NULL",
+})
 @Index('ix_messenger_inbox_contact_pending', ['pageId', 'senderKey', 'occurredAt', 'id'], {
   where: "status = 'pending'",
 })
