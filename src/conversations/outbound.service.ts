@@ -329,7 +329,7 @@ export class OutboundService {
     completes: ReplyRow | null,
     earlier: Promise<void>[],
   ): Promise<void> {
-    const after = completes ? Promise.all([...earlier]) : Promise.resolve([]);
+    const after = completes ? Promise.all(earlier) : Promise.resolve([]);
     const record = after
       .then(() => this.markSent(messageId, externalId, completes))
       .finally(() => this.claims.release(messageId));

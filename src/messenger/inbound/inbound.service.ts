@@ -191,11 +191,12 @@ export class MessengerInboundService {
       await preferGenericPlans(tx);
       // The profile look-ups (Graph API calls, 3 s at most) run while it takes the contacts'
       // locks: the batch waits for both anyway, so for the longer only.
-      const profiles = this.lookUpProfiles(await this.unprofiled(tx, [...contacts.values()]));
+      const all = [...contacts.values()];
+      const profiles = this.lookUpProfiles(await this.unprofiled(tx, all));
       // Awaited below; a failure of the transaction before then must not leave it unhandled.
       profiles.catch(() => undefined);
-      const queues = await this.lockAndQueue(tx, [...contacts.values()]);
-      const work = [...contacts.values()].filter((c) => queues.has(contactOf(c)));
+      const queues = await this.lockAndQueue(tx, all);
+      const work = all.filter((c) => queues.has(contactOf(c)));
       await this.linkCheckboxIdentities(tx, work, queues);
       await profiles;
       const seen = await this.contacts.recordSeenMany(
