@@ -72,6 +72,32 @@ export function findContacts(
   );
 }
 
+/** A contact's key as one string, `botId|channel|externalId`: what `profiledKeysExpr` gives. */
+export function contactKeyOf(key: { botId: string; channel: string; externalId: string }): string {
+  return `${key.botId}|${key.channel}|${key.externalId}`;
+}
+
+/**
+ * A SQL expression (a text[]) of the keys (`contactKeyOf`) among the given ones whose contact
+ * exists and had its profile looked up, its three arrays (bot ids, channels, external ids)
+ * numbered from `$first`: the statement part the contacts module lends the Messenger inbound
+ * batch's first statement (`messenger_inbox_lock_pending`), so the batch learns which contacts
+ * need a Graph API profile look-up in the round trip that locks them. A function
+ * (`contacts_profiled_keys`, migration 1796570000100-ContactsProfiledKeys) rather than a
+ * subquery, so that its statement is planned once per connection, not with the caller's each
+ * time. Values: `profiledKeysValues`.
+ */
+export function profiledKeysExpr(first: number): string {
+  return `contacts_profiled_keys($${first}::uuid[], $${first + 1}::varchar[], $${first + 2}::varchar[])`;
+}
+
+/** The values of `profiledKeysExpr`, in its parameters' order. */
+export function profiledKeysValues(
+  keys: { botId: string; channel: string; externalId: string }[],
+): unknown[] {
+  return [keys.map((k) => k.botId), keys.map((k) => k.channel), keys.map((k) => k.externalId)];
+}
+
 /**
  * Creates or updates the contact of each sighting (keys must be distinct) in one statement,
  * following `ContactRules`; each row says whether it was `created`. Rows come back in no

@@ -9,7 +9,7 @@ import {
   type SubscriptionType,
 } from './entities/contact-subscription.entity';
 import { type Channel, Contact, type ExternalIdKind } from './entities/contact.entity';
-import { findContacts, upsertSightings } from './contacts.repository';
+import { contactKeyOf as keyOf, findContacts, upsertSightings } from './contacts.repository';
 import {
   absorbContact,
   contactsToLink,
@@ -47,10 +47,6 @@ export interface Sighting {
   key: ContactKey;
   seenAt: Date;
   profile?: { names: ContactNames | null };
-}
-
-function keyOf(key: { botId: string; channel: string; externalId: string }): string {
-  return `${key.botId}|${key.channel}|${key.externalId}`;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { type Client } from 'pg';
 import { type EntityManager } from 'typeorm';
-import { preferGenericPlans } from '../../src/database';
 import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
 import { waitFor } from '../support/wait-for';
 import { startServices, type ServiceContext } from './support/service-context';
@@ -67,7 +66,7 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
     const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
     let firstTook: string[] = [];
     const firstBatch = s.dataSource.transaction(async (tx: EntityManager) => {
-      firstTook = (await inbox.lockPendingUpTo(tx, [boundOf(second)])).map((row) => row.id);
+      firstTook = (await inbox.lockPendingUpTo(tx, [boundOf(second)])).items.map((row) => row.id);
       await firstMayCommit;
       await inbox.mark(
         [first, second].map((row) => ({ id: row.id, status: 'processed' as const, note: null })),
@@ -79,7 +78,7 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
 
     let secondTook: string[] | null = null;
     const secondBatch = s.dataSource.transaction(async (tx: EntityManager) => {
-      secondTook = (await inbox.lockPendingUpTo(tx, [boundOf(third)])).map((row) => row.id);
+      secondTook = (await inbox.lockPendingUpTo(tx, [boundOf(third)])).items.map((row) => row.id);
     });
     await waitFor(aBatchWaits, { what: 'the second batch to wait for the first' });
     expect(secondTook).toBeNull();
@@ -106,7 +105,7 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
     const [older] = await itemsOf('late', 1, 5);
     let secondTook: string[] | null = null;
     const second = s.dataSource.transaction(async (tx: EntityManager) => {
-      secondTook = (await inbox.lockPendingUpTo(tx, [boundOf(older)])).map((row) => row.id);
+      secondTook = (await inbox.lockPendingUpTo(tx, [boundOf(older)])).items.map((row) => row.id);
     });
     try {
       await waitFor(async () => secondTook !== null || (await aBatchWaits()), {
@@ -143,18 +142,19 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
     );
     const plans: string[] = [];
     const took = await s.dataSource.transaction(async (tx: EntityManager) => {
-      // As the batch runs it (generic plans), with the plan written to this session's notices.
-      await preferGenericPlans(tx);
+      // As the batch runs it (the function turns on generic plans first), with the plans of the
+      // function's statements written to this session's notices.
       // The transaction's own connection (connect() hands back the one it holds).
       const session = (await tx.queryRunner!.connect()) as Client;
       session.on('notice', (notice: { message?: string }) => plans.push(notice.message ?? ''));
       await tx.query(`LOAD 'auto_explain'`);
       await tx.query(`SET LOCAL auto_explain.log_min_duration = 0`);
+      await tx.query(`SET LOCAL auto_explain.log_nested_statements = on`);
       await tx.query(`SET LOCAL client_min_messages = log`);
-      const rows = await inbox.lockPendingUpTo(tx, [boundOf(row)]);
+      const { items } = await inbox.lockPendingUpTo(tx, [boundOf(row)]);
       await tx.query(`SET LOCAL client_min_messages = notice`);
       session.removeAllListeners('notice');
-      return rows.map((taken) => taken.id);
+      return items.map((taken) => taken.id);
     });
     expect(took).toEqual([row.id]);
     const plan = plans.find((text) => text.includes('FOR UPDATE'));

@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
 import { AppConfig } from '../../config';
-import { preferGenericPlans } from '../../database';
 import {
   type Contact,
   type ContactKey,
   type ContactNames,
+  contactKeyOf,
   ContactsService,
   type SubscriptionEvent,
 } from '../../contacts';
@@ -65,6 +65,9 @@ const BATCHES_IN_PARALLEL = 1;
 
 const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
   `${row.pageId}|${row.senderKey}`;
+
+/** Only a PSID's contact has a profile to look up on the Graph API. */
+const isPsid = (c: ContactWork): boolean => c.key.externalIdKind === 'psid';
 
 /** An item asked for: by its inbox id (a job), or its row as the webhook committed it (in hand). */
 type Asked = string | InboxRow;
@@ -187,16 +190,16 @@ export class MessengerInboundService {
     if (contacts.size === 0) return toSend;
     // The batch's transaction also records the sends that finished while it ran (SentMarks).
     const replies = await this.sentMarks.transaction(async (tx) => {
-      // Its statements, and the carried marks', run on every batch: planned once per connection.
-      await preferGenericPlans(tx);
-      // The profile look-ups (Graph API calls, 3 s at most) run while it takes the contacts'
-      // locks: the batch waits for both anyway, so for the longer only.
+      // First: it also gives the batch's statements, and the carried marks', generic plans.
       const all = [...contacts.values()];
-      const profiles = this.lookUpProfiles(await this.unprofiled(tx, all));
+      const { queues, profiled } = await this.lockAndQueue(tx, all);
+      const work = all.filter((c) => queues.has(contactOf(c)));
+      // The profile look-ups (Graph API calls, 3 s at most) run while checkbox identities link.
+      const profiles = this.lookUpProfiles(
+        work.filter((c) => isPsid(c) && !profiled.has(contactKeyOf(c.key))),
+      );
       // Awaited below; a failure of the transaction before then must not leave it unhandled.
       profiles.catch(() => undefined);
-      const queues = await this.lockAndQueue(tx, all);
-      const work = all.filter((c) => queues.has(contactOf(c)));
       await this.linkCheckboxIdentities(tx, work, queues);
       await profiles;
       const seen = await this.contacts.recordSeenMany(
@@ -351,8 +354,8 @@ export class MessengerInboundService {
   private async lockAndQueue(
     tx: EntityManager,
     contacts: ContactWork[],
-  ): Promise<Map<string, InboxRow[]>> {
-    const rows = await this.inbox.lockPendingUpTo(
+  ): Promise<{ queues: Map<string, InboxRow[]>; profiled: Set<string> }> {
+    const { items, profiled } = await this.inbox.lockPendingUpTo(
       tx,
       contacts.map((c) => ({
         pageId: c.pageId,
@@ -360,27 +363,15 @@ export class MessengerInboundService {
         occurredAt: c.last.occurredAt,
         id: c.last.id,
       })),
+      contacts.filter(isPsid).map((c) => c.key),
     );
     const queues = new Map<string, InboxRow[]>();
-    for (const row of rows) {
+    for (const row of items) {
       const queue = queues.get(contactOf(row)) ?? [];
       queue.push(row);
       queues.set(contactOf(row), queue);
     }
-    return queues;
-  }
-
-  /**
-   * The contacts (with a PSID) whose profile was never looked up, new ones included: read as the
-   * batch's first statement, in its transaction `tx`.
-   */
-  private async unprofiled(tx: EntityManager, contacts: ContactWork[]): Promise<ContactWork[]> {
-    const psids = contacts.filter((c) => c.key.externalIdKind === 'psid');
-    const existing = await this.contacts.findMany(
-      psids.map((c) => c.key),
-      tx,
-    );
-    return psids.filter((_, index) => !existing[index]?.profileFetched);
+    return { queues, profiled };
   }
 
   /**
