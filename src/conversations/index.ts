@@ -9,7 +9,8 @@ export {
 export { MESSAGING_WINDOW_MS, type ReplyRow } from './outbound.service';
 export { type ReplySendOptions } from './entities/reply.entity';
 export { ContactMergeService } from './contact-merge.service';
-export { SentMarks } from './sent-marks';
+export { type Carrying, SentMarks } from './sent-marks';
+export { type SentMarksPart } from './outbound.repository';
 export { ConversationsModule } from './conversations.module';
 export { ConversationsHttpModule } from './conversations-http.module';
 export { ConversationsWorkersModule } from './conversations-workers.module';

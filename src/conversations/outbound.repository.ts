@@ -13,6 +13,43 @@ export interface SentMark {
   replyId: string | null;
 }
 
+/**
+ * The records of sends as a statement part (what `markSent` writes): its CTEs (`marks_input`,
+ * `messages_sent`, the referrals module's `answers_*` when some answer, `replies_sent`), their
+ * arrays numbered from `$first`, and `variant` (`sent` or `sent_answered`, one SQL text each) for
+ * the borrowing statement's name. Lent to the transaction that carries them (`SentMarks`).
+ */
+export interface SentMarksPart {
+  readonly variant: 'sent' | 'sent_answered';
+  ctes(first: number): string;
+  readonly values: unknown[];
+}
+
+/** `markSent`'s statement as a part (see `SentMarksPart`). */
+export function sentMarksPart(marks: SentMark[], answering: string[]): SentMarksPart {
+  const answers = answering.length > 0;
+  return {
+    variant: answers ? 'sent_answered' : 'sent',
+    ctes: (first) => `marks_input AS (
+         SELECT * FROM unnest($${first}::bigint[], $${first + 1}::varchar[], $${first + 2}::uuid[])
+                  AS m(message_id, external_id, reply_id)
+       ), messages_sent AS (
+         UPDATE messages m SET status = 'sent', sending_by = NULL, sending_at = NULL, external_id = i.external_id, sent_at = now(),
+                attempts = m.attempts + 1, error_code = NULL, error_subcode = NULL, error_message = NULL
+           FROM marks_input i WHERE m.id = i.message_id
+       ), ${answers ? `${answersSentCtes(`$${first + 3}::uuid[]`)}, ` : ''}replies_sent AS (
+         UPDATE replies r SET status = 'sent', completed_at = now() FROM marks_input i
+          WHERE r.id = i.reply_id
+       )`,
+    values: [
+      marks.map((mark) => mark.messageId),
+      marks.map((mark) => mark.externalId),
+      marks.map((mark) => mark.replyId),
+      ...(answers ? [answering] : []),
+    ],
+  };
+}
+
 /** A failed send as the channel answered it (codes are the channel's, e.g. Graph API's). */
 export interface SendFailure {
   code: number | null;
@@ -103,24 +140,13 @@ export class OutboundRepository {
    * by itself, in the caller's transaction when `manager` is one.
    */
   async markSent(manager: EntityManager, marks: SentMark[], answering: string[]): Promise<void> {
-    const answers = answering.length > 0;
+    const part = sentMarksPart(marks, answering);
     await prepared(
       manager,
-      answers ? 'outbound_messages_sent_answered' : 'outbound_messages_sent',
-      `WITH input AS (
-         SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::uuid[]) AS m(message_id, external_id, reply_id)
-       ), sent AS (
-         UPDATE messages m SET status = 'sent', sending_by = NULL, sending_at = NULL, external_id = i.external_id, sent_at = now(),
-                attempts = m.attempts + 1, error_code = NULL, error_subcode = NULL, error_message = NULL
-           FROM input i WHERE m.id = i.message_id
-       )${answers ? `, ${answersSentCtes('$4::uuid[]')}` : ''}
-       UPDATE replies r SET status = 'sent', completed_at = now() FROM input i WHERE r.id = i.reply_id`,
-      [
-        marks.map((mark) => mark.messageId),
-        marks.map((mark) => mark.externalId),
-        marks.map((mark) => mark.replyId),
-        ...(answers ? [answering] : []),
-      ],
+      `outbound_messages_${part.variant}`,
+      // Postgres runs every data-modifying CTE to completion, read or not.
+      `WITH ${part.ctes(1)} SELECT 1`,
+      part.values,
     );
   }
 

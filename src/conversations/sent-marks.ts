@@ -2,7 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { GroupCommit } from '../common/group-commit';
-import { OutboundRepository, type SentMark } from './outbound.repository';
+import {
+  OutboundRepository,
+  type SentMark,
+  type SentMarksPart,
+  sentMarksPart,
+} from './outbound.repository';
 
 /** A send to record: `mayAnswerEntry` when it completes a reply that may answer a referral entry. */
 export type PendingMark = SentMark & { mayAnswerEntry: boolean };
@@ -15,6 +20,15 @@ export interface CarriedMarks {
   committed(): void;
   /** It rolled back (or its outcome is unknown): the marks are written on their own at once. */
   rolledBack(): void;
+}
+
+/**
+ * Given to a carrier's work (`SentMarks.transaction`): `take()` hands the waiting marks over as a
+ * part of the work's last statement (null when none waits; once per transaction), to be settled
+ * with the transaction's outcome.
+ */
+export interface Carrying {
+  take(): SentMarksPart | null;
 }
 
 interface Waiting {
@@ -41,7 +55,8 @@ const NOTHING_CARRIED: CarriedMarks = {
  * counted, in one statement (`OutboundRepository.markSent`). Written on its own, that statement
  * is a transaction (and a WAL flush) per send at light traffic. But while a carrier is at work (a
  * writer that has a transaction open anyway and runs each in `transaction`: the Messenger inbound
- * batch), the marks wait for its next transaction and cost it one statement for all of them.
+ * batch), the marks wait for its next transaction and ride its last statement as a part of it
+ * (`Carrying.take`), or cost it one statement for all of them.
  * When no carrier is at work nor expected, when none took them within CARRY_WAIT_MS, or when the
  * transaction that carried them rolled back, they are written on their own, grouped (GroupCommit),
  * at once.
@@ -105,16 +120,26 @@ export class SentMarks {
   }
 
   /**
-   * Runs `work` in a transaction that carries the waiting marks (written after it, so the sends
-   * that finished meanwhile are in it too) and settles them as that transaction ends: recorded
-   * when it commits, written on their own when it rolls back. Resolves to what `work` did.
+   * Runs `work` in a transaction that carries the waiting marks and settles them as that
+   * transaction ends: recorded when it commits, written on their own when it rolls back. The marks
+   * ride `work`'s last statement when it asks for them (`carrying.take()`: the statement part to
+   * add, null when none waits), else a statement of their own after `work`; either way the sends
+   * that finished while `work` ran are in it too. Resolves to what `work` did.
    */
-  async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: EntityManager, carrying: Carrying) => Promise<T>): Promise<T> {
     let carried: CarriedMarks | undefined;
+    const carrying: Carrying = {
+      take: () => {
+        if (carried) return null;
+        const { marks, settle } = this.take();
+        carried = settle;
+        return marks.length === 0 ? null : this.part(marks);
+      },
+    };
     try {
       const done = await this.dataSource.transaction(async (tx) => {
-        const result = await work(tx);
-        carried = await this.carry(tx);
+        const result = await work(tx, carrying);
+        carried ??= await this.carry(tx);
         return result;
       });
       carried?.committed();
@@ -133,30 +158,40 @@ export class SentMarks {
    * never carried again, so it fails one carrier transaction at most).
    */
   async carry(tx: EntityManager): Promise<CarriedMarks> {
-    const taken = this.waiting.splice(0);
-    if (taken.length === 0) return NOTHING_CARRIED;
-    this.stopTimer();
+    const { marks, settle } = this.take();
+    if (marks.length === 0) return settle;
     try {
-      await this.write(
-        tx,
-        taken.map((waiting) => waiting.mark),
-      );
+      await this.write(tx, marks);
     } catch (error) {
-      this.writeEach(taken);
+      settle.rolledBack();
       throw error;
     }
+    return settle;
+  }
+
+  /**
+   * Takes the waiting marks for a carrier's transaction (`carry`, `Carrying.take`), and how to
+   * settle them once that transaction ends.
+   */
+  take(): { marks: PendingMark[]; settle: CarriedMarks } {
+    const taken = this.waiting.splice(0);
+    if (taken.length === 0) return { marks: [], settle: NOTHING_CARRIED };
+    this.stopTimer();
     let settled = false;
     return {
-      count: taken.length,
-      committed: () => {
-        if (settled) return;
-        settled = true;
-        for (const waiting of taken) waiting.resolve();
-      },
-      rolledBack: () => {
-        if (settled) return;
-        settled = true;
-        this.writeEach(taken);
+      marks: taken.map((waiting) => waiting.mark),
+      settle: {
+        count: taken.length,
+        committed: () => {
+          if (settled) return;
+          settled = true;
+          for (const waiting of taken) waiting.resolve();
+        },
+        rolledBack: () => {
+          if (settled) return;
+          settled = true;
+          this.writeEach(taken);
+        },
       },
     };
   }
@@ -192,13 +227,18 @@ export class SentMarks {
 
   /** The marks, and the referral answers they complete sent and counted, in one statement. */
   private async write(manager: EntityManager, marks: PendingMark[]): Promise<void> {
-    await this.repository.markSent(
-      manager,
-      marks.map(sentMarkOf),
-      marks.flatMap((mark) => (answersEntry(mark) ? [mark.replyId!] : [])),
-    );
+    await this.repository.markSent(manager, marks.map(sentMarkOf), answering(marks));
+  }
+
+  /** The marks as a part of a carrier's statement. */
+  private part(marks: PendingMark[]): SentMarksPart {
+    return sentMarksPart(marks.map(sentMarkOf), answering(marks));
   }
 }
+
+/** The replies among `marks` that may answer a referral entry. */
+const answering = (marks: PendingMark[]): string[] =>
+  marks.flatMap((mark) => (answersEntry(mark) ? [mark.replyId!] : []));
 
 const answersEntry = (mark: PendingMark): boolean => mark.replyId !== null && mark.mayAnswerEntry;
 

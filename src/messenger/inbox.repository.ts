@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type ContactKey, profiledKeysExpr, profiledKeysValues } from '../contacts';
+import { type Carrying } from '../conversations';
 import { prepared } from '../database';
 import { type InboxStatus } from './entities/inbox-item.entity';
 import { type MessagingItemType } from './intake/classify';
@@ -145,16 +146,30 @@ export class InboxRepository {
     };
   }
 
-  /** Records outcomes (in the caller's transaction when `manager` is one). */
-  async mark(outcomes: Outcome[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+  /**
+   * Records outcomes (in the caller's transaction when `manager` is one). `carrying`: a carrier
+   * transaction's waiting send records (SentMarks), written by the same statement.
+   */
+  async mark(
+    outcomes: Outcome[],
+    manager: EntityManager = this.dataSource.manager,
+    carrying?: Carrying,
+  ): Promise<void> {
     if (outcomes.length === 0) return;
+    const part = carrying?.take() ?? null;
     await prepared(
       manager,
-      'messenger_inbox_mark_many',
-      `UPDATE messenger_inbox i SET status = o.status, note = o.note, processed_at = now()
+      part ? `messenger_inbox_mark_many_${part.variant}` : 'messenger_inbox_mark_many',
+      `${part ? `WITH ${part.ctes(4)} ` : ''}
+       UPDATE messenger_inbox i SET status = o.status, note = o.note, processed_at = now()
          FROM unnest($1::bigint[], $2::varchar[], $3::text[]) AS o(id, status, note)
         WHERE i.id = o.id`,
-      [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.note)],
+      [
+        outcomes.map((o) => o.id),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => o.note),
+        ...(part?.values ?? []),
+      ],
     );
   }
 

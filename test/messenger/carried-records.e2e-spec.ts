@@ -39,6 +39,18 @@ describe('Send records carried by inbound batches under a trickle', () => {
       CREATE CONSTRAINT TRIGGER refuse_carried AFTER UPDATE ON messages
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.status = 'sent')
         EXECUTE FUNCTION refuse_carried();`);
+    // Which statement (its transaction and start time) marked messages sent, and items handled.
+    await t.db.query(`
+      CREATE TABLE statements_seen (what text, txid bigint, at timestamptz);
+      CREATE FUNCTION see_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO statements_seen VALUES (TG_ARGV[0], txid_current(), statement_timestamp());
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER see_sent AFTER UPDATE ON messages FOR EACH ROW
+        WHEN (NEW.status = 'sent' AND OLD.status <> 'sent') EXECUTE FUNCTION see_statement('sent');
+      CREATE TRIGGER see_handled AFTER UPDATE ON messenger_inbox FOR EACH ROW
+        WHEN (NEW.status <> 'pending') EXECUTE FUNCTION see_statement('handled');`);
   });
   afterAll(() => t.close());
 
@@ -119,6 +131,16 @@ describe('Send records carried by inbound batches under a trickle', () => {
         `SELECT count(*) AS n FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE s.name = 'Three'`,
       ),
     ).toBe(40);
+    // A batch that carried records wrote them in its last statement, the one marking its items.
+    const { rows: carriers } = await t.db.query<{ same: boolean; n: number }>(
+      `SELECT EXISTS (SELECT 1 FROM statements_seen h
+                       WHERE h.what = 'handled' AND h.txid = s.txid AND h.at = s.at) AS same,
+              count(*)::int AS n
+         FROM (SELECT DISTINCT txid, at FROM statements_seen WHERE what = 'sent') s
+        WHERE EXISTS (SELECT 1 FROM statements_seen h WHERE h.what = 'handled' AND h.txid = s.txid)
+        GROUP BY 1`,
+    );
+    expect(carriers).toEqual([{ same: true, n: expect.any(Number) }]);
     // SET LOCAL never leaks, even after the commits that failed.
     expect(new Set(await planModesOfPool(t.app))).toEqual(new Set(['auto']));
     expect(t.logs.text).not.toMatch(/unhandled/i);

@@ -189,7 +189,7 @@ export class MessengerInboundService {
     const toSend = new Map<string, (string | ReplyRow)[]>();
     if (contacts.size === 0) return toSend;
     // The batch's transaction also records the sends that finished while it ran (SentMarks).
-    const replies = await this.sentMarks.transaction(async (tx) => {
+    const replies = await this.sentMarks.transaction(async (tx, carrying) => {
       // First: it also gives the batch's statements, and the carried marks', generic plans.
       const all = [...contacts.values()];
       const { queues, profiled } = await this.lockAndQueue(tx, all);
@@ -223,7 +223,8 @@ export class MessengerInboundService {
       const handled = careful
         ? await this.handleOneByOne(tx, rows, new Set(ids))
         : await this.handleAll(tx, rows);
-      await this.inbox.mark(handled.outcomes, tx);
+      // Its last statement: it carries the sends that finished meanwhile (SentMarks).
+      await this.inbox.mark(handled.outcomes, tx, carrying);
       return handled.replies;
     });
     for (const { contact, reply } of replies) {
