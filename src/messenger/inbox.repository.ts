@@ -116,9 +116,11 @@ export class InboxRepository {
    * `profiledOf`: contact keys to check in the same round trip; `profiled` holds those whose
    * contact had its profile looked up (`contactKeyOf` strings; read as of the statement's start,
    * when no item comes back none).
-   * It also turns on generic plans for the rest of `tx` (`plan_cache_mode`): call it first in the
-   * inbound batch's transaction, whose prepared statements are fed by `unnest` and would otherwise
-   * be planned anew on every call (0.07-0.35 ms each, pg_stat_statements).
+   * It also sets the planner for the rest of `tx`: generic plans (`plan_cache_mode`), and no
+   * sequential scan where an index serves (`enable_seqscan`; see the migration). Call it first in
+   * the inbound batch's transaction, whose prepared statements are fed by `unnest` and would
+   * otherwise be planned anew on every call (0.07-0.35 ms each, pg_stat_statements), and whose
+   * plans, made once per connection, must not keep a table's small size in them.
    */
   async lockPendingUpTo(
     tx: EntityManager,

@@ -1,5 +1,6 @@
 import { type Client } from 'pg';
 import { type EntityManager } from 'typeorm';
+import { BotsModule, BotsService } from '../../src/bots';
 import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
 import { waitFor } from '../support/wait-for';
 import { startServices, type ServiceContext } from './support/service-context';
@@ -54,8 +55,33 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
     return row.waiting > 0;
   }
 
+  /**
+   * What `work` returns in a transaction, and the plans of its statements, nested ones included
+   * (auto_explain, written to the transaction's session as notices).
+   */
+  async function plansOf<T>(
+    work: (tx: EntityManager) => Promise<T>,
+  ): Promise<{ result: T; plans: string[] }> {
+    const plans: string[] = [];
+    const result = await s.dataSource.transaction(async (tx: EntityManager) => {
+      // The transaction's own connection (connect() hands back the one it holds).
+      const session = (await tx.queryRunner!.connect()) as Client;
+      session.on('notice', (notice: { message?: string }) => plans.push(notice.message ?? ''));
+      await tx.query(`LOAD 'auto_explain'`);
+      await tx.query(`SET LOCAL auto_explain.log_min_duration = 0`);
+      await tx.query(`SET LOCAL auto_explain.sample_rate = 1`);
+      await tx.query(`SET LOCAL auto_explain.log_nested_statements = on`);
+      await tx.query(`SET LOCAL client_min_messages = log`);
+      const done = await work(tx);
+      await tx.query(`SET LOCAL client_min_messages = notice`);
+      session.removeAllListeners('notice');
+      return done;
+    });
+    return { result, plans };
+  }
+
   beforeAll(async () => {
-    s = await startServices([]);
+    s = await startServices([BotsModule]);
     inbox = new InboxRepository(s.dataSource);
   });
   afterAll(() => s.close());
@@ -140,25 +166,39 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
         )
       ).map((found) => found.id),
     );
-    const plans: string[] = [];
-    const took = await s.dataSource.transaction(async (tx: EntityManager) => {
-      // As the batch runs it (the function turns on generic plans first), with the plans of the
-      // function's statements written to this session's notices.
-      // The transaction's own connection (connect() hands back the one it holds).
-      const session = (await tx.queryRunner!.connect()) as Client;
-      session.on('notice', (notice: { message?: string }) => plans.push(notice.message ?? ''));
-      await tx.query(`LOAD 'auto_explain'`);
-      await tx.query(`SET LOCAL auto_explain.log_min_duration = 0`);
-      await tx.query(`SET LOCAL auto_explain.log_nested_statements = on`);
-      await tx.query(`SET LOCAL client_min_messages = log`);
-      const { items } = await inbox.lockPendingUpTo(tx, [boundOf(row)]);
-      await tx.query(`SET LOCAL client_min_messages = notice`);
-      session.removeAllListeners('notice');
-      return items.map((taken) => taken.id);
-    });
+    // As the batch runs it: the function turns on generic plans first.
+    const { result: took, plans } = await plansOf(async (tx) =>
+      (await inbox.lockPendingUpTo(tx, [boundOf(row)])).items.map((taken) => taken.id),
+    );
     expect(took).toEqual([row.id]);
     const plan = plans.find((text) => text.includes('FOR UPDATE'));
     expect(plan).toContain('Index Scan using ix_messenger_inbox_contact_pending');
     expect(plan).not.toContain('ix_messenger_inbox_pending ');
+  });
+
+  it('looks contacts up by index in the batch, even in plans made while the table was small', async () => {
+    // A young table: the batch's generic plans, made once per connection, outlive its statistics,
+    // so a plan made now must still serve when the table holds millions.
+    const { id: botId } = await s.get(BotsService).create({ name: 'Young bot' });
+    await s.dataSource.query(
+      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at, profile_fetched_at)
+       SELECT $1, 'messenger', 'young-' || g, 'psid', now(), now(), now() FROM generate_series(1, 70) g`,
+      [botId],
+    );
+    await s.dataSource.query(`ANALYZE contacts`);
+    const [row] = await itemsOf('young-3', 1);
+    const keys = ['young-3', 'young-new'].map((externalId) => ({
+      botId,
+      channel: 'messenger' as const,
+      externalId,
+      externalIdKind: 'psid' as const,
+    }));
+    const { result, plans } = await plansOf((tx) =>
+      inbox.lockPendingUpTo(tx, [boundOf(row)], keys),
+    );
+    expect([...result.profiled]).toEqual([`${botId}|messenger|young-3`]);
+    const plan = plans.find((text) => text.includes('JOIN contacts c'));
+    expect(plan).toContain('Index Scan using');
+    expect(plan).not.toContain('Seq Scan on contacts');
   });
 });

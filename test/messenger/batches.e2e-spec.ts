@@ -138,12 +138,12 @@ describe('Inbound items handled in batches', () => {
     ).toBe(7);
   });
 
-  it('plans the batch’s statements once per connection (generic plans), in its transaction only', async () => {
-    // What plan_cache_mode says while the batch writes its replies, seen from inside Postgres.
+  it('plans the batch’s statements once per connection (generic plans, by index), in its transaction only', async () => {
+    // What the planner settings say while the batch writes its replies, seen from inside Postgres.
     await t.db.query(`
       CREATE TABLE plan_modes_seen (mode text NOT NULL);
       CREATE FUNCTION note_plan_mode() RETURNS trigger LANGUAGE plpgsql AS
-        $$ BEGIN INSERT INTO plan_modes_seen VALUES (current_setting('plan_cache_mode')); RETURN NULL; END $$;
+        $$ BEGIN INSERT INTO plan_modes_seen VALUES (current_setting('plan_cache_mode') || '/' || current_setting('enable_seqscan')); RETURN NULL; END $$;
       CREATE TRIGGER note_plan_mode AFTER INSERT ON replies
         FOR EACH STATEMENT EXECUTE FUNCTION note_plan_mode();`);
     try {
@@ -158,9 +158,9 @@ describe('Inbound items handled in batches', () => {
 
       const { rows } = await t.db.query<{ mode: string }>(`SELECT mode FROM plan_modes_seen`);
       expect(rows.length).toBeGreaterThan(0);
-      expect(new Set(rows.map((row) => row.mode))).toEqual(new Set(['force_generic_plan']));
-      // SET LOCAL: every connection of the pool is back to Postgres's default after the batch.
-      expect(new Set(await planModesOfPool(t.app))).toEqual(new Set(['auto']));
+      expect(new Set(rows.map((row) => row.mode))).toEqual(new Set(['force_generic_plan/off']));
+      // Local to the transaction: every connection of the pool is back to Postgres's defaults.
+      expect(new Set(await planModesOfPool(t.app))).toEqual(new Set(['auto/on']));
     } finally {
       await t.db.query(`DROP TABLE plan_modes_seen; DROP FUNCTION note_plan_mode() CASCADE`);
     }

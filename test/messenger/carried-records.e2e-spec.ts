@@ -141,8 +141,8 @@ describe('Send records carried by inbound batches under a trickle', () => {
         GROUP BY 1`,
     );
     expect(carriers).toEqual([{ same: true, n: expect.any(Number) }]);
-    // SET LOCAL never leaks, even after the commits that failed.
-    expect(new Set(await planModesOfPool(t.app))).toEqual(new Set(['auto']));
+    // The batch's planner settings never leak, even after the commits that failed.
+    expect(new Set(await planModesOfPool(t.app))).toEqual(new Set(['auto/on']));
     expect(t.logs.text).not.toMatch(/unhandled/i);
   });
 });
