@@ -190,7 +190,7 @@ export class MessengerInboundService {
     if (contacts.size === 0) return toSend;
     // The batch's transaction also records the sends that finished while it ran (SentMarks).
     const replies = await this.sentMarks.transaction(async (tx, carrying) => {
-      // First: it also gives the batch's statements, and the carried marks', generic plans.
+      // First: it also sets the planner for the batch's statements (generic plans, by index).
       const all = [...contacts.values()];
       const { queues, profiled } = await this.lockAndQueue(tx, all);
       const work = all.filter((c) => queues.has(contactOf(c)));
