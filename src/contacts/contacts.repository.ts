@@ -85,7 +85,8 @@ export function contactKeyOf(key: { botId: string; channel: string; externalId: 
  * need a Graph API profile look-up in the round trip that locks them. A function
  * (`contacts_profiled_keys`, migration 1796570000100-ContactsProfiledKeys) rather than a
  * subquery, so that its statement is planned once per connection, not with the caller's each
- * time. Values: `profiledKeysValues`.
+ * time, and reads when it runs (VOLATILE: a snapshot of its own), not as of the caller's start.
+ * Values: `profiledKeysValues`.
  */
 export function profiledKeysExpr(first: number): string {
   return `contacts_profiled_keys($${first}::uuid[], $${first + 1}::varchar[], $${first + 2}::varchar[])`;

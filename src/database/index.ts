@@ -1,5 +1,5 @@
 export { DatabaseModule } from './database.module';
 export { DatabaseWorkersModule } from './database-workers.module';
 export { dataSourceOptions } from './data-source-options';
-export { prepared } from './prepared';
+export { planOwn, prepared } from './prepared';
 export { memoInTransaction, memoManyInTransaction } from './transaction-memo';

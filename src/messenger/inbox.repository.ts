@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type ContactKey, profiledKeysExpr, profiledKeysValues } from '../contacts';
 import { type Carrying } from '../conversations';
-import { prepared } from '../database';
+import { planOwn, prepared } from '../database';
 import { type InboxStatus } from './entities/inbox-item.entity';
 import { type MessagingItemType } from './intake/classify';
 
@@ -114,19 +114,21 @@ export class InboxRepository {
    * function `messenger_inbox_lock_pending`, migration 1796570000000-InboxLockPending). FOR UPDATE
    * re-checks each row after the lock, so items another batch finished meanwhile are skipped.
    * `profiledOf`: contact keys to check in the same round trip; `profiled` holds those whose
-   * contact had its profile looked up (`contactKeyOf` strings; read as of the statement's start,
-   * when no item comes back none).
+   * contact had its profile looked up (`contactKeyOf` strings; read after the locks, so the
+   * profile a batch this one waited for looked up counts; when no item comes back, none).
    * It also sets the planner for the rest of `tx`: generic plans (`plan_cache_mode`), and no
    * sequential scan where an index serves (`enable_seqscan`; see the migration). Call it first in
    * the inbound batch's transaction, whose prepared statements are fed by `unnest` and would
    * otherwise be planned anew on every call (0.07-0.35 ms each, pg_stat_statements), and whose
-   * plans, made once per connection, must not keep a table's small size in them.
+   * plans, made once per connection, must not keep a table's small size in them. Its prepared
+   * statements then have names of their own (`planOwn`), so these settings make their plans.
    */
   async lockPendingUpTo(
     tx: EntityManager,
     bounds: ContactBound[],
     profiledOf: ContactKey[] = [],
   ): Promise<LockedPending> {
+    planOwn(tx, 'batch');
     const rows = await prepared<(InboxRow & { profiled: string[] | null })[]>(
       tx,
       'messenger_inbox_lock_pending',

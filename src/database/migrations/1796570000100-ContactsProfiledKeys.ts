@@ -7,7 +7,9 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
  * the contacts' locks, so the batch learns which contacts need a profile look-up without a round
  * trip of its own. PL/pgSQL, so that Postgres does not inline it into the caller's statement: its
  * query is planned once per connection under the batch's generic plans, not with the caller's
- * statement on every call. STABLE: it reads as of the caller's statement.
+ * statement on every call. VOLATILE, so that it reads with a snapshot of its own, taken when it
+ * runs: after the locks, so a batch that waited for a contact's lock sees the profile the batch
+ * before it looked up (a STABLE function reads as of the caller's start, before the wait).
  */
 export class ContactsProfiledKeys1796570000100 implements MigrationInterface {
   name = 'ContactsProfiledKeys1796570000100';
@@ -17,7 +19,7 @@ export class ContactsProfiledKeys1796570000100 implements MigrationInterface {
       CREATE FUNCTION contacts_profiled_keys(
         bot_ids uuid[], channels varchar[], external_ids varchar[]
       ) RETURNS text[]
-      LANGUAGE plpgsql STABLE AS $$
+      LANGUAGE plpgsql VOLATILE AS $$
       BEGIN
         RETURN (
           SELECT coalesce(array_agg(c.bot_id || '|' || c.channel || '|' || c.external_id), '{}')
