@@ -2,6 +2,7 @@ import { BotsModule, BotsService } from '../../src/bots';
 import { ConversationsModule, SentMarks } from '../../src/conversations';
 import { OutboundRepository } from '../../src/conversations/outbound.repository';
 import { OutboundService } from '../../src/conversations/outbound.service';
+import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
 import { ReferralsService } from '../../src/referrals';
 import { inboundEvents } from './support/inbound-events';
 import { ScriptedChannelModule, ScriptedSender } from './support/scripted-sender';
@@ -268,5 +269,114 @@ describe('SentMarks (integration)', () => {
     carrierBusy = false;
     await sending;
     expect((await recorded(replyId)).reply).toBe('sent');
+  });
+
+  async function pendingItem(n: string): Promise<InboxRow> {
+    const inbox = new InboxRepository(s.dataSource);
+    const stored = await inbox.insertMany([
+      {
+        dedupeKey: `carry-${n}`,
+        pageId: 'page-carry',
+        botId: null,
+        senderKey: `psid:carry-${n}`,
+        kind: 'message' as const,
+        standby: false,
+        occurredAt: new Date(),
+        json: JSON.stringify({ message: { text: n } }),
+        status: 'pending' as const,
+        note: null,
+      },
+    ]);
+    const [row] = await inbox.pending(stored.map((r) => r.id));
+    return row;
+  }
+  const statusOf = async (id: string): Promise<string> =>
+    (
+      await s.dataSource.query<{ status: string }[]>(
+        `SELECT status FROM messenger_inbox WHERE id = $1`,
+        [id],
+      )
+    )[0].status;
+
+  it('records marks taken by the batch’s mark statement once, with the items marked', async () => {
+    carrierBusy = true;
+    const inbox = new InboxRepository(s.dataSource);
+    const replyId = await storedReply('take-commit-person');
+    const sending = outbound.send(replyId, false);
+    await sentToChannel(3);
+    const row = await pendingItem('a');
+    let parts = 0;
+    await marks.transaction(async (tx, carrying) => {
+      const take = carrying.take.bind(carrying);
+      const counting = {
+        take: () => {
+          const p = take();
+          if (p) parts += 1;
+          return p;
+        },
+      };
+      await inbox.lockPendingUpTo(tx, [
+        { pageId: row.pageId, senderKey: row.senderKey!, occurredAt: row.occurredAt, id: row.id },
+      ]);
+      await inbox.mark([{ id: row.id, status: 'processed', note: null }], tx, counting);
+    });
+    expect(parts).toBe(1);
+    expect(await statusOf(row.id)).toBe('processed');
+    // The completing mark waits for the next carrier.
+    await until(async () => {
+      await marks.transaction(async (tx, carrying) => {
+        const r2 = await pendingItem(`b-${Math.random()}`);
+        await inbox.mark([{ id: r2.id, status: 'processed', note: null }], tx, carrying);
+      });
+      return (await recorded(replyId)).reply === 'sent';
+    });
+    await sending;
+    expect(await recorded(replyId)).toEqual(allSent(8));
+  });
+
+  it('writes taken marks alone, once, when the statement that carried them fails', async () => {
+    carrierBusy = true;
+    const inbox = new InboxRepository(s.dataSource);
+    const replyId = await storedReply('take-fail-person');
+    const sending = outbound.send(replyId, false);
+    await sentToChannel(3);
+    const row = await pendingItem('c');
+    // The marks wait already; the completing one, issued after they are written, need not.
+    carrierBusy = false;
+    await expect(
+      marks.transaction(async (tx, carrying) => {
+        // A note the inbox refuses (status too long for its column): the statement fails.
+        await inbox.mark(
+          [{ id: row.id, status: 'x'.repeat(300) as never, note: null }],
+          tx,
+          carrying,
+        );
+      }),
+    ).rejects.toThrow();
+    expect(await statusOf(row.id)).toBe('pending');
+    await sending;
+    const r = await recorded(replyId);
+    expect(r).toEqual(allSent(9));
+    const [attempts] = await s.dataSource.query<{ a: number[] }[]>(
+      `SELECT array_agg(attempts ORDER BY position) AS a FROM messages WHERE reply_id = $1`,
+      [replyId],
+    );
+    expect(attempts.a).toEqual([1, 1, 1]);
+  });
+
+  it('carries marks in their own statement when the batch marks no outcome', async () => {
+    carrierBusy = true;
+    const replyId = await storedReply('no-outcome-person');
+    const sending = outbound.send(replyId, false);
+    await sentToChannel(3);
+    const inbox = new InboxRepository(s.dataSource);
+    await until(async () => {
+      await marks.transaction(async (tx, carrying) => {
+        await inbox.mark([], tx, carrying);
+      });
+      return (await recorded(replyId)).reply === 'sent';
+    });
+    await sending;
+    expect(await recorded(replyId)).toEqual(allSent(10));
   });
 });
