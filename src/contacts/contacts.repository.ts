@@ -68,7 +68,7 @@ export function findContacts(
             c.profile_fetched_at IS NOT NULL AS "profileFetched"
        FROM unnest($1::uuid[], $2::varchar[], $3::varchar[]) AS k(bot_id, channel, external_id)
        JOIN contacts c USING (bot_id, channel, external_id)`,
-    [keys.map((k) => k.botId), keys.map((k) => k.channel), keys.map((k) => k.externalId)],
+    profiledKeysValues(keys),
   );
 }
 
@@ -92,7 +92,7 @@ export function profiledKeysExpr(first: number): string {
   return `contacts_profiled_keys($${first}::uuid[], $${first + 1}::varchar[], $${first + 2}::varchar[])`;
 }
 
-/** The values of `profiledKeysExpr`, in its parameters' order. */
+/** The values of `profiledKeysExpr` (and of `findContacts`), in its parameters' order. */
 export function profiledKeysValues(
   keys: { botId: string; channel: string; externalId: string }[],
 ): unknown[] {

@@ -2,6 +2,7 @@ import { type Client } from 'pg';
 import { type QueryRunner } from 'typeorm';
 import { BotsModule } from '../../src/bots';
 import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
+import { boundOf, storePending } from './support/inbox-items';
 import { startServices, type ServiceContext } from './support/service-context';
 
 /**
@@ -16,24 +17,17 @@ describe('The inbound batch’s plans, on a connection shared with code outside 
   let inbox: InboxRepository;
   let runner: QueryRunner;
 
-  async function item(n: number): Promise<InboxRow> {
-    const stored = await inbox.insertMany([
-      {
-        dedupeKey: `shared-${n}`,
-        pageId: 'page-shared',
-        botId: null,
-        senderKey: `psid:shared-${n}`,
-        kind: 'message' as const,
-        standby: false,
-        occurredAt: new Date(Date.now() - 1000 + n),
-        json: JSON.stringify({ message: { text: `m${n}` } }),
-        status: 'pending' as const,
-        note: null,
-      },
-    ]);
-    const [row] = await inbox.pending(stored.map((r) => r.id));
-    return row;
-  }
+  const item = async (n: number): Promise<InboxRow> =>
+    (
+      await storePending(inbox, [
+        {
+          dedupeKey: `shared-${n}`,
+          pageId: 'page-shared',
+          psid: `shared-${n}`,
+          occurredAt: new Date(Date.now() - 1000 + n),
+        },
+      ])
+    )[0];
 
   beforeAll(async () => {
     s = await startServices([BotsModule]);
@@ -92,14 +86,7 @@ describe('The inbound batch’s plans, on a connection shared with code outside 
       await runner.query(`SET LOCAL auto_explain.sample_rate = 1`);
       await runner.query(`SET LOCAL auto_explain.log_nested_statements = on`);
       await runner.query(`SET LOCAL client_min_messages = log`);
-      await inbox.lockPendingUpTo(runner.manager, [
-        {
-          pageId: batchRow.pageId,
-          senderKey: batchRow.senderKey!,
-          occurredAt: batchRow.occurredAt,
-          id: batchRow.id,
-        },
-      ]);
+      await inbox.lockPendingUpTo(runner.manager, [boundOf(batchRow)]);
       await inbox.mark([{ id: batchRow.id, status: 'processed', note: null }], runner.manager);
       await runner.query(`SET LOCAL client_min_messages = notice`);
       await runner.commitTransaction();

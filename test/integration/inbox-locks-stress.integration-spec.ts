@@ -1,6 +1,7 @@
 import { type EntityManager } from 'typeorm';
 import { BotsModule } from '../../src/bots';
 import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
+import { boundOf, storePending } from './support/inbox-items';
 import { startServices, type ServiceContext } from './support/service-context';
 
 /**
@@ -23,21 +24,17 @@ describe('InboxRepository.lockPendingUpTo under concurrent batches of overlappin
     const base = Date.now() - 3_600_000;
     const rows: InboxRow[] = [];
     for (const c of contacts) {
-      const stored = await inbox.insertMany(
-        Array.from({ length: perContact }, (_, i) => ({
-          dedupeKey: `${c}-${i}`,
-          pageId: 'page-stress',
-          botId: null,
-          senderKey: `psid:${c}`,
-          kind: 'message' as const,
-          standby: false,
-          occurredAt: new Date(base + i * 1000),
-          json: '{}',
-          status: 'pending' as const,
-          note: null,
-        })),
+      rows.push(
+        ...(await storePending(
+          inbox,
+          Array.from({ length: perContact }, (_, i) => ({
+            dedupeKey: `${c}-${i}`,
+            pageId: 'page-stress',
+            psid: c,
+            occurredAt: new Date(base + i * 1000),
+          })),
+        )),
       );
-      rows.push(...(await inbox.pending(stored.map((r) => r.id))));
     }
     const newest = new Map<string, InboxRow>();
     for (const r of rows) {
@@ -57,15 +54,7 @@ describe('InboxRepository.lockPendingUpTo under concurrent batches of overlappin
         await s.dataSource.transaction(async (tx: EntityManager) => {
           const { items } = await inbox.lockPendingUpTo(
             tx,
-            pick.map((c) => {
-              const r = newest.get(`psid:${c}`)!;
-              return {
-                pageId: r.pageId,
-                senderKey: r.senderKey!,
-                occurredAt: r.occurredAt,
-                id: r.id,
-              };
-            }),
+            pick.map((c) => boundOf(newest.get(`psid:${c}`)!)),
           );
           const mine = [...new Set(items.map((i) => i.senderKey!))];
           for (const k of mine) {

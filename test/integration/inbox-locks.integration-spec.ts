@@ -3,6 +3,7 @@ import { type EntityManager } from 'typeorm';
 import { BotsModule, BotsService } from '../../src/bots';
 import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
 import { waitFor } from '../support/wait-for';
+import { boundOf, storePending } from './support/inbox-items';
 import { startServices, type ServiceContext } from './support/service-context';
 
 /**
@@ -20,31 +21,16 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
    * Stores `count` pending text items of one sender, a second apart from `startSecond` after a
    * minute ago; their rows, oldest first.
    */
-  async function itemsOf(sender: string, count: number, startSecond = 0): Promise<InboxRow[]> {
-    const stored = await inbox.insertMany(
+  const itemsOf = (sender: string, count: number, startSecond = 0): Promise<InboxRow[]> =>
+    storePending(
+      inbox,
       Array.from({ length: count }, (_, i) => ({
         dedupeKey: `${sender}-${startSecond + i}`,
         pageId: 'page-locks',
-        botId: null,
-        senderKey: `psid:${sender}`,
-        kind: 'message' as const,
-        standby: false,
+        psid: sender,
         occurredAt: new Date(base + (startSecond + i) * 1000),
-        json: JSON.stringify({ message: { text: `m${i}` } }),
-        status: 'pending' as const,
-        note: null,
       })),
     );
-    const rows = await inbox.pending(stored.map((row) => row.id));
-    return rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
-  }
-
-  const boundOf = (row: InboxRow) => ({
-    pageId: row.pageId,
-    senderKey: row.senderKey!,
-    occurredAt: row.occurredAt,
-    id: row.id,
-  });
 
   /** Whether some session waits on a row lock of messenger_inbox now. */
   async function aBatchWaits(): Promise<boolean> {
@@ -200,5 +186,47 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
     const plan = plans.find((text) => text.includes('JOIN contacts c'));
     expect(plan).toContain('Index Scan using');
     expect(plan).not.toContain('Seq Scan on contacts');
+  });
+
+  it('tells a batch that waited for a contact the profile the batch before it looked up', async () => {
+    const { id: botId } = await s.get(BotsService).create({ name: 'Waiter bot' });
+    const first = (await itemsOf('waiter', 1, 1))[0];
+    const key = {
+      botId,
+      channel: 'messenger' as const,
+      externalId: 'waiter',
+      externalIdKind: 'psid' as const,
+    };
+    let release!: () => void;
+    const mayCommit = new Promise<void>((resolve) => (release = resolve));
+    let firstTook = false;
+    const firstBatch = s.dataSource.transaction(async (tx: EntityManager) => {
+      const { profiled } = await inbox.lockPendingUpTo(tx, [boundOf(first)], [key]);
+      expect(profiled.size).toBe(0);
+      firstTook = true;
+      await mayCommit;
+      // The first batch looked the profile up and records the contact with it.
+      await tx.query(
+        `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at, profile_fetched_at)
+         VALUES ($1, 'messenger', 'waiter', 'psid', now(), now(), now())`,
+        [botId],
+      );
+      await inbox.mark([{ id: first.id, status: 'processed', note: null }], tx);
+    });
+    await waitFor(() => firstTook, { what: 'first batch to lock' });
+    // A newer item, handled by another process's batch, which waits for the contact's lock.
+    const second = (await itemsOf('waiter', 1, 2))[0];
+    let secondResult: { items: string[]; profiled: string[] } | null = null;
+    const secondBatch = s.dataSource.transaction(async (tx: EntityManager) => {
+      const r = await inbox.lockPendingUpTo(tx, [boundOf(second)], [key]);
+      secondResult = { items: r.items.map((i) => i.id), profiled: [...r.profiled] };
+    });
+    await waitFor(aBatchWaits, { what: 'the second batch to wait for the first' });
+    release();
+    await Promise.all([firstBatch, secondBatch]);
+    // The second batch works the contact (its item is pending) ...
+    expect(secondResult!.items).toEqual([second.id]);
+    // ... and must know its profile was looked up (else: a second Graph API look-up).
+    expect(secondResult!.profiled).toEqual([`${botId}|messenger|waiter`]);
   });
 });

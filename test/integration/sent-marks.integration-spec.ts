@@ -4,6 +4,7 @@ import { OutboundRepository } from '../../src/conversations/outbound.repository'
 import { OutboundService } from '../../src/conversations/outbound.service';
 import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
 import { ReferralsService } from '../../src/referrals';
+import { boundOf, storePending } from './support/inbox-items';
 import { inboundEvents } from './support/inbound-events';
 import { ScriptedChannelModule, ScriptedSender } from './support/scripted-sender';
 import { startServices, type ServiceContext } from './support/service-context';
@@ -271,25 +272,17 @@ describe('SentMarks (integration)', () => {
     expect((await recorded(replyId)).reply).toBe('sent');
   });
 
-  async function pendingItem(n: string): Promise<InboxRow> {
-    const inbox = new InboxRepository(s.dataSource);
-    const stored = await inbox.insertMany([
-      {
-        dedupeKey: `carry-${n}`,
-        pageId: 'page-carry',
-        botId: null,
-        senderKey: `psid:carry-${n}`,
-        kind: 'message' as const,
-        standby: false,
-        occurredAt: new Date(),
-        json: JSON.stringify({ message: { text: n } }),
-        status: 'pending' as const,
-        note: null,
-      },
-    ]);
-    const [row] = await inbox.pending(stored.map((r) => r.id));
-    return row;
-  }
+  const pendingItem = async (n: string): Promise<InboxRow> =>
+    (
+      await storePending(new InboxRepository(s.dataSource), [
+        {
+          dedupeKey: `carry-${n}`,
+          pageId: 'page-carry',
+          psid: `carry-${n}`,
+          occurredAt: new Date(),
+        },
+      ])
+    )[0];
   const statusOf = async (id: string): Promise<string> =>
     (
       await s.dataSource.query<{ status: string }[]>(
@@ -315,9 +308,7 @@ describe('SentMarks (integration)', () => {
           return p;
         },
       };
-      await inbox.lockPendingUpTo(tx, [
-        { pageId: row.pageId, senderKey: row.senderKey!, occurredAt: row.occurredAt, id: row.id },
-      ]);
+      await inbox.lockPendingUpTo(tx, [boundOf(row)]);
       await inbox.mark([{ id: row.id, status: 'processed', note: null }], tx, counting);
     });
     expect(parts).toBe(1);
