@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { GroupCommit } from '../common/group-commit';
+import { pipelinedTransaction } from '../database';
 import {
   OutboundRepository,
   type SentMark,
@@ -124,7 +125,8 @@ export class SentMarks {
    * transaction ends: recorded when it commits, written on their own when it rolls back. The marks
    * ride `work`'s last statement when it asks for them (`carrying.take()`: the statement part to
    * add, null when none waits), else a statement of their own after `work`; either way the sends
-   * that finished while `work` ran are in it too. Resolves to what `work` did.
+   * that finished while `work` ran are in it too. Resolves to what `work` did. The transaction is
+   * pipelined (`pipelinedTransaction`): a statement that takes the marks must be `work`'s last.
    */
   async transaction<T>(work: (tx: EntityManager, carrying: Carrying) => Promise<T>): Promise<T> {
     let carried: CarriedMarks | undefined;
@@ -137,7 +139,7 @@ export class SentMarks {
       },
     };
     try {
-      const done = await this.dataSource.transaction(async (tx) => {
+      const done = await pipelinedTransaction(this.dataSource, async (tx) => {
         const result = await work(tx, carrying);
         carried ??= await this.carry(tx);
         return result;

@@ -1,23 +1,28 @@
 import { type EntityManager } from 'typeorm';
+import { pipelineOf } from './pipelined-transaction';
 
 /**
  * Runs a hot-path statement as a named prepared statement, so Postgres parses and plans it once per
  * connection instead of on every call (a third less server time per statement, measured here).
  * TypeORM hands the query to node-postgres unchanged, and node-postgres prepares any query config
  * that has a `name`. `name` must be unique per SQL text. In a transaction that plans on its own
- * (`planOwn`), the name carries its tag.
+ * (`planOwn`), the name carries its tag. In a `pipelinedTransaction`, BEGIN travels with the
+ * transaction's first statement and COMMIT with the one run with `endsTransaction` (nothing may
+ * follow it; elsewhere the option does nothing).
  */
 export function prepared<T>(
   manager: EntityManager,
   name: string,
   text: string,
   values: unknown[],
+  options: { endsTransaction?: boolean } = {},
 ): Promise<T> {
   const own = (manager.queryRunner?.data as PlannerData | undefined)?.[OWN_PLANS];
-  return manager.query<T>(
-    { name: own ? `${name}@${own}` : name, text } as unknown as string,
-    values,
-  );
+  const named = own ? `${name}@${own}` : name;
+  const pipeline = pipelineOf(manager);
+  if (pipeline)
+    return pipeline.prepared<T>(manager, named, text, values, options.endsTransaction ?? false);
+  return manager.query<T>({ name: named, text } as unknown as string, values);
 }
 
 const OWN_PLANS = 'ownPlans';

@@ -152,7 +152,8 @@ export class InboxRepository {
 
   /**
    * Records outcomes (in the caller's transaction when `manager` is one). `carrying`: a carrier
-   * transaction's waiting send records (SentMarks), written by the same statement.
+   * transaction's waiting send records (SentMarks), written by the same statement, its last (the
+   * transaction's COMMIT travels with it).
    */
   async mark(
     outcomes: Outcome[],
@@ -174,6 +175,7 @@ export class InboxRepository {
         outcomes.map((o) => o.note),
         ...(part?.values ?? []),
       ],
+      { endsTransaction: carrying !== undefined },
     );
   }
 

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { MessengerInboundService } from '../../src/messenger/inbound/inbound.service';
 import { createReferral, text } from '../support/fixtures';
 import { planModesOfPool } from '../support/plan-modes';
@@ -164,6 +165,38 @@ describe('Inbound items handled in batches', () => {
     } finally {
       await t.db.query(`DROP TABLE plan_modes_seen; DROP FUNCTION note_plan_mode() CASCADE`);
     }
+  });
+
+  it('sends a batch’s BEGIN with its first statement and its COMMIT with its last, once they are prepared', async () => {
+    const psids = Array.from({ length: 6 }, (_, i) => `pipelined-user-${i}`);
+    await t.deliver(
+      delivery(
+        t.pageId,
+        psids.map((psid) => getStartedWithRef({ pageId: t.pageId, psid, ref: 'batch' })),
+      ),
+    );
+    const ids = await inboxIds(psids);
+    const query = jest.spyOn(Client.prototype, 'query');
+    try {
+      // One batch after another: the pool hands the same connection on, its statements prepared.
+      for (const id of ids) await inbound.process(id);
+      const texts = query.mock.calls.map(([config]) =>
+        typeof config === 'string' ? config : (config as { text: string }).text,
+      );
+      expect(
+        texts.filter((sql) =>
+          sql.startsWith('BEGIN; EXECUTE "messenger_inbox_lock_pending@batch"'),
+        ),
+      ).not.toHaveLength(0);
+      expect(
+        texts.filter((sql) =>
+          /^EXECUTE "messenger_inbox_mark_many\w*@batch".*; COMMIT$/s.test(sql),
+        ),
+      ).not.toHaveLength(0);
+    } finally {
+      query.mockRestore();
+    }
+    expect(Object.values(await statuses(psids))).toEqual(psids.map(() => 'processed'));
   });
 
   it('looks up, in a batch of several contacts, only the profiles never looked up', async () => {

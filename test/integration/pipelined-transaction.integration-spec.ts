@@ -1,0 +1,212 @@
+import fc from 'fast-check';
+import { Client } from 'pg';
+import { type EntityManager, QueryFailedError, type QueryRunner } from 'typeorm';
+import { pipelinedTransaction, prepared } from '../../src/database';
+import { startServices, type ServiceContext } from './support/service-context';
+
+/**
+ * A pipelined transaction (src/database/pipelined-transaction.ts) sends BEGIN with its first
+ * prepared statement and COMMIT with the one that ends it, on a pool that has one connection to
+ * hand out (as a busy worker's pool hands the same connection on), and ends as a plain transaction
+ * would when any part fails.
+ */
+describe('A pipelined transaction (integration)', () => {
+  let s: ServiceContext;
+  let session: Client;
+  let holder: QueryRunner;
+  /** The texts the pool's one connection was sent, one per round trip. */
+  let sent: string[] = [];
+
+  const insert = (tx: EntityManager, id: number, note: string, ends = false): Promise<unknown> =>
+    prepared(
+      tx,
+      'pipeline_probe_insert',
+      'INSERT INTO pipeline_probe (id, note) VALUES ($1, $2)',
+      [id, note],
+      { endsTransaction: ends },
+    );
+  const rename = (tx: EntityManager, id: number, note: string, ends = false): Promise<unknown> =>
+    prepared(
+      tx,
+      'pipeline_probe_rename',
+      'UPDATE pipeline_probe SET note = $2 WHERE id = $1 RETURNING id',
+      [id, note],
+      { endsTransaction: ends },
+    );
+  /** The rows committed, read on a connection of its own. */
+  const committed = async (): Promise<{ id: number; note: string }[]> =>
+    (await session.query('SELECT id, note FROM pipeline_probe ORDER BY id')).rows;
+
+  beforeAll(async () => {
+    s = await startServices([], { DB_POOL_SIZE: '2' });
+    // Holds one of the pool's two connections: every transaction gets the other.
+    holder = s.dataSource.createQueryRunner();
+    await holder.connect();
+    await s.dataSource.query(
+      `CREATE TABLE pipeline_probe (id int PRIMARY KEY, note text,
+         CONSTRAINT uq_pipeline_probe_note UNIQUE (note) DEFERRABLE INITIALLY DEFERRED)`,
+    );
+    const runner = s.dataSource.createQueryRunner();
+    const client = (await runner.connect()) as Client;
+    await runner.release();
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+      const [config] = args as [string | { text: string }];
+      sent.push(typeof config === 'string' ? config : config.text);
+      return query(...args);
+    };
+    session = new Client({ connectionString: s.config.databaseUrl });
+    await session.connect();
+    // The statements prepared on the pool's connection, as any statement of a busy worker is.
+    await pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 0, 'warm');
+      await rename(tx, 0, 'warm', true);
+    });
+    await s.dataSource.query('TRUNCATE pipeline_probe');
+  });
+  beforeEach(() => {
+    sent = [];
+  });
+  afterEach(() => s.dataSource.query('TRUNCATE pipeline_probe'));
+  afterAll(async () => {
+    await session?.end();
+    await holder?.release();
+    await s?.close();
+  });
+
+  it('costs one round trip per statement once they are prepared, and commits', async () => {
+    const result = await pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 1, 'one');
+      return rename(tx, 1, 'uno', true);
+    });
+
+    expect(result).toEqual([[{ id: 1 }], 1]);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatch(/^BEGIN; EXECUTE "pipeline_probe_insert"\(/);
+    expect(sent[1]).toMatch(/^EXECUTE "pipeline_probe_rename"\(.*\); COMMIT$/);
+    expect(await committed()).toEqual([{ id: 1, note: 'uno' }]);
+  });
+
+  it('sends BEGIN and COMMIT on their own around a statement not yet prepared', async () => {
+    await pipelinedTransaction(s.dataSource, async (tx) => {
+      await prepared(tx, 'pipeline_probe_fresh', 'INSERT INTO pipeline_probe VALUES ($1, $2)', [
+        2,
+        'fresh',
+      ]);
+    });
+
+    expect(sent).toEqual([
+      'START TRANSACTION',
+      'INSERT INTO pipeline_probe VALUES ($1, $2)',
+      'COMMIT',
+    ]);
+    expect(await committed()).toEqual([{ id: 2, note: 'fresh' }]);
+  });
+
+  it('keeps nothing when the statement that ends it fails, and leaves the connection usable', async () => {
+    const failing = pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 3, 'three');
+      await insert(tx, 3, 'again', true);
+    });
+
+    await expect(failing).rejects.toBeInstanceOf(QueryFailedError);
+    expect(sent.at(-1)).toBe('ROLLBACK');
+    expect(await committed()).toEqual([]);
+    await pipelinedTransaction(s.dataSource, (tx) => insert(tx, 4, 'after', true));
+    expect(await committed()).toEqual([{ id: 4, note: 'after' }]);
+  });
+
+  it('keeps nothing when its COMMIT fails (a deferred constraint)', async () => {
+    const failing = pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 5, 'same');
+      await insert(tx, 6, 'same', true);
+    });
+
+    await expect(failing).rejects.toThrow(/uq_pipeline_probe_note/);
+    expect(await committed()).toEqual([]);
+    await pipelinedTransaction(s.dataSource, (tx) => insert(tx, 7, 'after', true));
+    expect(await committed()).toEqual([{ id: 7, note: 'after' }]);
+  });
+
+  it('refuses a statement after the one that ended it, which then runs nowhere', async () => {
+    const late = pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 8, 'ended', true);
+      await tx.query('INSERT INTO pipeline_probe VALUES (9, $1)', ['late']);
+    });
+
+    await expect(late).rejects.toThrow(/has committed/);
+    expect(await committed()).toEqual([{ id: 8, note: 'ended' }]);
+  });
+
+  it('rolls back when its work throws after the first statement', async () => {
+    const failing = pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 10, 'ten');
+      throw new Error('work failed');
+    });
+
+    await expect(failing).rejects.toThrow('work failed');
+    expect(sent).toEqual([expect.stringMatching(/^BEGIN; EXECUTE/), 'ROLLBACK']);
+    expect(await committed()).toEqual([]);
+  });
+
+  it('takes a savepoint for a nested transaction, and keeps the rest when it rolls back', async () => {
+    await pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 11, 'kept');
+      await tx
+        .transaction(async (nested) => {
+          await insert(nested, 12, 'undone');
+          throw new Error('nested failed');
+        })
+        .catch(() => undefined);
+      await rename(tx, 11, 'still kept', true);
+    });
+
+    expect(sent).toContain('ROLLBACK TO SAVEPOINT typeorm_1');
+    expect(await committed()).toEqual([{ id: 11, note: 'still kept' }]);
+  });
+
+  it('hands a statement the same values as parameters would (strings, arrays, dates, JSON)', async () => {
+    const text = fc.string({ unit: 'binary' }).filter((v) => !v.includes('\0'));
+    const echo = (tx: EntityManager, values: unknown[], ends: boolean): Promise<unknown> =>
+      prepared(
+        tx,
+        'pipeline_probe_echo',
+        `SELECT $1::text AS a, $2::text[] AS b, $3::timestamptz AS c, $4::bigint AS d,
+                $5::boolean AS e, $6::jsonb AS f, $7::varchar[] AS g`,
+        values,
+        { endsTransaction: ends },
+      );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.tuple(
+          fc.option(text),
+          fc.array(fc.option(text), { maxLength: 4 }),
+          fc.date({
+            min: new Date('1970-01-01'),
+            max: new Date('2200-01-01'),
+            noInvalidDate: true,
+          }),
+          fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+          fc.boolean(),
+          fc
+            .jsonValue()
+            .map((v) => JSON.stringify(v))
+            .filter((v) => !v.includes('\\u0000')),
+          fc.array(text, { maxLength: 3 }),
+        ),
+        async (values) => {
+          const expected = await s.dataSource.query(
+            `SELECT $1::text AS a, $2::text[] AS b, $3::timestamptz AS c, $4::bigint AS d,
+                    $5::boolean AS e, $6::jsonb AS f, $7::varchar[] AS g`,
+            values,
+          );
+          sent = [];
+          const folded = await pipelinedTransaction(s.dataSource, (tx) => echo(tx, values, true));
+          expect(folded).toEqual(expected);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(sent[0]).toMatch(/^BEGIN; EXECUTE "pipeline_probe_echo"/);
+  });
+});
