@@ -13,6 +13,7 @@ import { IntakeRate } from './intake/intake-rate';
 import { MessengerIntakeService } from './intake/messenger-intake.service';
 import { MessengerSender } from './messenger.sender';
 import { PageDirectory } from './page-directory';
+import { ProfilePrefetch } from './inbound/profile-prefetch';
 
 /** The Messenger channel: webhook intake, inbound handling, the Graph API client and sender. */
 @Module({
@@ -27,6 +28,7 @@ import { PageDirectory } from './page-directory';
     MessengerIntakeService,
     MessengerInboundService,
     InboundInHand,
+    ProfilePrefetch,
   ],
   // For MessengerWorkersModule (the inbox repository: its sweeper and purge) and
   // MessengerHttpModule.

@@ -19,6 +19,8 @@ const SQL_CALL = /\.query\s*[<(]|\bcreateQueryBuilder\s*\(|\bprepared\s*[<(]/;
 const SQL_OUTSIDE_REPOSITORIES: Record<string, string> = {
   'database/prepared.ts':
     'the named-statement helper every repository runs its hot statements with',
+  'database/pipelined-transaction.ts':
+    'BEGIN and COMMIT travelling with the named statements of a pipelined transaction',
   'database/ensure-database.ts': 'creates the database itself, before any module or table exists',
   'database/run-migrations.ts': "the migration runner's advisory lock",
   'database/statistics.task.ts': 'ANALYZE of whichever tables fell behind: owns no table',

@@ -196,6 +196,56 @@ describe('Webhook items handled in hand', () => {
     }
   });
 
+  it('has a new person’s profile on its way before the batch takes the contact’s lock', async () => {
+    const inbox = t.app.get(InboxRepository);
+    const lock = inbox.lockPendingUpTo.bind(inbox);
+    const askedBeforeLock: boolean[] = [];
+    const held = jest.spyOn(inbox, 'lockPendingUpTo').mockImplementation(async (...args) => {
+      const asked = () => t.graph.profileRequests.some((request) => request.psid === 'hand-early');
+      askedBeforeLock.push(
+        await waitFor(asked, { timeoutMs: 2000, intervalMs: 5 }).then(
+          () => true,
+          () => false,
+        ),
+      );
+      return lock(...args);
+    });
+    try {
+      await start(['hand-early']);
+      await t.graph.waitForSends(1);
+    } finally {
+      held.mockRestore();
+    }
+    expect(askedBeforeLock).toEqual([true]);
+    expect(t.graph.profileRequests.map((request) => request.psid)).toEqual(['hand-early']);
+  });
+
+  it('looks a returning person up once, and keeps the names of one looked up by another process', async () => {
+    await start(['hand-back']);
+    await t.graph.waitForSends(1);
+    await t.settle();
+    await start(['hand-back']);
+    await t.graph.waitForSends(2);
+    expect(t.graph.profileRequests.map((request) => request.psid)).toEqual(['hand-back']);
+
+    // Looked up by another process (or before a restart): this one does not know, asks Meta,
+    // and leaves the names Postgres has.
+    await t.db.query(
+      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_name,
+                             profile_fetched_at, first_seen_at, last_seen_at)
+       VALUES ($1, 'messenger', 'hand-elsewhere', 'psid', 'Kept', now(), now(), now())`,
+      [t.botId],
+    );
+    t.graph.setProfile('hand-elsewhere', { first_name: 'Changed' });
+    await start(['hand-elsewhere']);
+    await t.graph.waitForSends(3);
+    await t.settle();
+    const { rows } = await t.db.query(
+      `SELECT first_name FROM contacts WHERE external_id = 'hand-elsewhere'`,
+    );
+    expect(rows).toEqual([{ first_name: 'Kept' }]);
+  });
+
   it(`queues what does not fit past ${IN_HAND_MAX} items in hand, and answers every item once`, async () => {
     const inHand = t.app.get(InboundInHand);
     const tried = jest.spyOn(t.app.get(MessengerInboundService), 'processInHand');

@@ -17,12 +17,12 @@ import {
   type ReplyRow,
   SentMarks,
 } from '../../conversations';
-import { GraphApiClient } from '../graph/graph-api.client';
 import { InboxRepository, type InboxRow, type Outcome } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
 import { PageDirectory } from '../page-directory';
 import { isOlder, toEvent } from './inbox-rows';
 import { normalise, type NormalisedItem } from './normalise';
+import { ProfilePrefetch } from './profile-prefetch';
 import { checkboxUserRefOf, subscriptionOf } from './platform-events';
 
 /** A pending item with its bot, its contact and what it says (normalised once), ready to handle. */
@@ -102,7 +102,7 @@ export class MessengerInboundService {
     private readonly contacts: ContactsService,
     private readonly conversations: ConversationsService,
     private readonly pages: PageDirectory,
-    private readonly graph: GraphApiClient,
+    private readonly profiles: ProfilePrefetch,
     private readonly intakeRate: IntakeRate,
     private readonly config: AppConfig,
     private readonly merges: ContactMergeService,
@@ -130,6 +130,8 @@ export class MessengerInboundService {
    * the same handling, without reading the row back.
    */
   async processInHand(row: InboxRow): Promise<void> {
+    // A new sender's profile is on its way while the item waits for its batch and its lock.
+    this.profiles.start(row.botId, row.senderKey);
     const [replies] = await this.batches.submit([row]);
     await this.conversations.sendReplies(replies);
   }
@@ -195,9 +197,7 @@ export class MessengerInboundService {
       const { queues, profiled } = await this.lockAndQueue(tx, all);
       const work = all.filter((c) => queues.has(contactOf(c)));
       // The profile look-ups (Graph API calls, 3 s at most) run while checkbox identities link.
-      const profiles = this.lookUpProfiles(
-        work.filter((c) => isPsid(c) && !profiled.has(contactKeyOf(c.key))),
-      );
+      const profiles = this.lookUpProfiles(work.filter(isPsid), profiled);
       // Awaited below; a failure of the transaction before then must not leave it unhandled.
       profiles.catch(() => undefined);
       await this.linkCheckboxIdentities(tx, work, queues);
@@ -376,15 +376,17 @@ export class MessengerInboundService {
   }
 
   /**
-   * Profile names of `contacts`, looked up on the Graph API (3 s at most each). A failed lookup
-   * is recorded too (null names), so it is not repeated; the other contacts get no `profile`.
+   * Profile names of the PSID `contacts` never looked up (`profiled`: the keys of those that
+   * were), on the Graph API (3 s at most each; the look-up started as the item arrived, when it
+   * was: ProfilePrefetch). A failed lookup is recorded too (null names), so it is not repeated;
+   * the other contacts get no `profile`.
    */
-  private async lookUpProfiles(contacts: ContactWork[]): Promise<void> {
+  private async lookUpProfiles(contacts: ContactWork[], profiled: Set<string>): Promise<void> {
     await Promise.all(
       contacts.map(async (c) => {
-        const page = await this.pages.pageOf(c.key.botId);
-        const names = page ? await this.graph.getProfile(page.accessToken, c.key.externalId) : null;
-        c.profile = { names };
+        const { botId, externalId } = c.key;
+        if (profiled.has(contactKeyOf(c.key))) this.profiles.lookedUp(botId, externalId);
+        else c.profile = { names: await this.profiles.take(botId, externalId) };
       }),
     );
   }

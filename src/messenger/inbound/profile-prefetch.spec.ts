@@ -1,0 +1,43 @@
+import { type GraphApiClient } from '../graph/graph-api.client';
+import { type PageDirectory } from '../page-directory';
+import { ProfilePrefetch } from './profile-prefetch';
+
+describe('ProfilePrefetch', () => {
+  const page = { accessToken: 'EAAtoken' };
+  const make = (pageOf: () => Promise<unknown>) => {
+    const getProfile = jest.fn((_token: string, psid: string) =>
+      Promise.resolve({ firstName: `F-${psid}`, lastName: null }),
+    );
+    const prefetch = new ProfilePrefetch(
+      { pageOf } as unknown as PageDirectory,
+      { getProfile } as unknown as GraphApiClient,
+    );
+    return { prefetch, getProfile };
+  };
+
+  it('starts one look-up per PSID sender, and hands it to the batch that takes it', async () => {
+    const { prefetch, getProfile } = make(() => Promise.resolve(page));
+    prefetch.start('bot', 'psid:1');
+    prefetch.start('bot', 'psid:1');
+    prefetch.start('bot', 'user_ref:abc');
+    prefetch.start(null, 'psid:2');
+    expect(await prefetch.take('bot', '1')).toEqual({ firstName: 'F-1', lastName: null });
+    expect(getProfile.mock.calls).toEqual([['EAAtoken', '1']]);
+  });
+
+  it('looks up anew when nothing was started, and starts nothing for a contact seen looked up', async () => {
+    const { prefetch, getProfile } = make(() => Promise.resolve(page));
+    await prefetch.take('bot', '3');
+    prefetch.lookedUp('bot', '4');
+    prefetch.start('bot', 'psid:3');
+    prefetch.start('bot', 'psid:4');
+    expect(getProfile.mock.calls).toEqual([['EAAtoken', '3']]);
+  });
+
+  it('leaves a failure to the batch that takes the look-up, unhandled nowhere', async () => {
+    const { prefetch } = make(() => Promise.reject(new Error('Postgres away')));
+    prefetch.start('bot', 'psid:5');
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(prefetch.take('bot', '5')).rejects.toThrow('Postgres away');
+  });
+});

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { GraphApiClient, type GraphProfile } from '../graph/graph-api.client';
+import { PageDirectory } from '../page-directory';
+
+/** Contacts remembered as looked up (a key is about 60 bytes: 50,000 of them are a few MB). */
+const LOOKED_UP_KEPT = 50_000;
+/** Look-ups started and not taken: their contact's items went to another batch or process. */
+const STARTED_KEPT = 10_000;
+const STARTED_TTL_MS = 10_000;
+
+/**
+ * User profile look-ups (Graph API, first and last name) started as a webhook item arrives, so
+ * that the batch that handles it finds the answer ready instead of waiting for it after taking the
+ * contact's lock (a round trip to Meta on the path of every new person's first answer). The batch
+ * still decides: it takes a look-up (`take`) only for a contact whose profile Postgres says was
+ * never looked up, and ignores one started for a contact that turns out looked up meanwhile.
+ * Contacts this process saw looked up are remembered (`lookedUp`), so a returning person costs no
+ * look-up; one this process has not seen (after a restart, or served by another process) costs
+ * one look-up whose answer is not used.
+ */
+@Injectable()
+export class ProfilePrefetch {
+  private readonly lookedUpKeys = new LRUCache<string, true>({ max: LOOKED_UP_KEPT });
+  private readonly started = new LRUCache<string, Promise<GraphProfile | null>>({
+    max: STARTED_KEPT,
+    ttl: STARTED_TTL_MS,
+  });
+
+  constructor(
+    private readonly pages: PageDirectory,
+    private readonly graph: GraphApiClient,
+  ) {}
+
+  /**
+   * Starts looking up the profile of the sender of an item (`senderKey` `psid:<id>`, of the bot
+   * `botId`), unless it is not a PSID, was seen looked up, or is being looked up already.
+   */
+  start(botId: string | null, senderKey: string | null): void {
+    if (!botId || !senderKey?.startsWith(PSID_PREFIX)) return;
+    const psid = senderKey.slice(PSID_PREFIX.length);
+    const key = keyOf(botId, psid);
+    if (this.lookedUpKeys.has(key) || this.started.has(key)) return;
+    const lookUp = this.lookUp(botId, psid);
+    // Taken later, or dropped: a failure (Postgres away while reading the page) is the taker's.
+    lookUp.catch(() => undefined);
+    this.started.set(key, lookUp);
+  }
+
+  /**
+   * The profile of a PSID contact never looked up: the look-up started for it, or a new one.
+   * Resolves to null when the page is not connected or Meta did not answer with a profile.
+   */
+  take(botId: string, psid: string): Promise<GraphProfile | null> {
+    const key = keyOf(botId, psid);
+    const started = this.started.get(key);
+    this.started.delete(key);
+    this.lookedUpKeys.set(key, true);
+    return started ?? this.lookUp(botId, psid);
+  }
+
+  /** Notes a PSID contact Postgres says was looked up; a look-up started for it is dropped. */
+  lookedUp(botId: string, psid: string): void {
+    const key = keyOf(botId, psid);
+    this.started.delete(key);
+    this.lookedUpKeys.set(key, true);
+  }
+
+  private async lookUp(botId: string, psid: string): Promise<GraphProfile | null> {
+    const page = await this.pages.pageOf(botId);
+    return page ? this.graph.getProfile(page.accessToken, psid) : null;
+  }
+}
+
+const PSID_PREFIX = 'psid:';
+
+function keyOf(botId: string, psid: string): string {
+  return `${botId}:${psid}`;
+}
