@@ -21,68 +21,94 @@ const MAX_NAME_BYTES = 63;
  * https://www.postgresql.org/docs/15/sql-execute.html
  */
 class Pipeline {
-  /** Settles once BEGIN has been sent and answered (with the first statement or alone). */
-  private opened: Promise<void> | undefined;
-  /** COMMIT travelled with a statement and succeeded: nothing may follow. */
+  /** BEGIN has been sent (alone or with a statement). */
+  began = false;
+  /** COMMIT travelled with a statement and succeeded. */
   committed = false;
+  /** The statement that ends the transaction was issued: nothing may follow it. */
+  private ended = false;
+  /** The statements issued so far, sent one after another in the order issued. */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
+    private readonly runner: QueryRunner,
     private readonly client: Client,
     private readonly send: QueryRunner['query'],
   ) {}
 
-  get began(): boolean {
-    return this.opened !== undefined;
-  }
-
-  /** Sends BEGIN on its own unless it went already; for statements that cannot carry it. */
-  open(): Promise<void> {
-    this.checkOpen();
-    this.opened ??= this.send('START TRANSACTION').then(() => undefined);
-    return this.opened;
+  /**
+   * Sends a statement of `work` that cannot carry BEGIN (a savepoint, a repository's statement)
+   * in its turn, BEGIN first if none went yet. Throws at once after the ending statement.
+   */
+  statement<T>(sendIt: () => Promise<T>): Promise<T> {
+    this.refuseAfterEnd();
+    return this.inTurn(async () => {
+      await this.begin();
+      return sendIt();
+    });
   }
 
   /**
    * Runs the prepared statement `name` (`text`, already parsed on this connection, else it is
    * prepared the usual way), with BEGIN in front when it is the first statement and COMMIT behind
-   * when `ends`. Returns what TypeORM's `query` would: the rows, or [rows, count] for an UPDATE or
-   * DELETE. Fails with TypeORM's QueryFailedError; a failure of any part leaves the transaction to
-   * be rolled back.
+   * when `ends` (ignored inside a savepoint: the savepoint's release must follow). Returns what
+   * TypeORM's `query` would: the rows, or [rows, count] for an UPDATE or DELETE. Fails with
+   * TypeORM's QueryFailedError; a failure of any part leaves the transaction to be rolled back.
    */
-  async prepared<T>(
-    manager: EntityManager,
-    name: string,
-    text: string,
-    values: unknown[],
-    ends: boolean,
-  ): Promise<T> {
-    this.checkOpen();
-    const begin = !this.began;
-    const literals = begin || ends ? literalsOf(values) : null;
-    if (!literals || !this.parsed(name, text)) {
-      await this.open();
-      return manager.query<T>({ name, text } as unknown as string, values);
-    }
-    const sql = [
-      ...(begin ? ['BEGIN'] : []),
-      `EXECUTE ${escapeIdentifier(name)}${literals.length > 0 ? `(${literals.join(', ')})` : ''}`,
-      ...(ends ? ['COMMIT'] : []),
-    ].join('; ');
-    const run = this.client.query(sql) as unknown as Promise<QueryResult[]>;
-    if (begin) this.opened = run.then(noop, noop);
-    let results: QueryResult[];
-    try {
-      results = await run;
-    } catch (error) {
-      throw new QueryFailedError(sql, [], error as Error);
-    }
-    if (ends) this.committed = true;
-    const result = results[begin ? 1 : 0];
-    return (
-      result.command === 'UPDATE' || result.command === 'DELETE'
-        ? [result.rows, result.rowCount]
-        : result.rows
-    ) as T;
+  prepared<T>(name: string, text: string, values: unknown[], ends: boolean): Promise<T> {
+    this.refuseAfterEnd();
+    const ending = ends && this.depth() === 1;
+    if (ending) this.ended = true;
+    return this.inTurn(async () => {
+      const begin = !this.began;
+      const literals = begin || ending ? literalsOf(values) : null;
+      if (!literals || !this.parsed(name, text)) {
+        await this.begin();
+        return this.send({ name, text } as unknown as string, values) as Promise<T>;
+      }
+      const sql = [
+        ...(begin ? ['BEGIN'] : []),
+        `EXECUTE ${escapeIdentifier(name)}${literals.length > 0 ? `(${literals.join(', ')})` : ''}`,
+        ...(ending ? ['COMMIT'] : []),
+      ].join('; ');
+      this.began = true;
+      let results: QueryResult[];
+      try {
+        results = (await this.client.query(sql)) as unknown as QueryResult[];
+      } catch (error) {
+        throw new QueryFailedError(sql, [], error as Error);
+      }
+      if (ending) this.committed = true;
+      const result = results[begin ? 1 : 0];
+      return (
+        result.command === 'UPDATE' || result.command === 'DELETE'
+          ? [result.rows, result.rowCount]
+          : result.rows
+      ) as T;
+    });
+  }
+
+  /** Ends the transaction after every statement issued: COMMIT or ROLLBACK unless none is due. */
+  finish(outcome: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    return this.inTurn(async () => {
+      if (this.began && !this.committed) await this.send(outcome);
+    });
+  }
+
+  private async begin(): Promise<void> {
+    if (this.began) return;
+    this.began = true;
+    await this.send('START TRANSACTION');
+  }
+
+  private inTurn<T>(run: () => Promise<T>): Promise<T> {
+    const turn = this.chain.then(run);
+    this.chain = turn.then(noop, noop);
+    return turn;
+  }
+
+  private depth(): number {
+    return (this.runner as unknown as { transactionDepth: number }).transactionDepth;
   }
 
   private parsed(name: string, text: string): boolean {
@@ -91,8 +117,8 @@ class Pipeline {
     return statements[name] === text && Buffer.byteLength(name) <= MAX_NAME_BYTES;
   }
 
-  private checkOpen(): void {
-    if (this.committed) throw new Error('The transaction has committed: no statement may follow');
+  private refuseAfterEnd(): void {
+    if (this.ended) throw new Error('The transaction has ended: no statement may follow');
   }
 }
 
@@ -141,20 +167,19 @@ export async function pipelinedTransaction<T>(
   const runner = dataSource.createQueryRunner();
   const client = (await runner.connect()) as Client;
   const send: QueryRunner['query'] = runner.query.bind(runner);
-  const pipeline = new Pipeline(client, send);
+  const pipeline = new Pipeline(runner, client, send);
   (runner.data as Record<string, Pipeline>)[PIPELINE] = pipeline;
-  // Every statement not sent by `prepared` (TypeORM's savepoints, repositories) opens it first.
-  runner.query = (async (...args: Parameters<QueryRunner['query']>): Promise<unknown> => {
-    await pipeline.open();
-    return send(...args) as Promise<unknown>;
-  }) as QueryRunner['query'];
+  // Every statement not sent by `prepared` (TypeORM's savepoints, repositories) takes its turn,
+  // BEGIN first if none went yet.
+  runner.query = ((...args: Parameters<QueryRunner['query']>): Promise<unknown> =>
+    pipeline.statement(() => send(...args) as Promise<unknown>)) as QueryRunner['query'];
   inTransaction(runner, true);
   try {
     const result = await work(runner.manager);
-    if (pipeline.began && !pipeline.committed) await send('COMMIT');
+    await pipeline.finish('COMMIT');
     return result;
   } catch (error) {
-    if (pipeline.began && !pipeline.committed) await send('ROLLBACK').catch(noop);
+    await pipeline.finish('ROLLBACK').catch(noop);
     throw error;
   } finally {
     inTransaction(runner, false);

@@ -20,8 +20,7 @@ export function prepared<T>(
   const own = (manager.queryRunner?.data as PlannerData | undefined)?.[OWN_PLANS];
   const named = own ? `${name}@${own}` : name;
   const pipeline = pipelineOf(manager);
-  if (pipeline)
-    return pipeline.prepared<T>(manager, named, text, values, options.endsTransaction ?? false);
+  if (pipeline) return pipeline.prepared<T>(named, text, values, options.endsTransaction ?? false);
   return manager.query<T>({ name: named, text } as unknown as string, values);
 }
 

@@ -33,6 +33,14 @@ describe('A pipelined transaction (integration)', () => {
       [id, note],
       { endsTransaction: ends },
     );
+  /** Connections of this database idle inside a transaction (a pool's, between transactions). */
+  const idleInTransaction = async (): Promise<number> =>
+    (
+      await session.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+      )
+    ).rows[0].n;
   /** The rows committed, read on a connection of its own. */
   const committed = async (): Promise<{ id: number; note: string }[]> =>
     (await session.query('SELECT id, note FROM pipeline_probe ORDER BY id')).rows;
@@ -134,8 +142,49 @@ describe('A pipelined transaction (integration)', () => {
       await tx.query('INSERT INTO pipeline_probe VALUES (9, $1)', ['late']);
     });
 
-    await expect(late).rejects.toThrow(/has committed/);
+    await expect(late).rejects.toThrow(/has ended/);
     expect(await committed()).toEqual([{ id: 8, note: 'ended' }]);
+  });
+
+  it('sends statements issued together in the order issued, all in the transaction', async () => {
+    await pipelinedTransaction(s.dataSource, (tx) =>
+      Promise.all([
+        tx.query('INSERT INTO pipeline_probe (id, note) VALUES ($1, $2)', [12, 'plain']),
+        insert(tx, 13, 'ends', true),
+      ]),
+    );
+
+    expect(sent[0]).toBe('START TRANSACTION');
+    expect(sent.at(-1)).toMatch(/; COMMIT$/);
+    expect(await committed()).toEqual([
+      { id: 12, note: 'plain' },
+      { id: 13, note: 'ends' },
+    ]);
+    expect(await idleInTransaction()).toBe(0);
+  });
+
+  it('commits nothing when a statement issued together with the ending one fails', async () => {
+    const failing = pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 14, 'first');
+      return Promise.all([insert(tx, 14, 'duplicate'), insert(tx, 15, 'ends', true)]);
+    });
+
+    await expect(failing).rejects.toThrow(/duplicate key/);
+    expect(await committed()).toEqual([]);
+    expect(await idleInTransaction()).toBe(0);
+  });
+
+  it('commits after a savepoint’s release when the ending statement ran inside the savepoint', async () => {
+    await pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 16, 'outer');
+      await tx.transaction((savepoint) => insert(savepoint, 17, 'in the savepoint', true));
+    });
+
+    expect(sent.slice(-2)).toEqual(['RELEASE SAVEPOINT typeorm_1', 'COMMIT']);
+    expect(await committed()).toEqual([
+      { id: 16, note: 'outer' },
+      { id: 17, note: 'in the savepoint' },
+    ]);
   });
 
   it('rolls back when its work throws after the first statement', async () => {

@@ -34,6 +34,32 @@ describe('ProfilePrefetch', () => {
     expect(getProfile.mock.calls).toEqual([['EAAtoken', '3']]);
   });
 
+  it('starts no more look-ups ahead than fit beside the sends (a burst of new senders)', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const answers: (() => void)[] = [];
+    const getProfile = jest.fn(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise<void>((resolve) => answers.push(resolve));
+      inFlight -= 1;
+      return { firstName: 'F', lastName: null };
+    });
+    const prefetch = new ProfilePrefetch(
+      { pageOf: () => Promise.resolve(page) } as unknown as PageDirectory,
+      { getProfile } as unknown as GraphApiClient,
+    );
+    for (let i = 0; i < 256; i += 1) prefetch.start('bot', `psid:${i}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(most).toBe(32);
+    for (const answer of answers.splice(0)) answer();
+    await new Promise((resolve) => setImmediate(resolve));
+    // Once they settle, look-ups start ahead again.
+    prefetch.start('bot', 'psid:256');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(getProfile).toHaveBeenCalledTimes(33);
+  });
+
   it('leaves a failure to the batch that takes the look-up, unhandled nowhere', async () => {
     const { prefetch } = make(() => Promise.reject(new Error('Postgres away')));
     prefetch.start('bot', 'psid:5');

@@ -8,6 +8,11 @@ const LOOKED_UP_KEPT = 50_000;
 /** Look-ups started and not taken: their contact's items went to another batch or process. */
 const STARTED_KEPT = 10_000;
 const STARTED_TTL_MS = 10_000;
+/**
+ * Look-ups started ahead and not settled, at most: fewer than a batch may start itself (50), on
+ * the Graph API agent the sends share (64 sockets). Past it, the batch looks up as it did before.
+ */
+const AHEAD_IN_FLIGHT_MAX = 32;
 
 /**
  * User profile look-ups (Graph API, first and last name) started as a webhook item arrives, so
@@ -26,6 +31,7 @@ export class ProfilePrefetch {
     max: STARTED_KEPT,
     ttl: STARTED_TTL_MS,
   });
+  private inFlight = 0;
 
   constructor(
     private readonly pages: PageDirectory,
@@ -34,16 +40,19 @@ export class ProfilePrefetch {
 
   /**
    * Starts looking up the profile of the sender of an item (`senderKey` `psid:<id>`, of the bot
-   * `botId`), unless it is not a PSID, was seen looked up, or is being looked up already.
+   * `botId`), unless it is not a PSID, was seen looked up, is being looked up already, or
+   * `AHEAD_IN_FLIGHT_MAX` look-ups started ahead are in flight (a burst of new senders).
    */
   start(botId: string | null, senderKey: string | null): void {
     if (!botId || !senderKey?.startsWith(PSID_PREFIX)) return;
+    if (this.inFlight >= AHEAD_IN_FLIGHT_MAX) return;
     const psid = senderKey.slice(PSID_PREFIX.length);
     const key = keyOf(botId, psid);
     if (this.lookedUpKeys.has(key) || this.started.has(key)) return;
+    this.inFlight += 1;
     const lookUp = this.lookUp(botId, psid);
     // Taken later, or dropped: a failure (Postgres away while reading the page) is the taker's.
-    lookUp.catch(() => undefined);
+    lookUp.catch(() => undefined).finally(() => (this.inFlight -= 1));
     this.started.set(key, lookUp);
   }
 
