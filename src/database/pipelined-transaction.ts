@@ -157,8 +157,8 @@ export function pipelineOf(manager: EntityManager): Pipeline | undefined {
  * and for any other statement, BEGIN goes first on its own and COMMIT after `work`. Like
  * `DataSource.transaction`: `work` gets the transaction's EntityManager (nested `transaction`
  * calls take savepoints), the transaction rolls back when `work` throws, and the error is
- * rethrown. A statement after the one that committed throws. TypeORM's transaction events are not
- * broadcast (the app has no subscriber).
+ * rethrown. Statements go one after another in the order issued; one issued after the ending
+ * statement throws. TypeORM's transaction events are not broadcast (the app has no subscriber).
  */
 export async function pipelinedTransaction<T>(
   dataSource: DataSource,
