@@ -4,6 +4,12 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type ContactKey, profiledKeysExpr, profiledKeysValues } from '../contacts';
 import { type Carrying } from '../conversations';
 import { planOwn, prepared } from '../database';
+import {
+  activeReferralsExpr,
+  activeReferralsValues,
+  primeActiveReferrals,
+  type ReferralLookup,
+} from '../referrals';
 import { type InboxStatus } from './entities/inbox-item.entity';
 import { type MessagingItemType } from './intake/classify';
 
@@ -116,6 +122,8 @@ export class InboxRepository {
    * `profiledOf`: contact keys to check in the same round trip; `profiled` holds those whose
    * contact had its profile looked up (`contactKeyOf` strings; read after the locks, so the
    * profile a batch this one waited for looked up counts; when no item comes back, none).
+   * `referralsOf`: referral look-ups (the refs the items carry) read in the same round trip, after
+   * the locks; what they found serves `tx`'s later look-ups of them (`primeActiveReferrals`).
    * It also sets the planner for the rest of `tx`: generic plans (`plan_cache_mode`), and no
    * sequential scan where an index serves (`enable_seqscan`; see the migration). Call it first in
    * the inbound batch's transaction, whose prepared statements are fed by `unnest` and would
@@ -127,13 +135,16 @@ export class InboxRepository {
     tx: EntityManager,
     bounds: ContactBound[],
     profiledOf: ContactKey[] = [],
+    referralsOf: ReferralLookup[] = [],
   ): Promise<LockedPending> {
     planOwn(tx, 'batch');
-    const rows = await prepared<(InboxRow & { profiled: string[] | null })[]>(
+    const rows = await prepared<(InboxRow & { profiled: string[] | null; referrals: unknown })[]>(
       tx,
       'messenger_inbox_lock_pending',
-      // The function's rows are its tuplestore's, in order; the contacts are read with the first.
-      `SELECT ${INBOX_COLUMNS}, CASE WHEN i.ordinality = 1 THEN ${profiledKeysExpr(5)} END AS profiled
+      // The function's rows are its tuplestore's, in order; the lent reads run with the first.
+      `SELECT ${INBOX_COLUMNS},
+              CASE WHEN i.ordinality = 1 THEN ${profiledKeysExpr(5)} END AS profiled,
+              CASE WHEN i.ordinality = 1 THEN ${activeReferralsExpr(8)} END AS referrals
          FROM messenger_inbox_lock_pending($1::varchar[], $2::varchar[], $3::timestamptz[], $4::bigint[])
               WITH ORDINALITY AS i`,
       [
@@ -142,10 +153,12 @@ export class InboxRepository {
         bounds.map((b) => b.occurredAt),
         bounds.map((b) => b.id),
         ...profiledKeysValues(profiledOf),
+        ...activeReferralsValues(referralsOf),
       ],
     );
+    if (rows.length > 0) await primeActiveReferrals(tx, referralsOf, rows[0].referrals);
     return {
-      items: rows.map(({ profiled: _, ...item }) => item),
+      items: rows.map(({ profiled: _, referrals: __, ...item }) => item),
       profiled: new Set(rows[0]?.profiled ?? []),
     };
   }

@@ -64,36 +64,79 @@ const lookupKey = (lookup: ReferralLookup): string =>
 /**
  * Each lookup's live, active referral of its bot, compared case-insensitively, or null (unknown,
  * inactive, deleted); results in the order of `lookups`. On every referral entry, so all the
- * lookups of a batch are one statement (served by the unique index on (bot_id,
- * lower(tracking_param)) of live referrals, which also makes the match at most one row), and
- * within a transaction each lookup is read once (`memoManyInTransaction`): the conversation
- * opening and the resolution of one batch share one read.
+ * lookups of a batch are one statement (`referrals_find_active`, served by the unique index on
+ * (bot_id, lower(tracking_param)) of live referrals, which also makes the match at most one row),
+ * and within a transaction each lookup is read once (`memoManyInTransaction`): the conversation
+ * opening and the resolution of one batch share one read, and a read that rode another statement
+ * (`activeReferralsExpr`, `primeActiveReferrals`) serves both.
  */
 export function findActiveReferrals(
   manager: EntityManager,
   lookups: ReferralLookup[],
 ): Promise<(ActiveReferral | null)[]> {
-  // The first lookup of a key is the one read, as when each lookup was read on its own.
+  return memoManyInTransaction(manager, lookups.map(lookupKey), async (missing) => {
+    const wanted = firstOfKeys(lookups, missing);
+    const [row] = await prepared<{ found: FoundReferrals }[]>(
+      manager,
+      'referral_find_active_many',
+      `SELECT ${activeReferralsExpr(1)} AS found`,
+      activeReferralsValues(wanted),
+    );
+    return byPosition(row.found, wanted.length);
+  });
+}
+
+/**
+ * A SQL expression (a jsonb array) of the active referrals of `lookups`, its two arrays (bot ids,
+ * tracking params) numbered from `$first`: the statement part the referrals module lends the
+ * Messenger inbound batch's first statement, so that a batch of referral entries reads its
+ * referrals in the round trip that locks its contacts. Its values: `activeReferralsValues`; what
+ * it read, handed to `primeActiveReferrals`, serves the transaction's `findActiveReferrals`.
+ */
+export function activeReferralsExpr(first: number): string {
+  return `referrals_find_active($${first}::uuid[], $${first + 1}::text[])`;
+}
+
+/** The values of `activeReferralsExpr`, in its parameters' order. */
+export function activeReferralsValues(lookups: ReferralLookup[]): unknown[] {
+  return [lookups.map((lookup) => lookup.botId), lookups.map((lookup) => lookup.trackingParam)];
+}
+
+/**
+ * Records in `manager`'s transaction what `activeReferralsExpr` read for `lookups` (`found`: the
+ * expression's value), so that the transaction's `findActiveReferrals` of those lookups reads
+ * nothing. A lookup the transaction read already keeps what it read.
+ */
+export async function primeActiveReferrals(
+  manager: EntityManager,
+  lookups: ReferralLookup[],
+  found: unknown,
+): Promise<void> {
+  const read = byPosition(found as FoundReferrals, lookups.length);
+  const byKey = new Map<string, ActiveReferral | null>();
+  lookups.forEach((lookup, index) => {
+    if (!byKey.has(lookupKey(lookup))) byKey.set(lookupKey(lookup), read[index]);
+  });
+  await memoManyInTransaction(manager, [...byKey.keys()], (missing) =>
+    Promise.resolve(missing.map((key) => byKey.get(key)!)),
+  );
+}
+
+/** What `referrals_find_active` gives: the lookups' referrals found, by position (from 1). */
+type FoundReferrals = (ActiveReferral & { position: number })[];
+
+function byPosition(found: FoundReferrals, count: number): (ActiveReferral | null)[] {
+  const result = new Array<ActiveReferral | null>(count).fill(null);
+  for (const { position, ...referral } of found) result[position - 1] = referral;
+  return result;
+}
+
+/** The first lookup of each of `keys`: the one read, as when each lookup was read on its own. */
+function firstOfKeys(lookups: ReferralLookup[], keys: string[]): ReferralLookup[] {
   const byKey = new Map<string, ReferralLookup>();
   for (const lookup of lookups)
     if (!byKey.has(lookupKey(lookup))) byKey.set(lookupKey(lookup), lookup);
-  return memoManyInTransaction(manager, lookups.map(lookupKey), async (missing) => {
-    const wanted = missing.map((key) => byKey.get(key)!);
-    const rows = await prepared<(ActiveReferral & { position: string })[]>(
-      manager,
-      'referral_find_active_many',
-      `SELECT k.position, r.id, r.bot_id AS "botId", r.tracking_param AS "trackingParam",
-              r.answer_type AS "answerType", r.content, r.module_id AS "moduleId",
-              r.segment_id AS "segmentId"
-         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k(bot_id, param, position)
-         JOIN referrals r ON r.bot_id = k.bot_id AND lower(r.tracking_param) = lower(k.param)
-        WHERE r.active AND r.deleted_at IS NULL`,
-      [wanted.map((lookup) => lookup.botId), wanted.map((lookup) => lookup.trackingParam)],
-    );
-    const found = new Array<ActiveReferral | null>(wanted.length).fill(null);
-    for (const { position, ...referral } of rows) found[Number(position) - 1] = referral;
-    return found;
-  });
+  return keys.map((key) => byKey.get(key)!);
 }
 
 /** `findActiveReferrals` of one lookup. */

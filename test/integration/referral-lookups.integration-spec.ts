@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { type EntityManager } from 'typeorm';
 import { BotsModule, BotsService } from '../../src/bots';
 import {
@@ -7,8 +8,11 @@ import {
   type InboundResult,
 } from '../../src/conversations';
 import { type Content } from '../../src/creator';
-import { ReferralsService } from '../../src/referrals';
+import { InboxRepository, type InboxRow } from '../../src/messenger/inbox.repository';
+import { type ReferralLookup, ReferralsService } from '../../src/referrals';
+import { findActiveReferrals } from '../../src/referrals/referrals.repository';
 import { inboundEvents } from './support/inbound-events';
+import { boundOf, storePending } from './support/inbox-items';
 import { startServices, type ServiceContext } from './support/service-context';
 
 const says = (text: string): Content => ({ messages: [{ type: 'text', text }] });
@@ -23,18 +27,29 @@ describe('Referral lookups and entries of an inbound batch (integration)', () =>
   let s: ServiceContext;
   let eventsOf: Record<'a' | 'b', ReturnType<typeof inboundEvents>>;
   const ids: Record<string, string> = {};
+  let botIds: Record<'a' | 'b', string>;
+  let inbox: InboxRepository;
+  /** A pending item whose contact's lock a batch takes first. */
+  let pending: InboxRow;
 
   /** The SQL of the statements the last batch sent. */
   let statements: string[];
   const count = (pattern: RegExp) => statements.filter((sql) => pattern.test(sql)).length;
-  /** Statements that look a referral up by its tracking param. */
-  const lookups = () => count(/lower\(\s*(r\.)?tracking_param\s*\)/i);
+  /** Statements that look a referral up by its tracking param (the function is the look-up). */
+  const lookups = () => count(/referrals_find_active\(|lower\(\s*(r\.)?tracking_param\s*\)/i);
   /** Statements that write entries or what they add to the funnel's pairs and ads. */
   const entryWrites = () => count(/INSERT INTO referral_(entries|contacts|ads)\b/i);
 
-  /** Handles the events in one transaction, keeping the statements it sends. */
-  async function handle(events: InboundEvent[]): Promise<InboundResult[]> {
+  /**
+   * Handles the events in one transaction, keeping the statements it sends; `first` runs in the
+   * transaction before them (its statements are not kept).
+   */
+  async function handle(
+    events: InboundEvent[],
+    first?: (tx: EntityManager) => Promise<unknown>,
+  ): Promise<InboundResult[]> {
     return s.dataSource.transaction(async (tx: EntityManager) => {
+      await first?.(tx);
       const runner = tx.queryRunner!;
       const query = runner.query.bind(runner);
       statements = [];
@@ -77,6 +92,29 @@ describe('Referral lookups and entries of an inbound batch (integration)', () =>
     return rows.map((row) => row.text).join(' / ');
   }
 
+  /** Each result's entry and the text of its reply. */
+  const answersOf = (results: InboundResult[]) =>
+    Promise.all(
+      results.map(async (result) => ({
+        ...(await entryOf(result)),
+        reply: await replyText(result.replyId),
+      })),
+    );
+  const unmatched = (rawRef: string, welcome: string) => ({
+    referralId: null,
+    rawRef,
+    conversationReferralId: null,
+    answersItsEntry: null,
+    reply: welcome,
+  });
+  const matched = (rawRef: string, text: string) => ({
+    referralId: ids[text],
+    rawRef,
+    conversationReferralId: ids[text],
+    answersItsEntry: true,
+    reply: text,
+  });
+
   beforeAll(async () => {
     s = await startServices([BotsModule, ConversationsModule]);
     const bots = s.get(BotsService);
@@ -86,6 +124,11 @@ describe('Referral lookups and entries of an inbound batch (integration)', () =>
     await bots.update(a, { welcome: says('A welcome') });
     await bots.update(b, { welcome: says('B welcome') });
     eventsOf = { a: inboundEvents(s, a), b: inboundEvents(s, b) };
+    botIds = { a, b };
+    inbox = new InboxRepository(s.dataSource);
+    [pending] = await storePending(inbox, [
+      { dedupeKey: 'locked', pageId: 'page-lookups', psid: 'locked', occurredAt: new Date() },
+    ]);
     const create = async (botId: string, trackingParam: string, text: string, active = true) =>
       (ids[text] = (
         await referrals.create(botId, {
@@ -125,26 +168,7 @@ describe('Referral lookups and entries of an inbound batch (integration)', () =>
     ]);
     expect(lookups()).toBe(1);
     expect(entryWrites()).toBe(1);
-    const seen = await Promise.all(
-      results.slice(0, 6).map(async (result) => ({
-        ...(await entryOf(result)),
-        reply: await replyText(result.replyId),
-      })),
-    );
-    const unmatched = (rawRef: string, welcome: string) => ({
-      referralId: null,
-      rawRef,
-      conversationReferralId: null,
-      answersItsEntry: null,
-      reply: welcome,
-    });
-    const matched = (rawRef: string, text: string) => ({
-      referralId: ids[text],
-      rawRef,
-      conversationReferralId: ids[text],
-      answersItsEntry: true,
-      reply: text,
-    });
+    const seen = await answersOf(results.slice(0, 6));
     expect(seen).toEqual([
       matched('spring-sale', 'A spring'),
       matched('SPRING-SALE', 'A spring'),
@@ -163,5 +187,62 @@ describe('Referral lookups and entries of an inbound batch (integration)', () =>
     const { a } = eventsOf;
     await handle([await a.eventFor('a-plain', { kind: 'text', text: 'hi' })]);
     expect(lookups()).toBe(0);
+  });
+
+  it('reads nothing more for the lookups read with the batch’s locks, and answers as its own read would', async () => {
+    const { a, b } = eventsOf;
+    const events = [
+      await a.eventFor('ahead-upper', a.referral('SPRING-SALE')),
+      await b.eventFor('ahead-b', b.referral('Spring-sale')),
+      await a.eventFor('ahead-inactive', a.referral('old-deal')),
+      await a.eventFor('ahead-unknown', a.referral('no-such-ref')),
+    ];
+    const ahead = events.map((event) => ({
+      botId: event.botId,
+      trackingParam: event.referral!.ref!,
+    }));
+    const results = await handle(events, (tx) =>
+      inbox.lockPendingUpTo(tx, [boundOf(pending)], [], ahead),
+    );
+    expect(lookups()).toBe(0);
+    expect(await answersOf(results)).toEqual([
+      matched('SPRING-SALE', 'A spring'),
+      matched('Spring-sale', 'B spring'),
+      unmatched('old-deal', 'A welcome'),
+      unmatched('no-such-ref', 'A welcome'),
+    ]);
+  });
+
+  it('serves every lookup read with the locks as a read of its own would (any case, bot, repeat)', async () => {
+    const params = ['Spring-Sale', 'Old-Deal', 'only-a', 'no-such-ref'];
+    const lookup: fc.Arbitrary<ReferralLookup> = fc
+      .record({
+        bot: fc.constantFrom<'a' | 'b'>('a', 'b'),
+        param: fc.constantFrom(...params),
+        upper: fc.array(fc.boolean(), { minLength: 11, maxLength: 11 }),
+      })
+      .map(({ bot, param, upper }) => ({
+        botId: botIds[bot],
+        trackingParam: [...param]
+          .map((c, i) => (upper[i] ? c.toUpperCase() : c.toLowerCase()))
+          .join(''),
+      }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(lookup, { maxLength: 6 }), async (wanted) => {
+        const own = await findActiveReferrals(s.dataSource.manager, wanted);
+        const served = await s.dataSource.transaction(async (tx: EntityManager) => {
+          await inbox.lockPendingUpTo(tx, [boundOf(pending)], [], wanted);
+          const read = jest.spyOn(tx.queryRunner!, 'query');
+          try {
+            return await findActiveReferrals(tx, wanted);
+          } finally {
+            expect(read).not.toHaveBeenCalled();
+            read.mockRestore();
+          }
+        });
+        expect(served).toEqual(own);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -167,7 +167,7 @@ describe('Inbound items handled in batches', () => {
     }
   });
 
-  it('sends a batch’s BEGIN with its first statement and its COMMIT with its last, once they are prepared', async () => {
+  it('sends a batch’s BEGIN with its first statement and its COMMIT with its last, once they are prepared; its referrals are read with its locks', async () => {
     const psids = Array.from({ length: 6 }, (_, i) => `pipelined-user-${i}`);
     await t.deliver(
       delivery(
@@ -193,10 +193,30 @@ describe('Inbound items handled in batches', () => {
           /^EXECUTE "messenger_inbox_mark_many\w*@batch".*; COMMIT$/s.test(sql),
         ),
       ).not.toHaveLength(0);
+      // The referrals ride the first statement (referrals_find_active): no look-up of their own.
+      const labels = query.mock.calls.map(([config]) =>
+        typeof config === 'string'
+          ? config
+          : ((config as { name?: string }).name ?? (config as { text: string }).text),
+      );
+      expect(
+        labels.filter((label) =>
+          /referral_find_active_many|referrals_find_active\(\$1/.test(label),
+        ),
+      ).toEqual([]);
     } finally {
       query.mockRestore();
     }
     expect(Object.values(await statuses(psids))).toEqual(psids.map(() => 'processed'));
+    // Each entered the referral its ref names, and was answered as it says.
+    expect(
+      await t.count(
+        `SELECT count(*) AS n FROM referral_entries e JOIN contacts c ON c.id = e.contact_id
+           JOIN referrals r ON r.id = e.referral_id AND r.tracking_param = 'batch'
+          WHERE c.external_id = ANY($1)`,
+        [psids],
+      ),
+    ).toBe(psids.length);
   });
 
   it('looks up, in a batch of several contacts, only the profiles never looked up', async () => {

@@ -17,10 +17,11 @@ import {
   type ReplyRow,
   SentMarks,
 } from '../../conversations';
+import { type ReferralLookup } from '../../referrals';
 import { InboxRepository, type InboxRow, type Outcome } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
 import { PageDirectory } from '../page-directory';
-import { isOlder, toEvent } from './inbox-rows';
+import { isOlder, referralLookupsOf, toEvent } from './inbox-rows';
 import { normalise, type NormalisedItem } from './normalise';
 import { ProfilePrefetch } from './profile-prefetch';
 import { checkboxUserRefOf, subscriptionOf } from './platform-events';
@@ -194,7 +195,10 @@ export class MessengerInboundService {
     const replies = await this.sentMarks.transaction(async (tx, carrying) => {
       // First: it also sets the planner for the batch's statements (generic plans, by index).
       const all = [...contacts.values()];
-      const { queues, profiled } = await this.lockAndQueue(tx, all);
+      const referrals = referralLookupsOf(
+        all.map((c) => ({ botId: c.key.botId, said: said.get(c.last.id) })),
+      );
+      const { queues, profiled } = await this.lockAndQueue(tx, all, referrals);
       const work = all.filter((c) => queues.has(contactOf(c)));
       // The profile look-ups (Graph API calls, 3 s at most) run while checkbox identities link.
       const profiles = this.lookUpProfiles(work.filter(isPsid), profiled);
@@ -351,10 +355,14 @@ export class MessengerInboundService {
     return handled;
   }
 
-  /** The contacts' pending items up to the newest asked for, oldest first, under their locks. */
+  /**
+   * The contacts' pending items up to the newest asked for, oldest first, under their locks; in the
+   * same round trip, which contacts had their profile looked up, and the `referrals` looked up.
+   */
   private async lockAndQueue(
     tx: EntityManager,
     contacts: ContactWork[],
+    referrals: ReferralLookup[],
   ): Promise<{ queues: Map<string, InboxRow[]>; profiled: Set<string> }> {
     const { items, profiled } = await this.inbox.lockPendingUpTo(
       tx,
@@ -365,6 +373,7 @@ export class MessengerInboundService {
         id: c.last.id,
       })),
       contacts.filter(isPsid).map((c) => c.key),
+      referrals,
     );
     const queues = new Map<string, InboxRow[]>();
     for (const row of items) {

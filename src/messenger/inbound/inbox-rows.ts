@@ -1,5 +1,6 @@
 import { type Contact } from '../../contacts';
 import { type InboundEvent } from '../../conversations';
+import { type ReferralLookup } from '../../referrals';
 import { type InboxRow } from '../inbox.repository';
 import { type NormalisedItem } from './normalise';
 
@@ -31,4 +32,18 @@ export function toEvent(
 export function isOlder(a: InboxRow, b: InboxRow): boolean {
   const at = a.occurredAt.getTime() - b.occurredAt.getTime();
   return at < 0 || (at === 0 && BigInt(a.id) < BigInt(b.id));
+}
+
+/**
+ * The referral look-ups of the refs that items carry (`said`: an item normalised, of the bot
+ * `botId`), as the conversation opening and the dispatcher will look them up: read ahead, with
+ * the batch's locks (InboxRepository.lockPendingUpTo).
+ */
+export function referralLookupsOf(
+  items: { botId: string; said: NormalisedItem | null | undefined }[],
+): ReferralLookup[] {
+  return items.flatMap(({ botId, said }) => {
+    const ref = said?.kind === 'referral' ? said.referral?.ref : null;
+    return ref ? [{ botId, trackingParam: ref }] : [];
+  });
 }
