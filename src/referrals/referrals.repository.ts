@@ -75,7 +75,7 @@ export function findActiveReferrals(
   lookups: ReferralLookup[],
 ): Promise<(ActiveReferral | null)[]> {
   return memoManyInTransaction(manager, lookups.map(lookupKey), async (missing) => {
-    const wanted = firstOfKeys(lookups, missing);
+    const wanted = distinctLookups(lookups, missing);
     const [row] = await prepared<{ found: FoundReferrals }[]>(
       manager,
       'referral_find_active_many',
@@ -92,14 +92,17 @@ export function findActiveReferrals(
  * Messenger inbound batch's first statement, so that a batch of referral entries reads its
  * referrals in the round trip that locks its contacts. Its values: `activeReferralsValues`; what
  * it read, handed to `primeActiveReferrals`, serves the transaction's `findActiveReferrals`.
+ * Without lookups it calls nothing.
  */
 export function activeReferralsExpr(first: number): string {
-  return `referrals_find_active($${first}::uuid[], $${first + 1}::text[])`;
+  const [botIds, params] = [`$${first}::uuid[]`, `$${first + 1}::text[]`];
+  return `(CASE WHEN cardinality(${botIds}) = 0 THEN '[]'::jsonb ELSE referrals_find_active(${botIds}, ${params}) END)`;
 }
 
-/** The values of `activeReferralsExpr`, in its parameters' order. */
+/** The values of `activeReferralsExpr`, in its parameters' order: each lookup's key once. */
 export function activeReferralsValues(lookups: ReferralLookup[]): unknown[] {
-  return [lookups.map((lookup) => lookup.botId), lookups.map((lookup) => lookup.trackingParam)];
+  const wanted = distinctLookups(lookups);
+  return [wanted.map((lookup) => lookup.botId), wanted.map((lookup) => lookup.trackingParam)];
 }
 
 /**
@@ -112,11 +115,9 @@ export async function primeActiveReferrals(
   lookups: ReferralLookup[],
   found: unknown,
 ): Promise<void> {
-  const read = byPosition(found as FoundReferrals, lookups.length);
-  const byKey = new Map<string, ActiveReferral | null>();
-  lookups.forEach((lookup, index) => {
-    if (!byKey.has(lookupKey(lookup))) byKey.set(lookupKey(lookup), read[index]);
-  });
+  const wanted = distinctLookups(lookups);
+  const read = byPosition(found as FoundReferrals, wanted.length);
+  const byKey = new Map(wanted.map((lookup, index) => [lookupKey(lookup), read[index]]));
   await memoManyInTransaction(manager, [...byKey.keys()], (missing) =>
     Promise.resolve(missing.map((key) => byKey.get(key)!)),
   );
@@ -131,8 +132,14 @@ function byPosition(found: FoundReferrals, count: number): (ActiveReferral | nul
   return result;
 }
 
-/** The first lookup of each of `keys`: the one read, as when each lookup was read on its own. */
-function firstOfKeys(lookups: ReferralLookup[], keys: string[]): ReferralLookup[] {
+/**
+ * The first lookup of each key (of `keys`, in their order; by default every key of `lookups`):
+ * the one read, as when each lookup was read on its own.
+ */
+function distinctLookups(
+  lookups: ReferralLookup[],
+  keys: string[] = [...new Set(lookups.map(lookupKey))],
+): ReferralLookup[] {
   const byKey = new Map<string, ReferralLookup>();
   for (const lookup of lookups)
     if (!byKey.has(lookupKey(lookup))) byKey.set(lookupKey(lookup), lookup);

@@ -13,6 +13,7 @@ import { type ReferralLookup, ReferralsService } from '../../src/referrals';
 import { findActiveReferrals } from '../../src/referrals/referrals.repository';
 import { inboundEvents } from './support/inbound-events';
 import { boundOf, storePending } from './support/inbox-items';
+import { plansOf } from './support/plans';
 import { startServices, type ServiceContext } from './support/service-context';
 
 const says = (text: string): Content => ({ messages: [{ type: 'text', text }] });
@@ -244,5 +245,18 @@ describe('Referral lookups and entries of an inbound batch (integration)', () =>
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('looks referrals up by index for every caller, whatever its planner settings, the table however small', async () => {
+    const wanted = [{ botId: botIds.a, trackingParam: 'spring-sale' }];
+    // A young table, its size known: a scan of it would be the cheapest plan.
+    await s.dataSource.query('ANALYZE referrals');
+    // Outside the batch (default settings), past the five custom plans: the cached generic plan.
+    for (let i = 0; i < 7; i++) await findActiveReferrals(s.dataSource.manager, wanted);
+    const { result, plans } = await plansOf(s.dataSource, (tx) => findActiveReferrals(tx, wanted));
+    expect(result.map((found) => found?.id)).toEqual([ids['A spring']]);
+    const plan = plans.find((text) => text.includes('JOIN referrals r'));
+    expect(plan).toContain('Index Scan using uq_referrals_bot_param');
+    expect(plan).not.toContain('Seq Scan on referrals');
   });
 });

@@ -11,7 +11,10 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
  * also takes the contacts' locks, so a batch of referral entries reads its referrals without a
  * round trip of its own. PL/pgSQL, so that Postgres does not inline it into the caller's statement
  * (its query is planned once per connection, not with the caller's on every call); VOLATILE, so
- * that it reads when it runs, after the locks, as a statement of its own would.
+ * that it reads when it runs, after the locks, as a statement of its own would. Its one plan per
+ * connection serves every caller, whatever their settings, so it sets its own: no sequential scan
+ * where the index serves, or a generic plan made while the table was small would scan it whole
+ * once it has grown (as the batch's own statements do, see 1796570000000-InboxLockPending).
  */
 export class ReferralsFindActive1796580000000 implements MigrationInterface {
   name = 'ReferralsFindActive1796580000000';
@@ -19,7 +22,7 @@ export class ReferralsFindActive1796580000000 implements MigrationInterface {
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
       CREATE FUNCTION referrals_find_active(bot_ids uuid[], params text[]) RETURNS jsonb
-      LANGUAGE plpgsql VOLATILE AS $$
+      LANGUAGE plpgsql VOLATILE SET enable_seqscan = off AS $$
       BEGIN
         RETURN (
           SELECT coalesce(jsonb_agg(jsonb_build_object(

@@ -195,9 +195,8 @@ export class MessengerInboundService {
     const replies = await this.sentMarks.transaction(async (tx, carrying) => {
       // First: it also sets the planner for the batch's statements (generic plans, by index).
       const all = [...contacts.values()];
-      const referrals = referralLookupsOf(
-        all.map((c) => ({ botId: c.key.botId, said: said.get(c.last.id) })),
-      );
+      const botOf = (item: InboxRow) => contacts.get(contactOf(item))?.key.botId;
+      const referrals = referralLookupsOf(items, botOf, said);
       const { queues, profiled } = await this.lockAndQueue(tx, all, referrals);
       const work = all.filter((c) => queues.has(contactOf(c)));
       // The profile look-ups (Graph API calls, 3 s at most) run while checkbox identities link.
@@ -355,10 +354,7 @@ export class MessengerInboundService {
     return handled;
   }
 
-  /**
-   * The contacts' pending items up to the newest asked for, oldest first, under their locks; in the
-   * same round trip, which contacts had their profile looked up, and the `referrals` looked up.
-   */
+  /** The contacts' pending items, oldest first, under their locks (and `referrals`, read ahead). */
   private async lockAndQueue(
     tx: EntityManager,
     contacts: ContactWork[],

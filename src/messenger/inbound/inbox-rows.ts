@@ -35,15 +35,20 @@ export function isOlder(a: InboxRow, b: InboxRow): boolean {
 }
 
 /**
- * The referral look-ups of the refs that items carry (`said`: an item normalised, of the bot
- * `botId`), as the conversation opening and the dispatcher will look them up: read ahead, with
- * the batch's locks (InboxRepository.lockPendingUpTo).
+ * The referral look-ups of the refs that `items` carry (`said`: each item normalised, by id), of
+ * the items of a worked contact (`botOf`: its bot, undefined for an item not worked), as the
+ * conversation opening and the dispatcher will look them up: read ahead, with the batch's locks
+ * (InboxRepository.lockPendingUpTo).
  */
 export function referralLookupsOf(
-  items: { botId: string; said: NormalisedItem | null | undefined }[],
+  items: InboxRow[],
+  botOf: (item: InboxRow) => string | undefined,
+  said: Map<string, NormalisedItem | null>,
 ): ReferralLookup[] {
-  return items.flatMap(({ botId, said }) => {
-    const ref = said?.kind === 'referral' ? said.referral?.ref : null;
-    return ref ? [{ botId, trackingParam: ref }] : [];
+  return items.flatMap((item) => {
+    const botId = botOf(item);
+    const normalised = said.get(item.id);
+    const ref = normalised?.kind === 'referral' ? normalised.referral?.ref : null;
+    return botId && ref ? [{ botId, trackingParam: ref }] : [];
   });
 }
