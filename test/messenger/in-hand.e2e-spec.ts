@@ -220,6 +220,30 @@ describe('Webhook items handled in hand', () => {
     expect(t.graph.profileRequests.map((request) => request.psid)).toEqual(['hand-early']);
   });
 
+  it('starts a new person’s profile look-up while the webhook stores the item', async () => {
+    const inbox = t.app.get(InboxRepository);
+    const insert = inbox.insertMany.bind(inbox);
+    const askedBeforeStored: boolean[] = [];
+    const held = jest.spyOn(inbox, 'insertMany').mockImplementation(async (...args) => {
+      const asked = () => t.graph.profileRequests.some((request) => request.psid === 'hand-first');
+      askedBeforeStored.push(
+        await waitFor(asked, { timeoutMs: 2000, intervalMs: 5 }).then(
+          () => true,
+          () => false,
+        ),
+      );
+      return insert(...args);
+    });
+    try {
+      await start(['hand-first']);
+      await t.graph.waitForSends(1);
+    } finally {
+      held.mockRestore();
+    }
+    expect(askedBeforeStored).toEqual([true]);
+    expect(t.graph.profileRequests.map((request) => request.psid)).toEqual(['hand-first']);
+  });
+
   it('looks a returning person up once, and keeps the names of one looked up by another process', async () => {
     await start(['hand-back']);
     await t.graph.waitForSends(1);

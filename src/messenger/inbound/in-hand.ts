@@ -5,6 +5,7 @@ import { AppConfig } from '../../config';
 import { enqueueSafely, type JobPayloads, QueueName } from '../../queues';
 import { type InboxRow } from '../inbox.repository';
 import { MessengerInboundService } from './inbound.service';
+import { ProfilePrefetch } from './profile-prefetch';
 
 /**
  * Items handled in hand at once at most. Past it, the webhook queues items as before, so a flood
@@ -37,6 +38,7 @@ export class InboundInHand {
     @InjectQueue(QueueName.MessengerInbound)
     private readonly queue: Queue<JobPayloads[typeof QueueName.MessengerInbound]>,
     private readonly config: AppConfig,
+    private readonly profiles: ProfilePrefetch,
   ) {}
 
   /** Items handled in hand right now. */
@@ -59,6 +61,19 @@ export class InboundInHand {
       new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS))),
     ]);
     clearTimeout(timer);
+  }
+
+  /**
+   * Readies the handling of pending items the webhook is about to store (`botId`, `senderKey` as
+   * stored): a new sender's profile look-up starts now (ProfilePrefetch), while the webhook
+   * commits, for as many as this process would take in hand now (none when it takes none). The
+   * look-up is on the path of a new person's first answer, and Meta's answer takes longer than
+   * the commit.
+   */
+  expect(items: { botId: string | null; senderKey: string | null }[]): void {
+    if (!this.open) return;
+    const room = Math.max(0, IN_HAND_MAX - this.running);
+    for (const item of items.slice(0, room)) this.profiles.start(item.botId, item.senderKey);
   }
 
   /**

@@ -194,6 +194,7 @@ export class MessengerIntakeService {
       throw MessengerErrors.storageUnavailable();
     }
     if (rows.length === 0) return 0;
+    this.inHand.expect(rows.filter((row) => row.status === 'pending'));
     try {
       // Row by row, so the items Postgres takes are kept when it refuses one of them; every row
       // is settled before answering, so a 503 never races the rows still being stored.
