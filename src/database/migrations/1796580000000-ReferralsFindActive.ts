@@ -12,9 +12,11 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
  * round trip of its own. PL/pgSQL, so that Postgres does not inline it into the caller's statement
  * (its query is planned once per connection, not with the caller's on every call); VOLATILE, so
  * that it reads when it runs, after the locks, as a statement of its own would. Its one plan per
- * connection serves every caller, whatever their settings, so it sets its own: no sequential scan
- * where the index serves, or a generic plan made while the table was small would scan it whole
- * once it has grown (as the batch's own statements do, see 1796570000000-InboxLockPending).
+ * connection serves every caller, whatever their settings, so it makes sure of its shape: one
+ * probe of the index per lookup (a LATERAL subquery with LIMIT 1, which Postgres cannot turn into
+ * a join: at most one live referral matches anyway), and no sequential scan (a plan made while
+ * the table was small would otherwise scan it, or the whole index, for every batch once it has
+ * grown; as the batch's own statements, see 1796570000000-InboxLockPending).
  */
 export class ReferralsFindActive1796580000000 implements MigrationInterface {
   name = 'ReferralsFindActive1796580000000';
@@ -31,8 +33,12 @@ export class ReferralsFindActive1796580000000 implements MigrationInterface {
                    'content', r.content, 'moduleId', r.module_id, 'segmentId', r.segment_id)
                  ORDER BY k.position), '[]')
             FROM unnest(bot_ids, params) WITH ORDINALITY AS k(bot_id, param, position)
-            JOIN referrals r ON r.bot_id = k.bot_id AND lower(r.tracking_param) = lower(k.param)
-           WHERE r.active AND r.deleted_at IS NULL
+            CROSS JOIN LATERAL (
+              SELECT * FROM referrals
+               WHERE bot_id = k.bot_id AND lower(tracking_param) = lower(k.param)
+                 AND deleted_at IS NULL AND active
+               LIMIT 1
+            ) r
         );
       END
       $$`);
