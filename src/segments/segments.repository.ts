@@ -200,8 +200,12 @@ function membersInsert(first: number): string {
        FROM unnest(${$(0)}::uuid[], ${$(1)}::uuid[], ${$(2)}::uuid[], ${$(3)}::timestamptz[],
                    ${$(4)}::uuid[], ${$(5)}::varchar[])
             WITH ORDINALITY AS m(segment_id, contact_id, bot_id, joined_at, referral_id, tracking_param, position)
-       JOIN segments s ON s.id = m.segment_id AND s.bot_id = m.bot_id
-       JOIN contacts c ON c.id = m.contact_id AND c.bot_id = m.bot_id
+       -- Each found by its primary key, then checked to be the bot's (OFFSET 0: Postgres keeps the
+       -- subquery as written): a plan that matched on the bot instead, as one made while the table
+       -- was young may, would go through all of the bot's contacts for every membership.
+       CROSS JOIN LATERAL (SELECT bot_id FROM segments WHERE id = m.segment_id OFFSET 0) s
+       CROSS JOIN LATERAL (SELECT bot_id FROM contacts WHERE id = m.contact_id OFFSET 0) c
+      WHERE s.bot_id = m.bot_id AND c.bot_id = m.bot_id
       ORDER BY m.position
      ON CONFLICT (segment_id, contact_id) DO NOTHING`;
 }
