@@ -196,52 +196,43 @@ describe('Webhook items handled in hand', () => {
     }
   });
 
-  it('has a new person’s profile on its way before the batch takes the contact’s lock', async () => {
+  /**
+   * Answers a Get Started of a new person `psid` while `step` of the inbox repository waits (2 s at
+   * most) for Meta to be asked for the person's profile; per call of `step`, whether it was asked.
+   */
+  async function askedBefore(
+    step: 'insertMany' | 'lockPendingUpTo',
+    psid: string,
+  ): Promise<boolean[]> {
     const inbox = t.app.get(InboxRepository);
-    const lock = inbox.lockPendingUpTo.bind(inbox);
-    const askedBeforeLock: boolean[] = [];
-    const held = jest.spyOn(inbox, 'lockPendingUpTo').mockImplementation(async (...args) => {
-      const asked = () => t.graph.profileRequests.some((request) => request.psid === 'hand-early');
-      askedBeforeLock.push(
-        await waitFor(asked, { timeoutMs: 2000, intervalMs: 5 }).then(
+    const original = (inbox[step] as (...args: unknown[]) => Promise<unknown>).bind(inbox);
+    const asked: boolean[] = [];
+    const held = jest.spyOn(inbox, step).mockImplementation((async (...args: unknown[]) => {
+      const seen = () => t.graph.profileRequests.some((request) => request.psid === psid);
+      asked.push(
+        await waitFor(seen, { timeoutMs: 2000, intervalMs: 5 }).then(
           () => true,
           () => false,
         ),
       );
-      return lock(...args);
-    });
+      return original(...args);
+    }) as never);
     try {
-      await start(['hand-early']);
+      await start([psid]);
       await t.graph.waitForSends(1);
     } finally {
       held.mockRestore();
     }
-    expect(askedBeforeLock).toEqual([true]);
-    expect(t.graph.profileRequests.map((request) => request.psid)).toEqual(['hand-early']);
+    expect(t.graph.profileRequests.map((request) => request.psid)).toEqual([psid]);
+    return asked;
+  }
+
+  it('has a new person’s profile on its way before the batch takes the contact’s lock', async () => {
+    expect(await askedBefore('lockPendingUpTo', 'hand-early')).toEqual([true]);
   });
 
   it('starts a new person’s profile look-up while the webhook stores the item', async () => {
-    const inbox = t.app.get(InboxRepository);
-    const insert = inbox.insertMany.bind(inbox);
-    const askedBeforeStored: boolean[] = [];
-    const held = jest.spyOn(inbox, 'insertMany').mockImplementation(async (...args) => {
-      const asked = () => t.graph.profileRequests.some((request) => request.psid === 'hand-first');
-      askedBeforeStored.push(
-        await waitFor(asked, { timeoutMs: 2000, intervalMs: 5 }).then(
-          () => true,
-          () => false,
-        ),
-      );
-      return insert(...args);
-    });
-    try {
-      await start(['hand-first']);
-      await t.graph.waitForSends(1);
-    } finally {
-      held.mockRestore();
-    }
-    expect(askedBeforeStored).toEqual([true]);
-    expect(t.graph.profileRequests.map((request) => request.psid)).toEqual(['hand-first']);
+    expect(await askedBefore('insertMany', 'hand-first')).toEqual([true]);
   });
 
   it('looks a returning person up once, and keeps the names of one looked up by another process', async () => {
