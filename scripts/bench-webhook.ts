@@ -24,20 +24,18 @@
  * Then a table: the median of the rounds per figure, floor, product and product / floor; and
  * each system's peak RSS (VmHWM).
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import Redis from 'ioredis';
-import { Client } from 'pg';
 import { collectSends, flatOut, paced, waitForAnswers, type NextDelivery } from './bench-load';
-import { type Cost, peakRssMb, startPrivateRedis, SystemMeter } from './bench-meters';
-import { adminApi, builtAppEnv, PG_URL, sleep, startGraph, summarise } from './bench-support';
+import { type Cost, peakRssMb, startPrivateRedis } from './bench-meters';
+import { admin, meterFor, type Product, startProduct } from './bench-product';
+import { PG_URL, sleep, startGraph, summarise } from './bench-support';
 import { signedDelivery } from './signed-delivery';
 
 const ROOT = join(__dirname, '..');
 const APP_SECRET = randomBytes(16).toString('hex');
-const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const PAGES = 4;
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const ROUNDS = num('BENCH_ROUNDS', 2);
@@ -50,21 +48,11 @@ const JIT_WARMUP_SECONDS = num('BENCH_JIT_WARMUP_SECONDS', 45);
 const MEASURE_SECONDS = num('BENCH_MEASURE_SECONDS', 15);
 const SETTLE_MS = num('BENCH_STATS_SETTLE_MS', 11_000);
 
-interface System {
-  name: 'floor' | 'product';
-  url: string;
-  pid: number;
-  child: ChildProcess;
-  databaseName: string;
-  pages: string[];
-  meter: SystemMeter;
-  db: Client;
-}
+type System = Product & { name: 'floor' | 'product' };
 
 /** One system's figures of one round. */
 type Figures = Record<string, number>;
 
-const port = (): number => 3900 + Math.floor(Math.random() * 90);
 let counter = 0;
 let posted = 0;
 
@@ -77,101 +65,23 @@ function nextFor(system: System): NextDelivery {
   };
 }
 
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await sleep(250);
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-async function admin<T>(sql: string): Promise<T> {
-  const client = new Client({ connectionString: `${PG_URL}/postgres` });
-  await client.connect();
-  try {
-    return (await client.query(sql)) as T;
-  } finally {
-    await client.end();
-  }
-}
-
-async function meterFor(
-  pid: number,
-  databaseName: string,
-  redis: { url: string; child: ChildProcess },
-): Promise<{ meter: SystemMeter; db: Client }> {
-  const db = new Client({ connectionString: `${PG_URL}/${databaseName}` });
-  await db.connect();
-  const client = new Redis(redis.url);
-  return { meter: new SystemMeter(pid, db, client, redis.child.pid!, databaseName), db };
-}
-
-async function startProduct(
+function startProductSystem(
   redis: { url: string; child: ChildProcess },
   graphUrl: string,
 ): Promise<System> {
-  const databaseName = `bp_bench_webhook_${process.pid}`;
-  const appPort = port();
   // BENCH_NODE_ARGS: flags for the product's node (--cpu-prof); BENCH_APP: another build's main.js.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const main = process.env.BENCH_APP ?? join(ROOT, 'dist', 'main.js');
-  const child = spawn(process.execPath, [...nodeArgs, main], {
-    env: builtAppEnv(
-      { port: appPort, databaseName, queuePrefix: 'bench', adminToken: ADMIN_TOKEN },
-      {
-        REDIS_URL: redis.url,
-        MESSENGER_APP_SECRET: APP_SECRET,
-        MESSENGER_VERIFY_TOKEN: 'bench',
-        MESSENGER_GRAPH_API_URL: graphUrl,
-        LOG_LEVEL: 'info',
-        PROCESS_ROLE: 'all',
-        // The app's default (the one-hop send) unless MESSENGER_SEND_INLINE=false asks for the queue.
-        ...(process.env.MESSENGER_SEND_INLINE !== undefined && {
-          MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE,
-        }),
-      },
-    ),
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${appPort}`;
-  await waitHealthy(`${base}/health`);
-  const api = adminApi(base, ADMIN_TOKEN);
-  const pages: string[] = [];
-  for (let i = 0; i < PAGES; i++) {
-    const bot = await api('POST', '/api/v1/bots', { name: `Bench bot ${i}` });
-    const pageId = String(200_000_000_000 + i);
-    await api('PUT', `/api/v1/bots/${bot.id}/channels/messenger`, {
-      pageId,
-      pageAccessToken: `EAAbench${randomBytes(12).toString('hex')}`,
-    });
-    await api('POST', `/api/v1/bots/${bot.id}/referrals`, {
-      trackingParam: 'bench-campaign',
-      answerType: 'message',
-      content: {
-        messages: [
-          { type: 'text', text: 'Hi {{contact.firstName|there}}, welcome to the campaign!' },
-        ],
-      },
-      segmentName: 'Bench',
-    });
-    pages.push(pageId);
-  }
-  const url = `${base}/webhooks/messenger`;
-  return {
-    name: 'product',
-    url,
-    pid: child.pid!,
-    child,
-    databaseName,
-    pages,
-    ...(await meterFor(child.pid!, databaseName, redis)),
-  };
+  return startProduct({
+    main: process.env.BENCH_APP ?? join(ROOT, 'dist', 'main.js'),
+    nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    databaseName: `bp_bench_webhook_${process.pid}`,
+    queuePrefix: 'bench',
+    redis,
+    graphUrl,
+    appSecret: APP_SECRET,
+    pages: PAGES,
+    firstPageId: 200_000_000_000,
+    trackingParam: 'bench-campaign',
+  }).then((product) => ({ name: 'product', ...product }));
 }
 
 async function startFloor(
@@ -180,7 +90,7 @@ async function startFloor(
 ): Promise<System> {
   const databaseName = `bp_bench_floor_${process.pid}`;
   await admin(`CREATE DATABASE "${databaseName}"`);
-  const floorPort = port() + 100;
+  const floorPort = 4000 + Math.floor(Math.random() * 90);
   const child = fork(join(__dirname, 'durable-floor.ts'), [], {
     execArgv: ['-r', 'ts-node/register/transpile-only'],
     env: {
@@ -298,7 +208,7 @@ async function main(): Promise<void> {
   const systems: System[] = [];
   try {
     systems.push(await startFloor(redis, graph.url));
-    systems.push(await startProduct(redis, graph.url));
+    systems.push(await startProductSystem(redis, graph.url));
     // Warm-up: connection pools and prepared plans (the burst), then the JIT (the steady load: V8
     // was still optimising the product's code for a minute of traffic, at a cost of 1 to 2 ms of
     // CPU a delivery, which a process that has run for hours no longer pays).
