@@ -25,9 +25,8 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { collectSends, flatOut, paced, waitForAnswers, type NextDelivery } from './bench-load';
 import { peakRssMb, startPrivateRedis } from './bench-meters';
-import { admin, type Product, startProduct } from './bench-product';
+import { Deliveries, median, type Product, startProduct, stopAll } from './bench-product';
 import { sleep, startGraph, summarise } from './bench-support';
-import { signedDelivery } from './signed-delivery';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const ROUNDS = num('BENCH_ROUNDS', 6);
@@ -43,17 +42,8 @@ type Build = Product & { name: string };
 type Window = Record<(typeof FIGURES)[number], number>;
 const FIGURES = ['cpu', 'app', 'pg', 'redis', 'p50', 'p99', 'syscr', 'syscw'] as const;
 
-let counter = 0;
-let posted = 0;
-
-function nextFor(build: Build): NextDelivery {
-  return () => {
-    const n = counter++;
-    posted++;
-    const psid = `8${String(n).padStart(12, '0')}`;
-    return { psid, ...signedDelivery(APP_SECRET, build.pages[n % PAGES], psid, 'bench-campaign') };
-  };
-}
+const deliveries = new Deliveries(APP_SECRET, '8', 'bench-campaign');
+const nextFor = (build: { pages: string[] }): NextDelivery => deliveries.to(build.pages);
 
 /** Read and write syscalls a process has made so far (/proc/<pid>/io). */
 function syscalls(pid: number): { reads: number; writes: number } {
@@ -62,16 +52,9 @@ function syscalls(pid: number): { reads: number; writes: number } {
   return { reads: count('syscr'), writes: count('syscw') };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const value = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return Math.round(value * 100) / 100;
-}
-
 async function measure(build: Build, graph: Awaited<ReturnType<typeof startGraph>>, rate: number) {
   await paced(build.url, rate, WARMUP_SECONDS, nextFor(build), new Map());
-  await waitForAnswers(graph.child, posted, 300_000);
+  await waitForAnswers(graph.child, deliveries.posted, 300_000);
   await collectSends(graph.child);
   // The sends' records of the warm-up (written within 50 ms of each) stay out of the window.
   await sleep(1000);
@@ -79,7 +62,7 @@ async function measure(build: Build, graph: Awaited<ReturnType<typeof startGraph
   const before = syscalls(build.pid);
   await build.meter.begin();
   const load = await paced(build.url, rate, MEASURE_SECONDS, nextFor(build), postedAt);
-  await waitForAnswers(graph.child, posted, 300_000);
+  await waitForAnswers(graph.child, deliveries.posted, 300_000);
   const busy = await build.meter.read();
   const after = syscalls(build.pid);
   const latencies = (await collectSends(graph.child))
@@ -158,7 +141,7 @@ async function main(): Promise<void> {
     for (const build of builds) {
       await flatOut(build.url, 8, 2, nextFor(build));
       await paced(build.url, RATES[0], JIT_WARMUP_SECONDS, nextFor(build), new Map());
-      await waitForAnswers(graph.child, posted, 120_000);
+      await waitForAnswers(graph.child, deliveries.posted, 120_000);
     }
     await collectSends(graph.child);
     const windows = new Map<string, Window[]>();
@@ -174,14 +157,7 @@ async function main(): Promise<void> {
     }
     printSummary(builds, windows);
   } finally {
-    for (const build of builds) {
-      build.child.kill('SIGTERM');
-      await new Promise((resolve) => build.child.once('exit', resolve));
-      await build.db.end();
-      await admin(`DROP DATABASE IF EXISTS "${build.databaseName}" WITH (FORCE)`);
-    }
-    graph.child.send({ type: 'stop' });
-    redis.child.kill('SIGTERM');
+    await stopAll(builds, graph.child, redis.child);
   }
   process.exit(0);
 }

@@ -2,8 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { type NextDelivery } from './bench-load';
 import { SystemMeter } from './bench-meters';
 import { adminApi, builtAppEnv, PG_URL, sleep } from './bench-support';
+import { signedDelivery } from './signed-delivery';
 
 /**
  * A built app (`dist/main.js` or another build's) run by a webhook bench as production runs it
@@ -138,4 +140,59 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     pages,
     ...(await meterFor(child.pid!, options.databaseName, options.redis)),
   };
+}
+
+/**
+ * Stops the products (and a floor: any Product), drops their databases unless `keepDatabases`,
+ * and stops the bench's fake Graph API and Redis.
+ */
+export async function stopAll(
+  products: Product[],
+  graph: ChildProcess,
+  redis: ChildProcess,
+  keepDatabases = false,
+): Promise<void> {
+  for (const product of products) {
+    product.child.kill('SIGTERM');
+    await new Promise((resolve) => product.child.once('exit', resolve));
+    await product.db.end();
+    if (!keepDatabases)
+      await admin(`DROP DATABASE IF EXISTS "${product.databaseName}" WITH (FORCE)`);
+  }
+  graph.send({ type: 'stop' });
+  redis.kill('SIGTERM');
+}
+
+/** The median, to two decimals. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const value = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return Math.round(value * 100) / 100;
+}
+
+/**
+ * Signed single-item Get Started deliveries of `trackingParam`, each from a new PSID (`psidDigit`
+ * and a counter, 13 digits), spread over a system's pages; `posted` counts those made.
+ */
+export class Deliveries {
+  posted = 0;
+
+  constructor(
+    private readonly appSecret: string,
+    private readonly psidDigit: string,
+    private readonly trackingParam: string,
+  ) {}
+
+  /** The next deliveries to one of `pages`, in turn. */
+  to(pages: string[]): NextDelivery {
+    return () => {
+      const n = this.posted++;
+      const psid = `${this.psidDigit}${String(n).padStart(12, '0')}`;
+      return {
+        psid,
+        ...signedDelivery(this.appSecret, pages[n % pages.length], psid, this.trackingParam),
+      };
+    };
+  }
 }

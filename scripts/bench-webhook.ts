@@ -30,9 +30,16 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { collectSends, flatOut, paced, waitForAnswers, type NextDelivery } from './bench-load';
 import { type Cost, peakRssMb, startPrivateRedis } from './bench-meters';
-import { admin, meterFor, type Product, startProduct } from './bench-product';
+import {
+  admin,
+  Deliveries,
+  median,
+  meterFor,
+  type Product,
+  startProduct,
+  stopAll,
+} from './bench-product';
 import { PG_URL, sleep, startGraph, summarise } from './bench-support';
-import { signedDelivery } from './signed-delivery';
 
 const ROOT = join(__dirname, '..');
 const APP_SECRET = randomBytes(16).toString('hex');
@@ -53,17 +60,8 @@ type System = Product & { name: 'floor' | 'product' };
 /** One system's figures of one round. */
 type Figures = Record<string, number>;
 
-let counter = 0;
-let posted = 0;
-
-function nextFor(system: System): NextDelivery {
-  return () => {
-    const n = counter++;
-    posted++;
-    const psid = `9${String(n).padStart(12, '0')}`;
-    return { psid, ...signedDelivery(APP_SECRET, system.pages[n % PAGES], psid, 'bench-campaign') };
-  };
-}
+const deliveries = new Deliveries(APP_SECRET, '9', 'bench-campaign');
+const nextFor = (system: { pages: string[] }): NextDelivery => deliveries.to(system.pages);
 
 function startProductSystem(
   redis: { url: string; child: ChildProcess },
@@ -122,13 +120,13 @@ async function e2ePhase(system: System, graph: ChildProcess, rate: number): Prom
   await system.db.query('VACUUM (ANALYZE)');
   const postedAt = new Map<string, number>();
   await paced(system.url, rate, WARMUP_SECONDS, nextFor(system), postedAt);
-  await waitForAnswers(graph, posted, 300_000);
+  await waitForAnswers(graph, deliveries.posted, 300_000);
   await collectSends(graph);
   postedAt.clear();
   await sleep(SETTLE_MS);
   await system.meter.begin();
   const load = await paced(system.url, rate, MEASURE_SECONDS, nextFor(system), postedAt);
-  await waitForAnswers(graph, posted, 300_000);
+  await waitForAnswers(graph, deliveries.posted, 300_000);
   const atLastAnswer = await system.meter.read();
   const arrivals = await collectSends(graph);
   await sleep(SETTLE_MS);
@@ -155,21 +153,13 @@ async function e2ePhase(system: System, graph: ChildProcess, rate: number): Prom
 async function intakePhase(system: System, graph: ChildProcess): Promise<Figures> {
   const result = await flatOut(system.url, CONNECTIONS, INTAKE_SECONDS, nextFor(system));
   const failures = result.non2xx + result.errors + result.timeouts;
-  const drainMs = await waitForAnswers(graph, posted, 600_000);
+  const drainMs = await waitForAnswers(graph, deliveries.posted, 600_000);
   await collectSends(graph);
   console.log(
     `  ${system.name.padEnd(7)} intake: ${Math.round(result.requests.average)} req/s (${failures} not 200), ` +
       `latency p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms; backlog answered ${Math.round(drainMs / 1000)} s after`,
   );
   return { 'intake (req/s)': Math.round(result.requests.average) };
-}
-
-/** The median, to two decimals. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const value = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return Math.round(value * 100) / 100;
 }
 
 const COST_LABELS: Record<keyof Cost, string> = {
@@ -215,7 +205,7 @@ async function main(): Promise<void> {
     for (const system of systems) {
       await flatOut(system.url, 8, 2, nextFor(system));
       await paced(system.url, STEADY_RATE, JIT_WARMUP_SECONDS, nextFor(system), new Map());
-      await waitForAnswers(graph.child, posted, 120_000);
+      await waitForAnswers(graph.child, deliveries.posted, 120_000);
     }
     await collectSends(graph.child);
     console.log(
@@ -240,15 +230,7 @@ async function main(): Promise<void> {
     const rss = { floor: peakRssMb(systems[0].pid), product: peakRssMb(systems[1].pid) };
     printTable(rounds, rss);
   } finally {
-    for (const system of systems) {
-      system.child.kill('SIGTERM');
-      await new Promise((resolve) => system.child.once('exit', resolve));
-      await system.db.end();
-      if (process.env.BENCH_KEEP_DB !== '1')
-        await admin(`DROP DATABASE IF EXISTS "${system.databaseName}" WITH (FORCE)`);
-    }
-    graph.child.send({ type: 'stop' });
-    redis.child.kill('SIGTERM');
+    await stopAll(systems, graph.child, redis.child, process.env.BENCH_KEEP_DB === '1');
   }
   process.exit(0);
 }
