@@ -57,9 +57,13 @@ export interface ReferralLookup {
   trackingParam: string;
 }
 
-/** The memo key of a lookup: the param lower-cased, as the lookup compares it. */
+/**
+ * The memo key of a lookup: the param as the ref carried it. Which spellings name one referral is
+ * for Postgres's lower() to say (the match): JavaScript's toLowerCase() folds some letters
+ * differently ('İSTANBUL' and 'i̇stanbul' alike, though only the first matches 'istanbul').
+ */
 const lookupKey = (lookup: ReferralLookup): string =>
-  `referral:${lookup.botId}:${lookup.trackingParam.toLowerCase()}`;
+  `referral:${lookup.botId}:${lookup.trackingParam}`;
 
 /**
  * Each lookup's live, active referral of its bot, compared case-insensitively, or null (unknown,
