@@ -131,8 +131,6 @@ export class MessengerInboundService {
    * the same handling, without reading the row back.
    */
   async processInHand(row: InboxRow): Promise<void> {
-    // A new sender's profile is on its way while the item waits for its batch and its lock.
-    this.profiles.start(row.botId, row.senderKey);
     const [replies] = await this.batches.submit([row]);
     await this.conversations.sendReplies(replies);
   }
