@@ -7,7 +7,7 @@ export {
   type JobPayloads,
   type MaintenanceTaskName,
 } from './queue-catalogue';
-export { enqueueMissing, enqueueSafely } from './enqueue';
+export { enqueueMissing, enqueueSafely, GroupedEnqueue, type SafeJob } from './enqueue';
 export { MaintenanceTask } from './maintenance-task';
 export { QueueWorker, type WorkerOptions } from './queue-worker';
 export { QueuesModule } from './queues.module';

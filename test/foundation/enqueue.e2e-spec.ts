@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import Queue from 'bull';
-import { enqueueMissing } from '../../src/queues';
+import { enqueueMissing, GroupedEnqueue } from '../../src/queues';
 import { REDIS_URL, uniqueName } from '../support/test-app';
 
 describe('Sweepers re-queueing jobs', () => {
@@ -59,5 +59,44 @@ describe('Sweepers re-queueing jobs', () => {
     const job = await queue.getJob('remains');
     expect(job?.data).toEqual({ n: 5 });
     expect(await job?.isWaiting()).toBe(true);
+  });
+});
+
+describe('Jobs of concurrent callers added together (GroupedEnqueue)', () => {
+  const queue = new Queue<{ n: number }>('grouped-test', REDIS_URL, { prefix: uniqueName('q') });
+  const grouped = new GroupedEnqueue(queue, new Logger('test'));
+
+  afterAll(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+
+  it('adds the jobs of callers that came while an add was in flight in one addBulk', async () => {
+    await queue.isReady();
+    const addBulk = jest.spyOn(queue, 'addBulk');
+    const added = await Promise.all(
+      Array.from({ length: 30 }, (_, n) => grouped.add([{ data: { n }, jobId: `job-${n}` }])),
+    );
+    expect(added.every(Boolean)).toBe(true);
+    // The first caller's add goes at once; the 29 that came while it was in flight go together.
+    expect(addBulk.mock.calls.map(([jobs]) => jobs.length)).toEqual([1, 29]);
+    const waiting = await queue.getWaiting();
+    expect(waiting.map((job) => job.id).sort()).toEqual(
+      Array.from({ length: 30 }, (_, n) => `job-${n}`).sort(),
+    );
+    expect(waiting.find((job) => job.id === 'job-7')?.data).toEqual({ n: 7 });
+    addBulk.mockRestore();
+  });
+
+  it('resolves false, and adds nothing, while Redis is away', async () => {
+    const away = new Queue<{ n: number }>('grouped-away', 'redis://127.0.0.1:1', {
+      redis: { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true },
+    });
+    const addBulk = jest.spyOn(away, 'addBulk');
+    await expect(
+      new GroupedEnqueue(away, new Logger('test')).add([{ data: { n: 1 }, jobId: 'x' }]),
+    ).resolves.toBe(false);
+    expect(addBulk).not.toHaveBeenCalled();
+    await away.close();
   });
 });

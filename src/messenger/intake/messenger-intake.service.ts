@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Queue } from 'bull';
 import { GroupCommit } from '../../common/group-commit';
-import { enqueueSafely, type JobPayloads, QueueName } from '../../queues';
+import { GroupedEnqueue, type JobPayloads, QueueName } from '../../queues';
 import { type InboxStatus } from '../entities/inbox-item.entity';
 import { InboxRepository, type InboxRow } from '../inbox.repository';
 import { InboundInHand } from '../inbound/in-hand';
@@ -159,13 +159,18 @@ export class MessengerIntakeService {
       ),
   });
 
+  /** The inbound jobs of concurrent deliveries, added together. */
+  private readonly jobs: GroupedEnqueue<InboundPayload>;
+
   constructor(
     private readonly inboxTable: InboxRepository,
-    @InjectQueue(QueueName.MessengerInbound) private readonly queue: Queue<InboundPayload>,
+    @InjectQueue(QueueName.MessengerInbound) queue: Queue<InboundPayload>,
     private readonly pages: PageDirectory,
     private readonly rate: IntakeRate,
     private readonly inHand: InboundInHand,
-  ) {}
+  ) {
+    this.jobs = new GroupedEnqueue(queue, this.logger);
+  }
 
   /** Returns how many items were new. Resolves once they are committed. */
   async receive(body: unknown): Promise<number> {
@@ -253,10 +258,6 @@ export class MessengerIntakeService {
     // Only a row taken in hand is parsed back from its JSON text.
     const queued = this.inHand.take(rows, inboxRowOf);
     // Not awaited: the items are safe in Postgres, and the webhook should answer without Redis.
-    void enqueueSafely(
-      this.queue,
-      queued.map((row) => ({ data: { inboxId: row.id }, jobId: row.id })),
-      this.logger,
-    );
+    void this.jobs.add(queued.map((row) => ({ data: { inboxId: row.id }, jobId: row.id })));
   }
 }
