@@ -1,6 +1,6 @@
 export { DatabaseModule } from './database.module';
 export { DatabaseWorkersModule } from './database-workers.module';
 export { dataSourceOptions } from './data-source-options';
-export { planOwn, prepared } from './prepared';
+export { planOwn, prepared, preparedCarried } from './prepared';
 export { pipelinedTransaction } from './pipelined-transaction';
 export { memoInTransaction, memoManyInTransaction } from './transaction-memo';

@@ -29,6 +29,10 @@ class Pipeline {
   private ended = false;
   /** The statements issued so far, sent one after another in the order issued. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Carried statements not sent yet: they travel in front of the next message (`carried`). */
+  private held: Held[] = [];
+  /** A carried statement's failure: every later statement fails with it (Postgres ignores them). */
+  private failure: Error | null = null;
 
   constructor(
     private readonly runner: QueryRunner,
@@ -44,6 +48,7 @@ class Pipeline {
     this.refuseAfterEnd();
     return this.inTurn(async () => {
       await this.begin();
+      await this.sendHeld([]);
       return sendIt();
     });
   }
@@ -60,39 +65,87 @@ class Pipeline {
     const ending = ends && this.depth() === 1;
     if (ending) this.ended = true;
     return this.inTurn(async () => {
-      const begin = !this.began;
-      const literals = begin || ending ? literalsOf(values) : null;
-      if (!literals || !this.parsed(name, text)) {
+      const execute =
+        this.held.length > 0 || !this.began || ending ? executeOf(name, values) : null;
+      if (!execute || !this.parsed(name, text)) {
         await this.begin();
+        await this.sendHeld([]);
         return this.send({ name, text } as unknown as string, values) as Promise<T>;
       }
-      const sql = [
-        ...(begin ? ['BEGIN'] : []),
-        `EXECUTE ${escapeIdentifier(name)}${literals.length > 0 ? `(${literals.join(', ')})` : ''}`,
-        ...(ending ? ['COMMIT'] : []),
-      ].join('; ');
-      this.began = true;
-      let results: QueryResult[];
-      try {
-        results = (await this.client.query(sql)) as unknown as QueryResult[];
-      } catch (error) {
-        throw new QueryFailedError(sql, [], error as Error);
-      }
+      const results = await this.sendHeld([execute, ...(ending ? ['COMMIT'] : [])]);
       if (ending) this.committed = true;
-      const result = results[begin ? 1 : 0];
-      return (
-        result.command === 'UPDATE' || result.command === 'DELETE'
-          ? [result.rows, result.rowCount]
-          : result.rows
-      ) as T;
+      return rowsOf(results[0]) as T;
     });
+  }
+
+  /**
+   * Issues the prepared statement `name` (as `prepared`) to travel in front of the next statement
+   * the transaction sends, or its COMMIT, in that statement's message: a write whose result is
+   * not needed before then costs no round trip of its own (what no statement took by the event
+   * loop's next turn is sent alone). Resolves to its result once that message is answered. Its
+   * failure fails the carrying statement, hence the transaction; the promise returned never
+   * counts as an unhandled rejection. Null, and nothing issued, when it cannot travel so (not yet
+   * prepared on the connection, a value that is no literal, or inside a savepoint, whose release
+   * must follow it): the caller runs it with `prepared` instead.
+   */
+  carried<T>(name: string, text: string, values: unknown[]): Promise<T> | null {
+    this.refuseAfterEnd();
+    const execute = this.depth() === 1 ? executeOf(name, values) : null;
+    if (!execute || !this.parsed(name, text)) return null;
+    const result = new Promise<T>((resolve, reject) => {
+      // Held in its turn, so it runs after the statements issued before it.
+      void this.inTurn(() => {
+        this.held.push({ sql: execute, resolve: resolve as Held['resolve'], reject });
+        return Promise.resolve();
+      });
+      // Work that awaits it before issuing another statement would wait forever: what no
+      // statement took by the event loop's next turn goes alone.
+      setImmediate(() => void this.inTurn(() => this.sendHeld([])).catch(noop));
+    });
+    result.catch(noop);
+    return result;
   }
 
   /** Ends the transaction after every statement issued: COMMIT or ROLLBACK unless none is due. */
   finish(outcome: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     return this.inTurn(async () => {
-      if (this.began && !this.committed) await this.send(outcome);
-    });
+      if (outcome === 'ROLLBACK') this.dropHeld();
+      if (this.held.length > 0) {
+        await this.sendHeld(['COMMIT']);
+        this.committed = true;
+      } else if (this.began && !this.committed) await this.send(outcome);
+    }, outcome === 'ROLLBACK');
+  }
+
+  /**
+   * Sends the held statements, then `after`, in one message (BEGIN in front when none went yet);
+   * settles the held ones and returns the results of `after`. With nothing to send, sends nothing.
+   */
+  private async sendHeld(after: string[]): Promise<QueryResult[]> {
+    const held = this.held.splice(0);
+    if (held.length === 0 && after.length === 0) return [];
+    const begin = !this.began;
+    const sql = [...(begin ? ['BEGIN'] : []), ...held.map((h) => h.sql), ...after].join('; ');
+    this.began = true;
+    let results: QueryResult[];
+    try {
+      const answer = (await this.client.query(sql)) as unknown as QueryResult | QueryResult[];
+      results = Array.isArray(answer) ? answer : [answer];
+    } catch (error) {
+      const failure = new QueryFailedError(sql, [], error as Error);
+      for (const h of held) h.reject(failure);
+      if (held.length > 0) this.failure = failure;
+      throw failure;
+    }
+    const first = begin ? 1 : 0;
+    held.forEach((h, k) => h.resolve(rowsOf(results[first + k])));
+    return results.slice(first + held.length);
+  }
+
+  /** Held statements of a transaction that rolls back never run. */
+  private dropHeld(): void {
+    for (const h of this.held.splice(0))
+      h.reject(new Error('The transaction rolled back before this statement was sent'));
   }
 
   private async begin(): Promise<void> {
@@ -101,8 +154,11 @@ class Pipeline {
     await this.send('START TRANSACTION');
   }
 
-  private inTurn<T>(run: () => Promise<T>): Promise<T> {
-    const turn = this.chain.then(run);
+  private inTurn<T>(run: () => Promise<T>, afterFailure = false): Promise<T> {
+    const turn = this.chain.then(() => {
+      if (this.failure && !afterFailure) throw this.failure;
+      return run();
+    });
     this.chain = turn.then(noop, noop);
     return turn;
   }
@@ -126,7 +182,28 @@ interface ParsedStatements {
   parsedStatements: Record<string, string>;
 }
 
+/** A carried statement waiting for the message that takes it (Pipeline.carried). */
+interface Held {
+  sql: string;
+  resolve: (rows: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 function noop(): void {}
+
+/** What TypeORM's `query` returns for a result: the rows, or [rows, count] for UPDATE and DELETE. */
+function rowsOf(result: QueryResult): unknown {
+  return result.command === 'UPDATE' || result.command === 'DELETE'
+    ? [result.rows, result.rowCount]
+    : result.rows;
+}
+
+/** `EXECUTE name(literals…)` for a prepared statement, or null when a value is no literal. */
+function executeOf(name: string, values: unknown[]): string | null {
+  const literals = literalsOf(values);
+  if (!literals) return null;
+  return `EXECUTE ${escapeIdentifier(name)}${literals.length > 0 ? `(${literals.join(', ')})` : ''}`;
+}
 
 /**
  * The statement's values as SQL literals, as node-postgres would send them as text parameters

@@ -17,11 +17,35 @@ export function prepared<T>(
   values: unknown[],
   options: { endsTransaction?: boolean } = {},
 ): Promise<T> {
-  const own = (manager.queryRunner?.data as PlannerData | undefined)?.[OWN_PLANS];
-  const named = own ? `${name}@${own}` : name;
+  const named = namedFor(manager, name);
   const pipeline = pipelineOf(manager);
   if (pipeline) return pipeline.prepared<T>(named, text, values, options.endsTransaction ?? false);
   return manager.query<T>({ name: named, text } as unknown as string, values);
+}
+
+/**
+ * `prepared` for a write whose result is needed only later: in a `pipelinedTransaction` it travels
+ * in front of the transaction's next statement, or its COMMIT, in that statement's message
+ * (Pipeline.carried), so it costs no round trip of its own; elsewhere, and where it cannot travel
+ * so (not yet prepared on the connection, inside a savepoint), it runs now, as `prepared`.
+ * Resolves once issued (at once in a pipeline, once run elsewhere) to `{ result }`, the promise of
+ * what `prepared` would return, which never counts as an unhandled rejection: a failure fails the
+ * statement that carries it, hence the transaction.
+ */
+export async function preparedCarried<T>(
+  manager: EntityManager,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<{ result: Promise<T> }> {
+  const result = pipelineOf(manager)?.carried<T>(namedFor(manager, name), text, values);
+  return { result: result ?? Promise.resolve(await prepared<T>(manager, name, text, values)) };
+}
+
+/** The name `prepared` gives statement `name` in `manager`'s transaction (see `planOwn`). */
+function namedFor(manager: EntityManager, name: string): string {
+  const own = (manager.queryRunner?.data as PlannerData | undefined)?.[OWN_PLANS];
+  return own ? `${name}@${own}` : name;
 }
 
 const OWN_PLANS = 'ownPlans';

@@ -4,13 +4,13 @@ import { join, relative } from 'node:path';
 /**
  * SQL lives in repositories (`*.repository.ts`), and a module's SQL names only its own tables
  * (docs/ARCHITECTURE.md, "SQL in repositories"). Read from the source text: a statement is run by
- * `.query(`, `createQueryBuilder(` or the named-statement helper `prepared(`. Migrations are SQL by
- * nature and left out.
+ * `.query(`, `createQueryBuilder(` or the named-statement helpers `prepared(` and
+ * `preparedCarried(`. Migrations are SQL by nature and left out.
  */
 const SRC = join(__dirname, '../../src');
 
 /** A call that runs SQL, in any of the forms the code uses (a generic type argument included). */
-const SQL_CALL = /\.query\s*[<(]|\bcreateQueryBuilder\s*\(|\bprepared\s*[<(]/;
+const SQL_CALL = /\.query\s*[<(]|\bcreateQueryBuilder\s*\(|\bprepared(Carried)?\s*[<(]/;
 
 /**
  * Files outside `*.repository.ts` that may run SQL, each with why: only infrastructure that acts
