@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { type Channel } from '../contacts';
-import { prepared } from '../database';
+import { prepared, preparedCarried } from '../database';
 import { type AnswerOfEntry, recordAnswersCte, recordAnswersValues } from '../referrals';
 
 /**
@@ -166,19 +166,21 @@ export class ConversationsRepository {
    * its messages already claimed for the send that follows its commit (SendClaims), which then
    * needs no claiming statement of its own. The replies that answer referral entries (`answers`)
    * are tied to them in the same statement (`recordAnswersCte`, the referrals module's part).
-   * Returns the stored messages' ids, with their reply and position.
+   * Issued carried (preparedCarried): in a pipelined transaction it travels with the next
+   * statement. Resolves, once issued, to `result`: the stored messages' ids, with their reply and
+   * position.
    */
   async storeReplies(
     tx: EntityManager,
     records: ReplyRecord[],
     answers: AnswerOfEntry[],
-  ): Promise<StoredMessage[]> {
-    if (records.length === 0) return [];
+  ): Promise<{ result: Promise<StoredMessage[]> }> {
+    if (records.length === 0) return { result: Promise.resolve([]) };
     const answering = answers.length > 0;
     const messages = records.flatMap((r) =>
       r.messages.map((message, position) => ({ record: r, position, message })),
     );
-    return prepared<StoredMessage[]>(
+    return preparedCarried<StoredMessage[]>(
       tx,
       answering ? 'replies_store_answering' : 'replies_store',
       `WITH reply AS (

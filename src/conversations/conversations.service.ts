@@ -26,8 +26,12 @@ export interface InboundResult {
   conversationId: string;
   /** The reply to send, when the event is answered. */
   replyId: string | null;
-  /** That reply as written, when the event named its contact's address: `sendReplies` takes it. */
-  reply?: ReplyRow | null;
+  /**
+   * That reply as `sendReplies` takes it: as written when the event named its contact's address,
+   * else its id. It resolves once the transaction's next statement ran (the reply's statement
+   * travels with it: StoreReplies), so it is awaited after the commit.
+   */
+  reply?: Promise<ReplyRow | string> | null;
 }
 
 type ConversationRow = OpenConversation;
@@ -38,10 +42,16 @@ interface Turn {
   conversation: ConversationRow;
   decision: Decision;
   replyId: string | null;
-  reply: ReplyRow | null;
+  reply: Promise<ReplyRow | string> | null;
 }
 
 const SILENT: Decision = { answer: null, referral: null };
+
+/** `promise`, which nobody may await when the transaction fails: never an unhandled rejection. */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
 
 const OUTBOUND_DEFAULTS = JOB_DEFAULTS[QueueName.Outbound];
 const OUTBOUND_BACKOFF = OUTBOUND_DEFAULTS.backoff as {
@@ -69,7 +79,12 @@ function retryOptions(): JobOptions {
  * pending, its messages in order (claimed for this send when stored so), the window from the
  * conversation's latest inbound time.
  */
-function inHand(turn: Turn, messages: RenderedMessage[], stored: StoredReply): ReplyRow | null {
+function inHand(
+  turn: Turn,
+  messages: RenderedMessage[],
+  stored: StoredReply,
+  messageIds: string[],
+): ReplyRow | null {
   const address = turn.event.contact.address;
   if (!address) return null;
   return {
@@ -83,7 +98,7 @@ function inHand(turn: Turn, messages: RenderedMessage[], stored: StoredReply): R
     externalId: address.externalId,
     externalIdKind: address.externalIdKind,
     messages: messages.map((message, position) => ({
-      id: stored.messageIds[position],
+      id: messageIds[position],
       status: stored.claimed ? 'sending' : 'pending',
       payload: message.payload,
     })),
@@ -232,7 +247,10 @@ export class ConversationsService {
     );
     writing.forEach(({ turn, messages }, k) => {
       turn.replyId = stored[k].replyId;
-      turn.reply = inline ? inHand(turn, messages, stored[k]) : null;
+      const { replyId, messageIds } = stored[k];
+      turn.reply = inline
+        ? settledLater(messageIds.then((ids) => inHand(turn, messages, stored[k], ids) ?? replyId))
+        : null;
     });
     await this.updateState.apply(
       tx,

@@ -24,13 +24,19 @@ export interface ReplyToStore {
 /** A stored reply: its id and its messages' ids, in order; `claimed` when stored claimed. */
 export interface StoredReply {
   replyId: string;
-  messageIds: string[];
+  /**
+   * Known once the statement storing them ran: in a pipelined transaction it travels with the
+   * transaction's next statement (preparedCarried), so await them only once that one was issued
+   * (after the commit). Never an unhandled rejection.
+   */
+  messageIds: Promise<string[]>;
   claimed: boolean;
 }
 
 /**
  * Stores replies as pending, with their messages and the referral entries they answer, in one
- * statement (ConversationsRepository).
+ * statement (ConversationsRepository), which in the inbound batch's pipelined transaction travels
+ * with the next statement (its sent marks and COMMIT): nothing before the commit needs its result.
  */
 @Injectable()
 export class StoreReplies {
@@ -56,17 +62,21 @@ export class StoreReplies {
     const answers = replies.flatMap((reply, k) =>
       reply.answers ? [{ ...reply.answers, replyId: records[k].replyId }] : [],
     );
-    const stored = await this.repository.storeReplies(tx, records, answers);
-    const ids = new Map<string, string[]>();
-    for (const message of [...stored].sort((a, b) => a.position - b.position)) {
-      ids.set(message.replyId, [...(ids.get(message.replyId) ?? []), message.id]);
-    }
-    const result = records.map((record) => ({
-      replyId: record.replyId,
-      messageIds: ids.get(record.replyId) ?? [],
-      claimed: record.claimedBy !== null,
-    }));
-    this.claims.holdClaimed(result.flatMap((reply) => (reply.claimed ? reply.messageIds : [])));
-    return result;
+    const { result } = await this.repository.storeReplies(tx, records, answers);
+    const idsByReply = result.then((stored) => {
+      const ids = new Map<string, string[]>();
+      for (const message of [...stored].sort((a, b) => a.position - b.position)) {
+        ids.set(message.replyId, [...(ids.get(message.replyId) ?? []), message.id]);
+      }
+      // Before any send of them starts: the sends follow the commit, which comes with this.
+      const claimed = records.filter((record) => record.claimedBy !== null);
+      this.claims.holdClaimed(claimed.flatMap((record) => ids.get(record.replyId) ?? []));
+      return ids;
+    });
+    return records.map((record) => {
+      const messageIds = idsByReply.then((ids) => ids.get(record.replyId) ?? []);
+      messageIds.catch(() => undefined);
+      return { replyId: record.replyId, messageIds, claimed: record.claimedBy !== null };
+    });
   }
 }

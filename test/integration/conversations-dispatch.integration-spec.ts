@@ -1,5 +1,5 @@
 import { BotsModule, BotsService } from '../../src/bots';
-import { ConversationsModule } from '../../src/conversations';
+import { ConversationsModule, type ReplyRow } from '../../src/conversations';
 import { type Content } from '../../src/creator';
 import { ModulesService } from '../../src/modules';
 import { ReferralsService } from '../../src/referrals';
@@ -157,10 +157,8 @@ describe('ConversationsService: answers and stored replies (integration)', () =>
       { ...outbound, contentType: 'text', replyId: result.replyId, position: 1, status: 'pending' },
     ]);
     // The reply in hand, for the one-hop send, is the stored one.
-    expect(result.reply?.messages.map((m) => m.payload.text)).toEqual([
-      'Spring is here',
-      '20% off today',
-    ]);
+    const inHand = (await result.reply) as ReplyRow;
+    expect(inHand.messages.map((m) => m.payload.text)).toEqual(['Spring is here', '20% off today']);
     const [conversation] = await s.dataSource.query<{ referralSet: boolean }[]>(
       'SELECT last_referral_id IS NOT NULL AS "referralSet" FROM conversations WHERE id = $1',
       [result.conversationId],

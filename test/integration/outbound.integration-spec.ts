@@ -1,5 +1,5 @@
 import { BotsModule, BotsService } from '../../src/bots';
-import { ConversationsModule, type SendOutcome } from '../../src/conversations';
+import { ConversationsModule, type ReplyRow, type SendOutcome } from '../../src/conversations';
 import { OutboundRepository } from '../../src/conversations/outbound.repository';
 import { OutboundService } from '../../src/conversations/outbound.service';
 import { ReferralsService } from '../../src/referrals';
@@ -124,14 +124,14 @@ describe('OutboundService (integration)', () => {
       const [welcome] = await events.handle(
         await events.eventFor('welcomed-person', events.referral('no-such-ref')),
       );
-      await outbound.sendLoaded(welcome.reply!, false);
+      await outbound.sendLoaded((await welcome.reply) as ReplyRow, false);
       expect((await stored(welcome.replyId!)).reply).toBe('sent');
       expect(markSent.mock.calls.map(([, , answering]) => answering)).toEqual([[]]);
 
       const [answer] = await events.handle(
         await events.eventFor('referred-person', events.referral('three')),
       );
-      await outbound.sendLoaded(answer.reply!, false);
+      await outbound.sendLoaded((await answer.reply) as ReplyRow, false);
       expect((await stored(answer.replyId!)).reply).toBe('sent');
       // Three messages: only the last one's mark completes the reply, and counts its answer.
       expect(markSent.mock.calls.map(([, , answering]) => answering)).toEqual([

@@ -130,11 +130,15 @@ describe('Answering in one queue hop', () => {
     );
     const conversation = { id: rows[0].id, botId: rows[0].botId, channel: 'messenger' as const };
     const message = { kind: 'text', text: 'stored', payload: { text: 'stored' } };
-    const [inHand, queued] = await t.app.get(DataSource).transaction((tx) =>
-      t.app.get(StoreReplies).store(tx, [
-        { conversation, messages: [message], occurredAt: new Date(), sendHere: true },
-        { conversation, messages: [message], occurredAt: new Date() },
-      ]),
+    const [inHand, queued] = await t.app.get(DataSource).transaction(async (tx) =>
+      Promise.all(
+        (
+          await t.app.get(StoreReplies).store(tx, [
+            { conversation, messages: [message], occurredAt: new Date(), sendHere: true },
+            { conversation, messages: [message], occurredAt: new Date() },
+          ])
+        ).map(async (reply) => ({ ...reply, messageIds: await reply.messageIds })),
+      ),
     );
     const state = async (id: string) =>
       (await t.db.query(`SELECT status, sending_by FROM messages WHERE id = $1`, [id])).rows[0];
@@ -158,8 +162,9 @@ describe('Answering in one queue hop', () => {
             { conversation, messages: [message], occurredAt: new Date(), sendHere: true },
           ]),
       );
-    await claims.unclaim(unsent.messageIds);
-    expect(await state(unsent.messageIds[0])).toEqual({ status: 'pending', sending_by: null });
+    const unsentIds = await unsent.messageIds;
+    await claims.unclaim(unsentIds);
+    expect(await state(unsentIds[0])).toEqual({ status: 'pending', sending_by: null });
     await t.db.query(`DELETE FROM messages WHERE reply_id = ANY($1::uuid[])`, [
       [inHand.replyId, queued.replyId, unsent.replyId],
     ]);

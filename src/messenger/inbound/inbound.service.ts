@@ -34,10 +34,13 @@ interface QueuedItem {
   said: NormalisedItem | null;
 }
 
-/** A reply written for an item (in hand when it can be sent without reading it back), and whose (contactOf) it is. */
+/**
+ * A reply written for an item (in hand when it can be sent without reading it back; known once
+ * the batch's last statement ran), and whose (contactOf) it is.
+ */
 interface WrittenReply {
   contact: string;
-  reply: string | ReplyRow;
+  reply: string | Promise<string | ReplyRow>;
 }
 
 /** What handling items did: their outcomes and the replies to send once committed. */
@@ -230,7 +233,7 @@ export class MessengerInboundService {
     });
     for (const { contact, reply } of replies) {
       const asked = contacts.get(contact)!.last.id;
-      toSend.set(asked, [...(toSend.get(asked) ?? []), reply]);
+      toSend.set(asked, [...(toSend.get(asked) ?? []), await reply]);
     }
     return toSend;
   }
