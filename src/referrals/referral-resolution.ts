@@ -10,6 +10,7 @@ import {
   findActiveReferrals,
   insertEntries,
 } from './referrals.repository';
+import { EntryIds } from './entry-ids';
 import { type EntryFact, FunnelRecorder } from './stats/funnel-recorder';
 
 export interface ResolveInput {
@@ -53,6 +54,7 @@ export class ReferralResolution {
     private readonly contacts: ContactsService,
     private readonly modules: ModulesService,
     private readonly funnel: FunnelRecorder,
+    private readonly entryIds: EntryIds,
   ) {}
 
   async resolve(input: ResolveInput, tx: EntityManager): Promise<Resolution> {
@@ -98,13 +100,16 @@ export class ReferralResolution {
           ]
         : [];
     });
-    // The entries with their funnel pairs, ads, counts and segment memberships in one statement.
-    const entryIds = await this.recordEntries(
+    // The entries with their funnel pairs, ads, counts and segment memberships in one statement,
+    // their ids taken ahead: it travels with the transaction's next statement.
+    const entryIds = await this.entryIds.take(inputs.length, tx);
+    await this.recordEntries(
       inputs,
       referrals,
       isNew,
       { pairs: this.funnel.contactPairsOf(facts), ads: this.funnel.adTitlesOf(facts) },
       joining,
+      entryIds,
       tx,
     );
     const resolutions: Resolution[] = [];
@@ -136,8 +141,8 @@ export class ReferralResolution {
   }
 
   /**
-   * Inserts the entries in the order given (their ids in that order) and records what they add
-   * to the referral funnel (`funnel`), in one statement.
+   * Inserts the entries (`ids`, in the order given) and records what they add to the referral
+   * funnel (`funnel`), in one statement (issued carried: insertEntries).
    */
   private recordEntries(
     inputs: ResolveInput[],
@@ -145,11 +150,13 @@ export class ReferralResolution {
     isNew: boolean[],
     funnel: EntriesFunnel,
     joining: NewMember[],
+    ids: string[],
     tx: EntityManager,
-  ): Promise<string[]> {
+  ): Promise<void> {
     return insertEntries(
       tx,
       inputs.map((input, index) => ({
+        id: ids[index],
         botId: input.botId,
         referralId: referrals[index]?.id ?? null,
         rawRef: input.ref?.slice(0, 2100) ?? null,

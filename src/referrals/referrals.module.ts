@@ -6,6 +6,7 @@ import { ModulesModule } from '../modules';
 import { SegmentsModule } from '../segments';
 import { ContactViewService } from './contact-view.service';
 import { ReferralEntry } from './entities/referral-entry.entity';
+import { EntryIds } from './entry-ids';
 import { Referral } from './entities/referral.entity';
 import { ReferralResolution } from './referral-resolution';
 import { ReferralsService } from './referrals.service';
@@ -28,6 +29,7 @@ import { TrackedLinksService } from './tracked-links/tracked-links.service';
   providers: [
     ReferralsService,
     ReferralResolution,
+    EntryIds,
     ContactViewService,
     FunnelRecorder,
     LinkTargets,

@@ -2,7 +2,7 @@ import { type EntityManager } from 'typeorm';
 import { type CreatedCursor } from '../common/pagination';
 import { type Channel } from '../contacts';
 import { type Content } from '../creator';
-import { memoManyInTransaction, prepared } from '../database';
+import { memoManyInTransaction, prepared, preparedCarried } from '../database';
 import { insertMembersCte, insertMembersValues, type NewMember } from '../segments';
 import { type AnswerType, Referral } from './entities/referral.entity';
 import {
@@ -160,8 +160,21 @@ export async function findActiveReferral(
   return referral;
 }
 
+/** `count` unused values of `referral_entries_id_seq` (the entries' ids), as text (bigint). */
+export async function takeEntryIds(manager: EntityManager, count: number): Promise<string[]> {
+  const rows = await prepared<{ id: string }[]>(
+    manager,
+    'referral_entry_ids_take',
+    `SELECT nextval('referral_entries_id_seq')::text AS id FROM generate_series(1, $1::int)`,
+    [count],
+  );
+  return rows.map((row) => row.id);
+}
+
 /** A referral entry to insert: one contact coming in through a ref (known or not). */
 export interface EntryRow {
+  /** Its id, taken ahead from the entries' sequence (EntryIds). */
+  id: string;
   botId: string;
   /** The active referral the ref matched; null for an unknown, inactive or missing ref. */
   referralId: string | null;
@@ -187,32 +200,34 @@ export interface EntriesFunnel {
 }
 
 /**
- * Inserts the entries, records their (referral, contact) pairs in `referral_contacts`, stores
- * their ads' titles and counts them in the referrals' rollups (`countEntries`: the pairs a
- * contact entered for the first time from what `referral_contacts` answered) and adds the
- * contacts `joining` their referrals' segments (`insertMembersCte`, lent by segments), in one
- * statement (named and prepared: on every referral entry). Returns the entries' ids in the order
- * given.
+ * Inserts the entries (with their ids given), records their (referral, contact) pairs in
+ * `referral_contacts`, stores their ads' titles and counts them in the referrals' rollups
+ * (`countEntries`: the pairs a contact entered for the first time from what `referral_contacts`
+ * answered) and adds the contacts `joining` their referrals' segments (`insertMembersCte`, lent by
+ * segments), in one statement (named and prepared: on every referral entry). Nothing in the
+ * transaction needs its answer, so it is issued carried (preparedCarried): in a pipelined
+ * transaction it travels with the next statement. Resolves once issued; a failure fails the
+ * transaction.
  */
 export async function insertEntries(
   tx: EntityManager,
   entries: EntryRow[],
   funnel: EntriesFunnel,
   joining: NewMember[],
-): Promise<string[]> {
-  const [row] = await prepared<{ entryIds: string[] }[]>(
+): Promise<void> {
+  await preparedCarried(
     tx,
     'referral_entries_record',
     `WITH entry AS (
-       INSERT INTO referral_entries (bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
+       INSERT INTO referral_entries (id, bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
                                      is_new_contact, ad_id, ads_context, referer_uri, occurred_at)
-       SELECT bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id, is_new_contact,
+       SELECT id, bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id, is_new_contact,
               ad_id, ads_context, referer_uri, occurred_at
          FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::uuid[],
-                     $7::uuid[], $8::boolean[], $9::varchar[], $10::jsonb[], $11::text[], $12::timestamptz[])
-              WITH ORDINALITY AS e(bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
-                                   is_new_contact, ad_id, ads_context, referer_uri, occurred_at, position)
-        ORDER BY position
+                     $7::uuid[], $8::boolean[], $9::varchar[], $10::jsonb[], $11::text[], $12::timestamptz[],
+                     $31::bigint[])
+              AS e(bot_id, referral_id, raw_ref, source, channel, contact_id, conversation_id,
+                   is_new_contact, ad_id, ads_context, referer_uri, occurred_at, id)
        RETURNING id
      ), entered AS (
        ${enterReferralContacts(13)}
@@ -220,7 +235,7 @@ export async function insertEntries(
        ${upsertAdTitles(21)}
      ), ${countEntries({ botId: 1, referralId: 2, source: 4, channel: 5, adId: 9, occurredAt: 12, pairs: 13, pairIsNew: 24 })},
      ${insertMembersCte(25)}
-     SELECT coalesce(array_agg(id ORDER BY id), '{}') AS "entryIds" FROM entry`,
+     SELECT count(*)::int AS entries FROM entry`,
     [
       entries.map((e) => e.botId),
       entries.map((e) => e.referralId),
@@ -238,11 +253,9 @@ export async function insertEntries(
       ...upsertAdTitlesValues(funnel.ads),
       ...enterReferralContactsIsNew(funnel.pairs),
       ...insertMembersValues(joining),
+      entries.map((e) => e.id),
     ],
   );
-  // Rows are inserted in the order of position and take their ids from the sequence as they are,
-  // so ordered by id the ids are in the order given.
-  return row.entryIds;
 }
 
 /** A contact's entry as its page shows it. */

@@ -167,7 +167,7 @@ describe('Inbound items handled in batches', () => {
     }
   });
 
-  it('sends a batch’s BEGIN with its first statement and its COMMIT with its last, once they are prepared; its referrals are read with its locks', async () => {
+  it('sends a batch’s BEGIN with its first statement and its entries, replies and COMMIT with its last, once they are prepared; its referrals are read with its locks', async () => {
     const psids = Array.from({ length: 6 }, (_, i) => `pipelined-user-${i}`);
     await t.deliver(
       delivery(
@@ -188,11 +188,18 @@ describe('Inbound items handled in batches', () => {
           sql.startsWith('BEGIN; EXECUTE "messenger_inbox_lock_pending@batch"'),
         ),
       ).not.toHaveLength(0);
+      // The entries' and the replies' statements travel with the last one (carried): no round
+      // trip of their own.
+      const carried =
+        /^EXECUTE "referral_entries_record@batch".*; EXECUTE "replies_store\w*@batch".*; EXECUTE "messenger_inbox_mark_many\w*@batch".*; COMMIT$/s;
+      expect(texts.filter((sql) => carried.test(sql))).not.toHaveLength(0);
       expect(
-        texts.filter((sql) =>
-          /^EXECUTE "messenger_inbox_mark_many\w*@batch".*; COMMIT$/s.test(sql),
+        texts.filter(
+          (sql) =>
+            /EXECUTE "(referral_entries_record|replies_store)/.test(sql) &&
+            !sql.endsWith('; COMMIT'),
         ),
-      ).not.toHaveLength(0);
+      ).toEqual([]);
       // The referrals ride the first statement (referrals_find_active): no look-up of their own.
       const labels = query.mock.calls.map(([config]) =>
         typeof config === 'string'
