@@ -27,6 +27,8 @@ class Pipeline {
   committed = false;
   /** The statement that ends the transaction was issued: nothing may follow it. */
   private ended = false;
+  /** The transaction is being ended (`finish`): its connection goes back to the pool after. */
+  private closed = false;
   /** The statements issued so far, sent one after another in the order issued. */
   private chain: Promise<unknown> = Promise.resolve();
   /** Carried statements not sent yet: they travel in front of the next message (`carried`). */
@@ -94,10 +96,11 @@ class Pipeline {
     if (!execute || !this.parsed(name, text)) return null;
     const result = new Promise<T>((resolve, reject) => {
       // Held in its turn, so it runs after the statements issued before it.
-      void this.inTurn(() => {
+      // After a failure, the turn throws it: the statement then fails with it, never hangs.
+      this.inTurn(() => {
         this.held.push({ sql: execute, resolve: resolve as Held['resolve'], reject });
         return Promise.resolve();
-      });
+      }).catch(reject);
       // Work that awaits it before issuing another statement would wait forever: what no
       // statement took by the event loop's next turn goes alone.
       setImmediate(() => void this.inTurn(() => this.sendHeld([])).catch(noop));
@@ -108,6 +111,9 @@ class Pipeline {
 
   /** Ends the transaction after every statement issued: COMMIT or ROLLBACK unless none is due. */
   finish(outcome: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    // A statement issued from now on (by work that did not await it) would reach the connection
+    // after it went back to the pool: it is refused.
+    this.closed = true;
     return this.inTurn(async () => {
       if (outcome === 'ROLLBACK') this.dropHeld();
       if (this.held.length > 0) {
@@ -174,7 +180,8 @@ class Pipeline {
   }
 
   private refuseAfterEnd(): void {
-    if (this.ended) throw new Error('The transaction has ended: no statement may follow');
+    if (this.ended || this.closed)
+      throw new Error('The transaction has ended: no statement may follow');
   }
 }
 

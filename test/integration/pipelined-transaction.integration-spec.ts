@@ -291,6 +291,8 @@ describe('A pipelined transaction (integration)', () => {
       const { result } = await carriedInsert(tx, 33, 'duplicate');
       // Awaited with nothing to carry it: it goes alone on the event loop's next turn.
       await expect(result).rejects.toThrow(/duplicate key/);
+      // One carried after it fails with it too, rather than waiting for ever.
+      await expect((await carriedInsert(tx, 34, 'after')).result).rejects.toThrow(/duplicate key/);
       await rename(tx, 33, 'never', true);
     });
 
@@ -326,6 +328,22 @@ describe('A pipelined transaction (integration)', () => {
     await expect(inserted).rejects.toThrow(/rolled back before/);
     expect(sent).toEqual([expect.stringMatching(/^BEGIN; EXECUTE .*'27'/), 'ROLLBACK']);
     expect(await committed()).toEqual([]);
+  });
+
+  it('refuses a carried statement issued by work that went on after the transaction ended', async () => {
+    let late: Promise<unknown> | undefined;
+    await pipelinedTransaction(s.dataSource, async (tx) => {
+      await insert(tx, 35, 'in time');
+      // Not awaited: it comes once the transaction is ending, its connection going back to the pool.
+      late = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+        carriedInsert(tx, 36, 'late'),
+      );
+    });
+
+    await expect(late).rejects.toThrow(/has ended/);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(await committed()).toEqual([{ id: 35, note: 'in time' }]);
+    expect(sent.filter((sql) => sql.includes("'36'"))).toEqual([]);
   });
 
   it('sends a carried statement in its turn inside a savepoint, or before it is prepared', async () => {
