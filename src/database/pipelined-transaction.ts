@@ -49,8 +49,7 @@ class Pipeline {
   statement<T>(sendIt: () => Promise<T>): Promise<T> {
     this.refuseAfterEnd();
     return this.inTurn(async () => {
-      await this.begin();
-      await this.sendHeld([]);
+      await this.beginWithHeld();
       return sendIt();
     });
   }
@@ -70,8 +69,7 @@ class Pipeline {
       const execute =
         this.held.length > 0 || !this.began || ending ? executeOf(name, values) : null;
       if (!execute || !this.parsed(name, text)) {
-        await this.begin();
-        await this.sendHeld([]);
+        await this.beginWithHeld();
         return this.send({ name, text } as unknown as string, values) as Promise<T>;
       }
       const results = await this.sendHeld([execute, ...(ending ? ['COMMIT'] : [])]);
@@ -152,6 +150,12 @@ class Pipeline {
   private dropHeld(): void {
     for (const h of this.held.splice(0))
       h.reject(new Error('The transaction rolled back before this statement was sent'));
+  }
+
+  /** BEGIN, if none went yet, and the held statements, in one message (nothing when neither). */
+  private async beginWithHeld(): Promise<void> {
+    if (this.held.length > 0) await this.sendHeld([]);
+    else await this.begin();
   }
 
   private async begin(): Promise<void> {

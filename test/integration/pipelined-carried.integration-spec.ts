@@ -155,6 +155,20 @@ describe('Carried statements of a pipelined transaction (integration)', () => {
     expect((await committed()).map((row) => row.id)).toEqual([29, 30, 31]);
   });
 
+  it('sends BEGIN with the carried statements in front of a statement not yet prepared', async () => {
+    await pipelinedTransaction(p.s.dataSource, async (tx) => {
+      await carriedInsert(tx, 37, 'carried');
+      await tx.query('INSERT INTO pipeline_probe VALUES ($1, $2)', [38, 'plain']);
+    });
+
+    expect(p.sent()).toEqual([
+      expect.stringMatching(/^BEGIN; EXECUTE "pipeline_probe_insert"\('37', 'carried'\)$/),
+      'INSERT INTO pipeline_probe VALUES ($1, $2)',
+      'COMMIT',
+    ]);
+    expect((await committed()).map((row) => row.id)).toEqual([37, 38]);
+  });
+
   it('runs a carried statement at once in a transaction that is not pipelined', async () => {
     await p.s.dataSource.transaction(async (tx) => {
       const { result } = await carriedInsert(tx, 32, 'plain');

@@ -46,6 +46,11 @@ export class InboundInHand {
     return this.running;
   }
 
+  /** How many more items this process would take in hand now. */
+  private get room(): number {
+    return Math.max(0, IN_HAND_MAX - this.running);
+  }
+
   /** Starts taking items (the inbound worker calls it once it takes jobs). */
   start(): void {
     this.open = this.config.messenger.inboundInProcess;
@@ -72,8 +77,7 @@ export class InboundInHand {
    */
   expect(items: { botId: string | null; senderKey: string | null }[]): void {
     if (!this.open) return;
-    const room = Math.max(0, IN_HAND_MAX - this.running);
-    for (const item of items.slice(0, room)) this.profiles.start(item.botId, item.senderKey);
+    for (const item of items.slice(0, this.room)) this.profiles.start(item.botId, item.senderKey);
   }
 
   /**
@@ -84,7 +88,7 @@ export class InboundInHand {
    */
   take<T>(items: T[], rowOf: (item: T) => InboxRow): T[] {
     if (!this.open) return items;
-    const room = Math.max(0, IN_HAND_MAX - this.running);
+    const room = this.room;
     for (const item of items.slice(0, room)) void this.handle(rowOf(item));
     return items.slice(room);
   }
