@@ -83,7 +83,10 @@ export interface ContactView {
 
 export interface SeenContact {
   contact: Contact;
-  /** True when this event is the first the bot ever saw from this person. */
+  /**
+   * True when this event is the first the bot ever saw from this person: the upsert inserted the
+   * contact's row, in the caller's transaction.
+   */
   created: boolean;
 }
 

@@ -99,41 +99,25 @@ export class ConversationsRepository {
     return prepared<OpenConversation[]>(
       tx,
       'conversations_open',
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::timestamptz[], $5::varchar[],
-                              $6::text[], $7::jsonb[], $8::varchar[], $9::uuid[])
-                WITH ORDINALITY AS i(bot_id, contact_id, channel, occurred_at, kind, text, payload, external_id,
-                                     referral_id, position)
-       ), conversation AS (
-         INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at, first_referral_id,
-                                    last_referral_id)
-         SELECT bot_id, contact_id, channel, occurred_at, occurred_at, referral_id, referral_id FROM input ORDER BY position
-         ON CONFLICT (contact_id) DO UPDATE
-           SET last_inbound_at = ${lastInboundOnlyMovesForward('conversations.last_inbound_at', 'EXCLUDED.last_inbound_at')},
-               last_referral_id = ${lastReferralMoves('conversations.last_referral_id', 'EXCLUDED.last_referral_id')},
-               first_referral_id = ${firstReferralSticks('conversations.first_referral_id', 'EXCLUDED.first_referral_id')},
-               updated_at = now()
-         RETURNING id, contact_id, handed_over, last_inbound_at
-       ), logged AS (
-         INSERT INTO messages (bot_id, conversation_id, direction, event_kind, text, payload, status, external_id, occurred_at)
-         SELECT i.bot_id, c.id, 'in', i.kind, i.text, i.payload, 'received', i.external_id, i.occurred_at
-           FROM input i JOIN conversation c USING (contact_id)
-          ORDER BY i.position
-       )
-       SELECT id, contact_id AS "contactId", handed_over AS "handedOver", last_inbound_at AS "lastInboundAt"
-         FROM conversation`,
-      [
-        events.map((e) => e.botId),
-        events.map((e) => e.contactId),
-        events.map((e) => e.channel),
-        events.map((e) => e.occurredAt),
-        events.map((e) => e.kind),
-        events.map((e) => e.text),
-        events.map((e) => JSON.stringify(e.raw)),
-        events.map((e) => e.externalMessageId?.slice(0, 255) ?? null),
-        events.map((e) => e.referralId),
-      ],
+      openAndLogSql(false),
+      openAndLogValues(events),
     );
+  }
+
+  /**
+   * `openAndLog` for contacts that have no conversation (their rows inserted by `tx`), with the
+   * conversations' ids given (`ids`, in the order of `events`): nothing in the transaction needs
+   * its answer, so it is issued carried (preparedCarried: in a pipelined transaction it travels
+   * with the next statement). A plain INSERT: a contact that had a conversation after all fails
+   * the transaction (unique violation) rather than leaving the caller with an id not stored.
+   * Resolves once issued.
+   */
+  async openNew(tx: EntityManager, events: InboundToLog[], ids: string[]): Promise<void> {
+    if (events.length === 0) return;
+    await preparedCarried(tx, 'conversations_open_new', openAndLogSql(true), [
+      ...openAndLogValues(events),
+      ids,
+    ]);
   }
 
   /**
@@ -215,4 +199,54 @@ export class ConversationsRepository {
       ],
     );
   }
+}
+
+/**
+ * The statement of `openAndLog` (`isNew` false) and `openNew` (`isNew` true: plain inserts, with the
+ * conversations' ids given as $10).
+ */
+function openAndLogSql(isNew: boolean): string {
+  return `WITH input AS (
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::timestamptz[], $5::varchar[],
+                          $6::text[], $7::jsonb[], $8::varchar[], $9::uuid[]${isNew ? ', $10::uuid[]' : ''})
+            WITH ORDINALITY AS i(bot_id, contact_id, channel, occurred_at, kind, text, payload, external_id,
+                                 referral_id, ${isNew ? 'id, ' : ''}position)
+   ), conversation AS (
+     INSERT INTO conversations (${isNew ? 'id, ' : ''}bot_id, contact_id, channel, started_at, last_inbound_at,
+                                first_referral_id, last_referral_id)
+     SELECT ${isNew ? 'id, ' : ''}bot_id, contact_id, channel, occurred_at, occurred_at, referral_id, referral_id
+       FROM input ORDER BY position${
+         isNew
+           ? ''
+           : `
+     ON CONFLICT (contact_id) DO UPDATE
+       SET last_inbound_at = ${lastInboundOnlyMovesForward('conversations.last_inbound_at', 'EXCLUDED.last_inbound_at')},
+           last_referral_id = ${lastReferralMoves('conversations.last_referral_id', 'EXCLUDED.last_referral_id')},
+           first_referral_id = ${firstReferralSticks('conversations.first_referral_id', 'EXCLUDED.first_referral_id')},
+           updated_at = now()`
+       }
+     RETURNING id, contact_id, handed_over, last_inbound_at
+   ), logged AS (
+     INSERT INTO messages (bot_id, conversation_id, direction, event_kind, text, payload, status, external_id, occurred_at)
+     SELECT i.bot_id, c.id, 'in', i.kind, i.text, i.payload, 'received', i.external_id, i.occurred_at
+       FROM input i JOIN conversation c USING (contact_id)
+      ORDER BY i.position
+   )
+   SELECT id, contact_id AS "contactId", handed_over AS "handedOver", last_inbound_at AS "lastInboundAt"
+     FROM conversation`;
+}
+
+/** The values of `openAndLogSql`'s $1 to $9, from the events to log. */
+function openAndLogValues(events: InboundToLog[]): unknown[] {
+  return [
+    events.map((e) => e.botId),
+    events.map((e) => e.contactId),
+    events.map((e) => e.channel),
+    events.map((e) => e.occurredAt),
+    events.map((e) => e.kind),
+    events.map((e) => e.text),
+    events.map((e) => JSON.stringify(e.raw)),
+    events.map((e) => e.externalMessageId?.slice(0, 255) ?? null),
+    events.map((e) => e.referralId),
+  ];
 }

@@ -1,5 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { type JobOptions, type Queue } from 'bull';
 import { type EntityManager } from 'typeorm';
 import {
@@ -11,6 +12,7 @@ import {
   QueueName,
 } from '../queues';
 import { AppConfig } from '../config';
+import { firstInTransaction } from '../database';
 import { type FunnelActivity, ReferralsService } from '../referrals';
 import { BulkSendService, type Receipt } from './bulk-send.service';
 import { type Decision, Dispatcher } from './dispatcher';
@@ -357,20 +359,43 @@ export class ConversationsService {
 
   /**
    * Opens the conversations (or moves their last inbound time and referrals) and logs the inbound
-   * messages, in one statement; contacts must be distinct. Rows come back in the order of `events`.
+   * messages; contacts must be distinct. Rows come back in the order of `events`. A contact the
+   * transaction created has no conversation: its first event's conversation is inserted with an id
+   * given here, in a statement that waits for no answer (`openNew`, carried by the transaction's
+   * next statement), and reads as a new one does (not handed over, its window from the event); the
+   * others' are one statement, whose answer they wait for.
    */
   private async openConversations(
     events: InboundEvent[],
     tx: EntityManager,
   ): Promise<ConversationRow[]> {
     const referralIds = await this.referralIds(events, tx);
-    const rows = await this.repository.openAndLog(
-      tx,
-      events.map((event, k) => ({ ...event, referralId: referralIds[k] })),
+    const toLog = events.map((event, k) => ({ ...event, referralId: referralIds[k] }));
+    const isNew = toLog.map(
+      (event) =>
+        // Marked for every contact, so a created contact's later event finds its conversation.
+        firstInTransaction(tx, `conversation-opened:${event.contactId}`) &&
+        event.contact.createdInTransaction === true,
     );
-    const byContact = new Map(rows.map((row) => [row.contactId, row]));
+    const opened = new Map<string, ConversationRow>();
+    const newOnes = toLog.filter((_, k) => isNew[k]);
+    for (const event of newOnes)
+      opened.set(event.contactId, {
+        id: randomUUID(),
+        contactId: event.contactId,
+        handedOver: false,
+        lastInboundAt: event.occurredAt,
+      });
+    await this.repository.openNew(
+      tx,
+      newOnes,
+      newOnes.map((event) => opened.get(event.contactId)!.id),
+    );
+    const known = toLog.filter((_, k) => !isNew[k]);
+    if (known.length > 0)
+      for (const row of await this.repository.openAndLog(tx, known)) opened.set(row.contactId, row);
     return events.map((event) => {
-      const row = byContact.get(event.contactId);
+      const row = opened.get(event.contactId);
       if (!row) throw new Error('conversation upsert returned no row');
       return row;
     });

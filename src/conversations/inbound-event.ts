@@ -59,6 +59,12 @@ export interface InboundContact {
    * the moment it is committed, without reading it back (see ConversationsService.sendReplies).
    */
   address?: { externalId: string; externalIdKind: ExternalIdKind };
+  /**
+   * The caller's transaction inserted the contact's row (its upsert created it): the contact has
+   * no conversation yet, so its first event's conversation opens without waiting for an answer
+   * (ConversationsService.openConversations).
+   */
+  createdInTransaction?: boolean;
 }
 
 export interface InboundEvent {

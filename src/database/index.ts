@@ -3,4 +3,4 @@ export { DatabaseWorkersModule } from './database-workers.module';
 export { dataSourceOptions } from './data-source-options';
 export { planOwn, prepared, preparedCarried } from './prepared';
 export { pipelinedTransaction } from './pipelined-transaction';
-export { memoInTransaction, memoManyInTransaction } from './transaction-memo';
+export { firstInTransaction, memoInTransaction, memoManyInTransaction } from './transaction-memo';

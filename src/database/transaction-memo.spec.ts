@@ -1,5 +1,5 @@
 import { type EntityManager } from 'typeorm';
-import { memoInTransaction, memoManyInTransaction } from './transaction-memo';
+import { firstInTransaction, memoInTransaction, memoManyInTransaction } from './transaction-memo';
 
 const manager = (isTransactionActive: boolean) =>
   ({ queryRunner: { isTransactionActive } }) as unknown as EntityManager;
@@ -33,5 +33,29 @@ describe('memoManyInTransaction', () => {
     await memoManyInTransaction(plain, ['a', 'a'], read);
     await memoManyInTransaction(plain, ['a'], read);
     expect(read.mock.calls).toEqual([[['a']], [['a']]]);
+  });
+});
+
+describe('firstInTransaction', () => {
+  it('answers true once per key and transaction', () => {
+    const tx = manager(true);
+    expect(firstInTransaction(tx, 'a')).toBe(true);
+    expect(firstInTransaction(tx, 'a')).toBe(false);
+    expect(firstInTransaction(tx, 'b')).toBe(true);
+    expect(firstInTransaction(manager(true), 'a')).toBe(true);
+  });
+
+  it('is shared by the managers of one query runner (a savepoint’s and its transaction’s)', () => {
+    const queryRunner = { isTransactionActive: true };
+    const tx = { queryRunner } as unknown as EntityManager;
+    const savepoint = { queryRunner } as unknown as EntityManager;
+    expect(firstInTransaction(savepoint, 'a')).toBe(true);
+    expect(firstInTransaction(tx, 'a')).toBe(false);
+  });
+
+  it('outside a transaction always answers false', () => {
+    const plain = manager(false);
+    expect(firstInTransaction(plain, 'a')).toBe(false);
+    expect(firstInTransaction(plain, 'a')).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { type EntityManager } from 'typeorm';
+import { type EntityManager, type QueryRunner } from 'typeorm';
 
 const memos = new WeakMap<EntityManager, Map<string, Promise<unknown>>>();
 
@@ -52,4 +52,23 @@ export function memoManyInTransaction<T>(
     );
   }
   return Promise.all(keys.map((key) => memo.get(key) as Promise<T>));
+}
+
+/** What each transaction met (firstInTransaction), by its query runner: savepoints share it. */
+const met = new WeakMap<QueryRunner, Set<string>>();
+
+/**
+ * Whether the transaction `manager` runs in meets `key` for the first time; marks it met. For
+ * what a transaction does once per thing (a contact's conversation opened by it, say); kept by
+ * the transaction's query runner, so its savepoints share it (a savepoint rolled back keeps its
+ * keys met: the caller's general path then runs, which must also hold). Outside a transaction
+ * nothing is remembered, so it answers false: the caller takes its general path.
+ */
+export function firstInTransaction(manager: EntityManager, key: string): boolean {
+  const runner = manager.queryRunner;
+  if (!runner?.isTransactionActive) return false;
+  const keys = met.get(runner) ?? met.set(runner, new Set()).get(runner)!;
+  if (keys.has(key)) return false;
+  keys.add(key);
+  return true;
 }

@@ -30,6 +30,25 @@ describe('Inbound items handled in batches', () => {
     return Object.fromEntries(rows.map((row) => [row.psid, row.status]));
   };
 
+  /** A new person's Get Started with `ref`, then a text 5 ms later; their two inbox ids. */
+  const getStartedThenText = async (psid: string, ref: string, text: string) => {
+    const now = Date.now();
+    await t.deliver(
+      delivery(t.pageId, [
+        getStartedWithRef({ pageId: t.pageId, psid, ref, timestamp: now }),
+        textMessage({ pageId: t.pageId, psid, text, timestamp: now + 5 }),
+      ]),
+    );
+    const ids = await inboxIds([psid]);
+    expect(ids).toHaveLength(2);
+    return { now, ids };
+  };
+  /** A statement as node-postgres was handed it: its name when prepared, else its text. */
+  const labelOf = (config: unknown): string =>
+    typeof config === 'string'
+      ? config
+      : ((config as { name?: string }).name ?? (config as { text: string }).text);
+
   beforeAll(async () => {
     t = await startMessengerApp({ PROCESS_ROLE: 'api' });
     inbound = t.app.get(MessengerInboundService);
@@ -139,6 +158,72 @@ describe('Inbound items handled in batches', () => {
     ).toBe(7);
   });
 
+  it('opens a new contact’s conversation once, as a new one reads, when its older item runs in a savepoint (a batch of one)', async () => {
+    const psid = 'new-twice-user';
+    const { now, ids } = await getStartedThenText(psid, 'batch', 'still there?');
+    // Only the newer item asked: a batch of one, whose contact's older item runs in a savepoint.
+    const query = jest.spyOn(Client.prototype, 'query');
+    try {
+      await inbound.process(ids[1]);
+      // The older item opened it (in its savepoint, at once); the newer one found it.
+      expect(
+        query.mock.calls.filter(([config]) =>
+          /"?conversations_open_new@batch/.test(labelOf(config)),
+        ),
+      ).toHaveLength(1);
+    } finally {
+      query.mockRestore();
+    }
+
+    expect(await statuses([psid])).toEqual({ [psid]: 'processed,processed' });
+    const { rows } = await t.db.query(
+      `SELECT v.handed_over AS "handedOver", v.started_at AS "startedAt",
+              v.last_inbound_at AS "lastInboundAt", f.tracking_param AS first, l.tracking_param AS last,
+              (SELECT array_agg(m.text ORDER BY m.id) FROM messages m
+                WHERE m.conversation_id = v.id AND m.direction = 'in') AS texts,
+              (SELECT array_agg(e.conversation_id = v.id) FROM referral_entries e
+                WHERE e.contact_id = c.id) AS "entryOnIt",
+              (SELECT count(*)::int FROM replies r JOIN messages m ON m.reply_id = r.id
+                WHERE r.conversation_id = v.id AND m.text LIKE 'Hi %') AS answered
+         FROM conversations v JOIN contacts c ON c.id = v.contact_id
+         LEFT JOIN referrals f ON f.id = v.first_referral_id
+         LEFT JOIN referrals l ON l.id = v.last_referral_id
+        WHERE c.external_id = $1`,
+      [psid],
+    );
+    expect(rows).toEqual([
+      {
+        handedOver: false,
+        startedAt: new Date(now),
+        lastInboundAt: new Date(now + 5),
+        first: 'batch',
+        last: 'batch',
+        texts: ['Get Started', 'still there?'],
+        entryOnIt: [true],
+        answered: 1,
+      },
+    ]);
+  });
+
+  it('opens a new contact’s conversation for its next item when its first item’s savepoint rolled back', async () => {
+    const psid = 'new-rolled-back-user';
+    const { now, ids } = await getStartedThenText(psid, 'explode', 'anyone?');
+    // The older item fails in its savepoint after its conversation was inserted there.
+    await inbound.process(ids[1]);
+
+    expect(await statuses([psid])).toEqual({ [psid]: 'pending,processed' });
+    const { rows } = await t.db.query(
+      `SELECT v.started_at AS "startedAt", v.first_referral_id AS "firstReferralId",
+              (SELECT array_agg(m.text ORDER BY m.id) FROM messages m
+                WHERE m.conversation_id = v.id AND m.direction = 'in') AS texts
+         FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE c.external_id = $1`,
+      [psid],
+    );
+    expect(rows).toEqual([
+      { startedAt: new Date(now + 5), firstReferralId: null, texts: ['anyone?'] },
+    ]);
+  });
+
   it('plans the batch’s statements once per connection (generic plans, by index), in its transaction only', async () => {
     // What the planner settings say while the batch writes its replies, seen from inside Postgres.
     await t.db.query(`
@@ -167,7 +252,7 @@ describe('Inbound items handled in batches', () => {
     }
   });
 
-  it('sends a batch’s BEGIN with its first statement and its entries, replies and COMMIT with its last, once they are prepared; its referrals are read with its locks', async () => {
+  it('sends a batch’s BEGIN with its first statement and its new contacts’ conversations, entries, replies and COMMIT with its last, once they are prepared; its referrals are read with its locks', async () => {
     const psids = Array.from({ length: 6 }, (_, i) => `pipelined-user-${i}`);
     await t.deliver(
       delivery(
@@ -179,7 +264,15 @@ describe('Inbound items handled in batches', () => {
     const query = jest.spyOn(Client.prototype, 'query');
     try {
       // One batch after another: the pool hands the same connection on, its statements prepared.
-      for (const id of ids) await inbound.process(id);
+      const roundTrips: number[] = [];
+      for (const id of ids) {
+        const before = query.mock.calls.length;
+        await inbound.process(id);
+        roundTrips.push(query.mock.calls.length - before);
+      }
+      // Once its statements are prepared there: the item read (a job's), then the batch of a new
+      // contact's referral entry in three.
+      expect(roundTrips.slice(-2)).toEqual([4, 4]);
       const texts = query.mock.calls.map(([config]) =>
         typeof config === 'string' ? config : (config as { text: string }).text,
       );
@@ -188,24 +281,25 @@ describe('Inbound items handled in batches', () => {
           sql.startsWith('BEGIN; EXECUTE "messenger_inbox_lock_pending@batch"'),
         ),
       ).not.toHaveLength(0);
-      // The entries' and the replies' statements travel with the last one (carried): no round
-      // trip of their own.
+      // A new contact's conversation, the entries' and the replies' statements travel with the
+      // last one (carried): no round trip of their own, and no upsert of a conversation.
       const carried =
-        /^EXECUTE "referral_entries_record@batch".*; EXECUTE "replies_store\w*@batch".*; EXECUTE "messenger_inbox_mark_many\w*@batch".*; COMMIT$/s;
+        /^EXECUTE "conversations_open_new@batch".*; EXECUTE "referral_entries_record@batch".*; EXECUTE "replies_store\w*@batch".*; EXECUTE "messenger_inbox_mark_many\w*@batch".*; COMMIT$/s;
       expect(texts.filter((sql) => carried.test(sql))).not.toHaveLength(0);
       expect(
         texts.filter(
           (sql) =>
-            /EXECUTE "(referral_entries_record|replies_store)/.test(sql) &&
+            /EXECUTE "(conversations_open_new|referral_entries_record|replies_store)/.test(sql) &&
             !sql.endsWith('; COMMIT'),
         ),
       ).toEqual([]);
+      const prepared = (config: unknown): string | undefined => (config as { name?: string }).name;
+      expect(
+        query.mock.calls.filter(([config]) => prepared(config) === 'conversations_open@batch'),
+      ).toEqual([]);
+      expect(texts.filter((sql) => sql.includes('EXECUTE "conversations_open@batch"'))).toEqual([]);
       // The referrals ride the first statement (referrals_find_active): no look-up of their own.
-      const labels = query.mock.calls.map(([config]) =>
-        typeof config === 'string'
-          ? config
-          : ((config as { name?: string }).name ?? (config as { text: string }).text),
-      );
+      const labels = query.mock.calls.map(([config]) => labelOf(config));
       expect(
         labels.filter((label) =>
           /referral_find_active_many|referrals_find_active\(\$1/.test(label),

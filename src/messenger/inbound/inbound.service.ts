@@ -3,11 +3,11 @@ import { type EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
 import { AppConfig } from '../../config';
 import {
-  type Contact,
   type ContactKey,
   type ContactNames,
   contactKeyOf,
   ContactsService,
+  type SeenContact,
   type SubscriptionEvent,
 } from '../../contacts';
 import {
@@ -27,10 +27,9 @@ import { ProfilePrefetch } from './profile-prefetch';
 import { checkboxUserRefOf, subscriptionOf } from './platform-events';
 
 /** A pending item with its bot, its contact and what it says (normalised once), ready to handle. */
-interface QueuedItem {
+interface QueuedItem extends SeenContact {
   row: InboxRow;
   botId: string;
-  contact: Contact;
   said: NormalisedItem | null;
 }
 
@@ -218,7 +217,7 @@ export class MessengerInboundService {
         queues.get(contactOf(c))!.map((row) => ({
           row,
           botId: c.key.botId,
-          contact: seen[index].contact,
+          ...seen[index],
           said: said.has(row.id)
             ? said.get(row.id)!
             : normalise(row.payload, this.config.messenger.appId),
@@ -282,7 +281,7 @@ export class MessengerInboundService {
     const eventRows: InboxRow[] = [];
     const subscriptions: SubscriptionEvent[] = [];
     const receipts: InboundEvent[] = [];
-    for (const { row, botId, contact, said } of rows) {
+    for (const { row, botId, contact, created, said } of rows) {
       // Marketing-message opt-ins change a subscription: nothing to answer, no entry to count.
       const subscription = subscriptionOf(row.payload);
       if (subscription) {
@@ -300,7 +299,7 @@ export class MessengerInboundService {
         });
         continue;
       }
-      const event = toEvent(row, botId, contact, said);
+      const event = toEvent(row, botId, contact, said, created);
       if (!event) {
         outcomes.push({ id: row.id, status: 'ignored', note: 'NO_SENDER' });
         continue;

@@ -4,12 +4,16 @@ import { type ReferralLookup } from '../../referrals';
 import { type InboxRow } from '../inbox.repository';
 import { type NormalisedItem } from './normalise';
 
-/** The conversation event of a stored item said by `contact` (null when it says nothing handled). */
+/**
+ * The conversation event of a stored item said by `contact` (null when it says nothing handled);
+ * `created` when the batch's transaction inserted the contact's row.
+ */
 export function toEvent(
   row: InboxRow,
   botId: string,
   contact: Contact,
   normalised: NormalisedItem | null,
+  created = false,
 ): InboundEvent | null {
   if (!normalised) return null;
   return {
@@ -21,6 +25,7 @@ export function toEvent(
       lastName: contact.lastName,
       firstSeenAt: contact.firstSeenAt,
       address: { externalId: contact.externalId, externalIdKind: contact.externalIdKind },
+      createdInTransaction: created,
     },
     channel: 'messenger',
     occurredAt: row.occurredAt,
