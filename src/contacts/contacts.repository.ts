@@ -1,5 +1,5 @@
 import { type EntityManager } from 'typeorm';
-import { prepared } from '../database';
+import { prepared, preparedCarried } from '../database';
 import { type Channel, type Contact, type ExternalIdKind } from './entities/contact.entity';
 
 /**
@@ -68,32 +68,32 @@ export function findContacts(
             c.profile_fetched_at IS NOT NULL AS "profileFetched"
        FROM unnest($1::uuid[], $2::varchar[], $3::varchar[]) AS k(bot_id, channel, external_id)
        JOIN contacts c USING (bot_id, channel, external_id)`,
-    profiledKeysValues(keys),
+    knownKeysValues(keys),
   );
 }
 
-/** A contact's key as one string, `botId|channel|externalId`: what `profiledKeysExpr` gives. */
+/** A contact's key as one string, `botId|channel|externalId`: what `knownKeysExpr` gives. */
 export function contactKeyOf(key: { botId: string; channel: string; externalId: string }): string {
   return `${key.botId}|${key.channel}|${key.externalId}`;
 }
 
 /**
- * A SQL expression (a text[]) of the keys (`contactKeyOf`) among the given ones whose contact
- * exists and had its profile looked up, its three arrays (bot ids, channels, external ids)
- * numbered from `$first`: the statement part the contacts module lends the Messenger inbound
- * batch's first statement (`messenger_inbox_lock_pending`), so the batch learns which contacts
- * need a Graph API profile look-up in the round trip that locks them. A function
- * (`contacts_profiled_keys`, migration 1796570000100-ContactsProfiledKeys) rather than a
- * subquery, so that its statement is planned once per connection, not with the caller's each
- * time, and reads when it runs (VOLATILE: a snapshot of its own), not as of the caller's start.
- * Values: `profiledKeysValues`.
+ * A SQL expression (a jsonb `{"known": [...], "profiled": [...]}`) of the keys (`contactKeyOf`)
+ * among the given ones whose contact exists, and of those whose profile was looked up, its three
+ * arrays (bot ids, channels, external ids) numbered from `$first`: the statement part the contacts
+ * module lends the Messenger inbound batch's first statement (`messenger_inbox_lock_pending`),
+ * so the batch learns in the round trip that locks them which contacts need a Graph API profile
+ * look-up and which are new (`recordSeenMany`'s `absent`). A function (`contacts_known_keys`,
+ * migration 1796590000000-ContactsKnownKeys) rather than a subquery, so that its statement is
+ * planned once per connection, not with the caller's each time, and reads when it runs (VOLATILE:
+ * a snapshot of its own), not as of the caller's start. Values: `knownKeysValues`.
  */
-export function profiledKeysExpr(first: number): string {
-  return `contacts_profiled_keys($${first}::uuid[], $${first + 1}::varchar[], $${first + 2}::varchar[])`;
+export function knownKeysExpr(first: number): string {
+  return `contacts_known_keys($${first}::uuid[], $${first + 1}::varchar[], $${first + 2}::varchar[])`;
 }
 
-/** The values of `profiledKeysExpr` (and of `findContacts`), in its parameters' order. */
-export function profiledKeysValues(
+/** The values of `knownKeysExpr` (and of `findContacts`), in its parameters' order. */
+export function knownKeysValues(
   keys: { botId: string; channel: string; externalId: string }[],
 ): unknown[] {
   return [keys.map((k) => k.botId), keys.map((k) => k.channel), keys.map((k) => k.externalId)];
@@ -126,15 +126,63 @@ export function upsertSightings(
            last_name = ${R.knownNameKept('contacts.last_name', 'EXCLUDED.last_name')},
            profile_fetched_at = ${R.profileLookedUpOnce('contacts.profile_fetched_at', 'EXCLUDED.profile_fetched_at')}
      RETURNING ${RETURNED_COLUMNS}, (xmax = 0) AS created`,
-    [
-      sightings.map((s) => s.botId),
-      sightings.map((s) => s.channel),
-      sightings.map((s) => s.externalId),
-      sightings.map((s) => s.externalIdKind),
-      sightings.map((s) => s.seenAt),
-      sightings.map((s) => s.firstName),
-      sightings.map((s) => s.lastName),
-      sightings.map((s) => s.profiled),
-    ],
+    sightingValues(sightings),
   );
+}
+
+/**
+ * Inserts the contacts of sightings that have none (`absent` keys, read under the caller's locks:
+ * `knownKeysExpr`), with their ids and `now` (the app's clock: their creation and, when looked up,
+ * profile time) given, and returns them as `upsertSightings` would, without waiting: nothing in the
+ * transaction needs its answer, so it is issued carried (preparedCarried: in a pipelined
+ * transaction it travels with the next statement). A plain INSERT: a contact that came to exist
+ * after all fails the transaction (unique violation), which the caller retries.
+ */
+export async function insertAbsentSightings(
+  manager: EntityManager,
+  sightings: SightingRow[],
+  ids: string[],
+  now: Date,
+): Promise<(Contact & { created: boolean })[]> {
+  if (sightings.length === 0) return [];
+  await preparedCarried(
+    manager,
+    'contact_insert_absent',
+    `INSERT INTO contacts (id, bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at,
+                           first_name, last_name, profile_fetched_at, created_at)
+     SELECT id, bot_id, channel, external_id, kind, seen_at, seen_at, first_name, last_name,
+            CASE WHEN profiled THEN $10::timestamptz END, $10::timestamptz
+       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::timestamptz[],
+                   $6::varchar[], $7::varchar[], $8::boolean[], $9::uuid[])
+         AS s(bot_id, channel, external_id, kind, seen_at, first_name, last_name, profiled, id)`,
+    [...sightingValues(sightings), ids, now],
+  );
+  return sightings.map((s, k) => ({
+    id: ids[k],
+    botId: s.botId,
+    channel: s.channel,
+    externalId: s.externalId,
+    externalIdKind: s.externalIdKind,
+    firstName: s.firstName,
+    lastName: s.lastName,
+    profileFetchedAt: s.profiled ? now : null,
+    firstSeenAt: s.seenAt,
+    lastSeenAt: s.seenAt,
+    createdAt: now,
+    created: true,
+  }));
+}
+
+/** The values of the sightings' eight arrays ($1 to $8), as `upsertSightings` takes them. */
+function sightingValues(sightings: SightingRow[]): unknown[] {
+  return [
+    sightings.map((s) => s.botId),
+    sightings.map((s) => s.channel),
+    sightings.map((s) => s.externalId),
+    sightings.map((s) => s.externalIdKind),
+    sightings.map((s) => s.seenAt),
+    sightings.map((s) => s.firstName),
+    sightings.map((s) => s.lastName),
+    sightings.map((s) => s.profiled),
+  ];
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
 import { AppConfig } from '../config';
@@ -9,7 +9,13 @@ import {
   type SubscriptionType,
 } from './entities/contact-subscription.entity';
 import { type Channel, Contact, type ExternalIdKind } from './entities/contact.entity';
-import { contactKeyOf as keyOf, findContacts, upsertSightings } from './contacts.repository';
+import {
+  contactKeyOf as keyOf,
+  findContacts,
+  insertAbsentSightings,
+  type SightingRow,
+  upsertSightings,
+} from './contacts.repository';
 import {
   absorbContact,
   contactsToLink,
@@ -126,9 +132,16 @@ export class ContactsService {
   /**
    * `recordSeen` for many contacts in one statement; results in the order given. With `profile`,
    * also stores the names a channel's profile lookup found (null after a failed lookup) and marks
-   * the lookup done. Keys must be distinct.
+   * the lookup done. Keys must be distinct. `absent`: keys (`contactKeyOf`) the caller read to have
+   * no contact, under locks that keep it so (the Messenger batch's, `knownKeysExpr`): those are
+   * inserted with ids given here, in a statement that waits for no answer
+   * (`insertAbsentSightings`); one that exists after all fails `tx` (a unique violation).
    */
-  async recordSeenMany(sightings: Sighting[], tx?: EntityManager): Promise<SeenContact[]> {
+  async recordSeenMany(
+    sightings: Sighting[],
+    tx?: EntityManager,
+    absent: ReadonlySet<string> = new Set(),
+  ): Promise<SeenContact[]> {
     if (sightings.length === 0) return [];
     const resolved = await this.resolveLinked(sightings, tx ?? this.dataSource.manager);
     if (resolved !== sightings) {
@@ -142,16 +155,25 @@ export class ContactsService {
       const byKey = new Map([...distinct.keys()].map((key, index) => [key, seen[index]]));
       return resolved.map((sighting) => byKey.get(keyOf(sighting.key))!);
     }
-    const rows = await upsertSightings(
-      tx ?? this.dataSource.manager,
-      sightings.map(({ key, seenAt, profile }) => ({
-        ...key,
-        seenAt,
-        firstName: profile?.names?.firstName ?? null,
-        lastName: profile?.names?.lastName ?? null,
-        profiled: profile !== undefined,
-      })),
+    const manager = tx ?? this.dataSource.manager;
+    const rowOf = ({ key, seenAt, profile }: Sighting): SightingRow => ({
+      ...key,
+      seenAt,
+      firstName: profile?.names?.firstName ?? null,
+      lastName: profile?.names?.lastName ?? null,
+      profiled: profile !== undefined,
+    });
+    const isAbsent = (sighting: Sighting) => absent.has(keyOf(sighting.key));
+    const toInsert = sightings.filter(isAbsent).map(rowOf);
+    const inserted = await insertAbsentSightings(
+      manager,
+      toInsert,
+      toInsert.map(() => randomUUID()),
+      new Date(),
     );
+    const toUpsert = sightings.filter((sighting) => !isAbsent(sighting));
+    const upserted = toUpsert.length > 0 ? await upsertSightings(manager, toUpsert.map(rowOf)) : [];
+    const rows = [...inserted, ...upserted];
     const byKey = new Map(
       rows.map(({ created, ...contact }) => [keyOf(contact), { contact, created }]),
     );

@@ -19,4 +19,4 @@ export {
 export { type NotificationState } from './subscriptions.repository';
 export { type IdentityRow, type LinkedContact } from './identities.repository';
 export { ContactErrors } from './contacts.errors';
-export { contactKeyOf, profiledKeysExpr, profiledKeysValues } from './contacts.repository';
+export { contactKeyOf, knownKeysExpr, knownKeysValues } from './contacts.repository';

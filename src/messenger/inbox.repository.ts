@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type ContactKey, profiledKeysExpr, profiledKeysValues } from '../contacts';
+import { type ContactKey, contactKeyOf, knownKeysExpr, knownKeysValues } from '../contacts';
 import { type Carrying } from '../conversations';
 import { planOwn, prepared } from '../database';
 import {
@@ -55,10 +55,14 @@ export interface ContactBound {
   id: string;
 }
 
-/** What `lockPendingUpTo` took: the items, and which of the contacts asked about are profiled. */
+/**
+ * What `lockPendingUpTo` took: the items, and of the contacts asked about (`contactKeyOf`
+ * strings) those that had their profile looked up and those that do not exist.
+ */
 export interface LockedPending {
   items: InboxRow[];
   profiled: Set<string>;
+  absent: Set<string>;
 }
 
 const INBOX_COLUMNS = `id, page_id AS "pageId", bot_id AS "botId", sender_key AS "senderKey", standby,
@@ -119,9 +123,10 @@ export class InboxRepository {
    * deadlock), then their pending items up to each bound, oldest first, in one round trip (the
    * function `messenger_inbox_lock_pending`, migration 1796570000000-InboxLockPending). FOR UPDATE
    * re-checks each row after the lock, so items another batch finished meanwhile are skipped.
-   * `profiledOf`: contact keys to check in the same round trip; `profiled` holds those whose
-   * contact had its profile looked up (`contactKeyOf` strings; read after the locks, so the
-   * profile a batch this one waited for looked up counts; when no item comes back, none).
+   * `contactsOf`: contact keys to check in the same round trip; `profiled` holds those whose
+   * contact had its profile looked up, `absent` those that have no contact (`contactKeyOf`
+   * strings; read after the locks, so the profile or the contact a batch this one waited for
+   * wrote counts; when no item comes back, neither holds any).
    * `referralsOf`: referral look-ups (the refs the items carry) read in the same round trip, after
    * the locks; what they found serves `tx`'s later look-ups of them (`primeActiveReferrals`).
    * It also sets the planner for the rest of `tx`: generic plans (`plan_cache_mode`), and no
@@ -134,16 +139,17 @@ export class InboxRepository {
   async lockPendingUpTo(
     tx: EntityManager,
     bounds: ContactBound[],
-    profiledOf: ContactKey[] = [],
+    contactsOf: ContactKey[] = [],
     referralsOf: ReferralLookup[] = [],
   ): Promise<LockedPending> {
     planOwn(tx, 'batch');
-    const rows = await prepared<(InboxRow & { profiled: string[] | null; referrals: unknown })[]>(
+    type Known = { known: string[]; profiled: string[] } | null;
+    const rows = await prepared<(InboxRow & { contacts: Known; referrals: unknown })[]>(
       tx,
       'messenger_inbox_lock_pending',
       // The function's rows are its tuplestore's, in order; the lent reads run with the first.
       `SELECT ${INBOX_COLUMNS},
-              CASE WHEN i.ordinality = 1 THEN ${profiledKeysExpr(5)} END AS profiled,
+              CASE WHEN i.ordinality = 1 THEN ${knownKeysExpr(5)} END AS contacts,
               CASE WHEN i.ordinality = 1 THEN ${activeReferralsExpr(8)} END AS referrals
          FROM messenger_inbox_lock_pending($1::varchar[], $2::varchar[], $3::timestamptz[], $4::bigint[])
               WITH ORDINALITY AS i`,
@@ -152,14 +158,19 @@ export class InboxRepository {
         bounds.map((b) => b.senderKey),
         bounds.map((b) => b.occurredAt),
         bounds.map((b) => b.id),
-        ...profiledKeysValues(profiledOf),
+        ...knownKeysValues(contactsOf),
         ...activeReferralsValues(referralsOf),
       ],
     );
     if (rows.length > 0) await primeActiveReferrals(tx, referralsOf, rows[0].referrals);
+    const contacts = rows[0]?.contacts;
+    const known = new Set(contacts?.known);
     return {
-      items: rows.map(({ profiled: _, referrals: __, ...item }) => item),
-      profiled: new Set(rows[0]?.profiled ?? []),
+      items: rows.map(({ contacts: _, referrals: __, ...item }) => item),
+      profiled: new Set(contacts?.profiled),
+      absent: new Set(
+        contacts ? contactsOf.map(contactKeyOf).filter((key) => !known.has(key)) : [],
+      ),
     };
   }
 

@@ -1,5 +1,7 @@
 import { BotsModule, BotsService } from '../../src/bots';
-import { type ContactKey, ContactsModule, ContactsService } from '../../src/contacts';
+import { QueryFailedError } from 'typeorm';
+import { type ContactKey, contactKeyOf, ContactsModule, ContactsService } from '../../src/contacts';
+import { pipelinedTransaction } from '../../src/database';
 import { startServices, type ServiceContext } from './support/service-context';
 
 describe('ContactsService (integration)', () => {
@@ -64,5 +66,73 @@ describe('ContactsService (integration)', () => {
     const theirs = await contacts.recordSeen({ ...key('shared-psid'), botId: other }, new Date());
     expect(theirs.created).toBe(true);
     expect(theirs.contact.id).not.toBe(mine.contact.id);
+  });
+
+  describe('with keys read absent (the Messenger batch’s)', () => {
+    const stored = async (externalId: string): Promise<Record<string, unknown>> => {
+      const [row] = await s.dataSource.query<Record<string, unknown>[]>(
+        `SELECT id, bot_id AS "botId", channel, external_id AS "externalId",
+                external_id_kind AS "externalIdKind", first_name AS "firstName", last_name AS "lastName",
+                profile_fetched_at AS "profileFetchedAt", first_seen_at AS "firstSeenAt",
+                last_seen_at AS "lastSeenAt", created_at AS "createdAt"
+           FROM contacts WHERE bot_id = $1 AND external_id = $2`,
+        [botId, externalId],
+      );
+      return row;
+    };
+
+    it('inserts those without an answer and answers as the stored rows read, the others upserted, in order', async () => {
+      const seenAt = new Date('2026-02-01T10:00:00.123Z');
+      await contacts.recordSeen(key('absent-known'), new Date('2026-01-01T00:00:00Z'));
+      const seen = await pipelinedTransaction(s.dataSource, (tx) =>
+        contacts.recordSeenMany(
+          [
+            {
+              key: key('absent-new'),
+              seenAt,
+              profile: { names: { firstName: 'Ana', lastName: null } },
+            },
+            { key: key('absent-known'), seenAt },
+            { key: key('absent-unprofiled'), seenAt },
+          ],
+          tx,
+          new Set([contactKeyOf(key('absent-new')), contactKeyOf(key('absent-unprofiled'))]),
+        ),
+      );
+      expect(seen.map((one) => [one.contact.externalId, one.created])).toEqual([
+        ['absent-new', true],
+        ['absent-known', false],
+        ['absent-unprofiled', true],
+      ]);
+      expect(seen[0].contact).toEqual(await stored('absent-new'));
+      expect(seen[0].contact).toMatchObject({
+        firstName: 'Ana',
+        firstSeenAt: seenAt,
+        lastSeenAt: seenAt,
+      });
+      expect(seen[0].contact.profileFetchedAt).not.toBeNull();
+      expect(seen[2].contact).toEqual(await stored('absent-unprofiled'));
+      expect(seen[2].contact.profileFetchedAt).toBeNull();
+    });
+
+    it('fails the transaction when a key read absent has a contact after all, and changes nothing', async () => {
+      const before = await contacts.recordSeen(
+        key('absent-wrong'),
+        new Date('2026-01-01T00:00:00Z'),
+      );
+      const attempt = pipelinedTransaction(s.dataSource, (tx) =>
+        contacts.recordSeenMany(
+          [{ key: key('absent-wrong'), seenAt: new Date('2026-03-01T00:00:00Z') }],
+          tx,
+          new Set([contactKeyOf(key('absent-wrong'))]),
+        ),
+      );
+      await expect(attempt).rejects.toBeInstanceOf(QueryFailedError);
+      await expect(attempt).rejects.toMatchObject({ driverError: { code: '23505' } });
+      expect(await stored('absent-wrong')).toMatchObject({
+        id: before.contact.id,
+        lastSeenAt: before.contact.lastSeenAt,
+      });
+    });
   });
 });

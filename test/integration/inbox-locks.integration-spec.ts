@@ -160,12 +160,13 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
       inbox.lockPendingUpTo(tx, [boundOf(row)], keys),
     );
     expect([...result.profiled]).toEqual([`${botId}|messenger|young-3`]);
+    expect([...result.absent]).toEqual([`${botId}|messenger|young-new`]);
     const plan = plans.find((text) => text.includes('JOIN contacts c'));
     expect(plan).toContain('Index Scan using');
     expect(plan).not.toContain('Seq Scan on contacts');
   });
 
-  it('tells a batch that waited for a contact the profile the batch before it looked up', async () => {
+  it('tells a batch that waited for a contact the contact and profile the batch before it wrote', async () => {
     const { id: botId } = await s.get(BotsService).create({ name: 'Waiter bot' });
     const first = (await itemsOf('waiter', 1, 1))[0];
     const key = {
@@ -178,8 +179,9 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
     const mayCommit = new Promise<void>((resolve) => (release = resolve));
     let firstTook = false;
     const firstBatch = s.dataSource.transaction(async (tx: EntityManager) => {
-      const { profiled } = await inbox.lockPendingUpTo(tx, [boundOf(first)], [key]);
+      const { profiled, absent } = await inbox.lockPendingUpTo(tx, [boundOf(first)], [key]);
       expect(profiled.size).toBe(0);
+      expect([...absent]).toEqual([`${botId}|messenger|waiter`]);
       firstTook = true;
       await mayCommit;
       // The first batch looked the profile up and records the contact with it.
@@ -193,10 +195,14 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
     await waitFor(() => firstTook, { what: 'first batch to lock' });
     // A newer item, handled by another process's batch, which waits for the contact's lock.
     const second = (await itemsOf('waiter', 1, 2))[0];
-    let secondResult: { items: string[]; profiled: string[] } | null = null;
+    let secondResult: { items: string[]; profiled: string[]; absent: string[] } | null = null;
     const secondBatch = s.dataSource.transaction(async (tx: EntityManager) => {
       const r = await inbox.lockPendingUpTo(tx, [boundOf(second)], [key]);
-      secondResult = { items: r.items.map((i) => i.id), profiled: [...r.profiled] };
+      secondResult = {
+        items: r.items.map((i) => i.id),
+        profiled: [...r.profiled],
+        absent: [...r.absent],
+      };
     });
     await waitFor(aBatchWaits, { what: 'the second batch to wait for the first' });
     release();
@@ -205,5 +211,7 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
     expect(secondResult!.items).toEqual([second.id]);
     // ... and must know its profile was looked up (else: a second Graph API look-up).
     expect(secondResult!.profiled).toEqual([`${botId}|messenger|waiter`]);
+    // ... and that it exists: inserting it again would fail the batch.
+    expect(secondResult!.absent).toEqual([]);
   });
 });

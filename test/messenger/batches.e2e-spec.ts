@@ -252,7 +252,7 @@ describe('Inbound items handled in batches', () => {
     }
   });
 
-  it('sends a batch’s BEGIN with its first statement and its new contacts’ conversations, entries, replies and COMMIT with its last, once they are prepared; its referrals are read with its locks', async () => {
+  it('sends a batch’s BEGIN with its first statement and its new people’s contacts, conversations, entries, replies and COMMIT with its last, once they are prepared; its referrals are read with its locks', async () => {
     const psids = Array.from({ length: 6 }, (_, i) => `pipelined-user-${i}`);
     await t.deliver(
       delivery(
@@ -271,8 +271,8 @@ describe('Inbound items handled in batches', () => {
         roundTrips.push(query.mock.calls.length - before);
       }
       // Once its statements are prepared there: the item read (a job's), then the batch of a new
-      // contact's referral entry in three.
-      expect(roundTrips.slice(-2)).toEqual([4, 4]);
+      // person's referral entry in two.
+      expect(roundTrips.slice(-2)).toEqual([3, 3]);
       const texts = query.mock.calls.map(([config]) =>
         typeof config === 'string' ? config : (config as { text: string }).text,
       );
@@ -281,23 +281,24 @@ describe('Inbound items handled in batches', () => {
           sql.startsWith('BEGIN; EXECUTE "messenger_inbox_lock_pending@batch"'),
         ),
       ).not.toHaveLength(0);
-      // A new contact's conversation, the entries' and the replies' statements travel with the
-      // last one (carried): no round trip of their own, and no upsert of a conversation.
+      // A new person's contact and conversation, the entries' and the replies' statements travel
+      // with the last one (carried): no round trip of their own, and no upsert of either.
       const carried =
-        /^EXECUTE "conversations_open_new@batch".*; EXECUTE "referral_entries_record@batch".*; EXECUTE "replies_store\w*@batch".*; EXECUTE "messenger_inbox_mark_many\w*@batch".*; COMMIT$/s;
+        /^EXECUTE "contact_insert_absent@batch".*; EXECUTE "conversations_open_new@batch".*; EXECUTE "referral_entries_record@batch".*; EXECUTE "replies_store\w*@batch".*; EXECUTE "messenger_inbox_mark_many\w*@batch".*; COMMIT$/s;
       expect(texts.filter((sql) => carried.test(sql))).not.toHaveLength(0);
       expect(
         texts.filter(
           (sql) =>
-            /EXECUTE "(conversations_open_new|referral_entries_record|replies_store)/.test(sql) &&
-            !sql.endsWith('; COMMIT'),
+            /EXECUTE "(contact_insert_absent|conversations_open_new|referral_entries_record|replies_store)/.test(
+              sql,
+            ) && !sql.endsWith('; COMMIT'),
         ),
       ).toEqual([]);
       const prepared = (config: unknown): string | undefined => (config as { name?: string }).name;
-      expect(
-        query.mock.calls.filter(([config]) => prepared(config) === 'conversations_open@batch'),
-      ).toEqual([]);
-      expect(texts.filter((sql) => sql.includes('EXECUTE "conversations_open@batch"'))).toEqual([]);
+      for (const upsert of ['conversations_open@batch', 'contact_seen_many@batch']) {
+        expect(query.mock.calls.filter(([config]) => prepared(config) === upsert)).toEqual([]);
+        expect(texts.filter((sql) => sql.includes(`EXECUTE "${upsert}"`))).toEqual([]);
+      }
       // The referrals ride the first statement (referrals_find_active): no look-up of their own.
       const labels = query.mock.calls.map(([config]) => labelOf(config));
       expect(

@@ -18,10 +18,15 @@ import {
   SentMarks,
 } from '../../conversations';
 import { type ReferralLookup } from '../../referrals';
-import { InboxRepository, type InboxRow, type Outcome } from '../inbox.repository';
+import {
+  InboxRepository,
+  type InboxRow,
+  type LockedPending,
+  type Outcome,
+} from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
 import { PageDirectory } from '../page-directory';
-import { isOlder, referralLookupsOf, toEvent } from './inbox-rows';
+import { contactOf, isOlder, queuesOf, referralLookupsOf, toEvent } from './inbox-rows';
 import { normalise, type NormalisedItem } from './normalise';
 import { ProfilePrefetch } from './profile-prefetch';
 import { checkboxUserRefOf, subscriptionOf } from './platform-events';
@@ -65,9 +70,6 @@ const BATCH_MAX = 50;
  * four at a time), while items arriving meanwhile gather into the next batch anyway.
  */
 const BATCHES_IN_PARALLEL = 1;
-
-const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
-  `${row.pageId}|${row.senderKey}`;
 
 /** Only a PSID's contact has a profile to look up on the Graph API. */
 const isPsid = (c: ContactWork): boolean => c.key.externalIdKind === 'psid';
@@ -197,13 +199,14 @@ export class MessengerInboundService {
       const all = [...contacts.values()];
       const botOf = (item: InboxRow) => contacts.get(contactOf(item))?.key.botId;
       const referrals = referralLookupsOf(items, botOf, said);
-      const { queues, profiled } = await this.lockAndQueue(tx, all, referrals);
+      const { queues, profiled, absent } = await this.lockAndQueue(tx, all, referrals);
       const work = all.filter((c) => queues.has(contactOf(c)));
       // The profile look-ups (Graph API calls, 3 s at most) run while checkbox identities link.
       const profiles = this.lookUpProfiles(work.filter(isPsid), profiled);
       // Awaited below; a failure of the transaction before then must not leave it unhandled.
       profiles.catch(() => undefined);
-      await this.linkCheckboxIdentities(tx, work, queues);
+      // A contact an opt-in's identity became (renamed or merged into) exists now.
+      for (const key of await this.linkCheckboxIdentities(tx, work, queues)) absent.delete(key);
       await profiles;
       const seen = await this.contacts.recordSeenMany(
         work.map((c) => ({
@@ -212,6 +215,7 @@ export class MessengerInboundService {
           profile: c.profile,
         })),
         tx,
+        absent,
       );
       const rows = work.flatMap((c, index) =>
         queues.get(contactOf(c))!.map((row) => ({
@@ -252,13 +256,15 @@ export class MessengerInboundService {
    * A PSID's first message after a checkbox plugin opt-in names the opt-in's user_ref
    * (`prior_message`): the user_ref's contact takes the PSID as its own id before the message is
    * handled, so it lands on that contact (memberships, entries, conversation and all); a PSID that
-   * had a contact of its own already absorbs the user_ref's (see ContactMergeService).
+   * had a contact of its own already absorbs the user_ref's (see ContactMergeService). Returns
+   * the keys (`contactKeyOf`) of the PSIDs it linked or tried to: their contact may exist now.
    */
   private async linkCheckboxIdentities(
     tx: EntityManager,
     work: ContactWork[],
     queues: Map<string, InboxRow[]>,
-  ): Promise<void> {
+  ): Promise<string[]> {
+    const linkedKeys: string[] = [];
     for (const c of work) {
       if (c.key.externalIdKind !== 'psid') continue;
       const userRef = queues
@@ -271,7 +277,9 @@ export class MessengerInboundService {
         externalIdKind: 'psid',
       });
       if (linked) this.logger.log(`Contact ${linked}: checkbox user_ref now known by its PSID`);
+      linkedKeys.push(contactKeyOf(c.key));
     }
+    return linkedKeys;
   }
 
   /** Every item set-based, in one go: the fast path, all or nothing. */
@@ -359,8 +367,8 @@ export class MessengerInboundService {
     tx: EntityManager,
     contacts: ContactWork[],
     referrals: ReferralLookup[],
-  ): Promise<{ queues: Map<string, InboxRow[]>; profiled: Set<string> }> {
-    const { items, profiled } = await this.inbox.lockPendingUpTo(
+  ): Promise<Omit<LockedPending, 'items'> & { queues: Map<string, InboxRow[]> }> {
+    const { items, ...contactsRead } = await this.inbox.lockPendingUpTo(
       tx,
       contacts.map((c) => ({
         pageId: c.pageId,
@@ -371,13 +379,7 @@ export class MessengerInboundService {
       contacts.filter(isPsid).map((c) => c.key),
       referrals,
     );
-    const queues = new Map<string, InboxRow[]>();
-    for (const row of items) {
-      const queue = queues.get(contactOf(row)) ?? [];
-      queue.push(row);
-      queues.set(contactOf(row), queue);
-    }
-    return { queues, profiled };
+    return { queues: queuesOf(items), ...contactsRead };
   }
 
   /**

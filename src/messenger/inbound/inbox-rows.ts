@@ -57,3 +57,18 @@ export function referralLookupsOf(
     return botId && ref ? [{ botId, trackingParam: ref }] : [];
   });
 }
+
+/** The contact (page and sender) whose item `row` is, as one string. */
+export const contactOf = (row: { pageId: string; senderKey: string | null }): string =>
+  `${row.pageId}|${row.senderKey}`;
+
+/** `items` by their contact (`contactOf`), each contact's in the order given. */
+export function queuesOf(items: InboxRow[]): Map<string, InboxRow[]> {
+  const queues = new Map<string, InboxRow[]>();
+  for (const row of items) {
+    const queue = queues.get(contactOf(row)) ?? [];
+    queue.push(row);
+    queues.set(contactOf(row), queue);
+  }
+  return queues;
+}
