@@ -148,9 +148,15 @@ describe('InboxRepository.lockPendingUpTo (integration)', () => {
        SELECT $1, 'messenger', 'young-' || g, 'psid', now(), now(), now() FROM generate_series(1, 70) g`,
       [botId],
     );
+    // One seen before its profile was ever looked up: known, but not profiled.
+    await s.dataSource.query(
+      `INSERT INTO contacts (bot_id, channel, external_id, external_id_kind, first_seen_at, last_seen_at)
+       VALUES ($1, 'messenger', 'young-unprofiled', 'psid', now(), now())`,
+      [botId],
+    );
     await s.dataSource.query(`ANALYZE contacts`);
     const [row] = await itemsOf('young-3', 1);
-    const keys = ['young-3', 'young-new'].map((externalId) => ({
+    const keys = ['young-3', 'young-new', 'young-unprofiled'].map((externalId) => ({
       botId,
       channel: 'messenger' as const,
       externalId,

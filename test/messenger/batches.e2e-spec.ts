@@ -1,8 +1,13 @@
 import { Client } from 'pg';
 import { MessengerInboundService } from '../../src/messenger/inbound/inbound.service';
-import { createReferral, text } from '../support/fixtures';
+import {
+  inboxIdsOf,
+  inboxStatusesOf,
+  startBatchApp,
+  statementLabel as labelOf,
+} from '../support/batch-support';
 import { planModesOfPool } from '../support/plan-modes';
-import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
+import { type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef, textMessage } from '../support/messenger-payloads';
 
 /**
@@ -14,60 +19,12 @@ describe('Inbound items handled in batches', () => {
   let t: MessengerTestApp;
   let inbound: MessengerInboundService;
 
-  const inboxIds = async (psids: string[]): Promise<string[]> => {
-    const { rows } = await t.db.query<{ id: string }>(
-      `SELECT id FROM messenger_inbox WHERE payload->'sender'->>'id' = ANY($1) ORDER BY id`,
-      [psids],
-    );
-    return rows.map((row) => row.id);
-  };
-  const statuses = async (psids: string[]): Promise<Record<string, string>> => {
-    const { rows } = await t.db.query<{ psid: string; status: string }>(
-      `SELECT payload->'sender'->>'id' AS psid, string_agg(status, ',' ORDER BY id) AS status
-         FROM messenger_inbox WHERE payload->'sender'->>'id' = ANY($1) GROUP BY 1`,
-      [psids],
-    );
-    return Object.fromEntries(rows.map((row) => [row.psid, row.status]));
-  };
-
-  /** A new person's Get Started with `ref`, then a text 5 ms later; their two inbox ids. */
-  const getStartedThenText = async (psid: string, ref: string, text: string) => {
-    const now = Date.now();
-    await t.deliver(
-      delivery(t.pageId, [
-        getStartedWithRef({ pageId: t.pageId, psid, ref, timestamp: now }),
-        textMessage({ pageId: t.pageId, psid, text, timestamp: now + 5 }),
-      ]),
-    );
-    const ids = await inboxIds([psid]);
-    expect(ids).toHaveLength(2);
-    return { now, ids };
-  };
-  /** A statement as node-postgres was handed it: its name when prepared, else its text. */
-  const labelOf = (config: unknown): string =>
-    typeof config === 'string'
-      ? config
-      : ((config as { name?: string }).name ?? (config as { text: string }).text);
+  const inboxIds = (psids: string[]) => inboxIdsOf(t.db, psids);
+  const statuses = (psids: string[]) => inboxStatusesOf(t.db, psids);
 
   beforeAll(async () => {
-    t = await startMessengerApp({ PROCESS_ROLE: 'api' });
+    t = await startBatchApp();
     inbound = t.app.get(MessengerInboundService);
-    await createReferral(t.admin, t.botId, {
-      trackingParam: 'batch',
-      content: text('Hi {{contact.firstName|there}}'),
-      segmentName: 'Batch',
-    });
-    await createReferral(t.admin, t.botId, {
-      trackingParam: 'explode',
-      content: text('Never sent'),
-      segmentName: 'Explode',
-    });
-    // A real failure inside Postgres for one item: its entry cannot be written.
-    await t.db.query(`
-      CREATE FUNCTION refuse_entry() RETURNS trigger LANGUAGE plpgsql AS
-        $$ BEGIN RAISE EXCEPTION 'entry refused for the test'; END $$;
-      CREATE TRIGGER refuse_entry BEFORE INSERT ON referral_entries
-        FOR EACH ROW WHEN (NEW.raw_ref = 'explode') EXECUTE FUNCTION refuse_entry();`);
   });
   afterAll(() => t.close());
 
@@ -156,72 +113,6 @@ describe('Inbound items handled in batches', () => {
         [psids],
       ),
     ).toBe(7);
-  });
-
-  it('opens a new contact’s conversation once, as a new one reads, when its older item runs in a savepoint (a batch of one)', async () => {
-    const psid = 'new-twice-user';
-    const { now, ids } = await getStartedThenText(psid, 'batch', 'still there?');
-    // Only the newer item asked: a batch of one, whose contact's older item runs in a savepoint.
-    const query = jest.spyOn(Client.prototype, 'query');
-    try {
-      await inbound.process(ids[1]);
-      // The older item opened it (in its savepoint, at once); the newer one found it.
-      expect(
-        query.mock.calls.filter(([config]) =>
-          /"?conversations_open_new@batch/.test(labelOf(config)),
-        ),
-      ).toHaveLength(1);
-    } finally {
-      query.mockRestore();
-    }
-
-    expect(await statuses([psid])).toEqual({ [psid]: 'processed,processed' });
-    const { rows } = await t.db.query(
-      `SELECT v.handed_over AS "handedOver", v.started_at AS "startedAt",
-              v.last_inbound_at AS "lastInboundAt", f.tracking_param AS first, l.tracking_param AS last,
-              (SELECT array_agg(m.text ORDER BY m.id) FROM messages m
-                WHERE m.conversation_id = v.id AND m.direction = 'in') AS texts,
-              (SELECT array_agg(e.conversation_id = v.id) FROM referral_entries e
-                WHERE e.contact_id = c.id) AS "entryOnIt",
-              (SELECT count(*)::int FROM replies r JOIN messages m ON m.reply_id = r.id
-                WHERE r.conversation_id = v.id AND m.text LIKE 'Hi %') AS answered
-         FROM conversations v JOIN contacts c ON c.id = v.contact_id
-         LEFT JOIN referrals f ON f.id = v.first_referral_id
-         LEFT JOIN referrals l ON l.id = v.last_referral_id
-        WHERE c.external_id = $1`,
-      [psid],
-    );
-    expect(rows).toEqual([
-      {
-        handedOver: false,
-        startedAt: new Date(now),
-        lastInboundAt: new Date(now + 5),
-        first: 'batch',
-        last: 'batch',
-        texts: ['Get Started', 'still there?'],
-        entryOnIt: [true],
-        answered: 1,
-      },
-    ]);
-  });
-
-  it('opens a new contact’s conversation for its next item when its first item’s savepoint rolled back', async () => {
-    const psid = 'new-rolled-back-user';
-    const { now, ids } = await getStartedThenText(psid, 'explode', 'anyone?');
-    // The older item fails in its savepoint after its conversation was inserted there.
-    await inbound.process(ids[1]);
-
-    expect(await statuses([psid])).toEqual({ [psid]: 'pending,processed' });
-    const { rows } = await t.db.query(
-      `SELECT v.started_at AS "startedAt", v.first_referral_id AS "firstReferralId",
-              (SELECT array_agg(m.text ORDER BY m.id) FROM messages m
-                WHERE m.conversation_id = v.id AND m.direction = 'in') AS texts
-         FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE c.external_id = $1`,
-      [psid],
-    );
-    expect(rows).toEqual([
-      { startedAt: new Date(now + 5), firstReferralId: null, texts: ['anyone?'] },
-    ]);
   });
 
   it('plans the batch’s statements once per connection (generic plans, by index), in its transaction only', async () => {
