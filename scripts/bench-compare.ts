@@ -16,6 +16,10 @@
  *   from the window's start to its last answer);
  * - the build's read and write syscalls per delivery (/proc/<pid>/io `syscr`, `syscw`): a count,
  *   steadier than CPU time on a shared machine, of its round trips to Postgres, Redis and Meta.
+ * - with BENCH_COUNT_TRANSACTIONS=1, the build's transactions per delivery (pg_stat_database
+ *   xact_commit): how many deliveries a batch took. Postgres flushes an idle backend's counters
+ *   within 10 s, so the window then waits 11 s before it starts (the warm-up's commits counted)
+ *   and after its last answer (its own), 22 s more per window.
  * It prints each window, then per build and rate the medians of the rounds, and each build's
  * paired difference from the first build (mean of the rounds' differences, and in how many rounds
  * it was lower): on a machine whose CPU per delivery drifts by a millisecond between rounds, a
@@ -40,7 +44,12 @@ const PAGES = 4;
 type Build = Product & { name: string };
 /** One window's figures, by name. */
 type Window = Record<(typeof FIGURES)[number], number>;
-const FIGURES = ['cpu', 'app', 'pg', 'redis', 'p50', 'p99', 'syscr', 'syscw'] as const;
+const FIGURES = ['cpu', 'app', 'pg', 'redis', 'p50', 'p99', 'syscr', 'syscw', 'xact'] as const;
+const COUNT_TRANSACTIONS = process.env.BENCH_COUNT_TRANSACTIONS === '1';
+/** The figures printed: transactions only when counted. */
+const SHOWN = FIGURES.filter((figure) => COUNT_TRANSACTIONS || figure !== 'xact');
+/** Longer than Postgres's PGSTAT_IDLE_INTERVAL (10 s): an idle backend's counters are flushed. */
+const SETTLE_MS = 11_000;
 
 const deliveries = new Deliveries(APP_SECRET, '8', 'bench-campaign');
 const nextFor = (build: { pages: string[] }): NextDelivery => deliveries.to(build.pages);
@@ -57,7 +66,7 @@ async function measure(build: Build, graph: Awaited<ReturnType<typeof startGraph
   await waitForAnswers(graph.child, deliveries.posted, 300_000);
   await collectSends(graph.child);
   // The sends' records of the warm-up (written within 50 ms of each) stay out of the window.
-  await sleep(1000);
+  await sleep(COUNT_TRANSACTIONS ? SETTLE_MS : 1000);
   const postedAt = new Map<string, number>();
   const before = syscalls(build.pid);
   await build.meter.begin();
@@ -68,8 +77,9 @@ async function measure(build: Build, graph: Awaited<ReturnType<typeof startGraph
   const latencies = (await collectSends(graph.child))
     .filter(([psid]) => postedAt.has(psid))
     .map(([psid, at]) => at - postedAt.get(psid)!);
-  // Rows and transactions are not compared here (they need Postgres's counters to settle).
-  const cost = build.meter.cost(load.sent, busy, busy);
+  // Rows are not compared here, and transactions only when asked (Postgres's counters settle).
+  const settled = COUNT_TRANSACTIONS ? await sleep(SETTLE_MS).then(() => build.meter.read()) : busy;
+  const cost = build.meter.cost(load.sent, busy, settled);
   const e2e = summarise(latencies);
   const per = (value: number) => Math.round((value / load.sent) * 10) / 10;
   const window: Window = {
@@ -81,11 +91,13 @@ async function measure(build: Build, graph: Awaited<ReturnType<typeof startGraph
     p99: e2e.p99,
     syscr: per(after.reads - before.reads),
     syscw: per(after.writes - before.writes),
+    xact: COUNT_TRANSACTIONS ? cost.transactions : NaN,
   };
   console.log(
     `  ${build.name.padEnd(10)} ${rate}/s: ${latencies.length} answered of ${load.sent}: ` +
       `CPU/delivery ${window.cpu} ms (app ${window.app}, pg ${window.pg}, redis ${window.redis}); ` +
-      `e2e p50 ${window.p50} ms p99 ${window.p99} ms; syscalls/delivery read ${window.syscr} write ${window.syscw}`,
+      `e2e p50 ${window.p50} ms p99 ${window.p99} ms; syscalls/delivery read ${window.syscr} write ${window.syscw}` +
+      (COUNT_TRANSACTIONS ? `; transactions/delivery ${window.xact}` : ''),
   );
   return window;
 }
@@ -94,12 +106,12 @@ function printSummary(builds: Build[], windows: Map<string, Window[]>): void {
   console.log(
     `\nmedians of ${ROUNDS} rounds; paired with ${builds[0].name}: mean difference (lower in n of ${ROUNDS})`,
   );
-  console.log(`${'build'.padEnd(10)} rate   ${FIGURES.map((f) => f.padStart(16)).join('')}`);
+  console.log(`${'build'.padEnd(10)} rate   ${SHOWN.map((f) => f.padStart(16)).join('')}`);
   for (const rate of RATES) {
     const first = windows.get(`${builds[0].name}@${rate}`)!;
     for (const build of builds) {
       const own = windows.get(`${build.name}@${rate}`)!;
-      const cells = FIGURES.map((figure) => {
+      const cells = SHOWN.map((figure) => {
         const values = own.map((w) => w[figure]);
         if (build === builds[0]) return String(median(values)).padStart(16);
         const diffs = values.map((value, round) => value - first[round][figure]);
