@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { prepared, preparedCarried } from '../database';
 import { type Channel, type Contact, type ExternalIdKind } from './entities/contact.entity';
@@ -132,8 +133,8 @@ export function upsertSightings(
 
 /**
  * Inserts the contacts of sightings that have none (`absent` keys, read under the caller's locks:
- * `knownKeysExpr`), with their ids and `now` (the app's clock: their creation and, when looked up,
- * profile time) given, and returns them as `upsertSightings` would, without waiting: nothing in the
+ * `knownKeysExpr`), with ids given here and the app's clock as their creation and (when looked
+ * up) profile time, and returns them as `upsertSightings` would, without waiting: nothing in the
  * transaction needs its answer, so it is issued carried (preparedCarried: in a pipelined
  * transaction it travels with the next statement). A plain INSERT: a contact that came to exist
  * after all fails the transaction (unique violation), which the caller retries.
@@ -141,10 +142,10 @@ export function upsertSightings(
 export async function insertAbsentSightings(
   manager: EntityManager,
   sightings: SightingRow[],
-  ids: string[],
-  now: Date,
 ): Promise<(Contact & { created: boolean })[]> {
   if (sightings.length === 0) return [];
+  const ids = sightings.map(() => randomUUID());
+  const now = new Date();
   await preparedCarried(
     manager,
     'contact_insert_absent',

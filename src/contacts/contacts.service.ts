@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { SecretCipher } from '../common/crypto/secret-cipher';
 import { AppConfig } from '../config';
@@ -165,12 +165,7 @@ export class ContactsService {
     });
     const isAbsent = (sighting: Sighting) => absent.has(keyOf(sighting.key));
     const toInsert = sightings.filter(isAbsent).map(rowOf);
-    const inserted = await insertAbsentSightings(
-      manager,
-      toInsert,
-      toInsert.map(() => randomUUID()),
-      new Date(),
-    );
+    const inserted = await insertAbsentSightings(manager, toInsert);
     const toUpsert = sightings.filter((sighting) => !isAbsent(sighting));
     const upserted = toUpsert.length > 0 ? await upsertSightings(manager, toUpsert.map(rowOf)) : [];
     const rows = [...inserted, ...upserted];

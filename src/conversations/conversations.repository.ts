@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { type Channel } from '../contacts';
 import { prepared, preparedCarried } from '../database';
@@ -105,19 +106,26 @@ export class ConversationsRepository {
   }
 
   /**
-   * `openAndLog` for contacts that have no conversation (their rows inserted by `tx`), with the
-   * conversations' ids given (`ids`, in the order of `events`): nothing in the transaction needs
-   * its answer, so it is issued carried (preparedCarried: in a pipelined transaction it travels
-   * with the next statement). A plain INSERT: a contact that had a conversation after all fails
-   * the transaction (unique violation) rather than leaving the caller with an id not stored.
-   * Resolves once issued.
+   * `openAndLog` for contacts that have no conversation (their rows inserted by `tx`), with ids
+   * given here, answering the rows as they will read (not handed over, the messaging window from
+   * the event) without waiting: nothing in the transaction needs its answer, so it is issued
+   * carried (preparedCarried: in a pipelined transaction it travels with the next statement). A
+   * plain INSERT: a contact that had a conversation after all fails the transaction (unique
+   * violation) rather than leaving the caller with an id not stored.
    */
-  async openNew(tx: EntityManager, events: InboundToLog[], ids: string[]): Promise<void> {
-    if (events.length === 0) return;
+  async openNew(tx: EntityManager, events: InboundToLog[]): Promise<OpenConversation[]> {
+    if (events.length === 0) return [];
+    const rows = events.map((e) => ({
+      id: randomUUID(),
+      contactId: e.contactId,
+      handedOver: false,
+      lastInboundAt: e.occurredAt,
+    }));
     await preparedCarried(tx, 'conversations_open_new', openAndLogSql(true), [
       ...openAndLogValues(events),
-      ids,
+      rows.map((row) => row.id),
     ]);
+    return rows;
   }
 
   /**

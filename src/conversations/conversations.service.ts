@@ -1,6 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { type JobOptions, type Queue } from 'bull';
 import { type EntityManager } from 'typeorm';
 import {
@@ -360,10 +359,9 @@ export class ConversationsService {
   /**
    * Opens the conversations (or moves their last inbound time and referrals) and logs the inbound
    * messages; contacts must be distinct. Rows come back in the order of `events`. A contact the
-   * transaction created has no conversation: its first event's conversation is inserted with an id
-   * given here, in a statement that waits for no answer (`openNew`, carried by the transaction's
-   * next statement), and reads as a new one does (not handed over, its window from the event); the
-   * others' are one statement, whose answer they wait for.
+   * transaction created has no conversation: its first event's conversation is inserted in a
+   * statement that waits for no answer (`openNew`); the others' are one statement, whose answer
+   * they wait for.
    */
   private async openConversations(
     events: InboundEvent[],
@@ -377,23 +375,15 @@ export class ConversationsService {
         firstInTransaction(tx, `conversation-opened:${event.contactId}`) &&
         event.contact.createdInTransaction === true,
     );
-    const opened = new Map<string, ConversationRow>();
-    const newOnes = toLog.filter((_, k) => isNew[k]);
-    for (const event of newOnes)
-      opened.set(event.contactId, {
-        id: randomUUID(),
-        contactId: event.contactId,
-        handedOver: false,
-        lastInboundAt: event.occurredAt,
-      });
-    await this.repository.openNew(
-      tx,
-      newOnes,
-      newOnes.map((event) => opened.get(event.contactId)!.id),
-    );
     const known = toLog.filter((_, k) => !isNew[k]);
-    if (known.length > 0)
-      for (const row of await this.repository.openAndLog(tx, known)) opened.set(row.contactId, row);
+    const rows = [
+      ...(await this.repository.openNew(
+        tx,
+        toLog.filter((_, k) => isNew[k]),
+      )),
+      ...(known.length > 0 ? await this.repository.openAndLog(tx, known) : []),
+    ];
+    const opened = new Map(rows.map((row) => [row.contactId, row]));
     return events.map((event) => {
       const row = opened.get(event.contactId);
       if (!row) throw new Error('conversation upsert returned no row');
