@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { loadConfig } from '../../src/config';
 import { BULK_LOOKAHEAD_MS, SendRateLimiter } from '../../src/messenger/graph/send-rate-limiter';
 import { REDIS_URL, uniqueName } from '../support/test-app';
+import { waitFor } from '../support/wait-for';
 
 /** Two limiters on one Redis stand for two worker processes sharing a page's budget. */
 describe('The per-page send budget shared by all workers', () => {
@@ -142,5 +143,43 @@ describe('The per-page send budget shared by all workers', () => {
     expect(Number(await redis[0].get(`${prefix}:send-slot:page-1`))).toBeGreaterThanOrEqual(
       stalledUntil,
     );
+  });
+
+  it('gives up a slot ahead whose answer it read late, so it never sends beside later slots', async () => {
+    const prefix = uniqueName('rate');
+    type Booking = (...args: unknown[]) => Promise<unknown>;
+    const clientOf = (made: SendRateLimiter) => {
+      const client = redis[redis.length - 1] as unknown as { bookSendSlots: Booking };
+      return { limiter: made, client, book: client.bookSendSlots.bind(client) };
+    };
+    const other = clientOf(limiter(prefix, 10));
+    const stalled = clientOf(limiter(prefix, 10));
+    let answered = 0;
+    other.client.bookSendSlots = (...args) => other.book(...args).finally(() => answered++);
+    // Eight slots booked: the page's next free slot is 800 ms ahead.
+    const first = Array.from({ length: 8 }, () => other.limiter.acquire('page-1'));
+    await waitFor(() => answered === 8, { what: 'eight bookings' });
+    let bookings = 0;
+    let later: Promise<number>[] = [];
+    stalled.client.bookSendSlots = async (...args) => {
+      const answer = await stalled.book(...args);
+      if (++bookings === 1) {
+        // Redis booked its slot, 800 ms ahead; another worker books the next three while this
+        // process stalls for 350 ms before reading the answer.
+        later = [0, 1, 2].map(() => other.limiter.acquire('page-1'));
+        await waitFor(() => answered === 11, { what: 'three more bookings' });
+        const stalledUntil = Date.now() + 350;
+        while (Date.now() < stalledUntil);
+      }
+      return answer;
+    };
+    const mine = await stalled.limiter.acquire('page-1');
+    const times = [...(await Promise.all([...first, ...later])), mine].sort((a, b) => a - b);
+    // Read 350 ms late, that slot would be timed 350 ms late: 50 ms after the last of the three
+    // booked after it. Given up, it was booked again after them.
+    expect(bookings).toBe(2);
+    expect(mine).toBe(times[times.length - 1]);
+    const gaps = times.slice(1).map((at, i) => at - times[i]);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(90);
   });
 });

@@ -14,9 +14,16 @@ export const BULK_LOOKAHEAD_MS = 60;
 const BULK_REFILL_MS = BULK_LOOKAHEAD_MS / 2;
 /**
  * A slot nobody took within this long after its time is given up: a process that stalled must
- * not send a backlog of old slots next to the current ones.
+ * not send a backlog of old slots next to the current ones. And a booking whose answer took
+ * longer than this to read cannot tell its slots' times that closely: they are given up too.
  */
 const LATE_MS = 100;
+/**
+ * Bookings in a row whose answers came too late to time their slots (LATE_MS) before the next one
+ * is taken as read anyway (late by its round trip, never early): a Redis that stays that slow
+ * must not stop every send.
+ */
+const LATE_BOOKINGS_MAX = 3;
 
 /**
  * Books up to ARGV[2] slots spaced ARGV[1] ms apart from the page's next free slot (KEYS[1], ms
@@ -51,6 +58,8 @@ interface BulkSlots {
   booking: Promise<void> | null;
   /** Refused: no booking before this time (epoch ms). */
   retryAt: number;
+  /** Bookings given up in a row because their answers came too late to time them. */
+  late: number;
 }
 
 /** A bulk send's slot while it waits for its time; `stolen` when a reply took it over. */
@@ -114,18 +123,15 @@ export class SendRateLimiter {
       await sleep(taken - Date.now());
       return taken;
     }
-    for (;;) {
-      const sentAt = Date.now();
-      const [booked, offset] = await this.book(pageId, 1, MAX_WAIT_MS);
-      const readAt = Date.now();
+    for (let late = 0; ; late++) {
+      const { booked, first, timed } = await this.book(pageId, 1, MAX_WAIT_MS);
       if (booked === 0)
         throw new Error(`send budget of page ${pageId} taken for ${MAX_WAIT_MS} ms ahead`);
-      // Booked for `offset` after Redis's now, which lies between sentAt and readAt: a slot
-      // already past when the answer was read (the process stalled) is given up.
-      if (sentAt + offset < readAt - LATE_MS) continue;
-      const at = readAt + offset;
-      await sleep(at - Date.now());
-      return at;
+      // Timed by a late answer, the slot could fall beside later ones (the process stalled
+      // between Redis's answer and its read): given up, it stays unused, never over the rate.
+      if (!timed && late + 1 < LATE_BOOKINGS_MAX) continue;
+      await sleep(first - Date.now());
+      return first;
     }
   }
 
@@ -153,7 +159,7 @@ export class SendRateLimiter {
   private async acquireBulk(pageId: string, deadline: number): Promise<number> {
     let slots = this.bulk.get(pageId);
     if (!slots) {
-      slots = { times: [], held: new Set(), booking: null, retryAt: 0 };
+      slots = { times: [], held: new Set(), booking: null, retryAt: 0, late: 0 };
       this.bulk.set(pageId, slots);
     }
     for (;;) {
@@ -184,13 +190,14 @@ export class SendRateLimiter {
     if (Date.now() < slots.retryAt) return Promise.resolve();
     slots.booking = (async () => {
       try {
-        const [booked, offset] = await this.book(pageId, this.bulkBatch, BULK_LOOKAHEAD_MS);
-        const readAt = Date.now();
+        const { booked, first, timed } = await this.book(pageId, this.bulkBatch, BULK_LOOKAHEAD_MS);
         if (booked === 0) {
-          slots.retryAt = readAt + Math.max(1, offset);
+          slots.retryAt = first;
           return;
         }
-        const first = readAt + offset;
+        // Slots a late answer timed are given up, as a reply's are (acquireReply).
+        if (!timed && ++slots.late < LATE_BOOKINGS_MAX) return;
+        slots.late = 0;
         const start = slots.times[slots.times.length - 1] ?? -Infinity;
         for (let i = 0; i < booked; i++)
           slots.times.push(Math.max(first + i * this.intervalMs, start));
@@ -201,14 +208,30 @@ export class SendRateLimiter {
     return slots.booking;
   }
 
-  /** One round trip: `[slots booked, offset of the first (or the wait when none) in ms]`. */
-  private async book(pageId: string, count: number, aheadMs: number): Promise<[number, number]> {
+  /**
+   * Books up to `count` slots within `aheadMs` (one round trip). `first`: the first slot's time
+   * on this process's clock (epoch ms), or when one would fit if none was booked. Redis booked
+   * it at an offset from its own now, some moment between asking and reading the answer, so the
+   * time taken is the latest it can be (never early) and late by up to that round trip: `timed`
+   * says the round trip took LATE_MS at most.
+   */
+  private async book(
+    pageId: string,
+    count: number,
+    aheadMs: number,
+  ): Promise<{ booked: number; first: number; timed: boolean }> {
+    const sentAt = Date.now();
     const [booked, offset] = (await this.redis.bookSendSlots(
       this.keyPrefix + pageId,
       this.intervalMs,
       count,
       aheadMs,
     )) as [number, string];
-    return [Number(booked), Number(offset)];
+    const readAt = Date.now();
+    return {
+      booked: Number(booked),
+      first: readAt + Math.max(booked === 0 ? 1 : 0, Number(offset)),
+      timed: readAt - sentAt <= LATE_MS,
+    };
   }
 }
