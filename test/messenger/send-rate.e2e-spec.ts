@@ -182,4 +182,38 @@ describe('The per-page send budget shared by all workers', () => {
     const gaps = times.slice(1).map((at, i) => at - times[i]);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(90);
   });
+
+  it('gives up bulk slots whose answer it read late, as a reply’s', async () => {
+    const prefix = uniqueName('rate');
+    type Booking = (...args: unknown[]) => Promise<unknown>;
+    const other = limiter(prefix, 10);
+    const otherClient = redis[redis.length - 1] as unknown as { bookSendSlots: Booking };
+    const broadcaster = limiter(prefix, 10);
+    const client = redis[redis.length - 1] as unknown as { bookSendSlots: Booking };
+    const book = client.bookSendSlots.bind(client);
+    const otherBook = otherClient.bookSendSlots.bind(otherClient);
+    let answered = 0;
+    otherClient.bookSendSlots = (...args) => otherBook(...args).finally(() => answered++);
+    let bookings = 0;
+    let replies: Promise<number>[] = [];
+    client.bookSendSlots = async (...args) => {
+      const answer = await book(...args);
+      if (++bookings === 1) {
+        // Redis booked the bulk slot, now; replies of another worker book the next three while
+        // this process stalls for 350 ms before reading the answer.
+        replies = [0, 1, 2].map(() => other.acquire('page-1'));
+        await waitFor(() => answered === 3, { what: 'three replies booked' });
+        const stalledUntil = Date.now() + 350;
+        while (Date.now() < stalledUntil);
+      }
+      return answer;
+    };
+    const bulk = await broadcaster.acquire('page-1', 'bulk');
+    const times = [...(await Promise.all(replies)), bulk].sort((a, b) => a - b);
+    // Timed by the late answer, the bulk slot would come 50 ms after the third reply's.
+    expect(bookings).toBeGreaterThanOrEqual(2);
+    expect(bulk).toBe(times[times.length - 1]);
+    const gaps = times.slice(1).map((at, i) => at - times[i]);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(90);
+  });
 });
