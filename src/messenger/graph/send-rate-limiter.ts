@@ -21,7 +21,9 @@ const LATE_MS = 100;
 /**
  * Bookings in a row whose answers came too late to time their slots (LATE_MS) before the next one
  * is taken as read anyway (late by its round trip, never early): a Redis that stays that slow
- * must not stop every send.
+ * must not stop every send. A slow answer is not always a stall after the booking (commands
+ * queued while Redis reconnects, a burst of bookings): its slots are given up all the same, which
+ * costs budget for a moment, never the rate.
  */
 const LATE_BOOKINGS_MAX = 3;
 
