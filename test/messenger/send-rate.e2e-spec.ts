@@ -145,41 +145,65 @@ describe('The per-page send budget shared by all workers', () => {
     );
   });
 
-  it('gives up a slot ahead whose answer it read late, so it never sends beside later slots', async () => {
-    const prefix = uniqueName('rate');
-    type Booking = (...args: unknown[]) => Promise<unknown>;
-    const clientOf = (made: SendRateLimiter) => {
-      const client = redis[redis.length - 1] as unknown as { bookSendSlots: Booking };
-      return { limiter: made, client, book: client.bookSendSlots.bind(client) };
-    };
-    const other = clientOf(limiter(prefix, 10));
-    const stalled = clientOf(limiter(prefix, 10));
-    // Connected, script loaded: the bookings below answer at once.
-    await Promise.all([other.limiter.acquire('warm-up'), stalled.limiter.acquire('warm-up')]);
-    let answered = 0;
-    other.client.bookSendSlots = (...args) => other.book(...args).finally(() => answered++);
-    // Eight slots booked: the page's next free slot is 800 ms ahead.
-    const first = Array.from({ length: 8 }, () => other.limiter.acquire('page-1'));
-    await waitFor(() => answered >= 8, { what: 'eight bookings' });
-    let bookings = 0;
-    let later: Promise<number>[] = [];
-    stalled.client.bookSendSlots = async (...args) => {
-      const answer = await stalled.book(...args);
-      if (++bookings === 1) {
-        // Redis booked its slot, 800 ms ahead; another worker books the next three while this
-        // process stalls for 350 ms before reading the answer.
-        const stalledUntil = Date.now() + 350;
-        later = [0, 1, 2].map(() => other.limiter.acquire('page-1'));
-        await waitFor(() => answered >= 11, { what: 'three more bookings' });
-        while (Date.now() < stalledUntil);
-      }
+  type Booking = (...args: unknown[]) => Promise<unknown>;
+  /** A limiter whose bookings Redis answered are counted (`answered`). */
+  interface Watched {
+    limiter: SendRateLimiter;
+    answered: number;
+  }
+
+  /**
+   * A limiter, connected and its script loaded (so its bookings answer at once), whose bookings
+   * are counted; `onAnswer(n)` runs once Redis answered the n-th, before the limiter reads it.
+   */
+  const watched = async (
+    prefix: string,
+    perSecond: number,
+    onAnswer?: (booking: number) => Promise<void>,
+  ): Promise<Watched> => {
+    const made = limiter(prefix, perSecond);
+    const client = redis[redis.length - 1] as unknown as { bookSendSlots: Booking };
+    await made.acquire('warm-up');
+    const book = client.bookSendSlots.bind(client);
+    const counted: Watched = { limiter: made, answered: 0 };
+    client.bookSendSlots = async (...args) => {
+      const answer = await book(...args);
+      counted.answered += 1;
+      await onAnswer?.(counted.answered);
       return answer;
     };
+    return counted;
+  };
+
+  /**
+   * The stall of the late-answer tests, for `onAnswer`: once Redis answered the first booking,
+   * `other` books three replies (into `later`) while this process stalls, 350 ms from the answer.
+   */
+  const stallWhileOthersBook =
+    (other: Watched, later: Promise<number>[]) =>
+    async (booking: number): Promise<void> => {
+      if (booking !== 1) return;
+      const stalledUntil = Date.now() + 350;
+      const before = other.answered;
+      later.push(...[0, 1, 2].map(() => other.limiter.acquire('page-1')));
+      await waitFor(() => other.answered >= before + 3, { what: 'three replies booked' });
+      while (Date.now() < stalledUntil);
+    };
+
+  it('gives up a slot ahead whose answer it read late, so it never sends beside later slots', async () => {
+    const prefix = uniqueName('rate');
+    const other = await watched(prefix, 10);
+    // Eight slots booked: the page's next free slot is 800 ms ahead.
+    const first = Array.from({ length: 8 }, () => other.limiter.acquire('page-1'));
+    await waitFor(() => other.answered >= 8, { what: 'eight bookings' });
+    // Redis books this one 800 ms ahead; the answer is read 350 ms late.
+    const later: Promise<number>[] = [];
+    const stalled = await watched(prefix, 10, stallWhileOthersBook(other, later));
     const mine = await stalled.limiter.acquire('page-1');
     const times = [...(await Promise.all([...first, ...later])), mine].sort((a, b) => a - b);
     // Read 350 ms late, that slot would be timed 350 ms late: 50 ms after the last of the three
     // booked after it. Given up, it was booked again after them.
-    expect(bookings).toBeGreaterThanOrEqual(2);
+    expect(stalled.answered).toBeGreaterThanOrEqual(2);
     expect(mine).toBe(times[times.length - 1]);
     const gaps = times.slice(1).map((at, i) => at - times[i]);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(75);
@@ -187,35 +211,14 @@ describe('The per-page send budget shared by all workers', () => {
 
   it('gives up bulk slots whose answer it read late, as a reply’s', async () => {
     const prefix = uniqueName('rate');
-    type Booking = (...args: unknown[]) => Promise<unknown>;
-    const other = limiter(prefix, 10);
-    const otherClient = redis[redis.length - 1] as unknown as { bookSendSlots: Booking };
-    const broadcaster = limiter(prefix, 10);
-    const client = redis[redis.length - 1] as unknown as { bookSendSlots: Booking };
-    // Connected, script loaded: the bookings below answer at once.
-    await Promise.all([other.acquire('warm-up'), broadcaster.acquire('warm-up')]);
-    const book = client.bookSendSlots.bind(client);
-    const otherBook = otherClient.bookSendSlots.bind(otherClient);
-    let answered = 0;
-    otherClient.bookSendSlots = (...args) => otherBook(...args).finally(() => answered++);
-    let bookings = 0;
-    let replies: Promise<number>[] = [];
-    client.bookSendSlots = async (...args) => {
-      const answer = await book(...args);
-      if (++bookings === 1) {
-        // Redis booked the bulk slot, now; replies of another worker book the next three while
-        // this process stalls for 350 ms before reading the answer.
-        const stalledUntil = Date.now() + 350;
-        replies = [0, 1, 2].map(() => other.acquire('page-1'));
-        await waitFor(() => answered >= 3, { what: 'three replies booked' });
-        while (Date.now() < stalledUntil);
-      }
-      return answer;
-    };
-    const bulk = await broadcaster.acquire('page-1', 'bulk');
+    const other = await watched(prefix, 10);
+    // Redis books the bulk slot now; the answer is read 350 ms late.
+    const replies: Promise<number>[] = [];
+    const broadcaster = await watched(prefix, 10, stallWhileOthersBook(other, replies));
+    const bulk = await broadcaster.limiter.acquire('page-1', 'bulk');
     const times = [...(await Promise.all(replies)), bulk].sort((a, b) => a - b);
     // Timed by the late answer, the bulk slot would come 50 ms after the third reply's.
-    expect(bookings).toBeGreaterThanOrEqual(2);
+    expect(broadcaster.answered).toBeGreaterThanOrEqual(2);
     expect(bulk).toBe(times[times.length - 1]);
     const gaps = times.slice(1).map((at, i) => at - times[i]);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(75);

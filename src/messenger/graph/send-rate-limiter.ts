@@ -230,9 +230,11 @@ export class SendRateLimiter {
       aheadMs,
     )) as [number, string];
     const readAt = Date.now();
+    const slots = Number(booked);
+    // None booked: the wait, at least 1 ms, so a refused booking is never asked again at once.
     return {
-      booked: Number(booked),
-      first: readAt + Math.max(booked === 0 ? 1 : 0, Number(offset)),
+      booked: slots,
+      first: readAt + Math.max(slots === 0 ? 1 : 0, Number(offset)),
       timed: readAt - sentAt <= LATE_MS,
     };
   }
