@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     }
     printSummary(builds, windows);
   } finally {
-    await stopAll(builds, graph.child, redis.child);
+    await stopAll(builds, graph.child, redis.child, process.env.BENCH_KEEP_DB === '1');
   }
   process.exit(0);
 }
