@@ -189,6 +189,26 @@ describe('Answers sent, counted with the mark of their replies (integration)', (
     expect(await sent([reply])).toBe(1);
     expect((await bucketSent()).map((r) => r.answersSent)).toEqual([1, 1]);
   });
+  it('marks an answer sent in its heap page only (a HOT update): no index holds what the mark sets', async () => {
+    const reply = await answeredEntry('spring', '2026-03-05T09:00:00Z', 'SHORTLINK');
+    // The backend's own counters (pgstat's xact functions: not yet flushed, so exact), read
+    // before and after in one transaction, which nothing flushes in the middle of.
+    const updates = await s.dataSource.transaction(async (tx) => {
+      const counted = async () =>
+        (
+          await tx.query<{ updated: number; hot: number }[]>(
+            `SELECT pg_stat_get_xact_tuples_updated('referral_answers'::regclass)::int AS updated,
+                    pg_stat_get_xact_tuples_hot_updated('referral_answers'::regclass)::int AS hot`,
+          )
+        )[0];
+      const before = await counted();
+      await s.get(OutboundRepository).markSent(tx, [], [reply]);
+      const after = await counted();
+      return { updated: after.updated - before.updated, hot: after.hot - before.hot };
+    });
+    expect(updates).toEqual({ updated: 1, hot: 1 });
+  });
+
   it('locks rollup rows in key order, whatever order the referrals table keeps', async () => {
     // Two referrals whose key (id) order is the reverse of the table's (creation) order: a plan
     // emitting rows in the table's order would lock them the other way round.

@@ -9,7 +9,7 @@ import { Referral } from './referral.entity';
  * only names it). The dimensions are the entry's, where the steps are rolled up.
  */
 @Entity('referral_answers')
-@Index('ix_referral_answers_unread', ['contactId', 'sentAt'], { where: 'read_at IS NULL' })
+@Index('ix_referral_answers_unread', ['contactId'], { where: 'read_at IS NULL' })
 @Index('ix_referral_answers_referral', ['referralId'])
 @Index('ix_referral_answers_bot', ['botId'])
 export class ReferralAnswer {
