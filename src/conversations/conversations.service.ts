@@ -104,7 +104,7 @@ function inHand(
       payload: message.payload,
     })),
     // Only an entry into a known referral is answered in its funnel (StoreReplies: `answers`).
-    answersEntry: turn.decision.entry !== undefined && turn.decision.referral !== null,
+    answersEntry: turn.decision.entry !== undefined,
   };
 }
 
@@ -237,11 +237,8 @@ export class ConversationsService {
         },
         messages,
         occurredAt: turn.event.occurredAt,
-        // Only an entry into a known referral is answered in its funnel (entries of unknown refs
-        // are skipped as the answer is stored).
-        ...(turn.decision.entry && {
-          answers: { entryId: turn.decision.entry.id, enteredAt: turn.decision.entry.occurredAt },
-        }),
+        // Only an entry into a known referral is answered in its funnel (`Decision.entry`).
+        ...(turn.decision.entry && { answers: turn.decision.entry }),
         // Only the one-hop send reads a reply in hand; queued, only its id travels.
         sendHere: inline && turn.event.contact.address !== undefined,
       })),

@@ -3,7 +3,7 @@ import { type EntityManager } from 'typeorm';
 import { BotsService } from '../bots';
 import { CreatorService } from '../creator';
 import { type ModuleAnswer, ModulesService } from '../modules';
-import { ReferralsService, type ResolveInput } from '../referrals';
+import { type AnsweredEntry, ReferralsService, type ResolveInput } from '../referrals';
 import { type InboundEvent } from './inbound-event';
 
 export interface Decision {
@@ -11,8 +11,8 @@ export interface Decision {
   answer: ModuleAnswer | null;
   /** The referral the event came through, when it matched one. */
   referral: { id: string; trackingParam: string } | null;
-  /** The referral entry the event recorded, when it came through a referral. */
-  entry?: { id: string; occurredAt: Date };
+  /** The referral entry the event recorded, when it came through a known referral. */
+  entry?: AnsweredEntry;
 }
 
 const SILENT: Decision = { answer: null, referral: null };
@@ -64,7 +64,7 @@ export class Dispatcher {
         {
           answer: resolutions[k].answer,
           referral: resolutions[k].referral,
-          entry: { id: resolutions[k].entryId, occurredAt: events[index].occurredAt },
+          ...(resolutions[k].answered && { entry: resolutions[k].answered }),
         },
       ]),
     );

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { type Channel } from '../contacts';
+import { type AnsweredEntry } from '../referrals';
 import { ConversationsRepository } from './conversations.repository';
 import { type RenderedMessage } from './render-reply';
 import { SendClaims } from './send-claims';
@@ -17,8 +18,8 @@ export interface ReplyToStore {
    * statement of its own (see SendClaims.holdClaimed).
    */
   sendHere?: boolean;
-  /** The referral entry it answers (id and time), tied to it as it is stored. */
-  answers?: { entryId: string; enteredAt: Date };
+  /** The referral entry it answers, tied to it as it is stored. */
+  answers?: AnsweredEntry;
 }
 
 /** A stored reply: its id and its messages' ids, in order; `claimed` when stored claimed. */

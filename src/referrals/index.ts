@@ -12,6 +12,7 @@ export { ReferralsService } from './referrals.service';
 export { type Resolution, type ResolveInput } from './referral-resolution';
 export { type FunnelActivity, type ReferralTouch } from './stats/funnel-recorder';
 export {
+  type AnsweredEntry,
   type AnswerOfEntry,
   answersSentCtes,
   recordAnswersCte,

@@ -3,14 +3,14 @@ import { type EntityManager } from 'typeorm';
 import { BotsService } from '../bots';
 import { type Channel, ContactsService } from '../contacts';
 import { type ModuleAnswer, ModulesService } from '../modules';
-import { type NewMember } from '../segments';
 import {
   type ActiveReferral,
-  type EntriesFunnel,
+  type EntryRow,
   findActiveReferrals,
   insertEntries,
 } from './referrals.repository';
 import { EntryIds } from './entry-ids';
+import { type AnsweredEntry } from './stats/answers.repository';
 import { type EntryFact, FunnelRecorder } from './stats/funnel-recorder';
 
 export interface ResolveInput {
@@ -33,6 +33,11 @@ export interface Resolution {
   /** The active referral the ref matched, or null (unknown, inactive, deleted or no ref). */
   referral: { id: string; trackingParam: string } | null;
   entryId: string;
+  /**
+   * The entry as its answer keeps it (`recordAnswersCte`), when it came through a known referral;
+   * null otherwise: an unknown ref's answer is in no referral's funnel.
+   */
+  answered: AnsweredEntry | null;
   isNewContact: boolean;
   /** The referral's answer, or the bot's welcome when no referral applies. */
   answer: ModuleAnswer;
@@ -103,14 +108,12 @@ export class ReferralResolution {
     // The entries with their funnel pairs, ads, counts and segment memberships in one statement,
     // their ids taken ahead: it travels with the transaction's next statement.
     const entryIds = await this.entryIds.take(inputs.length, tx);
-    await this.recordEntries(
-      inputs,
-      referrals,
-      isNew,
+    const rows = entryRows(inputs, referrals, isNew, entryIds);
+    await insertEntries(
+      tx,
+      rows,
       { pairs: this.funnel.contactPairsOf(facts), ads: this.funnel.adTitlesOf(facts) },
       joining,
-      entryIds,
-      tx,
     );
     const resolutions: Resolution[] = [];
     for (const [index, input] of inputs.entries()) {
@@ -118,6 +121,7 @@ export class ReferralResolution {
       resolutions.push({
         referral: referral ? { id: referral.id, trackingParam: referral.trackingParam } : null,
         entryId: entryIds[index],
+        answered: answeredOf(rows[index]),
         isNewContact: isNew[index],
         answer:
           (referral && (await this.answerOf(referral, tx))) ??
@@ -140,41 +144,6 @@ export class ReferralResolution {
     return inputs.map((input) => (input.ref ? found[next++] : null));
   }
 
-  /**
-   * Inserts the entries (`ids`, in the order given) and records what they add to the referral
-   * funnel (`funnel`), in one statement (issued carried: insertEntries).
-   */
-  private recordEntries(
-    inputs: ResolveInput[],
-    referrals: (ActiveReferral | null)[],
-    isNew: boolean[],
-    funnel: EntriesFunnel,
-    joining: NewMember[],
-    ids: string[],
-    tx: EntityManager,
-  ): Promise<void> {
-    return insertEntries(
-      tx,
-      inputs.map((input, index) => ({
-        id: ids[index],
-        botId: input.botId,
-        referralId: referrals[index]?.id ?? null,
-        rawRef: input.ref?.slice(0, 2100) ?? null,
-        source: input.source?.slice(0, 100) ?? null,
-        channel: input.channel,
-        contactId: input.contactId,
-        conversationId: input.conversationId,
-        isNewContact: isNew[index],
-        adId: input.adId?.slice(0, 100) ?? null,
-        adsContext: input.adsContext ?? null,
-        refererUri: input.refererUri ?? null,
-        occurredAt: input.occurredAt,
-      })),
-      funnel,
-      joining,
-    );
-  }
-
   private async firstSeenAt(input: ResolveInput, tx: EntityManager): Promise<Date> {
     const contact = await this.contacts.get(input.botId, input.contactId, tx);
     if (!contact) throw new Error(`contact ${input.contactId} of bot ${input.botId} not found`);
@@ -194,4 +163,43 @@ export class ReferralResolution {
     const settings = await this.bots.getAnswerSettings(botId, tx);
     return { content: settings?.welcome ?? null };
   }
+}
+
+/** The entries' rows (`ids`, in the order given), as they are stored. */
+function entryRows(
+  inputs: ResolveInput[],
+  referrals: (ActiveReferral | null)[],
+  isNew: boolean[],
+  ids: string[],
+): EntryRow[] {
+  return inputs.map((input, index) => ({
+    id: ids[index],
+    botId: input.botId,
+    referralId: referrals[index]?.id ?? null,
+    rawRef: input.ref?.slice(0, 2100) ?? null,
+    source: input.source?.slice(0, 100) ?? null,
+    channel: input.channel,
+    contactId: input.contactId,
+    conversationId: input.conversationId,
+    isNewContact: isNew[index],
+    adId: input.adId?.slice(0, 100) ?? null,
+    adsContext: input.adsContext ?? null,
+    refererUri: input.refererUri ?? null,
+    occurredAt: input.occurredAt,
+  }));
+}
+
+/** A stored entry as its answer keeps it; null for an entry of no known referral. */
+function answeredOf(row: EntryRow): AnsweredEntry | null {
+  if (row.referralId === null) return null;
+  return {
+    entryId: row.id,
+    enteredAt: row.occurredAt,
+    botId: row.botId,
+    referralId: row.referralId,
+    contactId: row.contactId,
+    source: row.source,
+    channel: row.channel,
+    adId: row.adId,
+  };
 }

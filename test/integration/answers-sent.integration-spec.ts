@@ -3,12 +3,15 @@ import { BotsModule, BotsService } from '../../src/bots';
 import { ContactsModule, ContactsService } from '../../src/contacts';
 import { ConversationsModule } from '../../src/conversations';
 import { OutboundRepository } from '../../src/conversations/outbound.repository';
+import { type EntityManager } from 'typeorm';
 import { type CreateReferralDto } from '../../src/referrals/dto/create-referral.dto';
 import {
+  type AnsweredEntry,
   recordAnswersCte,
   recordAnswersValues,
   ReferralsModule,
   ReferralsService,
+  type Resolution,
 } from '../../src/referrals';
 import { bumpReferralStats } from '../../src/referrals/stats/rollups.repository';
 import { waitFor } from '../support/wait-for';
@@ -40,13 +43,13 @@ describe('Answers sent, counted with the mark of their replies (integration)', (
   const ids: Record<string, string> = {};
   let psids = 0;
 
-  /** A new contact's entry through `ref` at `at`, answered by a new reply: its id. */
-  async function answeredEntry(
+  /** A new contact's entry through `ref` at `at`: its resolution. */
+  async function entered(
     ref: string,
     at: string,
     source: string,
     adId: string | null = null,
-  ): Promise<string> {
+  ): Promise<Resolution> {
     const occurredAt = new Date(at);
     const seen = await s.get(ContactsService).recordSeen(
       {
@@ -57,7 +60,7 @@ describe('Answers sent, counted with the mark of their replies (integration)', (
       },
       occurredAt,
     );
-    const resolution = await referrals.resolve({
+    return referrals.resolve({
       botId,
       contactId: seen.contact.id,
       conversationId: null,
@@ -67,12 +70,26 @@ describe('Answers sent, counted with the mark of their replies (integration)', (
       adId,
       occurredAt,
     });
-    // The answer as a stored reply ties it (the referrals module's part of replies_store).
-    const replyId = randomUUID();
-    await s.dataSource.query(
+  }
+
+  /** The statement part of replies_store that ties a reply to the entry it answers. */
+  const tie = (tx: EntityManager, answered: AnsweredEntry, replyId: string) =>
+    tx.query(
       `WITH ${recordAnswersCte(1)} SELECT 1`,
-      recordAnswersValues([{ entryId: resolution.entryId, enteredAt: occurredAt, replyId }]),
+      recordAnswersValues([{ ...answered, replyId }]),
     );
+
+  /** A new contact's entry through `ref` at `at`, answered by a new reply: its id. */
+  async function answeredEntry(
+    ref: string,
+    at: string,
+    source: string,
+    adId: string | null = null,
+  ): Promise<string> {
+    const resolution = await entered(ref, at, source, adId);
+    // An unknown ref's entry is answered (the welcome) but in no referral's funnel.
+    const replyId = randomUUID();
+    if (resolution.answered) await tie(s.dataSource.manager, resolution.answered, replyId);
     return replyId;
   }
 
@@ -207,6 +224,33 @@ describe('Answers sent, counted with the mark of their replies (integration)', (
       return { updated: after.updated - before.updated, hot: after.hot - before.hot };
     });
     expect(updates).toEqual({ updated: 1, hot: 1 });
+  });
+
+  it('ties an answer to the entry it is handed, reading no partition of referral_entries', async () => {
+    const { answered } = await entered('autumn', '2026-03-06T09:00:00Z', 'ADS', 'ad-9');
+    expect(answered).not.toBeNull();
+    const replyId = randomUUID();
+    // A generic plan reading referral_entries would lock every partition of it, one a month.
+    const partitionsLocked = await s.dataSource.transaction(async (tx) => {
+      await tie(tx, answered!, replyId);
+      return tx.query<{ relation: string }[]>(
+        `SELECT c.relname AS relation FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+          WHERE l.pid = pg_backend_pid() AND c.relname LIKE 'referral_entries%'`,
+      );
+    });
+    expect(partitionsLocked).toEqual([]);
+    const [answer] = await s.dataSource.query<Record<string, unknown>[]>(
+      `SELECT entry_id::text AS "entryId", referral_id AS "referralId", source, channel, ad_id AS "adId"
+         FROM referral_answers WHERE reply_id = $1`,
+      [replyId],
+    );
+    expect(answer).toEqual({
+      entryId: answered!.entryId,
+      referralId: ids.autumn,
+      source: 'ADS',
+      channel: 'messenger',
+      adId: 'ad-9',
+    });
   });
 
   it('locks rollup rows in key order, whatever order the referrals table keeps', async () => {

@@ -6,29 +6,46 @@ import { BUCKET_MS, TOTAL } from './rollups';
  * stored in one statement, and a send and its answer are recorded in one.
  */
 
-/** A reply answering a referral entry (the entry's id and time: its partition key). */
-export interface AnswerOfEntry {
+/**
+ * An entry through a known referral, as its answer keeps it: the entry's id and time (its
+ * partition key) and the dimensions the answer's funnel steps are counted under, the values the
+ * entry was stored with (`Resolution.answered`).
+ */
+export interface AnsweredEntry {
   entryId: string;
   enteredAt: Date;
+  botId: string;
+  referralId: string;
+  contactId: string;
+  source: string | null;
+  channel: string;
+  adId: string | null;
+}
+
+/** A reply answering a referral entry. */
+export interface AnswerOfEntry extends AnsweredEntry {
   replyId: string;
 }
 
 /**
- * The CTE (`answers_recorded`) tying replies to the entries they answer (known referrals only;
- * ignored if already tied), its three arrays numbered from `$first`: the statement part the
- * referrals module lends the statement storing the replies (conversations' `replies_store`), so
- * a reply and its answer are one round trip. Values: `recordAnswersValues`.
+ * The CTE (`answers_recorded`) tying replies to the entries they answer (ignored if already
+ * tied), its nine arrays numbered from `$first`: the statement part the referrals module lends the
+ * statement storing the replies (conversations' `replies_store`), so a reply and its answer are
+ * one round trip. Values: `recordAnswersValues`. The entry's facts come with it rather than from
+ * `referral_entries`: a generic plan joining that table reads every one of its partitions (one a
+ * month, kept for the statistics) on every reply, locking each and starting a scan of each.
  */
 export function recordAnswersCte(first: number): string {
+  const $ = (k: number) => `$${first + k}`;
   return `answers_recorded AS (
        INSERT INTO referral_answers (reply_id, bot_id, referral_id, contact_id, entry_id, entered_at,
                                      source, channel, ad_id)
-       SELECT a.reply_id, e.bot_id, e.referral_id, e.contact_id, e.id, e.occurred_at,
-              coalesce(e.source, ''), e.channel, coalesce(e.ad_id, '')
-         FROM unnest($${first}::bigint[], $${first + 1}::timestamptz[], $${first + 2}::uuid[])
-              AS a(entry_id, entered_at, reply_id)
-         JOIN referral_entries e ON e.id = a.entry_id AND e.occurred_at = a.entered_at
-        WHERE e.referral_id IS NOT NULL
+       SELECT a.reply_id, a.bot_id, a.referral_id, a.contact_id, a.entry_id, a.entered_at,
+              coalesce(a.source, ''), a.channel, coalesce(a.ad_id, '')
+         FROM unnest(${$(0)}::bigint[], ${$(1)}::timestamptz[], ${$(2)}::uuid[], ${$(3)}::uuid[],
+                     ${$(4)}::uuid[], ${$(5)}::uuid[], ${$(6)}::varchar[], ${$(7)}::varchar[],
+                     ${$(8)}::varchar[])
+              AS a(entry_id, entered_at, reply_id, bot_id, referral_id, contact_id, source, channel, ad_id)
        ON CONFLICT (reply_id) DO NOTHING
      )`;
 }
@@ -39,6 +56,12 @@ export function recordAnswersValues(answers: AnswerOfEntry[]): unknown[] {
     answers.map((a) => a.entryId),
     answers.map((a) => a.enteredAt),
     answers.map((a) => a.replyId),
+    answers.map((a) => a.botId),
+    answers.map((a) => a.referralId),
+    answers.map((a) => a.contactId),
+    answers.map((a) => a.source),
+    answers.map((a) => a.channel),
+    answers.map((a) => a.adId),
   ];
 }
 
