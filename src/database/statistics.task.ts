@@ -22,11 +22,14 @@ const STATISTICS_TARGET = 10;
  * using their indexes. An analyze also makes those cached plans be made again. Old, large tables
  * rarely change by a fifth between two runs, so this leaves them to autovacuum.
  *
- * A young table needs its size and the rough shape of its columns, not fine histograms, so these
- * analyzes sample 3,000 rows (`STATISTICS_TARGET`) instead of the default 30,000, and autovacuum's
- * later analyzes bring the default's precision back. A growing table is analyzed again each time it
- * grows by a fifth, and a full sample read the whole of each young table each time: 100-200 ms for
- * a 33,000-row `messages` (its `payload` and `text` in full), 25 ms with this sample. In
+ * A table it picks changed by a fifth since its last analyze. Where autovacuum runs (it analyzes
+ * a table once a tenth of it changed, looking once a minute), only a young table growing faster
+ * than that gets here, and it needs its size and the rough shape of its columns, not fine
+ * histograms: these analyzes sample 3,000 rows (`STATISTICS_TARGET`) instead of the default
+ * 30,000. Autovacuum's next analyze, once another tenth of the table changed, brings the default's
+ * precision back; a table that stops changing right after keeps the sample's statistics until
+ * then. A full sample read the whole of a young table each time: 100-200 ms for a 33,000-row
+ * `messages` (its `payload` and `text` in full), 25 ms with this sample. In
  * `npm run bench:webhook`, whose tables are young throughout, full analyzes were 7% of the
  * statement time Postgres spent per delivery (pg_stat_statements, 2026-12-07).
  */

@@ -226,8 +226,10 @@ describe('Answers sent, counted with the mark of their replies (integration)', (
     expect(updates).toEqual({ updated: 1, hot: 1 });
   });
 
-  it('ties an answer to the entry it is handed, reading no partition of referral_entries', async () => {
-    const { answered } = await entered('autumn', '2026-03-06T09:00:00Z', 'ADS', 'ad-9');
+  it('ties an answer to the entry it is handed, as stored, reading no partition of referral_entries', async () => {
+    // A source longer than an entry keeps (100 characters) and no ad: the answer must carry the
+    // entry's stored values, truncated and with '' for the missing ad, as its funnel rows do.
+    const { answered } = await entered('autumn', '2026-03-06T09:00:00Z', 'S'.repeat(150));
     expect(answered).not.toBeNull();
     const replyId = randomUUID();
     // A generic plan reading referral_entries would lock every partition of it, one a month.
@@ -239,18 +241,19 @@ describe('Answers sent, counted with the mark of their replies (integration)', (
       );
     });
     expect(partitionsLocked).toEqual([]);
-    const [answer] = await s.dataSource.query<Record<string, unknown>[]>(
-      `SELECT entry_id::text AS "entryId", referral_id AS "referralId", source, channel, ad_id AS "adId"
-         FROM referral_answers WHERE reply_id = $1`,
+    const [pair] = await s.dataSource.query<{ answer: unknown; entry: unknown }[]>(
+      `SELECT json_build_object('bot', a.bot_id, 'referral', a.referral_id, 'contact', a.contact_id,
+                                'entry', a.entry_id::text, 'at', a.entered_at, 'source', a.source,
+                                'channel', a.channel, 'ad', a.ad_id) AS answer,
+              json_build_object('bot', e.bot_id, 'referral', e.referral_id, 'contact', e.contact_id,
+                                'entry', e.id::text, 'at', e.occurred_at, 'source', coalesce(e.source, ''),
+                                'channel', e.channel, 'ad', coalesce(e.ad_id, '')) AS entry
+         FROM referral_answers a JOIN referral_entries e ON e.id = a.entry_id
+        WHERE a.reply_id = $1`,
       [replyId],
     );
-    expect(answer).toEqual({
-      entryId: answered!.entryId,
-      referralId: ids.autumn,
-      source: 'ADS',
-      channel: 'messenger',
-      adId: 'ad-9',
-    });
+    expect(pair.answer).toEqual(pair.entry);
+    expect(pair.answer).toMatchObject({ referral: ids.autumn, source: 'S'.repeat(100), ad: '' });
   });
 
   it('locks rollup rows in key order, whatever order the referrals table keeps', async () => {
