@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type ClickTarget } from '../entities/referral-click.entity';
-import { RollupDeltas } from '../stats/rollups';
+import { RollupDeltas } from '../stats';
 import { findActiveReferral } from '../referrals.repository';
 import { claimClickBatch, insertClicks, insertFirstClickers } from './clicks.repository';
 
