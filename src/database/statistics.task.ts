@@ -50,15 +50,17 @@ export class TableStatisticsTask implements MaintenanceTask {
         ORDER BY relname`,
       [MIN_CHANGED_ROWS, CHANGED_SHARE],
     );
-    for (const { name } of stale) {
-      await this.dataSource.transaction(async (tx) => {
-        await tx.query(`SELECT set_config('default_statistics_target', $1, true)`, [
-          String(STATISTICS_TARGET),
-        ]);
-        await tx.query(`ANALYZE ${name}`);
-      });
-    }
-    return stale.map((table) => table.name);
+    const names = stale.map((table) => table.name);
+    if (names.length === 0) return [];
+    // The target holds for this transaction only (set_config's is_local), so the pool's
+    // connection goes back with the default.
+    await this.dataSource.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('default_statistics_target', $1, true)`, [
+        String(STATISTICS_TARGET),
+      ]);
+      await tx.query(`ANALYZE ${names.join(', ')}`);
+    });
+    return names;
   }
 
   async run(): Promise<void> {
