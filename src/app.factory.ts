@@ -14,6 +14,7 @@ import {
 import { useJsonBodyOnly } from './common/http/json-body';
 import { rejectNulOnManagementApi } from './common/http/nul-guard';
 import { requestId, webhookRefusalLogger } from './common/logging/logger-options';
+import { requestContext } from './common/logging/request-context';
 import { type AppConfig } from './config';
 import { setupOpenApi } from './openapi';
 import { WidgetService, widgetCorsHook } from './widget';
@@ -45,6 +46,7 @@ export async function createHttpApp(
     done();
   });
   adapter.getInstance().addHook('onRequest', refuseMissingHost);
+  requestContext.register(adapter.getInstance());
   const refusals = webhookRefusalLogger(config, () => PinoLogger.root);
   if (refusals) adapter.getInstance().addHook('onResponse', refusals);
   answerNodeRefusals(adapter.getInstance().server);
