@@ -121,6 +121,33 @@ describe('Migrations', () => {
       await value('SELECT conversation_id AS v FROM referral_entries WHERE id = $1', [entry.id]),
     ).toBeNull();
 
+    // Rows of a contact that carry no bot key of their own (BotKeysImpliedByContact) go with it.
+    const kept = await one(
+      `INSERT INTO referrals (bot_id, tracking_param, answer_type, content, segment_id)
+       VALUES ($1, 'fk-kept', 'message', '{"messages":[]}', $2) RETURNING id`,
+      [bot.id, segment.id],
+    );
+    await one(
+      `INSERT INTO conversations (bot_id, contact_id, channel, started_at, last_inbound_at)
+       VALUES ($1, $2, 'messenger', now(), now()) RETURNING id`,
+      [bot.id, contact.id],
+    );
+    await dataSource.query(
+      `INSERT INTO referral_contacts (referral_id, contact_id, bot_id, first_entered_at, last_entered_at, channel)
+       VALUES ($1, $2, $3, now(), now(), 'messenger')`,
+      [kept.id, contact.id, bot.id],
+    );
+    await dataSource.query(
+      `INSERT INTO referral_answers (reply_id, bot_id, referral_id, contact_id, entry_id, entered_at, channel)
+       VALUES (gen_random_uuid(), $1, $2, $3, 1, now(), 'messenger')`,
+      [bot.id, kept.id, contact.id],
+    );
+    await dataSource.query(
+      `INSERT INTO contact_identities (bot_id, contact_id, channel, external_id, external_id_kind)
+       VALUES ($1, $2, 'messenger', 'psid-fk-2', 'psid')`,
+      [bot.id, contact.id],
+    );
+
     // The bot's cascade deletes the module its fallback points at: SET NULL must not get in the way.
     const ownFallback = await newModule();
     await dataSource.query('UPDATE bots SET fallback_module_id = $1 WHERE id = $2', [
@@ -135,6 +162,10 @@ describe('Migrations', () => {
       'contacts',
       'segment_members',
       'referral_entries',
+      'conversations',
+      'referral_contacts',
+      'referral_answers',
+      'contact_identities',
     ]) {
       expect({
         table,

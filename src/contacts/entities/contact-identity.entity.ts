@@ -28,8 +28,9 @@ export class ContactIdentity {
   @Column({ name: 'bot_id', type: 'uuid' })
   botId!: string;
 
-  @ManyToOne(() => Bot, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'bot_id', foreignKeyConstraintName: 'fk_contact_identities_bot' })
+  /** No foreign key: the contact's (cascading from its bot) implies it (BotKeysImpliedByContact). */
+  @ManyToOne(() => Bot, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'bot_id' })
   bot?: Bot;
 
   @Column({ name: 'contact_id', type: 'uuid' })

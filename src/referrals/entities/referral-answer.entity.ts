@@ -23,8 +23,9 @@ export class ReferralAnswer {
   @Column({ name: 'bot_id', type: 'uuid' })
   botId!: string;
 
-  @ManyToOne(() => Bot, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'bot_id', foreignKeyConstraintName: 'fk_referral_answers_bot' })
+  /** No foreign key: the contact's (cascading from its bot) implies it (BotKeysImpliedByContact). */
+  @ManyToOne(() => Bot, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'bot_id' })
   bot?: Bot;
 
   @Column({ name: 'referral_id', type: 'uuid' })

@@ -39,8 +39,9 @@ export class ReferralContact {
   @Column({ name: 'bot_id', type: 'uuid' })
   botId!: string;
 
-  @ManyToOne(() => Bot, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'bot_id', foreignKeyConstraintName: 'fk_referral_contacts_bot' })
+  /** No foreign key: the contact's (cascading from its bot) implies it (BotKeysImpliedByContact). */
+  @ManyToOne(() => Bot, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'bot_id' })
   bot?: Bot;
 
   @Column({ name: 'first_entered_at', type: 'timestamptz', precision: 3 })
