@@ -1,4 +1,5 @@
 import { storage } from 'nestjs-pino/storage';
+import { SseClient } from '../support/sse';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
@@ -34,5 +35,23 @@ describe("The logs' request context (src/common/logging/request-context.ts)", ()
       await t.db.query('ALTER TABLE bots_moved RENAME TO bots');
     }
     await waitFor(() => !contextOn(), { what: 'the request context switched off again' });
+  });
+
+  it('is switched off while a widget event stream stays open', async () => {
+    const bot = await t.admin.post('/api/v1/bots', { name: 'Context bot' });
+    const api = `/api/v1/widget/${bot.body.channels.widget.widgetKey}`;
+    const session = await t.http.post(`${api}/sessions`, {});
+    expect(session.status).toBe(200);
+    const stream = new SseClient();
+    try {
+      await stream.open(`${t.http.baseUrl}${api}/stream`, {
+        'x-widget-session': session.body.token as string,
+      });
+      expect(stream.status).toBe(200);
+      // Once live, the stream no longer counts as a request in flight.
+      await waitFor(() => !contextOn(), { what: 'the context off with the stream open' });
+    } finally {
+      await stream.close();
+    }
   });
 });
