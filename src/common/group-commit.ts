@@ -14,7 +14,18 @@ export interface GroupCommitOptions {
    * one bad submission fails alone; this is called first (to log it). Unset, all of them fail.
    */
   retryAlone?: (error: unknown, submissions: number) => void;
+  /**
+   * A group commit's delay, taken only under load (as PostgreSQL's `commit_delay`, which waits
+   * only while `commit_siblings` transactions are open): while submissions arrive less than
+   * `gapMs` apart on average, a flush that would start with a lone submission first waits
+   * `waitMs` (ms), so that the next ones join it. Slower arrivals never wait. Unset, never.
+   * Source: https://www.postgresql.org/docs/15/wal-configuration.html
+   */
+  linger?: { gapMs: number; waitMs: number };
 }
+
+/** Weight of the newest gap in the mean gap between submissions (an exponential moving mean). */
+const GAP_WEIGHT = 0.2;
 
 /**
  * Group commit: callers submit items and wait for their own results, while items submitted while
@@ -28,6 +39,10 @@ export class GroupCommit<T, R> {
   private idleSince = Number.NEGATIVE_INFINITY;
   private readonly maxItems: number;
   private readonly parallel: number;
+  /** When the last submission came (performance.now(), ms). */
+  private lastSubmitAt = Number.NEGATIVE_INFINITY;
+  /** Mean gap between submissions, ms (Infinity until two came). */
+  private meanGapMs = Number.POSITIVE_INFINITY;
 
   /** `flush` returns one result per item, in the order given. */
   constructor(
@@ -50,6 +65,12 @@ export class GroupCommit<T, R> {
 
   submit(items: T[]): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
+    const now = performance.now();
+    const gap = now - this.lastSubmitAt;
+    this.lastSubmitAt = now;
+    this.meanGapMs = Number.isFinite(this.meanGapMs)
+      ? this.meanGapMs + GAP_WEIGHT * (gap - this.meanGapMs)
+      : gap;
     const result = new Promise<R[]>((resolve, reject) =>
       this.waiting.push({ items, resolve, reject }),
     );
@@ -60,12 +81,26 @@ export class GroupCommit<T, R> {
   private pump(): void {
     while (this.running < this.parallel && this.waiting.length > 0) {
       this.running++;
-      void this.run(this.takeBatch()).finally(() => {
+      const wait = this.lingerMs();
+      const flushed =
+        wait > 0
+          ? new Promise((resolve) => setTimeout(resolve, wait)).then(() =>
+              this.run(this.takeBatch()),
+            )
+          : this.run(this.takeBatch());
+      void flushed.finally(() => {
         this.running--;
         this.pump();
         if (!this.busy) this.idleSince = Date.now();
       });
     }
+  }
+
+  /** How long the flush about to start waits first (`linger`): 0 but for a lone submission under load. */
+  private lingerMs(): number {
+    const linger = this.options.linger;
+    if (!linger || this.waiting.length > 1 || this.meanGapMs >= linger.gapMs) return 0;
+    return linger.waitMs;
   }
 
   private takeBatch(): Waiting<T, R>[] {
