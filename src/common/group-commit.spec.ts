@@ -162,77 +162,95 @@ describe('GroupCommit retrying alone', () => {
     // And the group goes idle (the run ends), instead of holding its flush slot.
     while (group.busy) await new Promise((resolve) => setImmediate(resolve));
   });
+});
 
-  describe('linger', () => {
-    const linger = { gapMs: 50, waitMs: 30 };
-    /** A group whose flushes are recorded with the time they took their items. */
-    function recorded() {
-      const flushes: { items: number[]; at: number }[] = [];
-      const group = new GroupCommit<number, number>(
-        (items) => {
-          flushes.push({ items, at: Date.now() });
-          return Promise.resolve(items);
-        },
-        { linger },
-      );
-      return { group, flushes };
+describe('GroupCommit linger', () => {
+  const linger = { gapMs: 50, waitMs: 30 };
+  /** A group whose flushes are recorded with the time they took their items. */
+  function recorded() {
+    const flushes: { items: number[]; at: number }[] = [];
+    const group = new GroupCommit<number, number>(
+      (items) => {
+        flushes.push({ items, at: Date.now() });
+        return Promise.resolve(items);
+      },
+      { linger },
+    );
+    return { group, flushes };
+  }
+  /** Lets the flushes started so far run to their end (their promises settle). */
+  const settle = () => jest.advanceTimersByTimeAsync(0);
+
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('makes a lone submission wait for the next ones while they come less than gapMs apart', async () => {
+    const { group, flushes } = recorded();
+    // The first comes with no gap known: it is flushed at once.
+    const first = group.submit([1]);
+    await settle();
+    expect(flushes).toEqual([{ items: [1], at: 1_000_000 }]);
+    // The second comes 10 ms later, under gapMs: alone, it waits waitMs, and the third joins it.
+    await jest.advanceTimersByTimeAsync(10);
+    const second = group.submit([2]);
+    await jest.advanceTimersByTimeAsync(10);
+    const third = group.submit([3]);
+    await settle();
+    expect(flushes).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(linger.waitMs - 10);
+    expect(flushes).toEqual([
+      { items: [1], at: 1_000_000 },
+      { items: [2, 3], at: 1_000_000 + 10 + linger.waitMs },
+    ]);
+    expect(await Promise.all([first, second, third])).toEqual([[1], [2], [3]]);
+  });
+
+  it('never waits while submissions come further apart than gapMs', async () => {
+    const { group, flushes } = recorded();
+    for (const n of [1, 2, 3, 4]) {
+      const submittedAt = Date.now();
+      await expect(group.submit([n])).resolves.toEqual([n]);
+      expect(flushes.at(-1)).toEqual({ items: [n], at: submittedAt });
+      await jest.advanceTimersByTimeAsync(linger.gapMs + 20);
     }
-    /** Lets the flushes started so far run to their end (their promises settle). */
-    const settle = () => jest.advanceTimersByTimeAsync(0);
+  });
 
-    beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
-    afterEach(() => jest.useRealTimers());
-
-    it('makes a lone submission wait for the next ones while they come less than gapMs apart', async () => {
-      const { group, flushes } = recorded();
-      // The first comes with no gap known: it is flushed at once.
-      const first = group.submit([1]);
-      await settle();
-      expect(flushes).toEqual([{ items: [1], at: 1_000_000 }]);
-      // The second comes 10 ms later, under gapMs: alone, it waits waitMs, and the third joins it.
-      await jest.advanceTimersByTimeAsync(10);
-      const second = group.submit([2]);
-      await jest.advanceTimersByTimeAsync(10);
-      const third = group.submit([3]);
-      await settle();
-      expect(flushes).toHaveLength(1);
-      await jest.advanceTimersByTimeAsync(linger.waitMs - 10);
-      expect(flushes).toEqual([
-        { items: [1], at: 1_000_000 },
-        { items: [2, 3], at: 1_000_000 + 10 + linger.waitMs },
-      ]);
-      expect(await Promise.all([first, second, third])).toEqual([[1], [2], [3]]);
-    });
-
-    it('never waits while submissions come further apart than gapMs', async () => {
-      const { group, flushes } = recorded();
-      for (const n of [1, 2, 3, 4]) {
-        const submittedAt = Date.now();
-        await expect(group.submit([n])).resolves.toEqual([n]);
-        expect(flushes.at(-1)).toEqual({ items: [n], at: submittedAt });
-        await jest.advanceTimersByTimeAsync(linger.gapMs + 20);
-      }
-    });
-
-    it('never waits when more than one submission is waiting already', async () => {
-      const flushes: number[][] = [];
-      let release: () => void = () => undefined;
-      const group = new GroupCommit<number, number>(
-        async (items) => {
-          flushes.push(items);
-          if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
-          return items;
-        },
-        { linger },
-      );
-      const first = group.submit([1]);
-      const waiting = [group.submit([2]), group.submit([3])];
-      release();
-      await first;
-      await settle();
-      // The mean gap is 0 ms, yet two were waiting when the flush started: it took them at once.
-      expect(flushes).toEqual([[1], [2, 3]]);
-      await Promise.all(waiting);
-    });
+  it('never waits when more than one submission is waiting already', async () => {
+    const flushes: number[][] = [];
+    let release: () => void = () => undefined;
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        flushes.push(items);
+        if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return items;
+      },
+      { linger },
+    );
+    const first = group.submit([1]);
+    const waiting = [group.submit([2]), group.submit([3])];
+    release();
+    await first;
+    await settle();
+    // The mean gap is 0 ms, yet two were waiting when the flush started: it took them at once.
+    expect(flushes).toEqual([[1], [2, 3]]);
+    await Promise.all(waiting);
+  });
+  it('starts one lingering flush at a time, whatever parallel allows', async () => {
+    const flushes: number[][] = [];
+    const group = new GroupCommit<number, number>(
+      (items) => {
+        flushes.push(items);
+        return Promise.resolve(items);
+      },
+      { linger, parallel: 2 },
+    );
+    const first = group.submit([1]);
+    await settle();
+    await jest.advanceTimersByTimeAsync(10);
+    // Alone under load: it lingers, and the free second slot does not flush it too (nor nothing).
+    const second = group.submit([2]);
+    await jest.advanceTimersByTimeAsync(linger.waitMs);
+    expect(flushes).toEqual([[1], [2]]);
+    expect(await Promise.all([first, second])).toEqual([[1], [2]]);
   });
 });

@@ -30,7 +30,8 @@ const GAP_WEIGHT = 0.2;
 /**
  * Group commit: callers submit items and wait for their own results, while items submitted while
  * `parallel` flushes are running are written together by the next one. An idle system flushes at
- * once (no added delay); a busy one turns many small writes into few large ones.
+ * once (no added delay, unless `linger` is set and submissions come close together); a busy one
+ * turns many small writes into few large ones.
  */
 export class GroupCommit<T, R> {
   private waiting: Waiting<T, R>[] = [];
@@ -43,6 +44,8 @@ export class GroupCommit<T, R> {
   private lastSubmitAt = Number.NEGATIVE_INFINITY;
   /** Mean gap between submissions, ms (Infinity until two came). */
   private meanGapMs = Number.POSITIVE_INFINITY;
+  /** A flush is waiting out its `linger` before it takes its batch. */
+  private lingering = false;
 
   /** `flush` returns one result per item, in the order given. */
   constructor(
@@ -65,12 +68,7 @@ export class GroupCommit<T, R> {
 
   submit(items: T[]): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
-    const now = performance.now();
-    const gap = now - this.lastSubmitAt;
-    this.lastSubmitAt = now;
-    this.meanGapMs = Number.isFinite(this.meanGapMs)
-      ? this.meanGapMs + GAP_WEIGHT * (gap - this.meanGapMs)
-      : gap;
+    if (this.options.linger) this.noteGap();
     const result = new Promise<R[]>((resolve, reject) =>
       this.waiting.push({ items, resolve, reject }),
     );
@@ -78,15 +76,31 @@ export class GroupCommit<T, R> {
     return result;
   }
 
+  /** Folds the gap since the previous submission into `meanGapMs`. */
+  private noteGap(): void {
+    const now = performance.now();
+    const gap = now - this.lastSubmitAt;
+    this.lastSubmitAt = now;
+    this.meanGapMs = Number.isFinite(this.meanGapMs)
+      ? this.meanGapMs + GAP_WEIGHT * (gap - this.meanGapMs)
+      : gap;
+  }
+
   private pump(): void {
-    while (this.running < this.parallel && this.waiting.length > 0) {
+    // A lingering flush takes what comes meanwhile: no other starts for the same submissions.
+    while (!this.lingering && this.running < this.parallel && this.waiting.length > 0) {
       this.running++;
       const wait = this.lingerMs();
+      if (wait > 0) this.lingering = true;
       const flushed =
         wait > 0
-          ? new Promise((resolve) => setTimeout(resolve, wait)).then(() =>
-              this.run(this.takeBatch()),
-            )
+          ? new Promise((resolve) => setTimeout(resolve, wait)).then(() => {
+              this.lingering = false;
+              const batch = this.takeBatch();
+              // Past maxItems, what came meanwhile goes to a free flush, if any.
+              this.pump();
+              return this.run(batch);
+            })
           : this.run(this.takeBatch());
       void flushed.finally(() => {
         this.running--;
@@ -100,7 +114,8 @@ export class GroupCommit<T, R> {
   private lingerMs(): number {
     const linger = this.options.linger;
     if (!linger || this.waiting.length > 1 || this.meanGapMs >= linger.gapMs) return 0;
-    return linger.waitMs;
+    // A submission that fills a flush alone has nothing to wait for.
+    return this.waiting[0].items.length >= this.maxItems ? 0 : linger.waitMs;
   }
 
   private takeBatch(): Waiting<T, R>[] {
@@ -118,6 +133,7 @@ export class GroupCommit<T, R> {
   }
 
   private async run(batch: Waiting<T, R>[]): Promise<void> {
+    if (batch.length === 0) return;
     try {
       const results = await this.flush(batch.flatMap((entry) => entry.items));
       let offset = 0;

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { requestContext } from '../common/logging/request-context';
 import { type ServerResponse } from 'node:http';
 import {
   WidgetRepository,
@@ -152,6 +153,8 @@ export class WidgetSse implements OnModuleInit, OnModuleDestroy {
     }
     if (stream.closed) stop();
     live();
+    // Live: the request's handling is done, and an open stream keeps no logging hooks on.
+    requestContext.release(raw.req);
   }
 
   /** Compares every open stream with the newest message stored for its visitor. */

@@ -15,7 +15,6 @@ import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nest
 import { type FastifyReply } from 'fastify';
 import { Public } from '../common/http/access.decorators';
 import { ApiErrors } from '../common/errors';
-import { requestContext } from '../common/logging/request-context';
 import {
   WidgetAcceptedDto,
   WidgetIdentifyDto,
@@ -186,7 +185,5 @@ export class WidgetController {
       Object.entries(reply.getHeaders()).map(([name, value]) => [name, String(value)]),
     );
     await this.sse.start(session, after, reply.raw, headers);
-    // The stream is live: its handler is done, and an open stream keeps no logging hooks on.
-    requestContext.release(reply.request.raw);
   }
 }

@@ -88,6 +88,10 @@ describe('RequestContextSwitch', () => {
   });
 });
 
+/** Polls `check` until it holds; throws after 2 s. */
 async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; !check(); i++) {
+    if (i === 200) throw new Error(`Still false after 2 s: ${check.toString()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

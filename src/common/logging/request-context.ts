@@ -23,9 +23,11 @@ interface Context {
  * https://nodejs.org/docs/latest-v20.x/api/async_context.html#asynclocalstoragedisable
  *
  * A request counts from its `onRequest` hook until its response closes (sent, or the connection
- * dropped), or until `release`: a hijacked reply (a widget event stream) is released once its
- * handler is done, so an open stream does not keep the hooks on for its lifetime; what its timers
- * log later never ran in its context anyway.
+ * dropped), or until `release`: a hijacked reply (a widget event stream) is released once it is
+ * live, so an open stream does not keep the hooks on for its lifetime. Lines a request's work logs
+ * after that point carry its id only while another request keeps the context on. A response that
+ * never closes (none known; an HTTP/1.1 pipelined one queued behind a dead socket, perhaps)
+ * would keep the hooks on, as they were before: a cost, never a lost line.
  */
 export class RequestContextSwitch {
   private served = 0;

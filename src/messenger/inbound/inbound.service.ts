@@ -66,8 +66,9 @@ interface ContactWork {
 const BATCH_MAX = 50;
 /**
  * Batches running at once. One: overlapping batches compete for the same CPU and the same rows
- * and each gets slower (measured at 300 deliveries/s: 30-40 ms a batch alone, 50-130 ms two or
- * four at a time), while items arriving meanwhile gather into the next batch anyway.
+ * and each gets slower (measured at 300 deliveries/s on an early build, whose batches were ten
+ * times slower than today's: 30-40 ms a batch alone, 50-130 ms two or four at a time), while
+ * items arriving meanwhile gather into the next batch anyway.
  */
 const BATCHES_IN_PARALLEL = 1;
 /**
@@ -77,7 +78,8 @@ const BATCHES_IN_PARALLEL = 1;
  * items come less than 4 ms apart (over 250/s) made 1.6 items a batch: 0.47 ms less CPU per
  * delivery (4 of 4 paired rounds), e2e p50 6 → 9 ms, p99 unchanged (`npm run bench:compare`);
  * waiting 1 ms saved a third of that. At 150/s (7 ms apart) a wait gathered nothing and only
- * added latency, so slower traffic never waits.
+ * added latency: evenly paced traffic that slow never waits, and random arrivals at that rate
+ * rarely do (only while a run of them comes under 4 ms apart on average).
  */
 const BATCH_LINGER = { gapMs: 4, waitMs: 2 };
 
