@@ -121,7 +121,7 @@ describe('Migrations', () => {
       await value('SELECT conversation_id AS v FROM referral_entries WHERE id = $1', [entry.id]),
     ).toBeNull();
 
-    // Rows of a contact that carry no bot key of their own (BotKeysImpliedByContact) go with it.
+    // A contact's conversation, referral pairs, answers and identities go with the bot too.
     const kept = await one(
       `INSERT INTO referrals (bot_id, tracking_param, answer_type, content, segment_id)
        VALUES ($1, 'fk-kept', 'message', '{"messages":[]}', $2) RETURNING id`,

@@ -28,9 +28,8 @@ export class ContactIdentity {
   @Column({ name: 'bot_id', type: 'uuid' })
   botId!: string;
 
-  /** No foreign key: the contact's (cascading from its bot) implies it (BotKeysImpliedByContact). */
-  @ManyToOne(() => Bot, { createForeignKeyConstraints: false })
-  @JoinColumn({ name: 'bot_id' })
+  @ManyToOne(() => Bot, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'bot_id', foreignKeyConstraintName: 'fk_contact_identities_bot' })
   bot?: Bot;
 
   @Column({ name: 'contact_id', type: 'uuid' })

@@ -29,9 +29,8 @@ export class Conversation {
   @Column({ name: 'bot_id', type: 'uuid' })
   botId!: string;
 
-  /** No foreign key: the contact's (cascading from its bot) implies it (BotKeysImpliedByContact). */
-  @ManyToOne(() => Bot, { createForeignKeyConstraints: false })
-  @JoinColumn({ name: 'bot_id' })
+  @ManyToOne(() => Bot, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'bot_id', foreignKeyConstraintName: 'fk_conversations_bot' })
   bot?: Bot;
 
   @Column({ name: 'contact_id', type: 'uuid' })

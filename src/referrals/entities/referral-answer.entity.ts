@@ -23,9 +23,8 @@ export class ReferralAnswer {
   @Column({ name: 'bot_id', type: 'uuid' })
   botId!: string;
 
-  /** No foreign key: the contact's (cascading from its bot) implies it (BotKeysImpliedByContact). */
-  @ManyToOne(() => Bot, { createForeignKeyConstraints: false })
-  @JoinColumn({ name: 'bot_id' })
+  @ManyToOne(() => Bot, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'bot_id', foreignKeyConstraintName: 'fk_referral_answers_bot' })
   bot?: Bot;
 
   @Column({ name: 'referral_id', type: 'uuid' })

@@ -39,9 +39,8 @@ export class ReferralContact {
   @Column({ name: 'bot_id', type: 'uuid' })
   botId!: string;
 
-  /** No foreign key: the contact's (cascading from its bot) implies it (BotKeysImpliedByContact). */
-  @ManyToOne(() => Bot, { createForeignKeyConstraints: false })
-  @JoinColumn({ name: 'bot_id' })
+  @ManyToOne(() => Bot, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'bot_id', foreignKeyConstraintName: 'fk_referral_contacts_bot' })
   bot?: Bot;
 
   @Column({ name: 'first_entered_at', type: 'timestamptz', precision: 3 })

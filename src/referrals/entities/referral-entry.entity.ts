@@ -34,9 +34,8 @@ export class ReferralEntry {
   @Column({ name: 'bot_id', type: 'uuid' })
   botId!: string;
 
-  /** No foreign key: the contact's (cascading from its bot) implies it (BotKeysImpliedByContact). */
-  @ManyToOne(() => Bot, { createForeignKeyConstraints: false })
-  @JoinColumn({ name: 'bot_id' })
+  @ManyToOne(() => Bot, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'bot_id', foreignKeyConstraintName: 'fk_referral_entries_bot' })
   bot?: Bot;
 
   /** Null when the ref matched no active referral of the bot. */
