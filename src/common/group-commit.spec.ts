@@ -1,4 +1,16 @@
-import { GroupCommit } from './group-commit';
+import { GroupCommit, type GroupCommitOptions } from './group-commit';
+
+/** A group whose first flush waits for `release()`, recording each flush's items. */
+function heldGroup(options: GroupCommitOptions) {
+  const flushes: number[][] = [];
+  let released: () => void = () => undefined;
+  const group = new GroupCommit<number, number>(async (items) => {
+    flushes.push(items);
+    if (flushes.length === 1) await new Promise<void>((resolve) => (released = resolve));
+    return items;
+  }, options);
+  return { group, flushes, release: () => released() };
+}
 
 describe('GroupCommit', () => {
   it('flushes at once when idle and groups what arrives during a flush', async () => {
@@ -44,16 +56,7 @@ describe('GroupCommit', () => {
   });
 
   it('caps a flush at maxItems without splitting a submission', async () => {
-    const flushes: number[][] = [];
-    let release: () => void = () => undefined;
-    const group = new GroupCommit<number, number>(
-      async (items) => {
-        flushes.push(items);
-        if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
-        return items;
-      },
-      { maxItems: 3 },
-    );
+    const { group, flushes, release } = heldGroup({ maxItems: 3 });
     const all = [group.submit([0]), group.submit([1, 2]), group.submit([3, 4]), group.submit([5])];
     release();
     await Promise.all(all);
@@ -216,16 +219,7 @@ describe('GroupCommit linger', () => {
   });
 
   it('never waits when more than one submission is waiting already', async () => {
-    const flushes: number[][] = [];
-    let release: () => void = () => undefined;
-    const group = new GroupCommit<number, number>(
-      async (items) => {
-        flushes.push(items);
-        if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
-        return items;
-      },
-      { linger },
-    );
+    const { group, flushes, release } = heldGroup({ linger });
     const first = group.submit([1]);
     const waiting = [group.submit([2]), group.submit([3])];
     release();
