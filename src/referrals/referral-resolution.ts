@@ -32,7 +32,6 @@ export interface ResolveInput {
 export interface Resolution {
   /** The active referral the ref matched, or null (unknown, inactive, deleted or no ref). */
   referral: { id: string; trackingParam: string } | null;
-  entryId: string;
   /**
    * The entry as its answer keeps it (`recordAnswersCte`), when it came through a known referral;
    * null otherwise: an unknown ref's answer is in no referral's funnel.
@@ -120,7 +119,6 @@ export class ReferralResolution {
       const referral = referrals[index];
       resolutions.push({
         referral: referral ? { id: referral.id, trackingParam: referral.trackingParam } : null,
-        entryId: entryIds[index],
         answered: answeredOf(rows[index]),
         isNewContact: isNew[index],
         answer:
