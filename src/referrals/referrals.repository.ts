@@ -160,17 +160,6 @@ export async function findActiveReferral(
   return referral;
 }
 
-/** `count` unused values of `referral_entries_id_seq` (the entries' ids), as text (bigint). */
-export async function takeEntryIds(manager: EntityManager, count: number): Promise<string[]> {
-  const rows = await prepared<{ id: string }[]>(
-    manager,
-    'referral_entry_ids_take',
-    `SELECT nextval('referral_entries_id_seq')::text AS id FROM generate_series(1, $1::int)`,
-    [count],
-  );
-  return rows.map((row) => row.id);
-}
-
 /** A referral entry to insert: one contact coming in through a ref (known or not). */
 export interface EntryRow {
   /** Its id, taken ahead from the entries' sequence (EntryIds). */
