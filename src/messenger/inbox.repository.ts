@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type ContactKey, contactKeyOf, knownKeysExpr, knownKeysValues } from '../contacts';
 import { type Carrying } from '../conversations';
-import { planOwn, prepared } from '../database';
+import { planOwn, prepared, preparedCarried, SequenceIds } from '../database';
 import {
   activeReferralsExpr,
   activeReferralsValues,
@@ -65,8 +65,42 @@ export interface LockedPending {
   absent: Set<string>;
 }
 
+const INSERT_COLUMNS =
+  'dedupe_key, page_id, bot_id, sender_key, kind, standby, occurred_at, payload, status, note';
+const INSERT_TYPES = `$1::varchar[], $2::varchar[], $3::uuid[], $4::varchar[], $5::varchar[],
+  $6::boolean[], $7::timestamptz[], $8::jsonb[], $9::varchar[], $10::text[]`;
+
+/** The values of INSERT_COLUMNS, column by column. */
+function insertValues(items: NewInboxItem[]): unknown[][] {
+  return [
+    items.map((r) => r.dedupeKey),
+    items.map((r) => r.pageId),
+    items.map((r) => r.botId),
+    items.map((r) => r.senderKey),
+    items.map((r) => r.kind),
+    items.map((r) => r.standby),
+    items.map((r) => r.occurredAt),
+    items.map((r) => r.json),
+    items.map((r) => r.status),
+    items.map((r) => r.note),
+  ];
+}
+
 const INBOX_COLUMNS = `id, page_id AS "pageId", bot_id AS "botId", sender_key AS "senderKey", standby,
   occurred_at AS "occurredAt", payload, status`;
+
+/**
+ * Ids for new inbox rows taken ahead from the table's own sequence (SequenceIds): the webhook's
+ * items stored by the inbound batch that handles them (`insertWithIds`) are known by their ids
+ * before the batch's statements run. Inbox ids follow no order anyone reads them in: items are
+ * ordered by Meta's timestamp, the id only breaking ties, and the sweeper by `received_at`.
+ */
+@Injectable()
+export class InboxIds extends SequenceIds {
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    super(dataSource, 'messenger_inbox_id_seq');
+  }
+}
 
 /**
  * The `messenger_inbox` table's statements (those of every delivery named and prepared; the
@@ -87,24 +121,32 @@ export class InboxRepository {
     return prepared(
       this.dataSource.manager,
       'messenger_inbox_insert',
-      `INSERT INTO messenger_inbox
-         (dedupe_key, page_id, bot_id, sender_key, kind, standby, occurred_at, payload, status, note)
-       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::uuid[], $4::varchar[], $5::varchar[],
-                            $6::boolean[], $7::timestamptz[], $8::jsonb[], $9::varchar[], $10::text[])
+      `INSERT INTO messenger_inbox (${INSERT_COLUMNS})
+       SELECT * FROM unnest(${INSERT_TYPES})
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING id, status, dedupe_key AS "dedupeKey"`,
-      [
-        items.map((r) => r.dedupeKey),
-        items.map((r) => r.pageId),
-        items.map((r) => r.botId),
-        items.map((r) => r.senderKey),
-        items.map((r) => r.kind),
-        items.map((r) => r.standby),
-        items.map((r) => r.occurredAt),
-        items.map((r) => r.json),
-        items.map((r) => r.status),
-        items.map((r) => r.note),
-      ],
+      insertValues(items),
+    );
+  }
+
+  /**
+   * `insertMany` for items whose ids were taken ahead (InboxIds), in `manager`'s transaction
+   * (none by default): issued carried (preparedCarried), so in a pipelined transaction it travels with the next
+   * statement, which then sees the new rows. Resolves once issued to `{ result }`, the promise of
+   * the ids of the rows that were new (a redelivery's is missing); a failure fails the transaction.
+   */
+  insertWithIds(
+    items: (NewInboxItem & { id: string })[],
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ result: Promise<{ id: string }[]> }> {
+    return preparedCarried(
+      manager,
+      'messenger_inbox_insert_ids',
+      `INSERT INTO messenger_inbox (${INSERT_COLUMNS}, id)
+       SELECT * FROM unnest(${INSERT_TYPES}, $11::bigint[])
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id`,
+      [...insertValues(items), items.map((r) => r.id)],
     );
   }
 

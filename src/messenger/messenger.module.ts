@@ -6,7 +6,7 @@ import { ConversationsModule } from '../conversations';
 import { InboxItem } from './entities/inbox-item.entity';
 import { GraphApiClient } from './graph/graph-api.client';
 import { SendRateLimiter } from './graph/send-rate-limiter';
-import { InboxRepository } from './inbox.repository';
+import { InboxIds, InboxRepository } from './inbox.repository';
 import { InboundInHand } from './inbound/in-hand';
 import { MessengerInboundService } from './inbound/inbound.service';
 import { IntakeRate } from './intake/intake-rate';
@@ -21,6 +21,7 @@ import { ProfilePrefetch } from './inbound/profile-prefetch';
   providers: [
     PageDirectory,
     InboxRepository,
+    InboxIds,
     GraphApiClient,
     SendRateLimiter,
     MessengerSender,

@@ -93,7 +93,8 @@ describe('Webhook items handled in hand', () => {
     }
   });
 
-  it('queues an item whose handling failed in hand, and the job answers it once it can', async () => {
+  it('stores alone an item whose batch failed, queues it when its handling fails in hand, and the job answers it once it can', async () => {
+    const together = jest.spyOn(t.app.get(MessengerInboundService), 'storeAndProcess');
     const tried = jest.spyOn(t.app.get(MessengerInboundService), 'processInHand');
     // A real refusal inside Postgres, lifted once the item is queued.
     await t.db.query(`
@@ -105,7 +106,11 @@ describe('Webhook items handled in hand', () => {
       await start(['hand-refused'], 'refused');
       const id = await inboxIdOf('hand-refused');
       await waitFor(() => queuedIds(addBulk).includes(id), { what: 'the item to be queued' });
-      // Tried in hand first, and queued because that failed (not by the webhook).
+      // Tried with its storing first: nothing of that batch was kept, the webhook stored it alone.
+      expect(together).toHaveBeenCalledTimes(1);
+      await expect(together.mock.results[0].value).rejects.toThrow('entry refused for the test');
+      expect(together.mock.calls[0][0][0].id).not.toBe(id);
+      // Then tried in hand, and queued because that failed (not by the webhook).
       expect(tried.mock.calls.map(([row]) => row.id)).toEqual([id]);
       await expect(tried.mock.results[0].value).rejects.toThrow('entry refused for the test');
       expect(
@@ -115,6 +120,7 @@ describe('Webhook items handled in hand', () => {
         ),
       ).toBe(1);
     } finally {
+      together.mockRestore();
       tried.mockRestore();
       await t.db.query(
         `DROP TRIGGER refuse_in_hand ON referral_entries; DROP FUNCTION refuse_in_hand()`,
@@ -201,7 +207,7 @@ describe('Webhook items handled in hand', () => {
    * most) for Meta to be asked for the person's profile; per call of `step`, whether it was asked.
    */
   async function askedBefore(
-    step: 'insertMany' | 'lockPendingUpTo',
+    step: 'insertWithIds' | 'lockPendingUpTo',
     psid: string,
   ): Promise<boolean[]> {
     const inbox = t.app.get(InboxRepository);
@@ -231,8 +237,8 @@ describe('Webhook items handled in hand', () => {
     expect(await askedBefore('lockPendingUpTo', 'hand-early')).toEqual([true]);
   });
 
-  it('starts a new person’s profile look-up while the webhook stores the item', async () => {
-    expect(await askedBefore('insertMany', 'hand-first')).toEqual([true]);
+  it('starts a new person’s profile look-up before the item is stored', async () => {
+    expect(await askedBefore('insertWithIds', 'hand-first')).toEqual([true]);
   });
 
   it('looks a returning person up once, and keeps the names of one looked up by another process', async () => {
@@ -263,7 +269,9 @@ describe('Webhook items handled in hand', () => {
 
   it(`queues what does not fit past ${IN_HAND_MAX} items in hand, and answers every item once`, async () => {
     const inHand = t.app.get(InboundInHand);
-    const tried = jest.spyOn(t.app.get(MessengerInboundService), 'processInHand');
+    const service = t.app.get(MessengerInboundService);
+    const tried = jest.spyOn(service, 'processInHand');
+    const storedInBatch = jest.spyOn(service, 'storeAndProcess');
     // Slow sends keep the items in hand until answered.
     t.graph.setLatency(3000);
     const psids = Array.from({ length: IN_HAND_MAX + 20 }, (_, i) => `hand-many-${i}`);
@@ -286,8 +294,12 @@ describe('Webhook items handled in hand', () => {
     expect(t.graph.sends).toHaveLength(psids.length);
     // The hand was full before an item was queued, and never held more than its bound. (Items
     // waiting over 3 s for a batch are queued by the sweeper too: harmless, each is answered once.)
-    const inHandIds = new Set(tried.mock.calls.map(([row]) => row.id));
+    const inHandIds = new Set([
+      ...tried.mock.calls.map(([row]) => row.id),
+      ...storedInBatch.mock.calls.flatMap(([rows]) => rows.map((row) => row.id)),
+    ]);
     tried.mockRestore();
+    storedInBatch.mockRestore();
     expect(inHandIds.size).toBeGreaterThanOrEqual(IN_HAND_MAX);
     expect(inHandIds.size).toBeLessThan(psids.length);
     expect(most).toBeLessThanOrEqual(IN_HAND_MAX);

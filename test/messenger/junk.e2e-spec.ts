@@ -45,12 +45,17 @@ describe('Junk in signed deliveries', () => {
     });
   }
 
+  /**
+   * The inbox rows of the senders `senderKeyLike` matches, ignored ones first (the ids of one
+   * delivery's rows follow no order: its batch stores the pending ones with ids taken ahead).
+   */
   const inbox = async (
     senderKeyLike: string,
   ): Promise<{ status: string; note: string | null; payload: unknown }[]> =>
     (
       await t.db.query(
-        `SELECT status, note, payload FROM messenger_inbox WHERE sender_key LIKE $1 ORDER BY id`,
+        `SELECT status, note, payload FROM messenger_inbox WHERE sender_key LIKE $1
+          ORDER BY status, id`,
         [senderKeyLike],
       )
     ).rows;

@@ -4,7 +4,8 @@ import { type Queue } from 'bull';
 import { AppConfig } from '../../config';
 import { enqueueSafely, type JobPayloads, QueueName } from '../../queues';
 import { type InboxRow } from '../inbox.repository';
-import { MessengerInboundService } from './inbound.service';
+import { IntakeRate } from '../intake/intake-rate';
+import { type ArrivingRow, MessengerInboundService } from './inbound.service';
 import { ProfilePrefetch } from './profile-prefetch';
 
 /**
@@ -17,13 +18,15 @@ export const IN_HAND_MAX = 256;
 const DRAIN_TIMEOUT_MS = 20_000;
 
 /**
- * The webhook's items, handled by the process that stored them, with no queue hop: in a process
+ * The webhook's items, handled by the process that takes them, with no queue hop: in a process
  * that takes the webhook and runs the workers (PROCESS_ROLE=all, MESSENGER_INBOUND_IN_PROCESS on),
- * an item the webhook committed goes straight to MessengerInboundService with its row in hand (no
- * job, no read back); its answer is sent as the job's would be. Nothing is lost by skipping the
- * queue: the item is pending in Postgres until handled, so an item of a process that dies is
- * queued by the inbox sweeper within seconds, and one whose handling fails is queued at once, for
- * the job's retries. Items of one contact stay in order and are answered once whichever way they
+ * an item goes straight to MessengerInboundService with its row in hand (no job, no read back),
+ * stored by the batch that handles it (`storeAndHandle`) or, when that cannot be, committed by
+ * the webhook first (`take`); its answer is sent as the job's would be. Nothing is lost by skipping
+ * the queue. An item its batch stores is committed with its handling before Meta gets its 200: a
+ * process that dies first never answered, and Meta delivers again. An item committed first is
+ * pending in Postgres until handled, so one of a process that dies is queued by the inbox sweeper
+ * within seconds, and one whose handling fails is queued at once, for the job's retries. Items of one contact stay in order and are answered once whichever way they
  * go: the inbound handling takes the contact's lock and only pending items.
  */
 @Injectable()
@@ -39,6 +42,7 @@ export class InboundInHand {
     private readonly queue: Queue<JobPayloads[typeof QueueName.MessengerInbound]>,
     private readonly config: AppConfig,
     private readonly profiles: ProfilePrefetch,
+    private readonly rate: IntakeRate,
   ) {}
 
   /** Items handled in hand right now. */
@@ -93,6 +97,42 @@ export class InboundInHand {
     return items.slice(room);
   }
 
+  /**
+   * Whether `count` pending items the webhook is about to store should be stored by the batch
+   * that handles them (`storeAndHandle`): while this process takes items in hand with room for
+   * them, the intake is not flooded, and Meta answers profile look-ups fast
+   * (ProfilePrefetch.answeringFast). The webhook's answer then waits for the batch that takes
+   * them (the one running, if any, then theirs: a few ms; Meta allows 5 s, and a look-up that
+   * turns slow under it is bounded by its 3 s timeout). Otherwise they are stored first.
+   */
+  canStoreInBatch(count: number): boolean {
+    return (
+      this.open &&
+      count > 0 &&
+      count <= this.room &&
+      !this.rate.flooded &&
+      this.profiles.answeringFast
+    );
+  }
+
+  /**
+   * Stores the webhook's pending items and handles them in one transaction
+   * (MessengerInboundService.storeAndProcess): resolves once committed to, per item, whether it
+   * was new; the replies are sent in the background. Throws when the batch failed, and then
+   * nothing is stored: the webhook stores the items the usual way.
+   */
+  async storeAndHandle(rows: ArrivingRow[]): Promise<boolean[]> {
+    this.running += rows.length;
+    let sent: Promise<void> = Promise.resolve();
+    try {
+      const done = await this.inbound.storeAndProcess(rows);
+      sent = done.sent;
+      return done.stored;
+    } finally {
+      void sent.finally(() => this.release(rows.length));
+    }
+  }
+
   private async handle(row: InboxRow): Promise<void> {
     this.running++;
     try {
@@ -103,8 +143,13 @@ export class InboundInHand {
       );
       await enqueueSafely(this.queue, [{ data: { inboxId: row.id }, jobId: row.id }], this.logger);
     } finally {
-      this.running--;
-      if (this.running === 0) for (const resolve of this.drained.splice(0)) resolve();
+      this.release(1);
     }
+  }
+
+  /** `count` items in hand are done with: a stop waiting for the last of them goes on. */
+  private release(count: number): void {
+    this.running -= count;
+    if (this.running === 0) for (const resolve of this.drained.splice(0)) resolve();
   }
 }

@@ -22,6 +22,7 @@ import {
   InboxRepository,
   type InboxRow,
   type LockedPending,
+  type NewInboxItem,
   type Outcome,
 } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
@@ -63,12 +64,54 @@ interface ContactWork {
   profile?: { names: ContactNames | null };
 }
 
+/**
+ * The rows to insert for `items`' arriving ones, with their ids; one `ignored` (an outcome of the
+ * batch's) is stored with that outcome instead of pending.
+ */
+function arrivingRowsOf(items: InboxRow[], ignored: Outcome[]): (NewInboxItem & { id: string })[] {
+  const outcomes = new Map(ignored.map((outcome) => [outcome.id, outcome]));
+  return items.filter(isArriving).map((item) => {
+    const outcome = outcomes.get(item.id);
+    const row = { ...item.arriving, id: item.id };
+    return outcome ? { ...row, status: outcome.status, note: outcome.note } : row;
+  });
+}
+
 /** Only a PSID's contact has a profile to look up on the Graph API. */
 const isPsid = (c: ContactWork): boolean => c.key.externalIdKind === 'psid';
 
-/** An item asked for: by its inbox id (a job), or its row as the webhook committed it (in hand). */
-type Asked = string | InboxRow;
+/**
+ * A webhook item not stored yet, handed to the batch that stores it in its own transaction
+ * (`storeAndProcess`): its row as it will be stored (its id taken ahead, InboxIds) and what to
+ * insert (`arriving`, status pending).
+ */
+export interface ArrivingRow extends InboxRow {
+  arriving: NewInboxItem;
+}
+
+/**
+ * An item asked for: by its inbox id (a job), its row as the webhook committed it (in hand), or
+ * its row to be stored by the batch (arriving).
+ */
+type Asked = string | InboxRow | ArrivingRow;
 const idOf = (asked: Asked): string => (typeof asked === 'string' ? asked : asked.id);
+const isArriving = (item: InboxRow): item is ArrivingRow => 'arriving' in item;
+
+/**
+ * What a batch did for an item asked for: the replies its caller sends once the batch committed
+ * (those written for its contact's items, when it was the contact's newest), and whether it is
+ * stored (false only for an arriving item whose dedupe key was stored already: a redelivery).
+ */
+interface AskedResult {
+  replies: (string | ReplyRow)[];
+  stored: boolean;
+}
+
+/** What `handleTogether` did: per item asked for, the replies to send; the arriving rows stored. */
+interface Together {
+  toSend: Map<string, (string | ReplyRow)[]>;
+  inserted: Set<string>;
+}
 
 /**
  * Turns stored webhook items into conversation work. Items of one contact are handled one at a
@@ -81,8 +124,8 @@ const idOf = (asked: Asked): string => (typeof asked === 'string' ? asked : aske
 @Injectable()
 export class MessengerInboundService {
   private readonly logger = new Logger(MessengerInboundService.name);
-  /** Per item asked for: the replies its job sends once the batch committed. */
-  private readonly batches = new GroupCommit<Asked, (string | ReplyRow)[]>(
+  /** Per item asked for: what the batch did for it (AskedResult). */
+  private readonly batches = new GroupCommit<Asked, AskedResult>(
     (asked) => this.processBatch(asked),
     {
       ...INBOUND_BATCHING,
@@ -117,7 +160,7 @@ export class MessengerInboundService {
    * send is the outbound queue's to retry).
    */
   async process(inboxId: string): Promise<void> {
-    const [replies] = await this.batches.submit([inboxId]);
+    const [{ replies }] = await this.batches.submit([inboxId]);
     await this.conversations.sendReplies(replies);
   }
 
@@ -126,8 +169,25 @@ export class MessengerInboundService {
    * the same handling, without reading the row back.
    */
   async processInHand(row: InboxRow): Promise<void> {
-    const [replies] = await this.batches.submit([row]);
+    const [{ replies }] = await this.batches.submit([row]);
     await this.conversations.sendReplies(replies);
+  }
+
+  /**
+   * Stores the webhook's items (`rows`, pending, one delivery's) in the transaction of the batch
+   * that handles them: the delivery's INSERT travels with the batch's first statement, and one
+   * commit makes the items and their effects durable together, where storing them first cost a
+   * round trip and a commit of its own. Resolves once committed to, per item, whether it is new (a
+   * redelivery's dedupe key was stored already), and `sent`, the sending of the replies written
+   * (never rejects). Throws when the batch failed (also when tried again alone): then nothing of
+   * it is stored, and the caller stores the items the usual way.
+   */
+  async storeAndProcess(rows: ArrivingRow[]): Promise<{ stored: boolean[]; sent: Promise<void> }> {
+    const results = await this.batches.submit(rows);
+    return {
+      stored: results.map((result) => result.stored),
+      sent: this.conversations.sendReplies(results.flatMap((result) => result.replies)),
+    };
   }
 
   /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
@@ -135,23 +195,24 @@ export class MessengerInboundService {
     await this.inbox.mark([{ id: inboxId, status: 'failed', note: reason.slice(0, 1000) }]);
   }
 
-  private async processBatch(asked: Asked[]): Promise<(string | ReplyRow)[][]> {
+  private async processBatch(asked: Asked[]): Promise<AskedResult[]> {
     // A process that also serves the webhook answers Meta first when flooded.
     await this.intakeRate.yieldWhileFlooded();
     // A lone item (a batch of one, or one retried alone) takes the careful path: its contact's
     // older items run in savepoints, so they cannot fail it.
-    const replies = await this.handleTogether(asked, asked.length === 1);
-    return asked.map((item) => replies.get(idOf(item)) ?? []);
+    const { toSend, inserted } = await this.handleTogether(asked, asked.length === 1);
+    return asked.map((item) => ({
+      replies: toSend.get(idOf(item)) ?? [],
+      stored: typeof item === 'string' || !isArriving(item) || inserted.has(item.id),
+    }));
   }
 
   /**
-   * Handles the items in one transaction; returns, per item asked for that is its contact's
-   * newest, the replies written for that contact's items, oldest first (sent by that item's job).
+   * Handles the items in one transaction, the arriving ones stored first in it; returns, per item
+   * asked for that is its contact's newest, the replies written for that contact's items, oldest
+   * first (sent by that item's caller), and which arriving items were stored (new).
    */
-  private async handleTogether(
-    asked: Asked[],
-    careful: boolean,
-  ): Promise<Map<string, (string | ReplyRow)[]>> {
+  private async handleTogether(asked: Asked[], careful: boolean): Promise<Together> {
     const ids = asked.map(idOf);
     const items = await this.pendingOf(asked);
     const ignored: Outcome[] = [];
@@ -181,11 +242,21 @@ export class MessengerInboundService {
         last: item,
       });
     }
-    await this.inbox.mark(ignored);
+    // An arriving item the batch ignores is stored as such, with the other arriving ones.
+    const arriving = arrivingRowsOf(items, ignored);
+    const storedHere = new Set(arriving.map((row) => row.id));
+    await this.inbox.mark(ignored.filter((outcome) => !storedHere.has(outcome.id)));
     const toSend = new Map<string, (string | ReplyRow)[]>();
-    if (contacts.size === 0) return toSend;
+    if (contacts.size === 0) {
+      if (arriving.length === 0) return { toSend, inserted: new Set() };
+      const { result } = await this.inbox.insertWithIds(arriving);
+      return { toSend, inserted: new Set((await result).map((row) => row.id)) };
+    }
+    let stored: Promise<{ id: string }[]> = Promise.resolve([]);
     // The batch's transaction also records the sends that finished while it ran (SentMarks).
     const replies = await this.sentMarks.transaction(async (tx, carrying) => {
+      // Carried: the items travel with the lock statement, which then takes them as pending.
+      if (arriving.length > 0) stored = (await this.inbox.insertWithIds(arriving, tx)).result;
       // First: it also sets the planner for the batch's statements (generic plans, by index).
       const all = [...contacts.values()];
       const botOf = (item: InboxRow) => contacts.get(contactOf(item))?.key.botId;
@@ -229,7 +300,7 @@ export class MessengerInboundService {
       const asked = contacts.get(contact)!.last.id;
       toSend.set(asked, [...(toSend.get(asked) ?? []), await reply]);
     }
-    return toSend;
+    return { toSend, inserted: new Set((await stored).map((row) => row.id)) };
   }
 
   /**

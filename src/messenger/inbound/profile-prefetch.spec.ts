@@ -66,4 +66,58 @@ describe('ProfilePrefetch', () => {
     await new Promise((resolve) => setImmediate(resolve));
     await expect(prefetch.take('bot', '5')).rejects.toThrow('Postgres away');
   });
+
+  describe('answeringFast', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    /** A prefetch whose look-ups each wait for `answer()`. */
+    const held = () => {
+      const answers: (() => void)[] = [];
+      const getProfile = jest.fn(
+        () =>
+          new Promise((resolve) => answers.push(() => resolve({ firstName: 'F', lastName: null }))),
+      );
+      const prefetch = new ProfilePrefetch(
+        { pageOf: () => Promise.resolve(page) } as unknown as PageDirectory,
+        { getProfile } as unknown as GraphApiClient,
+      );
+      const answer = async (): Promise<void> => {
+        for (const next of answers.splice(0)) next();
+        await jest.advanceTimersByTimeAsync(0);
+      };
+      return { prefetch, answer };
+    };
+
+    it('stays true while Meta answers within 500 ms', async () => {
+      const { prefetch, answer } = held();
+      prefetch.start('bot', 'psid:1');
+      await jest.advanceTimersByTimeAsync(499);
+      expect(prefetch.answeringFast).toBe(true);
+      await answer();
+      expect(prefetch.answeringFast).toBe(true);
+    });
+
+    it('turns false once a look-up has waited 500 ms, until 30 s after the slow one ended', async () => {
+      const { prefetch, answer } = held();
+      prefetch.start('bot', 'psid:1');
+      await jest.advanceTimersByTimeAsync(500);
+      expect(prefetch.answeringFast).toBe(false);
+      await jest.advanceTimersByTimeAsync(1500);
+      await answer();
+      await jest.advanceTimersByTimeAsync(29_999);
+      expect(prefetch.answeringFast).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(prefetch.answeringFast).toBe(true);
+    });
+
+    it('counts a look-up the batch started itself, slow without anyone asking meanwhile', async () => {
+      const { prefetch, answer } = held();
+      const taken = prefetch.take('bot', '2');
+      await jest.advanceTimersByTimeAsync(600);
+      await answer();
+      await taken;
+      expect(prefetch.answeringFast).toBe(false);
+    });
+  });
 });

@@ -19,6 +19,13 @@ const STARTED_TTL_MS = 10_000;
  * the Graph API agent the sends share (64 sockets). Past it, the batch looks up as it did before.
  */
 const AHEAD_IN_FLIGHT_MAX = 32;
+/**
+ * A look-up slower than this (answered, failed or in flight) marks Meta's answers slow for
+ * `SLOW_FOR_MS`: meanwhile the webhook stores its items before their batch rather than waiting
+ * for a batch that waits for Meta (`answeringFast`, InboundInHand.canStoreInBatch).
+ */
+const SLOW_LOOKUP_MS = 500;
+const SLOW_FOR_MS = 30_000;
 
 /**
  * User profile look-ups (Graph API, first and last name) started as a webhook item arrives, so
@@ -38,6 +45,10 @@ export class ProfilePrefetch {
     ttl: STARTED_TTL_MS,
   });
   private inFlight = 0;
+  /** When each look-up in flight started (performance.now(), ms), oldest first. */
+  private readonly startedAt = new Set<{ at: number }>();
+  /** Until when Meta's answers count as slow (performance.now(), ms). */
+  private slowUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly pages: PageDirectory,
@@ -81,9 +92,28 @@ export class ProfilePrefetch {
     this.lookedUpKeys.set(key, true);
   }
 
+  /**
+   * Whether Meta answered every look-up of the last 30 s within 500 ms and none in flight has
+   * waited longer: a batch that waits for a look-up then takes a few ms beyond the batch itself.
+   */
+  get answeringFast(): boolean {
+    const now = performance.now();
+    const [oldest] = this.startedAt;
+    if (oldest && now - oldest.at >= SLOW_LOOKUP_MS) this.slowUntil = now + SLOW_FOR_MS;
+    return now >= this.slowUntil;
+  }
+
   private async lookUp(botId: string, psid: string): Promise<GraphProfile | null> {
-    const page = await this.pages.pageOf(botId);
-    return page ? this.graph.getProfile(page.accessToken, psid) : null;
+    const started = { at: performance.now() };
+    this.startedAt.add(started);
+    try {
+      const page = await this.pages.pageOf(botId);
+      return page ? await this.graph.getProfile(page.accessToken, psid) : null;
+    } finally {
+      this.startedAt.delete(started);
+      const took = performance.now() - started.at;
+      if (took >= SLOW_LOOKUP_MS) this.slowUntil = performance.now() + SLOW_FOR_MS;
+    }
   }
 }
 

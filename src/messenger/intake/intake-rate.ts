@@ -25,6 +25,11 @@ export class IntakeRate {
     return this.buckets.reduce((sum, count) => sum + count, 0);
   }
 
+  /** Whether the intake is flooded now: background work yields to it (`yieldWhileFlooded`). */
+  get flooded(): boolean {
+    return this.perSecond() >= FLOOD_RATE;
+  }
+
   /**
    * Waits while the intake is flooded (at most half a second): webhook answers share this event
    * loop with background work, and Meta's deliveries must be acknowledged first. Returns the time
@@ -34,7 +39,7 @@ export class IntakeRate {
     sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ): Promise<number> {
     let waited = 0;
-    while (waited < FLOOD_MAX_WAIT_MS && this.perSecond() >= FLOOD_RATE) {
+    while (waited < FLOOD_MAX_WAIT_MS && this.flooded) {
       await sleep(FLOOD_PAUSE_MS);
       waited += FLOOD_PAUSE_MS;
     }

@@ -5,7 +5,7 @@ import { type Queue } from 'bull';
 import { GroupCommit } from '../../common/group-commit';
 import { GroupedEnqueue, type JobPayloads, QueueName } from '../../queues';
 import { type InboxStatus } from '../entities/inbox-item.entity';
-import { InboxRepository, type InboxRow } from '../inbox.repository';
+import { InboxIds, InboxRepository, type InboxRow } from '../inbox.repository';
 import { InboundInHand } from '../inbound/in-hand';
 import { MessengerErrors } from '../messenger.errors';
 import { PageDirectory } from '../page-directory';
@@ -37,8 +37,11 @@ interface Classified extends ClassifiedItem {
   json: string;
 }
 
-/** What storing an item did: the new row, or null for a duplicate of a stored item. */
-type Stored = { id: string; status: InboxStatus; pending: StoredRow | null } | null;
+/**
+ * What storing an item did: null for a duplicate of a stored item; else the row to hand on, if
+ * any (a new pending row stored first), or null (an ignored row, or one its batch stored).
+ */
+type Stored = { pending: StoredRow | null } | null;
 
 /** A row as committed: its id and the JSON text Postgres holds. */
 type StoredRow = Row & { id: string; json: string };
@@ -168,6 +171,7 @@ export class MessengerIntakeService {
     private readonly pages: PageDirectory,
     private readonly rate: IntakeRate,
     private readonly inHand: InboundInHand,
+    private readonly ids: InboxIds,
   ) {
     this.jobs = new GroupedEnqueue(queue, this.logger);
   }
@@ -199,11 +203,21 @@ export class MessengerIntakeService {
       throw MessengerErrors.storageUnavailable();
     }
     if (rows.length === 0) return 0;
-    this.inHand.expect(rows.filter((row) => row.status === 'pending'));
+    const pending = rows.filter((row) => row.status === 'pending');
+    this.inHand.expect(pending);
     try {
+      const inBatch = this.inHand.canStoreInBatch(pending.length)
+        ? this.storeInBatch(pending)
+        : null;
       // Row by row, so the items Postgres takes are kept when it refuses one of them; every row
-      // is settled before answering, so a 503 never races the rows still being stored.
-      const stored = await Promise.allSettled(rows.map((row) => this.storeOne(row)));
+      // is settled before answering, so a 503 never races the rows still being stored. The
+      // pending ones wait for their batch, and are stored alone if it failed.
+      const stored = await Promise.allSettled(
+        rows.map(async (row) => {
+          const batch = row.status === 'pending' ? await inBatch : null;
+          return batch ? (batch.get(row) as Stored) : this.storeOne(row);
+        }),
+      );
       const kept = stored.flatMap((result) =>
         result.status === 'fulfilled' && result.value ? [result.value] : [],
       );
@@ -217,6 +231,29 @@ export class MessengerIntakeService {
     } catch (error) {
       this.logger.error(`Could not store webhook items: ${(error as Error).message}`);
       throw MessengerErrors.storageUnavailable();
+    }
+  }
+
+  /**
+   * Stores a delivery's pending rows in the transaction of the inbound batch that handles them
+   * (InboundInHand.storeAndHandle), their ids taken ahead: what each became once committed (null
+   * for a redelivery), none of them to hand on. Null when the batch failed: nothing of it is
+   * stored, and the rows are stored the usual way (a row Postgres refuses then becomes a stub).
+   */
+  private async storeInBatch(rows: Row[]): Promise<Map<Row, Stored> | null> {
+    try {
+      const ids = await this.ids.take(rows.length);
+      const arriving = rows.map((row, k) => {
+        const item = { ...row, id: ids[k], json: row.json ?? JSON.stringify(row.item) };
+        return { ...inboxRowOf(item), arriving: item };
+      });
+      const isNew = await this.inHand.storeAndHandle(arriving);
+      return new Map(rows.map((row, k) => [row, isNew[k] ? { pending: null } : null]));
+    } catch (error) {
+      this.logger.warn(
+        `Storing ${rows.length} webhook items with their handling failed (${(error as Error).message}); storing them alone`,
+      );
+      return null;
     }
   }
 
@@ -248,8 +285,7 @@ export class MessengerIntakeService {
       const row = byKey.get(item.dedupeKey);
       byKey.delete(item.dedupeKey);
       if (!row) return null;
-      const pending = row.status === 'pending' ? { ...item, id: row.id } : null;
-      return { id: row.id, status: row.status, pending };
+      return { pending: row.status === 'pending' ? { ...item, id: row.id } : null };
     });
   }
 
