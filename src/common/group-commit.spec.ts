@@ -133,6 +133,55 @@ describe('GroupCommit retrying alone', () => {
     expect(retried).toEqual([3]);
   });
 
+  it('fails a `once` submission of a failed flush at once, and retries only the others', async () => {
+    const flushes: number[][] = [];
+    const failing = new GroupCommit<number, number>(
+      (items) => {
+        flushes.push(items);
+        if (items.includes(13)) throw new Error('13 refused');
+        return Promise.resolve(items);
+      },
+      { retryAlone: () => undefined },
+    );
+    const first = failing.submit([0]);
+    const all = [failing.submit([1]), failing.submit([13]), failing.submit([5], { once: true })];
+    await first;
+    const settled = await Promise.allSettled(all);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : 'failed'))).toEqual([
+      [1],
+      'failed',
+      'failed',
+    ]);
+    expect(flushes).toEqual([[0], [1, 13, 5], [1], [13]]);
+  });
+
+  it('fails a submission no flush took within startWithinMs, flushing nothing of it', async () => {
+    jest.useFakeTimers();
+    try {
+      const { group, flushes, release } = heldGroup({});
+      const first = group.submit([1]);
+      const late = group.submit([2], { startWithinMs: 100 });
+      const other = group.submit([3]);
+      const settledLate = late.then(
+        () => 'flushed',
+        (error: Error) => error.constructor.name,
+      );
+      await jest.advanceTimersByTimeAsync(100);
+      expect(await settledLate).toBe('GroupCommitNotStarted');
+      expect(group.waitingItems).toBe(1);
+      release();
+      await first;
+      expect(await other).toEqual([3]);
+      expect(flushes).toEqual([[1], [3]]);
+      // Taken in time, it is not failed later.
+      const taken = group.submit([4], { startWithinMs: 100 });
+      await jest.advanceTimersByTimeAsync(200);
+      expect(await taken).toEqual([4]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('rejects a lone submission with the flush error, without retrying', async () => {
     const retryAlone = jest.fn();
     const group = new GroupCommit<number, number>(() => Promise.reject(new Error('down')), {

@@ -2,6 +2,27 @@ interface Waiting<T, R> {
   items: T[];
   resolve: (results: R[]) => void;
   reject: (error: unknown) => void;
+  /** Fails the submission if no flush took it in time (`startWithinMs`). */
+  timer?: NodeJS.Timeout;
+  once: boolean;
+}
+
+/** How one submission is flushed (GroupCommit.submit). */
+export interface SubmitOptions {
+  /**
+   * Fails the submission with GroupCommitNotStarted, nothing of it flushed, if no flush has taken
+   * it within this many ms (flushes before it running long, or many waiting ahead).
+   */
+  startWithinMs?: number;
+  /** A failed flush fails this submission with it: never tried again alone (`retryAlone`). */
+  once?: boolean;
+}
+
+/** A submission no flush took within its `startWithinMs`: nothing of it was flushed. */
+export class GroupCommitNotStarted extends Error {
+  constructor(ms: number) {
+    super(`No flush took the items within ${ms} ms`);
+  }
 }
 
 export interface GroupCommitOptions {
@@ -61,19 +82,37 @@ export class GroupCommit<T, R> {
     return this.running > 0 || this.waiting.length > 0;
   }
 
+  /** Items submitted and not taken by a flush yet. */
+  get waitingItems(): number {
+    return this.waiting.reduce((sum, entry) => sum + entry.items.length, 0);
+  }
+
   /** How long no flush has run nor waited, in ms: 0 while busy, Infinity before the first flush. */
   get idleMs(): number {
     return this.busy ? 0 : Date.now() - this.idleSince;
   }
 
-  submit(items: T[]): Promise<R[]> {
+  /** Resolves to one result per item, once a flush wrote them; rejects with the flush's error. */
+  submit(items: T[], options: SubmitOptions = {}): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (this.options.linger) this.noteGap();
-    const result = new Promise<R[]>((resolve, reject) =>
-      this.waiting.push({ items, resolve, reject }),
-    );
+    const result = new Promise<R[]>((resolve, reject) => {
+      const entry: Waiting<T, R> = { items, resolve, reject, once: options.once ?? false };
+      const ms = options.startWithinMs;
+      if (ms !== undefined) entry.timer = setTimeout(() => this.giveUp(entry, ms), ms);
+      this.waiting.push(entry);
+    });
     this.pump();
     return result;
+  }
+
+  /** Fails a submission no flush took within `ms` (SubmitOptions.startWithinMs). */
+  private giveUp(entry: Waiting<T, R>, ms: number): void {
+    const index = this.waiting.indexOf(entry);
+    if (index < 0) return;
+    this.waiting.splice(index, 1);
+    entry.reject(new GroupCommitNotStarted(ms));
+    if (!this.busy) this.idleSince = Date.now();
   }
 
   /** Folds the gap since the previous submission into `meanGapMs`. */
@@ -126,6 +165,7 @@ export class GroupCommit<T, R> {
       (batch.length === 0 || count + this.waiting[0].items.length <= this.maxItems)
     ) {
       const next = this.waiting.shift()!;
+      clearTimeout(next.timer);
       batch.push(next);
       count += next.items.length;
     }
@@ -148,7 +188,9 @@ export class GroupCommit<T, R> {
         return;
       }
       retryAlone(error, batch.length);
-      for (const entry of batch) {
+      // Those to fail at once first, so that they do not wait for the others' retries.
+      for (const entry of batch) if (entry.once) entry.reject(error);
+      for (const entry of batch.filter((waiting) => !waiting.once)) {
         // A flush that throws before returning its promise fails its entry, not the others.
         await Promise.resolve()
           .then(() => this.flush(entry.items))

@@ -33,9 +33,22 @@ export class SequenceIds {
     if (count === 0) return [];
     if (this.ready.length < count)
       this.ready.push(...(await nextValues(manager, this.sequence, BLOCK + count)));
-    const taken = this.ready.splice(0, count);
+    return this.takeReady(count)!;
+  }
+
+  /**
+   * `count` unused ids from the block in hand, with no statement and no wait, or null when it
+   * holds fewer (a refill then starts in the background).
+   */
+  takeReady(count: number): string[] | null {
+    const taken = this.ready.length >= count ? this.ready.splice(0, count) : null;
     if (this.ready.length < BLOCK / 2) this.refillInBackground();
     return taken;
+  }
+
+  /** Fetches a block in the background unless one is in hand (for the first takes to find). */
+  fillAhead(): void {
+    if (this.ready.length < BLOCK / 2) this.refillInBackground();
   }
 
   private refillInBackground(): void {

@@ -142,8 +142,10 @@ export class InboxRepository {
     return preparedCarried(
       manager,
       'messenger_inbox_insert_ids',
-      `INSERT INTO messenger_inbox (${INSERT_COLUMNS}, id)
-       SELECT * FROM unnest(${INSERT_TYPES}, $11::bigint[])
+      // An item stored handled (ignored) is stored with the time, as the mark of one handled later.
+      `INSERT INTO messenger_inbox (${INSERT_COLUMNS}, id, processed_at)
+       SELECT i.*, CASE WHEN i.status <> 'pending' THEN now() END
+         FROM unnest(${INSERT_TYPES}, $11::bigint[]) AS i(${INSERT_COLUMNS}, id)
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING id`,
       [...insertValues(items), items.map((r) => r.id)],

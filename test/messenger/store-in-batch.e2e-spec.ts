@@ -7,9 +7,10 @@ import { delivery, getStartedWithRef } from '../support/messenger-payloads';
 import { waitFor } from '../support/wait-for';
 
 /**
- * While no inbound batch runs, the webhook's items are stored by the batch that answers them, in
- * its transaction (issue 15: one round trip and one commit fewer per delivery); Meta gets its 200
- * once they and their effects are committed. Otherwise they are stored first, as before.
+ * The webhook's items are stored by the inbound batch that answers them, in its transaction (issue
+ * 15: one round trip and one commit fewer per delivery); Meta gets its 200 once they and their
+ * effects are committed. While the intake is flooded or Meta answers look-ups slowly, they are
+ * stored first, as before.
  */
 describe('Webhook items stored by the batch that answers them', () => {
   let t: MessengerTestApp;
@@ -58,15 +59,30 @@ describe('Webhook items stored by the batch that answers them', () => {
     expect(sent.recipient).toEqual({ id: 'together-1' });
   });
 
-  it('stores a redelivery of such an item once and answers the person once', async () => {
-    const envelope = getStarted('together-again');
-    expect((await t.deliver(envelope)).status).toBe(200);
-    expect((await t.deliver(envelope)).status).toBe(200);
+  it('stores a redelivery of such an item, or the item twice in one delivery, once and answers once', async () => {
+    const together = jest.spyOn(t.app.get(MessengerInboundService), 'storeAndProcess');
+    try {
+      const envelope = getStarted('together-again');
+      expect((await t.deliver(envelope)).status).toBe(200);
+      expect((await t.deliver(envelope)).status).toBe(200);
+      const item = getStartedWithRef({ pageId: t.pageId, psid: 'together-twice', ref: 'together' });
+      expect((await t.deliver(delivery(t.pageId, [item, item]))).status).toBe(200);
+      // Each went through a batch, which found the copies stored already.
+      const stored = await Promise.all(
+        together.mock.results.map(async (result) => {
+          const done = (await result.value) as { stored: boolean[] };
+          return done.stored;
+        }),
+      );
+      expect(stored).toEqual([[true], [false], [true, false]]);
+    } finally {
+      together.mockRestore();
+    }
     await t.quiesce();
-    expect(await rowsOf('together-again')).toEqual([
-      { status: 'processed', note: null, together: true },
-    ]);
-    expect(t.graph.sendsTo('together-again')).toHaveLength(1);
+    for (const psid of ['together-again', 'together-twice']) {
+      expect(await rowsOf(psid)).toEqual([{ status: 'processed', note: null, together: true }]);
+      expect(t.graph.sendsTo(psid)).toHaveLength(1);
+    }
   });
 
   it('stores an arriving item the batch does not handle, as ignored with the reason', async () => {
@@ -91,25 +107,41 @@ describe('Webhook items stored by the batch that answers them', () => {
     await sent;
     expect(stored).toEqual([true]);
     expect(await rowsOf('together-odd')).toEqual([
-      { status: 'ignored', note: 'NO_SENDER', together: null },
+      { status: 'ignored', note: 'NO_SENDER', together: true },
     ]);
   });
+
+  /** Holds the next batch at its lock statement until `release()`; `batches()`: how many came. */
+  function holdNextBatch() {
+    const inbox = t.app.get(InboxRepository);
+    const lock = inbox.lockPendingUpTo.bind(inbox);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let batches = 0;
+    const holding = jest.spyOn(inbox, 'lockPendingUpTo').mockImplementation(async (...args) => {
+      if (batches++ === 0) await gate;
+      return lock(...args);
+    });
+    return {
+      release: () => release(),
+      batches: () => batches,
+      restore: () => {
+        release();
+        holding.mockRestore();
+      },
+    };
+  }
 
   it('stores items that arrive while a batch runs with the next batch, Meta waiting for it', async () => {
     const inbox = t.app.get(InboxRepository);
     const together = jest.spyOn(t.app.get(MessengerInboundService), 'storeAndProcess');
     const insertMany = jest.spyOn(inbox, 'insertMany');
-    const lock = inbox.lockPendingUpTo.bind(inbox);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let held = 0;
-    const holding = jest.spyOn(inbox, 'lockPendingUpTo').mockImplementation(async (...args) => {
-      if (held++ === 0) await gate;
-      return lock(...args);
-    });
+    const hold = holdNextBatch();
+    const held = hold.batches;
+    const release = hold.release;
     try {
       const first = t.deliver(getStarted('together-held'));
-      await waitFor(() => held === 1, { what: 'the first batch to start' });
+      await waitFor(() => held() === 1, { what: 'the first batch to start' });
       let answered = false;
       const second = t.deliver(getStarted('together-next')).finally(() => (answered = true));
       await waitFor(() => together.mock.calls.length === 2, { what: 'the second delivery' });
@@ -120,11 +152,10 @@ describe('Webhook items stored by the batch that answers them', () => {
       release();
       expect((await first).status).toBe(200);
       expect((await second).status).toBe(200);
-      expect(held).toBe(2);
+      expect(held()).toBe(2);
       expect(insertMany).not.toHaveBeenCalled();
     } finally {
-      release();
-      holding.mockRestore();
+      hold.restore();
       insertMany.mockRestore();
       together.mockRestore();
     }
@@ -133,6 +164,48 @@ describe('Webhook items stored by the batch that answers them', () => {
     await t.quiesce();
     expect(t.graph.sendsTo('together-held')).toHaveLength(1);
     expect(t.graph.sendsTo('together-next')).toHaveLength(1);
+  });
+
+  it('stores items first once a batch’s worth waits, and after a second without a batch', async () => {
+    const insertMany = jest.spyOn(t.app.get(InboxRepository), 'insertMany');
+    const hold = holdNextBatch();
+    const many = Array.from({ length: 49 }, (_, i) => `together-many-${i}`);
+    try {
+      const first = t.deliver(getStarted('together-stuck'));
+      await waitFor(() => hold.batches() === 1, { what: 'the first batch to start' });
+      // 49 wait for the next batch; a delivery of two more would make it more than a batch's worth.
+      const waiting = t.deliver(
+        delivery(
+          t.pageId,
+          many.map((psid) => getStartedWithRef({ pageId: t.pageId, psid, ref: 'together' })),
+        ),
+      );
+      const two = ['together-over-1', 'together-over-2'];
+      const over = await t.deliver(
+        delivery(
+          t.pageId,
+          two.map((psid) => getStartedWithRef({ pageId: t.pageId, psid, ref: 'together' })),
+        ),
+      );
+      expect(over.status).toBe(200);
+      expect(insertMany.mock.calls.flatMap(([rows]) => rows.map((row) => row.senderKey))).toEqual(
+        two.map((psid) => `psid:${psid}`),
+      );
+      // No batch took the 49 within a second: stored first after all, Meta answered meanwhile.
+      expect((await waiting).status).toBe(200);
+      expect(insertMany.mock.calls.flatMap(([rows]) => rows)).toHaveLength(
+        two.length + many.length,
+      );
+      expect(hold.batches()).toBe(1);
+      hold.release();
+      expect((await first).status).toBe(200);
+    } finally {
+      hold.restore();
+      insertMany.mockRestore();
+    }
+    await t.quiesce();
+    for (const psid of ['together-stuck', ...many, 'together-over-1', 'together-over-2'])
+      expect(t.graph.sendsTo(psid)).toHaveLength(1);
   });
 
   it('stores items first while the intake is flooded', async () => {

@@ -174,6 +174,8 @@ export class GraphApiClient implements OnApplicationShutdown {
         dispatcher: this.agent,
         headersTimeout: PROFILE_TIMEOUT_MS,
         bodyTimeout: PROFILE_TIMEOUT_MS,
+        // The whole look-up, from the wait for a socket to the body's end: a batch waits for it.
+        signal: AbortSignal.timeout(PROFILE_TIMEOUT_MS),
       });
       if (response.statusCode !== 200) {
         await response.body.dump();

@@ -1,7 +1,7 @@
 import { type GroupCommitOptions } from '../../common/group-commit';
 
 /** Items handled in one transaction at most; enough to turn a burst into few commits. */
-const BATCH_MAX = 50;
+export const BATCH_MAX = 50;
 /**
  * Batches running at once. One: overlapping batches compete for the same CPU and the same rows
  * and each gets slower (measured at 300 deliveries/s on an early build, whose batches were ten

@@ -3,9 +3,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type Queue } from 'bull';
 import { AppConfig } from '../../config';
 import { enqueueSafely, type JobPayloads, QueueName } from '../../queues';
-import { type InboxRow } from '../inbox.repository';
+import { InboxIds, type InboxRow } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
 import { type ArrivingRow, MessengerInboundService } from './inbound.service';
+import { BATCH_MAX } from './batching';
 import { ProfilePrefetch } from './profile-prefetch';
 
 /**
@@ -43,6 +44,7 @@ export class InboundInHand {
     private readonly config: AppConfig,
     private readonly profiles: ProfilePrefetch,
     private readonly rate: IntakeRate,
+    private readonly ids: InboxIds,
   ) {}
 
   /** Items handled in hand right now. */
@@ -58,9 +60,14 @@ export class InboundInHand {
   /** Starts taking items (the inbound worker calls it once it takes jobs). */
   start(): void {
     this.open = this.config.messenger.inboundInProcess;
+    // The ids of items stored by their batch are taken from a block in hand (idsToStoreInBatch).
+    if (this.open) this.ids.fillAhead();
   }
 
-  /** Stops taking items and waits (up to 20 s) for those in hand; what is left stays pending. */
+  /**
+   * Stops taking items and waits (up to 20 s) for those in hand; what is left stays pending (or,
+   * of items handed over unstored, is not stored, and Meta, without a 200, delivers it again).
+   */
   async stop(): Promise<void> {
     this.open = false;
     if (this.running === 0) return;
@@ -100,19 +107,23 @@ export class InboundInHand {
   /**
    * Whether `count` pending items the webhook is about to store should be stored by the batch
    * that handles them (`storeAndHandle`): while this process takes items in hand with room for
-   * them, the intake is not flooded, and Meta answers profile look-ups fast
-   * (ProfilePrefetch.answeringFast). The webhook's answer then waits for the batch that takes
-   * them (the one running, if any, then theirs: a few ms; Meta allows 5 s, and a look-up that
-   * turns slow under it is bounded by its 3 s timeout). Otherwise they are stored first.
+   * them, no more than a batch's worth of items waits for a batch with them, the intake is not
+   * flooded, and Meta answers profile look-ups fast (ProfilePrefetch.answeringFast). The
+   * webhook's answer then waits for the batch that takes them: the one running, if any, then
+   * theirs, a few ms. Meta allows 5 s: items no batch took within a second are stored first after
+   * all, and a batch's look-ups end within 3 s. Returns the ids the rows are to be stored with
+   * (InboxIds, from the block in hand: no statement, no wait, so the rows reach the batch before
+   * anything else is decided), or null when they are to be stored first.
    */
-  canStoreInBatch(count: number): boolean {
-    return (
+  idsToStoreInBatch(count: number): string[] | null {
+    const may =
       this.open &&
       count > 0 &&
       count <= this.room &&
+      this.inbound.waitingItems + count <= BATCH_MAX &&
       !this.rate.flooded &&
-      this.profiles.answeringFast
-    );
+      this.profiles.answeringFast;
+    return may ? this.ids.takeReady(count) : null;
   }
 
   /**

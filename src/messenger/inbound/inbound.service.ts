@@ -77,6 +77,12 @@ function arrivingRowsOf(items: InboxRow[], ignored: Outcome[]): (NewInboxItem & 
   });
 }
 
+/**
+ * How long items the webhook hands over unstored (`storeAndProcess`) may wait for a batch to take
+ * them: Meta's 200 waits for their batch, and Meta allows 5 s.
+ */
+const ARRIVING_START_WITHIN_MS = 1000;
+
 /** Only a PSID's contact has a profile to look up on the Graph API. */
 const isPsid = (c: ContactWork): boolean => c.key.externalIdKind === 'psid';
 
@@ -183,11 +189,21 @@ export class MessengerInboundService {
    * it is stored, and the caller stores the items the usual way.
    */
   async storeAndProcess(rows: ArrivingRow[]): Promise<{ stored: boolean[]; sent: Promise<void> }> {
-    const results = await this.batches.submit(rows);
+    // Meta waits for this batch: one that has not started within a second, or that failed, is
+    // not waited for again (nothing of it stored, the webhook stores the items first).
+    const results = await this.batches.submit(rows, {
+      startWithinMs: ARRIVING_START_WITHIN_MS,
+      once: true,
+    });
     return {
       stored: results.map((result) => result.stored),
       sent: this.conversations.sendReplies(results.flatMap((result) => result.replies)),
     };
+  }
+
+  /** Items waiting for a batch (not in one yet). */
+  get waitingItems(): number {
+    return this.batches.waitingItems;
   }
 
   /** Records a failure that retrying will not fix, so the item stops being retried and swept. */
@@ -304,9 +320,9 @@ export class MessengerInboundService {
   }
 
   /**
-   * The rows of the items asked for: those in hand as they are (the webhook committed them
-   * pending; one handled meanwhile is left out under the contact's lock), the others read if
-   * still pending.
+   * The rows of the items asked for: those in hand as they are (committed pending by the webhook,
+   * or arriving, to be stored by this batch; one handled meanwhile is left out under the
+   * contact's lock), the others read if still pending.
    */
   private async pendingOf(asked: Asked[]): Promise<InboxRow[]> {
     const inHand = asked.filter((item): item is InboxRow => typeof item !== 'string');

@@ -22,7 +22,7 @@ const AHEAD_IN_FLIGHT_MAX = 32;
 /**
  * A look-up slower than this (answered, failed or in flight) marks Meta's answers slow for
  * `SLOW_FOR_MS`: meanwhile the webhook stores its items before their batch rather than waiting
- * for a batch that waits for Meta (`answeringFast`, InboundInHand.canStoreInBatch).
+ * for a batch that waits for Meta (`answeringFast`, InboundInHand.idsToStoreInBatch).
  */
 const SLOW_LOOKUP_MS = 500;
 const SLOW_FOR_MS = 30_000;

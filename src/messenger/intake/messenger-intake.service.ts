@@ -5,7 +5,7 @@ import { type Queue } from 'bull';
 import { GroupCommit } from '../../common/group-commit';
 import { GroupedEnqueue, type JobPayloads, QueueName } from '../../queues';
 import { type InboxStatus } from '../entities/inbox-item.entity';
-import { InboxIds, InboxRepository, type InboxRow } from '../inbox.repository';
+import { InboxRepository, type InboxRow } from '../inbox.repository';
 import { InboundInHand } from '../inbound/in-hand';
 import { MessengerErrors } from '../messenger.errors';
 import { PageDirectory } from '../page-directory';
@@ -171,7 +171,6 @@ export class MessengerIntakeService {
     private readonly pages: PageDirectory,
     private readonly rate: IntakeRate,
     private readonly inHand: InboundInHand,
-    private readonly ids: InboxIds,
   ) {
     this.jobs = new GroupedEnqueue(queue, this.logger);
   }
@@ -206,9 +205,8 @@ export class MessengerIntakeService {
     const pending = rows.filter((row) => row.status === 'pending');
     this.inHand.expect(pending);
     try {
-      const inBatch = this.inHand.canStoreInBatch(pending.length)
-        ? this.storeInBatch(pending)
-        : null;
+      const ids = this.inHand.idsToStoreInBatch(pending.length);
+      const inBatch = ids ? this.storeInBatch(pending, ids) : null;
       // Row by row, so the items Postgres takes are kept when it refuses one of them; every row
       // is settled before answering, so a 503 never races the rows still being stored. The
       // pending ones wait for their batch, and are stored alone if it failed.
@@ -236,13 +234,12 @@ export class MessengerIntakeService {
 
   /**
    * Stores a delivery's pending rows in the transaction of the inbound batch that handles them
-   * (InboundInHand.storeAndHandle), their ids taken ahead: what each became once committed (null
+   * (InboundInHand.storeAndHandle), with `ids` taken ahead: what each became once committed (null
    * for a redelivery), none of them to hand on. Null when the batch failed: nothing of it is
    * stored, and the rows are stored the usual way (a row Postgres refuses then becomes a stub).
    */
-  private async storeInBatch(rows: Row[]): Promise<Map<Row, Stored> | null> {
+  private async storeInBatch(rows: Row[], ids: string[]): Promise<Map<Row, Stored> | null> {
     try {
-      const ids = await this.ids.take(rows.length);
       const arriving = rows.map((row, k) => {
         const item = { ...row, id: ids[k], json: row.json ?? JSON.stringify(row.item) };
         return { ...inboxRowOf(item), arriving: item };
