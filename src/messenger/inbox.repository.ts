@@ -131,8 +131,8 @@ export class InboxRepository {
 
   /**
    * `insertMany` for items whose ids were taken ahead (InboxIds), in `manager`'s transaction
-   * (none by default): issued carried (preparedCarried), so in a pipelined transaction it travels with the next
-   * statement, which then sees the new rows. Resolves once issued to `{ result }`, the promise of
+   * (none by default): issued carried (preparedCarried), so in a pipelined transaction it travels
+   * with the next statement, which then sees the new rows. Resolves once issued to `{ result }`, the promise of
    * the ids of the rows that were new (a redelivery's is missing); a failure fails the transaction.
    */
   insertWithIds(

@@ -5,7 +5,8 @@ import { AppConfig } from '../../config';
 import { enqueueSafely, type JobPayloads, QueueName } from '../../queues';
 import { InboxIds, type InboxRow } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
-import { type ArrivingRow, MessengerInboundService } from './inbound.service';
+import { type ArrivingRow } from './arriving';
+import { MessengerInboundService } from './inbound.service';
 import { BATCH_MAX } from './batching';
 import { ProfilePrefetch } from './profile-prefetch';
 
@@ -27,8 +28,9 @@ const DRAIN_TIMEOUT_MS = 20_000;
  * the queue. An item its batch stores is committed with its handling before Meta gets its 200: a
  * process that dies first never answered, and Meta delivers again. An item committed first is
  * pending in Postgres until handled, so one of a process that dies is queued by the inbox sweeper
- * within seconds, and one whose handling fails is queued at once, for the job's retries. Items of one contact stay in order and are answered once whichever way they
- * go: the inbound handling takes the contact's lock and only pending items.
+ * within seconds, and one whose handling fails is queued at once, for the job's retries. Items of
+ * one contact stay in order and are answered once whichever way they go: the inbound handling
+ * takes the contact's lock and only pending items.
  */
 @Injectable()
 export class InboundInHand {

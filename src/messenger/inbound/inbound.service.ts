@@ -2,14 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
 import { AppConfig } from '../../config';
-import {
-  type ContactKey,
-  type ContactNames,
-  contactKeyOf,
-  ContactsService,
-  type SeenContact,
-  type SubscriptionEvent,
-} from '../../contacts';
+import { contactKeyOf, ContactsService, type SubscriptionEvent } from '../../contacts';
 import {
   ContactMergeService,
   ConversationsService,
@@ -22,102 +15,27 @@ import {
   InboxRepository,
   type InboxRow,
   type LockedPending,
-  type NewInboxItem,
   type Outcome,
 } from '../inbox.repository';
 import { IntakeRate } from '../intake/intake-rate';
 import { PageDirectory } from '../page-directory';
 import { contactOf, isOlder, queuesOf, referralLookupsOf, toEvent } from './inbox-rows';
+import { ARRIVING_START_WITHIN_MS, type ArrivingRow, arrivingRowsOf, isArriving } from './arriving';
+import {
+  type Asked,
+  type AskedResult,
+  type ContactWork,
+  type Handled,
+  idOf,
+  isPsid,
+  type QueuedItem,
+  type Together,
+  type WrittenReply,
+} from './batch-types';
 import { INBOUND_BATCHING } from './batching';
 import { normalise, type NormalisedItem } from './normalise';
 import { ProfilePrefetch } from './profile-prefetch';
 import { checkboxUserRefOf, subscriptionOf } from './platform-events';
-
-/** A pending item with its bot, its contact and what it says (normalised once), ready to handle. */
-interface QueuedItem extends SeenContact {
-  row: InboxRow;
-  botId: string;
-  said: NormalisedItem | null;
-}
-
-/**
- * A reply written for an item (in hand when it can be sent without reading it back; known once
- * the batch's last statement ran), and whose (contactOf) it is.
- */
-interface WrittenReply {
-  contact: string;
-  reply: string | Promise<string | ReplyRow>;
-}
-
-/** What handling items did: their outcomes and the replies to send once committed. */
-interface Handled {
-  outcomes: Outcome[];
-  replies: WrittenReply[];
-}
-
-/** The contact behind some of a batch's items, and the newest of those items. */
-interface ContactWork {
-  key: ContactKey;
-  pageId: string;
-  senderKey: string;
-  last: InboxRow;
-  profile?: { names: ContactNames | null };
-}
-
-/**
- * The rows to insert for `items`' arriving ones, with their ids; one `ignored` (an outcome of the
- * batch's) is stored with that outcome instead of pending.
- */
-function arrivingRowsOf(items: InboxRow[], ignored: Outcome[]): (NewInboxItem & { id: string })[] {
-  const outcomes = new Map(ignored.map((outcome) => [outcome.id, outcome]));
-  return items.filter(isArriving).map((item) => {
-    const outcome = outcomes.get(item.id);
-    const row = { ...item.arriving, id: item.id };
-    return outcome ? { ...row, status: outcome.status, note: outcome.note } : row;
-  });
-}
-
-/**
- * How long items the webhook hands over unstored (`storeAndProcess`) may wait for a batch to take
- * them: Meta's 200 waits for their batch, and Meta allows 5 s.
- */
-const ARRIVING_START_WITHIN_MS = 1000;
-
-/** Only a PSID's contact has a profile to look up on the Graph API. */
-const isPsid = (c: ContactWork): boolean => c.key.externalIdKind === 'psid';
-
-/**
- * A webhook item not stored yet, handed to the batch that stores it in its own transaction
- * (`storeAndProcess`): its row as it will be stored (its id taken ahead, InboxIds) and what to
- * insert (`arriving`, status pending).
- */
-export interface ArrivingRow extends InboxRow {
-  arriving: NewInboxItem;
-}
-
-/**
- * An item asked for: by its inbox id (a job), its row as the webhook committed it (in hand), or
- * its row to be stored by the batch (arriving).
- */
-type Asked = string | InboxRow | ArrivingRow;
-const idOf = (asked: Asked): string => (typeof asked === 'string' ? asked : asked.id);
-const isArriving = (item: InboxRow): item is ArrivingRow => 'arriving' in item;
-
-/**
- * What a batch did for an item asked for: the replies its caller sends once the batch committed
- * (those written for its contact's items, when it was the contact's newest), and whether it is
- * stored (false only for an arriving item whose dedupe key was stored already: a redelivery).
- */
-interface AskedResult {
-  replies: (string | ReplyRow)[];
-  stored: boolean;
-}
-
-/** What `handleTogether` did: per item asked for, the replies to send; the arriving rows stored. */
-interface Together {
-  toSend: Map<string, (string | ReplyRow)[]>;
-  inserted: Set<string>;
-}
 
 /**
  * Turns stored webhook items into conversation work. Items of one contact are handled one at a

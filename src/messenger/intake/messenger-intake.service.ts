@@ -145,11 +145,13 @@ function triage(item: Classified, botId: string | null): Row {
 }
 
 /**
- * The webhook's work: store every item durably, then hand the new ones on. Concurrent deliveries
- * are stored together (group commit), one statement per group; a delivery's new items are handed
- * on together once all are committed (to this process in hand, or one enqueue per delivery).
- * Postgres failing is the caller's 503; Redis failing only delays processing (the inbox sweeper
- * queues what is left).
+ * The webhook's work: store every item durably before answering. A delivery's pending items go,
+ * when this process may (InboundInHand.idsToStoreInBatch), to the inbound batch that stores them
+ * with their handling, in one transaction. Otherwise, and for the rest: concurrent deliveries are
+ * stored together (group commit), one statement per group, and a delivery's new pending items are
+ * handed on together once all are committed (to this process in hand, or one enqueue per
+ * delivery). Postgres failing is the caller's 503; Redis failing only delays processing (the inbox
+ * sweeper queues what is left).
  */
 @Injectable()
 export class MessengerIntakeService {
