@@ -175,8 +175,8 @@ describe('GroupCommit retrying alone', () => {
       expect(flushes).toEqual([[1], [3]]);
       // Taken in time, it is not failed later.
       const taken = group.submit([4], { startWithinMs: 100 });
-      await jest.advanceTimersByTimeAsync(200);
       expect(await taken).toEqual([4]);
+      expect(jest.getTimerCount()).toBe(0);
     } finally {
       jest.useRealTimers();
     }

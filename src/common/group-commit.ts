@@ -92,7 +92,10 @@ export class GroupCommit<T, R> {
     return this.busy ? 0 : Date.now() - this.idleSince;
   }
 
-  /** Resolves to one result per item, once a flush wrote them; rejects with the flush's error. */
+  /**
+   * Resolves to one result per item, once a flush wrote them; rejects with the flush's error, or
+   * GroupCommitNotStarted (`startWithinMs`).
+   */
   submit(items: T[], options: SubmitOptions = {}): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (this.options.linger) this.noteGap();

@@ -166,7 +166,7 @@ describe('Webhook items stored by the batch that answers them', () => {
     expect(t.graph.sendsTo('together-next')).toHaveLength(1);
   });
 
-  it('stores items first once a batch’s worth waits, and after a second without a batch', async () => {
+  it('stores items first once a batch’s worth waits, and after half a second without a batch', async () => {
     const insertMany = jest.spyOn(t.app.get(InboxRepository), 'insertMany');
     const hold = holdNextBatch();
     const many = Array.from({ length: 49 }, (_, i) => `together-many-${i}`);
@@ -180,6 +180,8 @@ describe('Webhook items stored by the batch that answers them', () => {
           many.map((psid) => getStartedWithRef({ pageId: t.pageId, psid, ref: 'together' })),
         ),
       );
+      const inbound = t.app.get(MessengerInboundService);
+      await waitFor(() => inbound.waitingItems === many.length, { what: 'the 49 to wait' });
       const two = ['together-over-1', 'together-over-2'];
       const over = await t.deliver(
         delivery(
@@ -191,7 +193,7 @@ describe('Webhook items stored by the batch that answers them', () => {
       expect(insertMany.mock.calls.flatMap(([rows]) => rows.map((row) => row.senderKey))).toEqual(
         two.map((psid) => `psid:${psid}`),
       );
-      // No batch took the 49 within a second: stored first after all, Meta answered meanwhile.
+      // No batch took the 49 within half a second: stored first after all, Meta answered.
       expect((await waiting).status).toBe(200);
       expect(insertMany.mock.calls.flatMap(([rows]) => rows)).toHaveLength(
         two.length + many.length,

@@ -1,5 +1,6 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request } from 'undici';
+import { withTimeout } from '../../common/with-timeout';
 import { AppConfig } from '../../config';
 import { sendFailure, type SendOutcome } from '../../conversations';
 import { type GraphError, isRetryable } from './graph-errors';
@@ -170,23 +171,33 @@ export class GraphApiClient implements OnApplicationShutdown {
       `${this.base}/${encodeURIComponent(psid)}?fields=first_name,last_name` +
       `&access_token=${encodeURIComponent(accessToken)}`;
     try {
-      const response = await request(url, {
-        dispatcher: this.agent,
-        headersTimeout: PROFILE_TIMEOUT_MS,
-        bodyTimeout: PROFILE_TIMEOUT_MS,
-        // The whole look-up, from the wait for a socket to the body's end: a batch waits for it.
-        signal: AbortSignal.timeout(PROFILE_TIMEOUT_MS),
-      });
-      if (response.statusCode !== 200) {
-        await response.body.dump();
-        return null;
-      }
-      const body = (await response.body.json()) as { first_name?: unknown; last_name?: unknown };
-      const name = (value: unknown): string | null =>
-        typeof value === 'string' && value ? value.slice(0, 100) : null;
-      return { firstName: name(body.first_name), lastName: name(body.last_name) };
+      // The whole look-up ends within PROFILE_TIMEOUT_MS (a batch, and Meta's 200, wait for it).
+      // undici honours the signal only once the request has a socket: one still waiting for a
+      // socket (the agent's are shared with the sends) or connecting is given up by the race.
+      return await withTimeout(
+        this.fetchProfile(url, AbortSignal.timeout(PROFILE_TIMEOUT_MS)),
+        PROFILE_TIMEOUT_MS,
+        'profile look-up timed out',
+      );
     } catch {
       return null;
     }
+  }
+
+  private async fetchProfile(url: string, signal: AbortSignal): Promise<GraphProfile | null> {
+    const response = await request(url, {
+      dispatcher: this.agent,
+      headersTimeout: PROFILE_TIMEOUT_MS,
+      bodyTimeout: PROFILE_TIMEOUT_MS,
+      signal,
+    });
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      return null;
+    }
+    const body = (await response.body.json()) as { first_name?: unknown; last_name?: unknown };
+    const name = (value: unknown): string | null =>
+      typeof value === 'string' && value ? value.slice(0, 100) : null;
+    return { firstName: name(body.first_name), lastName: name(body.last_name) };
   }
 }

@@ -32,4 +32,4 @@ export function arrivingRowsOf(
  * How long items the webhook hands over unstored (`storeAndProcess`) may wait for a batch to take
  * them: Meta's 200 waits for their batch, and Meta allows 5 s.
  */
-export const ARRIVING_START_WITHIN_MS = 1000;
+export const ARRIVING_START_WITHIN_MS = 500;

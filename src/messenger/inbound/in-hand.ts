@@ -112,8 +112,8 @@ export class InboundInHand {
    * them, no more than a batch's worth of items waits for a batch with them, the intake is not
    * flooded, and Meta answers profile look-ups fast (ProfilePrefetch.answeringFast). The
    * webhook's answer then waits for the batch that takes them: the one running, if any, then
-   * theirs, a few ms. Meta allows 5 s: items no batch took within a second are stored first after
-   * all, and a batch's look-ups end within 3 s. Returns the ids the rows are to be stored with
+   * theirs, a few ms. Meta allows 5 s: items no batch took within half a second are stored first
+   * after all, and a batch's look-ups end within 3 s. Returns the ids the rows are to be stored with
    * (InboxIds, from the block in hand: no statement, no wait, so the rows reach the batch before
    * anything else is decided), or null when they are to be stored first.
    */

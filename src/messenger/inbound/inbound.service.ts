@@ -103,11 +103,12 @@ export class MessengerInboundService {
    * commit makes the items and their effects durable together, where storing them first cost a
    * round trip and a commit of its own. Resolves once committed to, per item, whether it is new (a
    * redelivery's dedupe key was stored already), and `sent`, the sending of the replies written
-   * (never rejects). Throws when the batch failed (also when tried again alone): then nothing of
-   * it is stored, and the caller stores the items the usual way.
+   * (never rejects). Throws when the batch failed (it is not tried again), or GroupCommitNotStarted
+   * when no batch took the items within ARRIVING_START_WITHIN_MS: then nothing of them is stored,
+   * and the caller stores them the usual way.
    */
   async storeAndProcess(rows: ArrivingRow[]): Promise<{ stored: boolean[]; sent: Promise<void> }> {
-    // Meta waits for this batch: one that has not started within a second, or that failed, is
+    // Meta waits for this batch: one that has not started within half a second, or failed, is
     // not waited for again (nothing of it stored, the webhook stores the items first).
     const results = await this.batches.submit(rows, {
       startWithinMs: ARRIVING_START_WITHIN_MS,
@@ -130,8 +131,10 @@ export class MessengerInboundService {
   }
 
   private async processBatch(asked: Asked[]): Promise<AskedResult[]> {
-    // A process that also serves the webhook answers Meta first when flooded.
-    await this.intakeRate.yieldWhileFlooded();
+    // A process that also serves the webhook answers Meta first when flooded; a batch that
+    // stores arriving items is that answer.
+    const arriving = asked.some((item) => typeof item !== 'string' && isArriving(item));
+    if (!arriving) await this.intakeRate.yieldWhileFlooded();
     // A lone item (a batch of one, or one retried alone) takes the careful path: its contact's
     // older items run in savepoints, so they cannot fail it.
     const { toSend, inserted } = await this.handleTogether(asked, asked.length === 1);

@@ -237,8 +237,9 @@ export class MessengerIntakeService {
   /**
    * Stores a delivery's pending rows in the transaction of the inbound batch that handles them
    * (InboundInHand.storeAndHandle), with `ids` taken ahead: what each became once committed (null
-   * for a redelivery), none of them to hand on. Null when the batch failed: nothing of it is
-   * stored, and the rows are stored the usual way (a row Postgres refuses then becomes a stub).
+   * for a redelivery), none of them to hand on. Null when the batch failed or none took the rows
+   * in time: nothing of them is stored, and they are stored the usual way (a row Postgres refuses
+   * then becomes a stub).
    */
   private async storeInBatch(rows: Row[], ids: string[]): Promise<Map<Row, Stored> | null> {
     try {
