@@ -9,8 +9,9 @@ export interface ArrivingRow extends InboxRow {
   arriving: NewInboxItem;
 }
 
-/** Whether `item` is arriving: handed over unstored, for its batch to store. */
-export const isArriving = (item: InboxRow): item is ArrivingRow => 'arriving' in item;
+/** Whether `item` (a row, or an inbox id asked for) is arriving: handed over unstored. */
+export const isArriving = (item: string | InboxRow): item is ArrivingRow =>
+  typeof item !== 'string' && 'arriving' in item;
 
 /**
  * The rows to insert for `items`' arriving ones, with their ids; one `ignored` (an outcome of the

@@ -133,14 +133,14 @@ export class MessengerInboundService {
   private async processBatch(asked: Asked[]): Promise<AskedResult[]> {
     // A process that also serves the webhook answers Meta first when flooded; a batch that
     // stores arriving items is that answer.
-    const arriving = asked.some((item) => typeof item !== 'string' && isArriving(item));
+    const arriving = asked.some(isArriving);
     if (!arriving) await this.intakeRate.yieldWhileFlooded();
     // A lone item (a batch of one, or one retried alone) takes the careful path: its contact's
     // older items run in savepoints, so they cannot fail it.
     const { toSend, inserted } = await this.handleTogether(asked, asked.length === 1);
     return asked.map((item) => ({
       replies: toSend.get(idOf(item)) ?? [],
-      stored: typeof item === 'string' || !isArriving(item) || inserted.has(item.id),
+      stored: !isArriving(item) || inserted.has(item.id),
     }));
   }
 
