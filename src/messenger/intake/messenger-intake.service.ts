@@ -118,6 +118,11 @@ function malformedRow(part: MalformedPart, body: unknown, receivedAt: number): R
   };
 }
 
+/** `row` with its item's JSON text (made once: the envelope's items come with theirs). */
+function withJson(row: Row): Row & { json: string } {
+  return { ...row, json: row.json ?? JSON.stringify(row.item) };
+}
+
 /**
  * A committed row as the inbound job would read it back: the payload parsed from the JSON text
  * stored (not the item object, so it is what Postgres holds, to the value).
@@ -244,7 +249,7 @@ export class MessengerIntakeService {
   private async storeInBatch(rows: Row[], ids: string[]): Promise<Map<Row, Stored> | null> {
     try {
       const arriving = rows.map((row, k) => {
-        const item = { ...row, id: ids[k], json: row.json ?? JSON.stringify(row.item) };
+        const item = { ...withJson(row), id: ids[k] };
         return { ...inboxRowOf(item), arriving: item };
       });
       const isNew = await this.inHand.storeAndHandle(arriving);
@@ -277,7 +282,7 @@ export class MessengerIntakeService {
   }
 
   private async store(rows: Row[]): Promise<Stored[]> {
-    const items = rows.map((row) => ({ ...row, json: row.json ?? JSON.stringify(row.item) }));
+    const items = rows.map(withJson);
     const inserted = await this.inboxTable.insertMany(items);
     // The same item twice in one group: only its first occurrence is new.
     const byKey = new Map(inserted.map((row) => [row.dedupeKey, row]));
