@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type AppProcess } from '../test/support/app-process';
-import { freePort } from '../test/support/private-redis';
+import { freePort } from '../test/support/free-port';
 
 const run = promisify(execFile);
 /** The newest PostgreSQL server installed the Debian way, unless CHAOS_PG_BIN names another. */

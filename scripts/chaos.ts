@@ -21,7 +21,8 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { AppProcess } from '../test/support/app-process';
-import { freePort, PrivateRedis } from '../test/support/private-redis';
+import { freePort } from '../test/support/free-port';
+import { PrivateRedis } from '../test/support/private-redis';
 import { rmSync } from 'node:fs';
 import { keepFolder, logWriter, writeEvidence } from './chaos-keep';
 import { GraphProcess, PrivatePostgres, sleep, Supervisor } from './chaos-support';

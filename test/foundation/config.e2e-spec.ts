@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../support/free-port';
 import { deleteRedisPrefix } from '../support/redis-prefix';
 import { TcpProxy } from '../support/tcp-proxy';
 import { dropDatabase, PG_URL, REDIS_URL, testEnv, uniqueName } from '../support/test-app';
@@ -65,16 +65,6 @@ describe('Configuration at boot', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** `node src/main.ts` running with `env`, its stdout and stderr kept apart. */
 function startMain(env: Record<string, string>): {
   output: { stdout: string; stderr: string };
@@ -112,6 +102,19 @@ function startMain(env: Record<string, string>): {
       check();
     });
   return { output, exited, waitFor, kill: (signal) => child.kill(signal) };
+}
+
+/**
+ * Waits for `main` to exit and expects it ended by the re-raised SIGTERM (Nest's clean shutdown);
+ * otherwise the failure shows the tail of what it wrote, where Nest logs the hook that failed.
+ */
+async function expectExitOnSigterm(main: ReturnType<typeof startMain>): Promise<void> {
+  const exit = await main.exited;
+  const clean = exit === 'null/SIGTERM';
+  expect({
+    exit,
+    output: clean ? '' : (main.output.stdout + main.output.stderr).slice(-4000),
+  }).toEqual({ exit: 'null/SIGTERM', output: '' });
 }
 
 /** Structured logs only: every line the app writes to stdout is one JSON object. */
@@ -167,7 +170,7 @@ describe('Starting the app as `npm start` does', () => {
       expect(bots.status).toBe(200);
       main.kill('SIGTERM');
       // Nest re-raises the signal once shutdown is done, as containers expect (exit 143).
-      expect(await main.exited).toBe('null/SIGTERM');
+      await expectExitOnSigterm(main);
       expect(main.output.stdout).toContain(
         'Shutting down on SIGTERM: HTTP stopped, finishing jobs in flight',
       );
@@ -182,7 +185,7 @@ describe('Starting the app as `npm start` does', () => {
     try {
       await main.waitFor(/Queue workers started/);
       main.kill('SIGTERM');
-      expect(await main.exited).toBe('null/SIGTERM');
+      await expectExitOnSigterm(main);
       expect(main.output.stdout + main.output.stderr).not.toMatch(/admin token/i);
       expectJsonLines(main.output.stdout);
     } finally {

@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { freePort } from './free-port';
 
 /**
  * A loopback TCP proxy in front of a real service (Redis, Postgres). `cut()` drops every connection
@@ -14,7 +15,12 @@ export class TcpProxy {
     private readonly targetPort: number,
   ) {}
 
-  async start(port = 0): Promise<number> {
+  /**
+   * Listens on `port`, by default on one below the ephemeral range (freePort), so that nothing
+   * takes it while the proxy is cut and `restore` finds it free again.
+   */
+  async start(port?: number): Promise<number> {
+    const listenOn = port ?? (await freePort());
     this.server = createServer((client) => {
       const upstream = connect(this.targetPort, this.targetHost);
       this.track(client);
@@ -32,7 +38,7 @@ export class TcpProxy {
         this.server = undefined;
         reject(error);
       });
-      this.server!.listen(port, '127.0.0.1', () => resolve());
+      this.server!.listen(listenOn, '127.0.0.1', () => resolve());
     });
     this.port = (this.server.address() as { port: number }).port;
     return this.port;
