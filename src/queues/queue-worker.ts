@@ -61,8 +61,12 @@ export abstract class QueueWorker<N extends QueueName>
 
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.started) return;
-    await withTimeout(this.options.queue.close(), CLOSE_TIMEOUT_MS, 'jobs still running').catch(
-      () => this.logger.warn(`Jobs still running after ${CLOSE_TIMEOUT_MS} ms; closing anyway`),
+    await withTimeout(
+      this.options.queue.close(),
+      CLOSE_TIMEOUT_MS,
+      `jobs still running after ${CLOSE_TIMEOUT_MS} ms`,
+    ).catch((error: Error) =>
+      this.logger.warn(`${this.options.name} not closed cleanly (${error.message}); going on`),
     );
   }
 

@@ -3,6 +3,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { jitteredBackoff } from './backoff';
 import { JITTER_BACKOFF, JOB_DEFAULTS, QueueName } from './queue-catalogue';
+import { QueueClosing } from './queue-closing';
 import { BULL_TIMING_SETTINGS } from './queue-timing';
 import { createRedis, REDIS, RedisCloser } from './redis.provider';
 
@@ -40,7 +41,11 @@ export class QueuesModule {
         }),
         queues,
       ],
-      providers: [{ provide: REDIS, inject: [AppConfig], useFactory: createRedis }, RedisCloser],
+      providers: [
+        { provide: REDIS, inject: [AppConfig], useFactory: createRedis },
+        RedisCloser,
+        QueueClosing,
+      ],
       exports: [queues, REDIS],
     };
   }

@@ -105,4 +105,24 @@ describe('Process roles', () => {
     });
     expect(await maintenance.getWorkers()).not.toEqual([]);
   });
+
+  it('a worker process whose queue does not close cleanly (Bull rejects its close) still shuts down, naming the queue', async () => {
+    const queue = worker!.get<Queue>(getQueueToken(QueueName.Maintenance));
+    const close = queue.close.bind(queue);
+    let closing: Promise<void> | undefined;
+    // As Bull does when a Redis connection errs while quitting: every call gets the same rejection.
+    jest.spyOn(queue, 'close').mockImplementation(
+      () =>
+        (closing ??= close().then(() => {
+          throw new Error('Connection is closed.');
+        })),
+    );
+    const closed = worker!.close();
+    worker = undefined;
+    await expect(closed).resolves.toBeUndefined();
+    // Nest's Logger writes through the logger of the process's first app, the api one here.
+    expect(t.logs.text).toContain(
+      `Queue ${QueueName.Maintenance} did not close cleanly: Connection is closed.`,
+    );
+  });
 });
