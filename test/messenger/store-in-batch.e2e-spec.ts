@@ -210,6 +210,35 @@ describe('Webhook items stored by the batch that answers them', () => {
       expect(t.graph.sendsTo(psid)).toHaveLength(1);
   });
 
+  it('runs a batch holding arriving items at once, though the intake floods meanwhile: it is their answer to Meta', async () => {
+    const rate = t.app.get(IntakeRate);
+    const yielded = jest.spyOn(rate, 'yieldWhileFlooded');
+    const together = jest.spyOn(t.app.get(MessengerInboundService), 'storeAndProcess');
+    const hold = holdNextBatch();
+    try {
+      const first = t.deliver(getStarted('together-flood-held'));
+      await waitFor(() => hold.batches() === 1, { what: 'the first batch to start' });
+      const second = t.deliver(getStarted('together-flood-next'));
+      await waitFor(() => together.mock.calls.length === 2, { what: 'the second delivery' });
+      // The flood comes after both were handed to their batches.
+      rate.record(FLOOD_RATE);
+      hold.release();
+      expect((await first).status).toBe(200);
+      expect((await second).status).toBe(200);
+      expect(hold.batches()).toBe(2);
+      expect(yielded).not.toHaveBeenCalled();
+    } finally {
+      hold.restore();
+      yielded.mockRestore();
+      together.mockRestore();
+    }
+    expect(await rowsOf('together-flood-next')).toEqual([
+      { status: 'processed', note: null, together: true },
+    ]);
+    // Counted for a second: the next test starts unflooded.
+    await waitFor(() => !rate.flooded, { what: 'the flood to pass' });
+  });
+
   it('stores items first while the intake is flooded', async () => {
     const insertMany = jest.spyOn(t.app.get(InboxRepository), 'insertMany');
     try {
