@@ -3,7 +3,9 @@
  * interleaved rounds: the before/after of a change, told apart from the machine's own drift.
  *
  * BENCH_APPS names the builds: `name=path/to/main.js,...` (at least two; build another revision
- * with `git worktree add --detach <dir> <rev>` and `npx nest build` there). Each runs as
+ * with `git worktree add --detach <dir> <rev>` and `npx nest build` there); `name=path|args`
+ * starts that build with node options of its own (space-separated, after BENCH_NODE_ARGS), so
+ * one build can be compared under two V8 settings. Each runs as
  * production does (PROCESS_ROLE=all, LOG_LEVEL=info) on a database and queue prefix of its own;
  * all share one Redis the bench starts for itself and one fake Graph API process, and take the
  * same signed single-item Get Started referral deliveries (a new PSID each). Only one build takes
@@ -134,10 +136,11 @@ async function main(): Promise<void> {
   const builds: Build[] = [];
   try {
     for (const [index, spec] of specs.entries()) {
-      const [name, main] = spec.split('=');
+      const name = spec.slice(0, spec.indexOf('='));
+      const [main, ownArgs = ''] = spec.slice(name.length + 1).split('|');
       const product = await startProduct({
         main,
-        nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        nodeArgs: `${process.env.BENCH_NODE_ARGS ?? ''} ${ownArgs}`.split(' ').filter(Boolean),
         databaseName: `bp_bench_compare_${process.pid}_${index}`,
         queuePrefix: `compare${index}`,
         redis,
