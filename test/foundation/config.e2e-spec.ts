@@ -106,7 +106,7 @@ function startMain(env: Record<string, string>): {
 
 /**
  * Waits for `main` to exit and expects it ended by the re-raised SIGTERM (Nest's clean shutdown);
- * otherwise the failure shows the tail of what it wrote, where Nest logs the hook that failed.
+ * otherwise the failure shows the tail of what it wrote (Nest logs a failed hook's error and stack).
  */
 async function expectExitOnSigterm(main: ReturnType<typeof startMain>): Promise<void> {
   const exit = await main.exited;

@@ -24,19 +24,39 @@ function listensOn(port: number): Promise<boolean> {
   });
 }
 
+/** Ports enough for random picks among the suites running beside this one to rarely meet. */
+const MIN_SPAN = 2000;
+
 /**
  * A loopback port free now, for a process to listen on later (a service a test starts late, a
- * proxy it stops and starts again). Taken below the kernel's ephemeral range
- * (`ip_local_port_range`): the kernel hands ports of that range to every outgoing connection and
- * to every `listen(0)`, so one of them could take a port chosen there before its listener starts
- * (the other suites run beside this one). Throws when 200 random tries found none.
+ * proxy it stops and starts again). Taken outside the kernel's ephemeral range
+ * (`ip_local_port_range`), below it or else above it: the kernel hands ports of that range to
+ * every outgoing connection and to every `listen(0)`, so one of them could take a port chosen
+ * there before its listener starts (the other suites run beside this one). On a kernel whose
+ * range leaves too few ports outside it, the kernel's own pick (`listen(0)`). Throws when 200
+ * random tries found none free.
  */
 export async function freePort(): Promise<number> {
-  const [low] = ephemeralRange();
-  const first = Math.max(1024, low - 12_000);
+  const [low, high] = ephemeralRange();
+  const below: [number, number] = [Math.max(1024, low - 12_000), low];
+  const above: [number, number] = [high + 1, Math.min(65_536, high + 1 + 12_000)];
+  const span = [below, above].find(([from, to]) => to - from >= MIN_SPAN);
+  if (!span) return kernelPick();
+  const [from, to] = span;
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = first + Math.floor(Math.random() * (low - first));
+    const port = from + Math.floor(Math.random() * (to - from));
     if (await listensOn(port)) return port;
   }
-  throw new Error(`no free port found in ${first}-${low - 1}`);
+  throw new Error(`no free port found in ${from}-${to - 1}`);
+}
+
+function kernelPick(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -16,11 +16,22 @@ export class TcpProxy {
   ) {}
 
   /**
-   * Listens on `port`, by default on one below the ephemeral range (freePort), so that nothing
-   * takes it while the proxy is cut and `restore` finds it free again.
+   * Listens on `port`, by default on one outside the ephemeral range (freePort), so that nothing
+   * takes it while the proxy is cut and `restore` finds it free again; a default port another
+   * suite took between its choice and the listen is chosen again (3 tries).
    */
   async start(port?: number): Promise<number> {
-    const listenOn = port ?? (await freePort());
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.listen(port ?? (await freePort()));
+      } catch (error) {
+        const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (port !== undefined || !taken || attempt === 3) throw error;
+      }
+    }
+  }
+
+  private async listen(port: number): Promise<number> {
     this.server = createServer((client) => {
       const upstream = connect(this.targetPort, this.targetHost);
       this.track(client);
@@ -38,7 +49,7 @@ export class TcpProxy {
         this.server = undefined;
         reject(error);
       });
-      this.server!.listen(listenOn, '127.0.0.1', () => resolve());
+      this.server!.listen(port, '127.0.0.1', () => resolve());
     });
     this.port = (this.server.address() as { port: number }).port;
     return this.port;
