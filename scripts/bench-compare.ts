@@ -130,7 +130,11 @@ function printSummary(builds: Build[], windows: Map<string, Window[]>): void {
 
 async function main(): Promise<void> {
   const specs = (process.env.BENCH_APPS ?? '').split(',').filter(Boolean);
-  if (specs.length < 2) throw new Error('BENCH_APPS: name=path/to/main.js,name=path/to/main.js');
+  const names = specs.map((spec) => spec.slice(0, spec.indexOf('=')));
+  if (specs.length < 2 || names.some((name) => !name) || new Set(names).size < names.length)
+    throw new Error(
+      'BENCH_APPS: name=path/to/main.js[|node options],... (two or more, names unique)',
+    );
   const redis = await startPrivateRedis();
   const graph = await startGraph();
   const builds: Build[] = [];
