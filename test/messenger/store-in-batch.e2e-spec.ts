@@ -33,6 +33,7 @@ describe('Webhook items stored by the batch that answers them', () => {
       trackingParam: 'together',
       content: text('Together'),
     });
+    await createReferral(t.admin, t.botId, { trackingParam: 'refused', content: text('Later') });
   });
   afterAll(() => t.close());
   beforeEach(() => t.graph.reset());
@@ -208,6 +209,55 @@ describe('Webhook items stored by the batch that answers them', () => {
     await t.quiesce();
     for (const psid of ['together-stuck', ...many, 'together-over-1', 'together-over-2'])
       expect(t.graph.sendsTo(psid)).toHaveLength(1);
+  });
+
+  it('never retries alone the deliveries of a failed batch: each is stored first and answered once', async () => {
+    const inbox = t.app.get(InboxRepository);
+    const stores = jest.spyOn(inbox, 'insertWithIds');
+    const together = jest.spyOn(t.app.get(MessengerInboundService), 'storeAndProcess');
+    const batchesWith = (psid: string): number =>
+      stores.mock.calls.filter(([rows]) => rows.some((row) => row.senderKey === `psid:${psid}`))
+        .length;
+    // A real refusal inside Postgres, for one of the two deliveries sharing a batch.
+    await t.db.query(`
+      CREATE FUNCTION refuse_once() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'entry refused for the test'; END $$;
+      CREATE TRIGGER refuse_once BEFORE INSERT ON referral_entries
+        FOR EACH ROW WHEN (NEW.raw_ref = 'refused') EXECUTE FUNCTION refuse_once();`);
+    const hold = holdNextBatch();
+    try {
+      const first = t.deliver(getStarted('together-once-held'));
+      await waitFor(() => hold.batches() === 1, { what: 'the first batch to start' });
+      const good = t.deliver(getStarted('together-once-good'));
+      const refused = t.deliver(
+        delivery(t.pageId, [
+          getStartedWithRef({ pageId: t.pageId, psid: 'together-once-refused', ref: 'refused' }),
+        ]),
+      );
+      await waitFor(() => together.mock.calls.length === 3, { what: 'both to wait for a batch' });
+      hold.release();
+      for (const answer of [first, good, refused]) expect((await answer).status).toBe(200);
+      // Both went in the batch that failed, and neither in a batch of its own after it.
+      expect([batchesWith('together-once-good'), batchesWith('together-once-refused')]).toEqual([
+        1, 1,
+      ]);
+    } finally {
+      hold.restore();
+      stores.mockRestore();
+      together.mockRestore();
+      await t.db.query(`DROP TRIGGER refuse_once ON referral_entries; DROP FUNCTION refuse_once()`);
+    }
+    await waitFor(() => t.graph.sendsTo('together-once-refused').length === 1, {
+      what: 'the refused one answered once its job is retried',
+      timeoutMs: 20_000,
+    });
+    await t.quiesce();
+    expect(t.graph.sendsTo('together-once-good')).toHaveLength(1);
+    expect(t.graph.sendsTo('together-once-refused')).toHaveLength(1);
+    // Stored by the webhook alone, then handled in a transaction of its own.
+    expect(await rowsOf('together-once-good')).toEqual([
+      { status: 'processed', note: null, together: false },
+    ]);
   });
 
   it('runs a batch holding arriving items at once, though the intake floods meanwhile: it is their answer to Meta', async () => {
