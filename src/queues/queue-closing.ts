@@ -2,7 +2,15 @@ import { getQueueToken } from '@nestjs/bull';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { type Queue } from 'bull';
+import { withTimeout } from '../common/with-timeout';
 import { QueueName } from './queue-catalogue';
+
+/**
+ * How long a queue's shutdown hook waits for its close. The worker's own close (QueueWorker) has
+ * waited for its jobs in flight already; this one only ends its Redis connections, unless jobs
+ * outlasted that wait, and Bull's close would then wait for them with no limit.
+ */
+export const QUEUE_CLOSE_WAIT_MS = 5_000;
 
 /** The hook @nestjs/bull puts on each queue it creates (bull.providers.js): `this.close()`. */
 interface ClosingHook {
@@ -17,14 +25,15 @@ interface ClosingHook {
  * same rejected promise to every later call; Nest ends a shutdown in which a hook threw with
  * exit code 1 instead of re-raising the signal. A queue whose connections did not quit cleanly
  * loses nothing (its worker finished the jobs in flight first, QueueWorker; the rest is in Redis),
- * so the shutdown goes on. `logger` gets one warning naming the queue.
+ * so the shutdown goes on; so it does after QUEUE_CLOSE_WAIT_MS. `logger` gets one warning naming
+ * the queue.
  */
 export function closeQuietly(queue: Queue, logger: Logger): void {
   const hooked = queue as Queue & ClosingHook;
   const close = hooked.onApplicationShutdown?.bind(queue) ?? (() => queue.close());
   hooked.onApplicationShutdown = () =>
-    close().catch((error: Error) =>
-      logger.warn(`Queue ${queue.name} did not close cleanly: ${error.message}`),
+    withTimeout(close(), QUEUE_CLOSE_WAIT_MS, `not closed after ${QUEUE_CLOSE_WAIT_MS} ms`).catch(
+      (error: Error) => logger.warn(`Queue ${queue.name} did not close cleanly: ${error.message}`),
     );
 }
 
