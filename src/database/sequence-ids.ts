@@ -42,7 +42,7 @@ export class SequenceIds {
    */
   takeReady(count: number): string[] | null {
     const taken = this.ready.length >= count ? this.ready.splice(0, count) : null;
-    if (this.ready.length < BLOCK / 2) this.refillInBackground();
+    this.fillAhead();
     return taken;
   }
 
