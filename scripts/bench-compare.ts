@@ -32,7 +32,7 @@ import { randomBytes } from 'node:crypto';
 import { collectSends, flatOut, paced, waitForAnswers, type NextDelivery } from './bench-load';
 import { peakRssMb, startPrivateRedis } from './bench-meters';
 import { Deliveries, median, type Product, startProduct, stopAll } from './bench-product';
-import { sleep, startGraph, summarise } from './bench-support';
+import { machineLine, sleep, startGraph, summarise } from './bench-support';
 
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const ROUNDS = num('BENCH_ROUNDS', 6);
@@ -163,6 +163,7 @@ async function main(): Promise<void> {
       await waitForAnswers(graph.child, deliveries.posted, 120_000);
     }
     await collectSends(graph.child);
+    console.log(`bench:compare: ${builds.map((b) => b.name).join(', ')}; ${machineLine()}`);
     const windows = new Map<string, Window[]>();
     for (let round = 0; round < ROUNDS; round++) {
       console.log(`round ${round + 1}`);

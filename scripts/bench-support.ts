@@ -2,6 +2,7 @@ import { type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createHttpApp } from '../src/app.factory';
@@ -56,6 +57,19 @@ export async function dropBenchState(databaseName: string, queuePrefix: string):
     await admin.end();
   }
   await deleteRedisPrefix(REDIS_URL, queuePrefix);
+}
+
+/**
+ * The machine a bench ran on, printed with its figures: CPU model and count, and the load
+ * averages (1, 5, 15 min) as it starts. CPU per delivery is only comparable between runs on the
+ * same kind of machine: the same build's figures moved by half between two 2-core VMs.
+ */
+export function machineLine(): string {
+  const cores = cpus();
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return `${cores.length} x ${cores[0]?.model.trim() ?? 'unknown CPU'}; load ${load}`;
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -27,7 +27,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { loadavg } from 'node:os';
 import { collectSends, flatOut, paced, waitForAnswers, type NextDelivery } from './bench-load';
 import { type Cost, peakRssMb, startPrivateRedis } from './bench-meters';
 import {
@@ -39,7 +38,7 @@ import {
   startProduct,
   stopAll,
 } from './bench-product';
-import { PG_URL, sleep, startGraph, summarise } from './bench-support';
+import { machineLine, PG_URL, sleep, startGraph, summarise } from './bench-support';
 
 const ROOT = join(__dirname, '..');
 const APP_SECRET = randomBytes(16).toString('hex');
@@ -211,9 +210,7 @@ async function main(): Promise<void> {
     console.log(
       `bench:webhook: floor vs product, ${ROUNDS} rounds, ${MEASURE_SECONDS} s measured per rate after ${WARMUP_SECONDS} s warm-up ` +
         `(each system warmed by ${JIT_WARMUP_SECONDS} s at ${STEADY_RATE}/s first), ` +
-        `intake ${INTAKE_SECONDS} s at ${CONNECTIONS} connections; load ${loadavg()
-          .map((l: number) => l.toFixed(2))
-          .join(' ')}`,
+        `intake ${INTAKE_SECONDS} s at ${CONNECTIONS} connections; ${machineLine()}`,
     );
     const rounds: Record<System['name'], Figures[]> = { floor: [], product: [] };
     for (let round = 1; round <= ROUNDS; round++) {
