@@ -218,6 +218,8 @@ describe('GroupCommit retrying alone', () => {
 
 describe('GroupCommit linger', () => {
   const linger = { gapMs: 50, waitMs: 30 };
+  /** A second tier, for slower arrivals: a longer wait. */
+  const slower = { gapMs: 200, waitMs: 150 };
   /** A group whose flushes are recorded with the time they took their items. */
   function recorded() {
     const flushes: { items: number[]; at: number }[] = [];
@@ -226,7 +228,8 @@ describe('GroupCommit linger', () => {
         flushes.push({ items, at: Date.now() });
         return Promise.resolve(items);
       },
-      { linger },
+      // Given out of order: the tier with the smallest gapMs above the mean gap applies.
+      { linger: [slower, linger] },
     );
     return { group, flushes };
   }
@@ -257,18 +260,68 @@ describe('GroupCommit linger', () => {
     expect(await Promise.all([first, second, third])).toEqual([[1], [2], [3]]);
   });
 
-  it('never waits while submissions come further apart than gapMs', async () => {
+  it("waits the next tier's waitMs while submissions come between the tiers' gaps", async () => {
+    const { group, flushes } = recorded();
+    const first = group.submit([1]);
+    await settle();
+    // 100 ms apart: over the first tier's gap, under the second's.
+    await jest.advanceTimersByTimeAsync(100);
+    const second = group.submit([2]);
+    await jest.advanceTimersByTimeAsync(100);
+    const third = group.submit([3]);
+    await jest.advanceTimersByTimeAsync(slower.waitMs - 100 - 1);
+    expect(flushes).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(flushes).toEqual([
+      { items: [1], at: 1_000_000 },
+      { items: [2, 3], at: 1_000_000 + 100 + slower.waitMs },
+    ]);
+    expect(await Promise.all([first, second, third])).toEqual([[1], [2], [3]]);
+  });
+
+  it('with untilNext, ends the wait as the next submission comes', async () => {
+    const flushes: { items: number[]; at: number }[] = [];
+    const group = new GroupCommit<number, number>(
+      (items) => {
+        flushes.push({ items, at: Date.now() });
+        return Promise.resolve(items);
+      },
+      { linger: [{ ...slower, untilNext: true }] },
+    );
+    const first = group.submit([1]);
+    await jest.advanceTimersByTimeAsync(100);
+    // Under the tier's gap: it waits, 150 ms at most.
+    const second = group.submit([2]);
+    await jest.advanceTimersByTimeAsync(99);
+    expect(flushes).toHaveLength(1);
+    // The next comes: the flush takes both at once, 49 ms before the wait would have ended.
+    const third = group.submit([3]);
+    await settle();
+    expect(flushes).toEqual([
+      { items: [1], at: 1_000_000 },
+      { items: [2, 3], at: 1_000_000 + 199 },
+    ]);
+    expect(await Promise.all([first, second, third])).toEqual([[1], [2], [3]]);
+    // And a lone one with no next waits the tier's waitMs.
+    await jest.advanceTimersByTimeAsync(100);
+    const fourth = group.submit([4]);
+    await jest.advanceTimersByTimeAsync(slower.waitMs);
+    expect(flushes.at(-1)).toEqual({ items: [4], at: 1_000_000 + 299 + slower.waitMs });
+    await fourth;
+  });
+
+  it("never waits while submissions come further apart than every tier's gapMs", async () => {
     const { group, flushes } = recorded();
     for (const n of [1, 2, 3, 4]) {
       const submittedAt = Date.now();
       await expect(group.submit([n])).resolves.toEqual([n]);
       expect(flushes.at(-1)).toEqual({ items: [n], at: submittedAt });
-      await jest.advanceTimersByTimeAsync(linger.gapMs + 20);
+      await jest.advanceTimersByTimeAsync(slower.gapMs + 20);
     }
   });
 
   it('never waits when more than one submission is waiting already', async () => {
-    const { group, flushes, release } = heldGroup({ linger });
+    const { group, flushes, release } = heldGroup({ linger: [linger] });
     const first = group.submit([1]);
     const waiting = [group.submit([2]), group.submit([3])];
     release();
@@ -285,7 +338,7 @@ describe('GroupCommit linger', () => {
         flushes.push(items);
         return Promise.resolve(items);
       },
-      { linger, parallel: 2 },
+      { linger: [linger], parallel: 2 },
     );
     const first = group.submit([1]);
     await settle();

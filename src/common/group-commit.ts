@@ -37,12 +37,23 @@ export interface GroupCommitOptions {
   retryAlone?: (error: unknown, submissions: number) => void;
   /**
    * A group commit's delay, taken only under load (as PostgreSQL's `commit_delay`, which waits
-   * only while `commit_siblings` transactions are open): while submissions arrive less than
-   * `gapMs` apart on average, a flush that would start with a lone submission first waits
-   * `waitMs` (ms), so that the next ones join it. Slower arrivals never wait. Unset, never.
+   * only while `commit_siblings` transactions are open): while submissions arrive less than a
+   * tier's `gapMs` apart on average, a flush that would start with a lone submission first waits
+   * that tier's `waitMs` (ms), so that the next ones join it; the tier with the smallest `gapMs`
+   * above the mean gap applies. Slower arrivals than every tier's never wait. Unset, never.
    * Source: https://www.postgresql.org/docs/15/wal-configuration.html
    */
-  linger?: { gapMs: number; waitMs: number };
+  linger?: LingerTier[];
+}
+
+/**
+ * One step of GroupCommitOptions.linger: below a mean gap of `gapMs`, a lone submission waits
+ * `waitMs`, or with `untilNext` only until the next submission comes (the flush then takes both).
+ */
+export interface LingerTier {
+  gapMs: number;
+  waitMs: number;
+  untilNext?: boolean;
 }
 
 /** Weight of the newest gap in the mean gap between submissions (an exponential moving mean). */
@@ -67,6 +78,11 @@ export class GroupCommit<T, R> {
   private meanGapMs = Number.POSITIVE_INFINITY;
   /** A flush is waiting out its `linger` before it takes its batch. */
   private lingering = false;
+  /** Ends the linger at once, set while a tier with `untilNext` lingers. */
+  private endLinger: (() => void) | undefined;
+
+  /** `linger`'s tiers, smallest `gapMs` first. */
+  private readonly tiers: LingerTier[];
 
   /** `flush` returns one result per item, in the order given. */
   constructor(
@@ -75,6 +91,7 @@ export class GroupCommit<T, R> {
   ) {
     this.maxItems = options.maxItems ?? 500;
     this.parallel = options.parallel ?? 1;
+    this.tiers = [...(options.linger ?? [])].sort((a, b) => a.gapMs - b.gapMs);
   }
 
   /** Whether a flush is running or items are waiting for one (the next flush will come). */
@@ -98,13 +115,14 @@ export class GroupCommit<T, R> {
    */
   submit(items: T[], options: SubmitOptions = {}): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
-    if (this.options.linger) this.noteGap();
+    if (this.tiers.length > 0) this.noteGap();
     const result = new Promise<R[]>((resolve, reject) => {
       const entry: Waiting<T, R> = { items, resolve, reject, once: options.once ?? false };
       const ms = options.startWithinMs;
       if (ms !== undefined) entry.timer = setTimeout(() => this.giveUp(entry, ms), ms);
       this.waiting.push(entry);
     });
+    this.endLinger?.();
     this.pump();
     return result;
   }
@@ -132,18 +150,17 @@ export class GroupCommit<T, R> {
     // A lingering flush takes what comes meanwhile: no other starts for the same submissions.
     while (!this.lingering && this.running < this.parallel && this.waiting.length > 0) {
       this.running++;
-      const wait = this.lingerMs();
-      if (wait > 0) this.lingering = true;
-      const flushed =
-        wait > 0
-          ? new Promise((resolve) => setTimeout(resolve, wait)).then(() => {
-              this.lingering = false;
-              const batch = this.takeBatch();
-              // Past maxItems, what came meanwhile goes to a free flush, if any.
-              this.pump();
-              return this.run(batch);
-            })
-          : this.run(this.takeBatch());
+      const tier = this.lingerTier();
+      if (tier) this.lingering = true;
+      const flushed = tier
+        ? this.linger(tier).then(() => {
+            this.lingering = false;
+            const batch = this.takeBatch();
+            // Past maxItems, what came meanwhile goes to a free flush, if any.
+            this.pump();
+            return this.run(batch);
+          })
+        : this.run(this.takeBatch());
       void flushed.finally(() => {
         this.running--;
         this.pump();
@@ -152,12 +169,25 @@ export class GroupCommit<T, R> {
     }
   }
 
-  /** How long the flush about to start waits first (`linger`): 0 but for a lone submission under load. */
-  private lingerMs(): number {
-    const linger = this.options.linger;
-    if (!linger || this.waiting.length > 1 || this.meanGapMs >= linger.gapMs) return 0;
+  /** The tier the flush about to start lingers by (`linger`): none but for a lone submission under load. */
+  private lingerTier(): LingerTier | undefined {
+    const tier = this.tiers.find((step) => this.meanGapMs < step.gapMs);
+    if (!tier || this.waiting.length > 1) return undefined;
     // A submission that fills a flush alone has nothing to wait for.
-    return this.waiting[0].items.length >= this.maxItems ? 0 : linger.waitMs;
+    return this.waiting[0].items.length >= this.maxItems ? undefined : tier;
+  }
+
+  /** Resolves once `tier`'s wait is over, or (`untilNext`) once the next submission came. */
+  private linger(tier: LingerTier): Promise<void> {
+    return new Promise((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        this.endLinger = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, tier.waitMs);
+      if (tier.untilNext) this.endLinger = end;
+    });
   }
 
   private takeBatch(): Waiting<T, R>[] {
