@@ -105,6 +105,10 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
         ...(process.env.MESSENGER_SEND_INLINE !== undefined && {
           MESSENGER_SEND_INLINE: process.env.MESSENGER_SEND_INLINE,
         }),
+        // Likewise the batches' pairing of moderate traffic, off unless asked for.
+        ...(process.env.MESSENGER_INBOUND_PAIRING !== undefined && {
+          MESSENGER_INBOUND_PAIRING: process.env.MESSENGER_INBOUND_PAIRING,
+        }),
       },
     ),
     stdio: ['ignore', 'ignore', 'inherit'],

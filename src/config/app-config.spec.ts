@@ -19,6 +19,7 @@ describe('loadConfig', () => {
         graphApiUrl: 'https://graph.facebook.com',
         graphApiVersion: 'v21.0',
         appSecret: undefined,
+        inboundPairing: false,
       },
     });
     expect(config.adminToken.length).toBeGreaterThanOrEqual(32);
@@ -33,8 +34,10 @@ describe('loadConfig', () => {
       PUBLIC_BASE_URL: 'https://bots.example.com/',
       HOST: '',
       ADMIN_TOKEN: 'a'.repeat(32),
+      MESSENGER_INBOUND_PAIRING: 'true',
     });
     expect(config.port).toBe(8080);
+    expect(config.messenger.inboundPairing).toBe(true);
     expect(config.dbMigrationsRun).toBe(false);
     expect(config.runsHttp).toBe(false);
     expect(config.runsWorkers).toBe(true);
@@ -73,6 +76,10 @@ describe('loadConfig', () => {
       'PROCESS_ROLE must be one of the following values: all, api, worker',
     ],
     [{ DB_MIGRATIONS_RUN: 'maybe' }, 'DB_MIGRATIONS_RUN must be a boolean value'],
+    [
+      { MESSENGER_INBOUND_PAIRING: 'sometimes' },
+      'MESSENGER_INBOUND_PAIRING must be a boolean value',
+    ],
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN must be at least 24 characters'],
     [{ SECRETS_KEY: 'short' }, 'SECRETS_KEY must be at least 32 characters'],
     [{ MESSENGER_GRAPH_API_VERSION: '21' }, 'MESSENGER_GRAPH_API_VERSION must look like v21.0'],

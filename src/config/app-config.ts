@@ -17,6 +17,8 @@ export interface MessengerConfig {
   readonly sendInline: boolean;
   /** A process that stores webhook items and runs workers handles them itself (no queue hop). */
   readonly inboundInProcess: boolean;
+  /** Batches pair webhook items that come 4 to 7.5 ms apart (MESSENGER_INBOUND_PAIRING). */
+  readonly inboundPairing: boolean;
   /** This app's id, for telling thread-control events about us from those about other apps. */
   readonly appId: string | undefined;
   /** The default `target_app_id` of pass_thread_control (the Page Inbox: 263902037438966). */
@@ -81,6 +83,7 @@ export class AppConfig {
       sendRatePerSecond: env.MESSENGER_SEND_RATE_PER_SECOND,
       sendInline: env.MESSENGER_SEND_INLINE,
       inboundInProcess: env.MESSENGER_INBOUND_IN_PROCESS,
+      inboundPairing: env.MESSENGER_INBOUND_PAIRING,
       appId: env.MESSENGER_APP_ID,
       handoverAppId: env.MESSENGER_HANDOVER_APP_ID,
     };

@@ -129,6 +129,16 @@ export class Environment {
   MESSENGER_INBOUND_IN_PROCESS = true;
 
   /**
+   * Whether, while webhook items come 4 to 7.5 ms apart on average (about 133 to 250 per second),
+   * a batch that would take a lone item waits for the next one (8 ms at most) so that the two share
+   * a transaction: about a quarter less CPU per delivery at 150/s, and half the deliveries
+   * answered one gap (about 7 ms) later. Off by default: an answer as soon as it can be.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  MESSENGER_INBOUND_PAIRING = false;
+
+  /**
    * This app's Meta app id: a pass_thread_control naming it as new owner ends a handover. Unset,
    * every pass_thread_control delivered here counts as passed to us (Meta sends it to the new owner).
    */

@@ -1,16 +1,21 @@
 import { GroupCommit } from '../../common/group-commit';
-import { INBOUND_BATCHING } from './batching';
+import { inboundBatching } from './batching';
 
 /**
- * The inbound batches' lingering, on a GroupCommit with their options and fake timers: items sent
- * evenly `gapMs` apart, each flush recorded with the items it took and when (ms after the first).
+ * The inbound batches' lingering, on a GroupCommit with their options (`pairing`, as
+ * MESSENGER_INBOUND_PAIRING) and fake timers: items sent evenly `gapMs` apart, each flush
+ * recorded with the items it took and when (ms after the first).
  */
-async function flushesAt(gapMs: number, count: number): Promise<{ items: number[]; at: number }[]> {
+async function flushesAt(
+  pairing: boolean,
+  gapMs: number,
+  count: number,
+): Promise<{ items: number[]; at: number }[]> {
   const flushes: { items: number[]; at: number }[] = [];
   const group = new GroupCommit<number, number>((items) => {
     flushes.push({ items, at: Date.now() - 1_000_000 });
     return Promise.resolve(items);
-  }, INBOUND_BATCHING);
+  }, inboundBatching(pairing));
   const done: Promise<number[]>[] = [];
   for (let n = 0; n < count; n++) {
     done.push(group.submit([n]));
@@ -21,12 +26,12 @@ async function flushesAt(gapMs: number, count: number): Promise<{ items: number[
   return flushes;
 }
 
-describe('INBOUND_BATCHING', () => {
+describe('inboundBatching', () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
   afterEach(() => jest.useRealTimers());
 
-  it('pairs items 7 ms apart (about 150 deliveries/s): one transaction for two', async () => {
-    const flushes = await flushesAt(7, 20);
+  it('with pairing, pairs items 7 ms apart (about 150 deliveries/s): one transaction for two', async () => {
+    const flushes = await flushesAt(true, 7, 20);
     // The first comes before any gap is known, and the last finds no partner; the rest pair up.
     expect(flushes.map((flush) => flush.items)).toEqual([
       [0],
@@ -39,17 +44,27 @@ describe('INBOUND_BATCHING', () => {
     expect(flushes.at(-1)!.at).toBe(7 * 19 + 8);
   });
 
-  it('makes a lone item wait 2 ms, not a gap, while items come 3 ms apart (over 300/s)', async () => {
-    const gap = 3;
-    const flushes = await flushesAt(gap, 30);
-    // A lone item waits 2 ms: flushed before the next comes.
-    expect(flushes.length).toBeGreaterThan(20);
-    for (const flush of flushes.slice(1)) expect(flush.at - flush.items[0] * gap).toBe(2);
-  });
+  it.each([false, true])(
+    'makes a lone item wait 2 ms, not a gap, while items come 3 ms apart (over 300/s); pairing %s',
+    async (pairing) => {
+      const gap = 3;
+      const flushes = await flushesAt(pairing, gap, 30);
+      // A lone item waits 2 ms: flushed before the next comes.
+      expect(flushes.length).toBeGreaterThan(20);
+      for (const flush of flushes.slice(1)) expect(flush.at - flush.items[0] * gap).toBe(2);
+    },
+  );
 
-  it('never waits for items 10 ms apart (100/s): each is flushed alone as it comes', async () => {
-    const flushes = await flushesAt(10, 10);
-    expect(flushes.map((flush) => flush.items)).toEqual([...Array(10).keys()].map((n) => [n]));
-    flushes.forEach((flush, n) => expect(flush.at).toBe(n * 10));
-  });
+  it.each([
+    [false, 7],
+    [false, 10],
+    [true, 10],
+  ])(
+    'with pairing %s, never waits for items %i ms apart: each is flushed alone as it comes',
+    async (pairing, gap) => {
+      const flushes = await flushesAt(pairing, gap, 10);
+      expect(flushes.map((flush) => flush.items)).toEqual([...Array(10).keys()].map((n) => [n]));
+      flushes.forEach((flush, n) => expect(flush.at).toBe(n * gap));
+    },
+  );
 });

@@ -32,7 +32,7 @@ import {
   type Together,
   type WrittenReply,
 } from './batch-types';
-import { INBOUND_BATCHING } from './batching';
+import { inboundBatching } from './batching';
 import { normalise, type NormalisedItem } from './normalise';
 import { ProfilePrefetch } from './profile-prefetch';
 import { checkboxUserRefOf, subscriptionOf } from './platform-events';
@@ -52,7 +52,7 @@ export class MessengerInboundService {
   private readonly batches = new GroupCommit<Asked, AskedResult>(
     (asked) => this.processBatch(asked),
     {
-      ...INBOUND_BATCHING,
+      ...inboundBatching(this.config.messenger.inboundPairing),
       retryAlone: (error, jobs) =>
         this.logger.warn(
           `A batch of ${jobs} inbox items failed (${(error as Error).message}); handling them one by one`,
