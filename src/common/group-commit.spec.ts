@@ -310,6 +310,62 @@ describe('GroupCommit linger', () => {
     await fourth;
   });
 
+  it('with untilNext, goes on past a lone submission that gave up, and splits at maxItems', async () => {
+    const flushes: { items: number[]; at: number }[] = [];
+    const group = new GroupCommit<number, number>(
+      (items) => {
+        flushes.push({ items, at: Date.now() });
+        return Promise.resolve(items);
+      },
+      { linger: [{ ...slower, untilNext: true }], maxItems: 3 },
+    );
+    await group.submit([1]);
+    await jest.advanceTimersByTimeAsync(100);
+    // It lingers, and gives up (startWithinMs) before anything comes: nothing is flushed for it.
+    const gaveUp = group.submit([2], { startWithinMs: 50 });
+    const gaveUpOutcome = gaveUp.catch((error: Error) => error.message);
+    await jest.advanceTimersByTimeAsync(50);
+    expect(await gaveUpOutcome).toBe('No flush took the items within 50 ms');
+    // The next ends the linger and is flushed at once, alone.
+    await jest.advanceTimersByTimeAsync(50);
+    const third = group.submit([3]);
+    await settle();
+    expect(flushes).toEqual([
+      { items: [1], at: 1_000_000 },
+      { items: [3], at: 1_000_000 + 200 },
+    ]);
+    await third;
+    // Lingering again (100 ms apart), it is ended by a submission too large to join it: each
+    // goes in a flush of its own, one after the other, neither waiting longer.
+    await jest.advanceTimersByTimeAsync(100);
+    const fourth = group.submit([4]);
+    await jest.advanceTimersByTimeAsync(10);
+    const large = group.submit([5, 6, 7]);
+    await settle();
+    expect(flushes.slice(2)).toEqual([
+      { items: [4], at: 1_000_000 + 310 },
+      { items: [5, 6, 7], at: 1_000_000 + 310 },
+    ]);
+    expect(await Promise.all([fourth, large])).toEqual([[4], [5, 6, 7]]);
+  });
+
+  it('takes a tier that waits 0 ms for none: the flush starts within submit', async () => {
+    const flushes: number[][] = [];
+    const group = new GroupCommit<number, number>(
+      (items) => {
+        flushes.push(items);
+        return Promise.resolve(items);
+      },
+      { linger: [{ gapMs: 50, waitMs: 0 }] },
+    );
+    for (const n of [1, 2, 3]) {
+      const done = group.submit([n]);
+      expect(flushes.at(-1)).toEqual([n]);
+      await done;
+      await jest.advanceTimersByTimeAsync(10);
+    }
+  });
+
   it("never waits while submissions come further apart than every tier's gapMs", async () => {
     const { group, flushes } = recorded();
     for (const n of [1, 2, 3, 4]) {

@@ -91,7 +91,10 @@ export class GroupCommit<T, R> {
   ) {
     this.maxItems = options.maxItems ?? 500;
     this.parallel = options.parallel ?? 1;
-    this.tiers = [...(options.linger ?? [])].sort((a, b) => a.gapMs - b.gapMs);
+    // A tier that waits no time is no tier: its flush starts at once, as without one.
+    this.tiers = (options.linger ?? [])
+      .filter((tier) => tier.waitMs > 0)
+      .sort((a, b) => a.gapMs - b.gapMs);
   }
 
   /** Whether a flush is running or items are waiting for one (the next flush will come). */
@@ -122,6 +125,8 @@ export class GroupCommit<T, R> {
       if (ms !== undefined) entry.timer = setTimeout(() => this.giveUp(entry, ms), ms);
       this.waiting.push(entry);
     });
+    // After the push: the flush the linger ends takes this submission too. Before pump: a
+    // lone submission's own linger starts there, so it never ends its own wait.
     this.endLinger?.();
     this.pump();
     return result;

@@ -17,7 +17,7 @@ export interface MessengerConfig {
   readonly sendInline: boolean;
   /** A process that stores webhook items and runs workers handles them itself (no queue hop). */
   readonly inboundInProcess: boolean;
-  /** Batches pair webhook items that come 4 to 7.5 ms apart (MESSENGER_INBOUND_PAIRING). */
+  /** Whether batches pair webhook items that come 4 to 7.5 ms apart on average (MESSENGER_INBOUND_PAIRING). */
   readonly inboundPairing: boolean;
   /** This app's id, for telling thread-control events about us from those about other apps. */
   readonly appId: string | undefined;

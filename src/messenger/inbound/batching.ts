@@ -23,10 +23,11 @@ const UNDER_LOAD: LingerTier = { gapMs: 4, waitMs: 2 };
  * one too, 8 ms at most (at least one gap), so that evenly paced items go in pairs. At 150/s
  * (6.7 ms apart) a batch is done before the next item comes, so every delivery pays a
  * transaction of its own and costs a third more than at 300/s. Pairing there made 0.55
- * transactions per delivery instead of 1.01 and took 1.4 to 1.7 ms off 5.8 to 6.6 ms of CPU
- * per delivery (3 of 3 paired rounds in each of three runs of `npm run bench:compare`, 2-core AMD
- * EPYC); e2e p50 went from 7-9 to 13-14 ms: the first of a pair waits one gap for the second.
- * Off by default, since that wait is the answer's: a person's answer comes one gap later.
+ * transactions per delivery instead of 1.01 and took 1.1 to 1.7 ms off 5.8 to 6.6 ms of CPU
+ * per delivery (lower in 3 of 3 paired rounds in each of three runs of `npm run bench:compare` on
+ * a 2-core AMD EPYC: fixed waits of 7 and 8 ms were tried first; this one waits until the next
+ * item); e2e p50 went from 7-9 to 13-14 ms: the first of a pair waits one gap for the second. Off
+ * by default, since that wait is the answer's.
  */
 const PAIRING: LingerTier = { gapMs: 7.5, waitMs: 8, untilNext: true };
 
