@@ -220,17 +220,16 @@ describe('GroupCommit linger', () => {
   const linger = { gapMs: 50, waitMs: 30 };
   /** A second tier, for slower arrivals: a longer wait. */
   const slower = { gapMs: 200, waitMs: 150 };
-  /** A group whose flushes are recorded with the time they took their items. */
-  function recorded() {
+  /**
+   * A group whose flushes are recorded with the time they took their items; by default with both
+   * tiers, given out of order (the tier with the smallest gapMs above the mean gap applies).
+   */
+  function recorded(options: GroupCommitOptions = { linger: [slower, linger] }) {
     const flushes: { items: number[]; at: number }[] = [];
-    const group = new GroupCommit<number, number>(
-      (items) => {
-        flushes.push({ items, at: Date.now() });
-        return Promise.resolve(items);
-      },
-      // Given out of order: the tier with the smallest gapMs above the mean gap applies.
-      { linger: [slower, linger] },
-    );
+    const group = new GroupCommit<number, number>((items) => {
+      flushes.push({ items, at: Date.now() });
+      return Promise.resolve(items);
+    }, options);
     return { group, flushes };
   }
   /** Lets the flushes started so far run to their end (their promises settle). */
@@ -280,14 +279,7 @@ describe('GroupCommit linger', () => {
   });
 
   it('with untilNext, ends the wait as the next submission comes', async () => {
-    const flushes: { items: number[]; at: number }[] = [];
-    const group = new GroupCommit<number, number>(
-      (items) => {
-        flushes.push({ items, at: Date.now() });
-        return Promise.resolve(items);
-      },
-      { linger: [{ ...slower, untilNext: true }] },
-    );
+    const { group, flushes } = recorded({ linger: [{ ...slower, untilNext: true }] });
     const first = group.submit([1]);
     await jest.advanceTimersByTimeAsync(100);
     // Under the tier's gap: it waits, 150 ms at most.
@@ -311,14 +303,10 @@ describe('GroupCommit linger', () => {
   });
 
   it('with untilNext, goes on past a lone submission that gave up, and splits at maxItems', async () => {
-    const flushes: { items: number[]; at: number }[] = [];
-    const group = new GroupCommit<number, number>(
-      (items) => {
-        flushes.push({ items, at: Date.now() });
-        return Promise.resolve(items);
-      },
-      { linger: [{ ...slower, untilNext: true }], maxItems: 3 },
-    );
+    const { group, flushes } = recorded({
+      linger: [{ ...slower, untilNext: true }],
+      maxItems: 3,
+    });
     await group.submit([1]);
     await jest.advanceTimersByTimeAsync(100);
     // It lingers, and gives up (startWithinMs) before anything comes: nothing is flushed for it.
