@@ -338,17 +338,10 @@ describe('GroupCommit linger', () => {
   });
 
   it('takes a tier that waits 0 ms for none: the flush starts within submit', async () => {
-    const flushes: number[][] = [];
-    const group = new GroupCommit<number, number>(
-      (items) => {
-        flushes.push(items);
-        return Promise.resolve(items);
-      },
-      { linger: [{ gapMs: 50, waitMs: 0 }] },
-    );
+    const { group, flushes } = recorded({ linger: [{ gapMs: 50, waitMs: 0 }] });
     for (const n of [1, 2, 3]) {
       const done = group.submit([n]);
-      expect(flushes.at(-1)).toEqual([n]);
+      expect(flushes.at(-1)?.items).toEqual([n]);
       await done;
       await jest.advanceTimersByTimeAsync(10);
     }
