@@ -129,8 +129,15 @@ function printSummary(builds: Build[], windows: Map<string, Window[]>): void {
 }
 
 async function main(): Promise<void> {
-  const specs = (process.env.BENCH_APPS ?? '').split(',').filter(Boolean);
-  const names = specs.map((spec) => spec.slice(0, spec.indexOf('=')));
+  const specs = (process.env.BENCH_APPS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((spec) => {
+      const name = spec.slice(0, Math.max(0, spec.indexOf('=')));
+      const [main, ownArgs = ''] = spec.slice(name.length + 1).split('|');
+      return { name, main, ownArgs };
+    });
+  const names = specs.map((spec) => spec.name);
   if (specs.length < 2 || names.some((name) => !name) || new Set(names).size < names.length)
     throw new Error(
       'BENCH_APPS: name=path/to/main.js[|node options],... (two or more, names unique)',
@@ -139,9 +146,7 @@ async function main(): Promise<void> {
   const graph = await startGraph();
   const builds: Build[] = [];
   try {
-    for (const [index, spec] of specs.entries()) {
-      const name = spec.slice(0, spec.indexOf('='));
-      const [main, ownArgs = ''] = spec.slice(name.length + 1).split('|');
+    for (const [index, { name, main, ownArgs }] of specs.entries()) {
       const product = await startProduct({
         main,
         nodeArgs: `${process.env.BENCH_NODE_ARGS ?? ''} ${ownArgs}`.split(' ').filter(Boolean),

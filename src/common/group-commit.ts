@@ -176,10 +176,9 @@ export class GroupCommit<T, R> {
 
   /** The tier the flush about to start lingers by (`linger`): none but for a lone submission under load. */
   private lingerTier(): LingerTier | undefined {
-    const tier = this.tiers.find((step) => this.meanGapMs < step.gapMs);
-    if (!tier || this.waiting.length > 1) return undefined;
-    // A submission that fills a flush alone has nothing to wait for.
-    return this.waiting[0].items.length >= this.maxItems ? undefined : tier;
+    // Submissions waiting together, or one that fills a flush alone, have nothing to wait for.
+    if (this.waiting.length > 1 || this.waiting[0].items.length >= this.maxItems) return undefined;
+    return this.tiers.find((step) => this.meanGapMs < step.gapMs);
   }
 
   /** Resolves once `tier`'s wait is over, or (`untilNext`) once the next submission came. */

@@ -16,11 +16,15 @@ function ephemeralRange(): [number, number] {
   }
 }
 
-function listensOn(port: number): Promise<boolean> {
+/** Listens on `port` (0: the kernel's pick) for a moment: the port it got, or null when taken. */
+function listensOn(port: number): Promise<number | null> {
   return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as { port: number };
+      server.close(() => resolve(bound));
+    });
   });
 }
 
@@ -41,22 +45,15 @@ export async function freePort(): Promise<number> {
   const below: [number, number] = [Math.max(1024, low - 12_000), low];
   const above: [number, number] = [high + 1, Math.min(65_536, high + 1 + 12_000)];
   const span = [below, above].find(([from, to]) => to - from >= MIN_SPAN);
-  if (!span) return kernelPick();
+  if (!span) {
+    const picked = await listensOn(0);
+    if (picked === null) throw new Error('no loopback port for the kernel to pick');
+    return picked;
+  }
   const [from, to] = span;
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = from + Math.floor(Math.random() * (to - from));
-    if (await listensOn(port)) return port;
+    if ((await listensOn(port)) !== null) return port;
   }
   throw new Error(`no free port found in ${from}-${to - 1}`);
-}
-
-function kernelPick(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
