@@ -74,6 +74,12 @@ export interface Cost {
   rowsInserted: number;
   rowsUpdated: number;
   transactions: number;
+  /**
+   * Postgres CPU ms per committed transaction (not per delivery; 0 when none committed): beside
+   * transactions per delivery, how much of a delivery's Postgres cost sharing a transaction
+   * divides.
+   */
+  postgresCpuMsPerTransaction: number;
 }
 
 /** Reads the counters of one system (its process, its database's backends, the bench's Redis). */
@@ -146,6 +152,10 @@ export class SystemMeter {
       rowsInserted: per(settled.inserted - start.inserted),
       rowsUpdated: per(settled.updated - start.updated),
       transactions: per(settled.commits - start.commits),
+      postgresCpuMsPerTransaction:
+        settled.commits === start.commits
+          ? 0
+          : Math.round((postgres * 1000 * 100) / (settled.commits - start.commits)) / 100,
     };
   }
 }

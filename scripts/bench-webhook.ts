@@ -18,8 +18,9 @@
  *     CPU per delivery split by process (the system's process, its Postgres backends, Redis;
  *     /proc/<pid>/stat deltas from the window's start to its last answer); Redis commands
  *     (INFO commandstats), rows inserted and updated (pg_stat_user_tables) and transactions
- *     (pg_stat_database xact_commit) per delivery. Postgres flushes its counters within 10 s of
- *     going idle, so they are read BENCH_STATS_SETTLE_MS (11 s) after each window's edges.
+ *     (pg_stat_database xact_commit) per delivery, and Postgres CPU per transaction. Postgres
+ *     flushes its counters within 10 s of going idle, so they are read BENCH_STATS_SETTLE_MS
+ *     (11 s) after each window's edges.
  *  3. intake: as fast as BENCH_CONNECTIONS (32) connections post for BENCH_INTAKE_SECONDS: req/s.
  * Then a table: the median of the rounds per figure, floor, product and product / floor; and
  * each system's peak RSS (VmHWM).
@@ -138,7 +139,7 @@ async function e2ePhase(system: System, graph: ChildProcess, rate: number): Prom
   console.log(
     `  ${system.name.padEnd(7)} ${tag}: ${latencies.length} answered of ${load.sent} (${load.failures} not 200) at ${load.rate}/s: ` +
       `e2e p50 ${e2e.p50} ms p99 ${e2e.p99} ms; CPU/delivery app ${cost.appCpuMs} + pg ${cost.postgresCpuMs} + redis ${cost.redisCpuMs} = ${cost.cpuMs} ms; ` +
-      `redis cmds ${cost.redisCommands}, rows ins ${cost.rowsInserted} upd ${cost.rowsUpdated}, xact ${cost.transactions}`,
+      `redis cmds ${cost.redisCommands}, rows ins ${cost.rowsInserted} upd ${cost.rowsUpdated}, xact ${cost.transactions} (pg ${cost.postgresCpuMsPerTransaction} ms each)`,
   );
   const figures: Figures = {
     [`e2e p50 at ${tag} (ms)`]: e2e.p50,
@@ -170,6 +171,7 @@ const COST_LABELS: Record<keyof Cost, string> = {
   rowsInserted: 'rows inserted/delivery',
   rowsUpdated: 'rows updated/delivery',
   transactions: 'transactions/delivery',
+  postgresCpuMsPerTransaction: 'CPU ms/transaction: Postgres',
 };
 
 function printTable(
