@@ -1,5 +1,6 @@
 import { createBot, text } from '../support/fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { changeSchema } from '../support/schema-change';
 
 describe('Error responses', () => {
   let t: TestApp;
@@ -106,13 +107,16 @@ describe('Error responses', () => {
 
   it('answers a value Postgres refuses with 400 VALIDATION_FAILED, without SQL', async () => {
     // A trigger that fails the insert with the SQLSTATE given as the bot's name.
-    await t.db.query(`
+    await changeSchema(
+      t.db,
+      `
       CREATE FUNCTION refuse_bot() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         RAISE EXCEPTION 'refused by trigger on bots' USING ERRCODE = NEW.name;
       END $$;
       CREATE TRIGGER refuse_bot BEFORE INSERT ON bots FOR EACH ROW EXECUTE FUNCTION refuse_bot();
-    `);
+    `,
+    );
     try {
       for (const sqlState of ['22001', '22021', '22P05', '22P02']) {
         const response = await t.admin.post('/api/v1/bots', { name: sqlState });
@@ -129,7 +133,7 @@ describe('Error responses', () => {
       expect(warnings).toHaveLength(4);
       expect(warnings[0]).toMatchObject({ level: 40, err: { code: '22001' } });
     } finally {
-      await t.db.query('DROP TRIGGER refuse_bot ON bots; DROP FUNCTION refuse_bot()');
+      await changeSchema(t.db, 'DROP TRIGGER refuse_bot ON bots; DROP FUNCTION refuse_bot()');
     }
   });
 
@@ -165,7 +169,7 @@ describe('Error responses', () => {
   });
 
   it('answers an unexpected failure with 500 carrying a fresh id it was logged under', async () => {
-    await t.db.query('ALTER TABLE bots RENAME TO bots_moved');
+    await changeSchema(t.db, 'ALTER TABLE bots RENAME TO bots_moved');
     try {
       const headers = { 'x-request-id': 'req-500' };
       const response = await t.admin.get('/api/v1/bots', { headers });
@@ -184,13 +188,13 @@ describe('Error responses', () => {
       expect(line).toMatchObject({ level: 50, msg: 'Unexpected error', requestId: 'req-500' });
       expect(JSON.stringify(line.err)).toContain('relation');
     } finally {
-      await t.db.query('ALTER TABLE bots_moved RENAME TO bots');
+      await changeSchema(t.db, 'ALTER TABLE bots_moved RENAME TO bots');
     }
   });
 
   it('logs an unexpected failure without the secrets of its query string', async () => {
     // Bot keys are looked up before the query is validated: a missing table fails that lookup.
-    await t.db.query('ALTER TABLE api_keys RENAME TO api_keys_moved');
+    await changeSchema(t.db, 'ALTER TABLE api_keys RENAME TO api_keys_moved');
     try {
       const response = await t.http.get(
         '/api/v1/bots?token=tok-secret-1&access_token=tok-secret-2&hub.verify_token=tok-secret-3&limit=5',
@@ -204,7 +208,7 @@ describe('Error responses', () => {
       );
       expect(t.logs.text).not.toContain('tok-secret');
     } finally {
-      await t.db.query('ALTER TABLE api_keys_moved RENAME TO api_keys');
+      await changeSchema(t.db, 'ALTER TABLE api_keys_moved RENAME TO api_keys');
     }
   });
 

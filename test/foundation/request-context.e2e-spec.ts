@@ -2,6 +2,7 @@ import { storage } from 'nestjs-pino/storage';
 import { SseClient } from '../support/sse';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
+import { changeSchema } from '../support/schema-change';
 
 /** Whether nestjs-pino's AsyncLocalStorage (Node 20: its async hooks) is switched on. */
 const contextOn = (): boolean => (storage as unknown as { enabled: boolean }).enabled;
@@ -22,7 +23,7 @@ describe("The logs' request context (src/common/logging/request-context.ts)", ()
 
     // A line logged inside the next request still carries that request's id (from the context:
     // the request line of pino-http and the filter's requestId come from elsewhere).
-    await t.db.query('ALTER TABLE bots RENAME TO bots_moved');
+    await changeSchema(t.db, 'ALTER TABLE bots RENAME TO bots_moved');
     try {
       const response = await t.admin.get('/api/v1/bots', {
         headers: { 'x-request-id': 'req-context-on' },
@@ -32,7 +33,7 @@ describe("The logs' request context (src/common/logging/request-context.ts)", ()
       const line = t.logs.lines.map((l) => JSON.parse(l)).find((l) => l.errorId === errorId);
       expect(line).toMatchObject({ msg: 'Unexpected error', req: { id: 'req-context-on' } });
     } finally {
-      await t.db.query('ALTER TABLE bots_moved RENAME TO bots');
+      await changeSchema(t.db, 'ALTER TABLE bots_moved RENAME TO bots');
     }
     await waitFor(() => !contextOn(), { what: 'the request context switched off again' });
   });

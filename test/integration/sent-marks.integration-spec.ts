@@ -8,6 +8,7 @@ import { boundOf, storePending } from './support/inbox-items';
 import { inboundEvents } from './support/inbound-events';
 import { ScriptedChannelModule, ScriptedSender } from './support/scripted-sender';
 import { startServices, type ServiceContext } from './support/service-context';
+import { changeSchema } from '../support/schema-change';
 
 interface Recorded {
   reply: string;
@@ -80,8 +81,9 @@ describe('SentMarks (integration)', () => {
       })
     ).id;
     // Fault injection: Postgres refuses to mark the messages listed in refused_marks sent.
-    await s.dataSource.query(`CREATE TABLE refused_marks (id bigint PRIMARY KEY)`);
-    await s.dataSource.query(
+    await changeSchema(s.dataSource, `CREATE TABLE refused_marks (id bigint PRIMARY KEY)`);
+    await changeSchema(
+      s.dataSource,
       `CREATE FUNCTION refuse_mark() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          IF NEW.status = 'sent' AND EXISTS (SELECT 1 FROM refused_marks WHERE id = NEW.id) THEN
@@ -90,7 +92,8 @@ describe('SentMarks (integration)', () => {
          RETURN NEW;
        END $$`,
     );
-    await s.dataSource.query(
+    await changeSchema(
+      s.dataSource,
       `CREATE TRIGGER refuse_mark BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION refuse_mark()`,
     );
   });

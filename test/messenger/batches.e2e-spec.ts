@@ -9,6 +9,7 @@ import {
 import { planModesOfPool } from '../support/plan-modes';
 import { type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef, textMessage } from '../support/messenger-payloads';
+import { changeSchema } from '../support/schema-change';
 
 /**
  * Inbound items asked for together are handled in shared transactions. Driven directly (an api-role
@@ -117,12 +118,15 @@ describe('Inbound items handled in batches', () => {
 
   it('plans the batch’s statements once per connection (generic plans, by index), in its transaction only', async () => {
     // What the planner settings say while the batch writes its replies, seen from inside Postgres.
-    await t.db.query(`
+    await changeSchema(
+      t.db,
+      `
       CREATE TABLE plan_modes_seen (mode text NOT NULL);
       CREATE FUNCTION note_plan_mode() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN INSERT INTO plan_modes_seen VALUES (current_setting('plan_cache_mode') || '/' || current_setting('enable_seqscan')); RETURN NULL; END $$;
       CREATE TRIGGER note_plan_mode AFTER INSERT ON replies
-        FOR EACH STATEMENT EXECUTE FUNCTION note_plan_mode();`);
+        FOR EACH STATEMENT EXECUTE FUNCTION note_plan_mode();`,
+    );
     try {
       const psids = ['plans-user-0', 'plans-user-1'];
       await t.deliver(
@@ -139,7 +143,10 @@ describe('Inbound items handled in batches', () => {
       // Local to the transaction: every connection of the pool is back to Postgres's defaults.
       expect(new Set(await planModesOfPool(t.app))).toEqual(new Set(['auto/on']));
     } finally {
-      await t.db.query(`DROP TABLE plan_modes_seen; DROP FUNCTION note_plan_mode() CASCADE`);
+      await changeSchema(
+        t.db,
+        `DROP TABLE plan_modes_seen; DROP FUNCTION note_plan_mode() CASCADE`,
+      );
     }
   });
 

@@ -2,6 +2,7 @@ import { createReferral } from '../support/fixtures';
 import { planModesOfPool } from '../support/plan-modes';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef, textMessage } from '../support/messenger-payloads';
+import { changeSchema } from '../support/schema-change';
 
 /**
  * The real app (webhook and workers) under a trickle of deliveries, so sends end between batches
@@ -25,7 +26,9 @@ describe('Send records carried by inbound batches under a trickle', () => {
     });
     // Carrier transactions (the only ones under force_generic_plan) that marked messages sent
     // fail at COMMIT, the first 4 times: their carried marks must be written alone, once.
-    await t.db.query(`
+    await changeSchema(
+      t.db,
+      `
       CREATE SEQUENCE carried_fail;
       CREATE FUNCTION refuse_carried() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -38,9 +41,12 @@ describe('Send records carried by inbound batches under a trickle', () => {
       END $$;
       CREATE CONSTRAINT TRIGGER refuse_carried AFTER UPDATE ON messages
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.status = 'sent')
-        EXECUTE FUNCTION refuse_carried();`);
+        EXECUTE FUNCTION refuse_carried();`,
+    );
     // Which statement (its transaction and start time) marked messages sent, and items handled.
-    await t.db.query(`
+    await changeSchema(
+      t.db,
+      `
       CREATE TABLE statements_seen (what text, txid bigint, at timestamptz);
       CREATE FUNCTION see_statement() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -50,7 +56,8 @@ describe('Send records carried by inbound batches under a trickle', () => {
       CREATE TRIGGER see_sent AFTER UPDATE ON messages FOR EACH ROW
         WHEN (NEW.status = 'sent' AND OLD.status <> 'sent') EXECUTE FUNCTION see_statement('sent');
       CREATE TRIGGER see_handled AFTER UPDATE ON messenger_inbox FOR EACH ROW
-        WHEN (NEW.status <> 'pending') EXECUTE FUNCTION see_statement('handled');`);
+        WHEN (NEW.status <> 'pending') EXECUTE FUNCTION see_statement('handled');`,
+    );
   });
   afterAll(() => t.close());
 

@@ -9,6 +9,7 @@ import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef, textMessage } from '../support/messenger-payloads';
 import { waitFor } from '../support/wait-for';
+import { changeSchema } from '../support/schema-change';
 
 type AddBulk = Queue['addBulk'];
 
@@ -97,11 +98,14 @@ describe('Webhook items handled in hand', () => {
     const together = jest.spyOn(t.app.get(MessengerInboundService), 'storeAndProcess');
     const tried = jest.spyOn(t.app.get(MessengerInboundService), 'processInHand');
     // A real refusal inside Postgres, lifted once the item is queued.
-    await t.db.query(`
+    await changeSchema(
+      t.db,
+      `
       CREATE FUNCTION refuse_in_hand() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN RAISE EXCEPTION 'entry refused for the test'; END $$;
       CREATE TRIGGER refuse_in_hand BEFORE INSERT ON referral_entries
-        FOR EACH ROW WHEN (NEW.raw_ref = 'refused') EXECUTE FUNCTION refuse_in_hand();`);
+        FOR EACH ROW WHEN (NEW.raw_ref = 'refused') EXECUTE FUNCTION refuse_in_hand();`,
+    );
     try {
       await start(['hand-refused'], 'refused');
       const id = await inboxIdOf('hand-refused');
@@ -122,7 +126,8 @@ describe('Webhook items handled in hand', () => {
     } finally {
       together.mockRestore();
       tried.mockRestore();
-      await t.db.query(
+      await changeSchema(
+        t.db,
         `DROP TRIGGER refuse_in_hand ON referral_entries; DROP FUNCTION refuse_in_hand()`,
       );
     }

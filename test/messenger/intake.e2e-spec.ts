@@ -14,6 +14,7 @@ import {
 } from '../support/messenger-payloads';
 import { TEST_APP_SECRET, TEST_VERIFY_TOKEN } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
+import { changeSchema } from '../support/schema-change';
 
 describe('Messenger webhook intake', () => {
   let t: MessengerTestApp;
@@ -151,11 +152,14 @@ describe('Messenger webhook intake', () => {
     });
 
     it('keeps the items Postgres takes when it refuses one, and answers 503 so Meta redelivers', async () => {
-      await t.db.query(`
+      await changeSchema(
+        t.db,
+        `
         CREATE FUNCTION refuse_item() RETURNS trigger LANGUAGE plpgsql AS
           $$ BEGIN RAISE EXCEPTION 'item refused for the test'; END $$;
         CREATE TRIGGER refuse_item BEFORE INSERT ON messenger_inbox
-          FOR EACH ROW WHEN (NEW.payload->'message'->>'text' = 'refuse me') EXECUTE FUNCTION refuse_item();`);
+          FOR EACH ROW WHEN (NEW.payload->'message'->>'text' = 'refuse me') EXECUTE FUNCTION refuse_item();`,
+      );
       const value = delivery(t.pageId, [
         textMessage({ pageId: t.pageId, psid: 'refused-user', text: 'refuse me' }),
         getStartedWithRef({ pageId: t.pageId, psid: 'kept-user', ref: 'intake' }),
@@ -170,7 +174,8 @@ describe('Messenger webhook intake', () => {
         expect(refused.body.code).toBe('STORAGE_UNAVAILABLE');
         expect(await stored()).toBe(1);
       } finally {
-        await t.db.query(
+        await changeSchema(
+          t.db,
           'DROP TRIGGER refuse_item ON messenger_inbox; DROP FUNCTION refuse_item()',
         );
       }

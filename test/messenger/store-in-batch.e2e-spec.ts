@@ -5,6 +5,7 @@ import { createReferral, text } from '../support/fixtures';
 import { startMessengerApp, type MessengerTestApp } from '../support/messenger-harness';
 import { delivery, getStartedWithRef } from '../support/messenger-payloads';
 import { waitFor } from '../support/wait-for';
+import { changeSchema } from '../support/schema-change';
 
 /**
  * The webhook's items are stored by the inbound batch that answers them, in its transaction (issue
@@ -219,11 +220,14 @@ describe('Webhook items stored by the batch that answers them', () => {
       stores.mock.calls.filter(([rows]) => rows.some((row) => row.senderKey === `psid:${psid}`))
         .length;
     // A real refusal inside Postgres, for one of the two deliveries sharing a batch.
-    await t.db.query(`
+    await changeSchema(
+      t.db,
+      `
       CREATE FUNCTION refuse_once() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN RAISE EXCEPTION 'entry refused for the test'; END $$;
       CREATE TRIGGER refuse_once BEFORE INSERT ON referral_entries
-        FOR EACH ROW WHEN (NEW.raw_ref = 'refused') EXECUTE FUNCTION refuse_once();`);
+        FOR EACH ROW WHEN (NEW.raw_ref = 'refused') EXECUTE FUNCTION refuse_once();`,
+    );
     const hold = holdNextBatch();
     try {
       const first = t.deliver(getStarted('together-once-held'));
@@ -245,7 +249,10 @@ describe('Webhook items stored by the batch that answers them', () => {
       hold.restore();
       stores.mockRestore();
       together.mockRestore();
-      await t.db.query(`DROP TRIGGER refuse_once ON referral_entries; DROP FUNCTION refuse_once()`);
+      await changeSchema(
+        t.db,
+        `DROP TRIGGER refuse_once ON referral_entries; DROP FUNCTION refuse_once()`,
+      );
     }
     await waitFor(() => t.graph.sendsTo('together-once-refused').length === 1, {
       what: 'the refused one answered once its job is retried',

@@ -1,6 +1,7 @@
 import { escapeLiteral, type Pool } from 'pg';
 import { createReferral, text } from './fixtures';
 import { startMessengerApp, type MessengerTestApp } from './messenger-harness';
+import { changeSchema } from './schema-change';
 
 /** The inbox ids of the items the given PSIDs sent, oldest first. */
 export async function inboxIdsOf(db: Pool, psids: string[]): Promise<string[]> {
@@ -26,11 +27,14 @@ export async function inboxStatusesOf(db: Pool, psids: string[]): Promise<Record
  * inbound batch, for one item only.
  */
 export async function refuseEntriesOf(db: Pool, rawRef: string): Promise<void> {
-  await db.query(`
+  await changeSchema(
+    db,
+    `
     CREATE FUNCTION refuse_entry() RETURNS trigger LANGUAGE plpgsql AS
       $$ BEGIN RAISE EXCEPTION 'entry refused for the test'; END $$;
     CREATE TRIGGER refuse_entry BEFORE INSERT ON referral_entries
-      FOR EACH ROW WHEN (NEW.raw_ref = ${escapeLiteral(rawRef)}) EXECUTE FUNCTION refuse_entry();`);
+      FOR EACH ROW WHEN (NEW.raw_ref = ${escapeLiteral(rawRef)}) EXECUTE FUNCTION refuse_entry();`,
+  );
 }
 
 /** A statement as node-postgres was handed it: its name when prepared, else its text. */
