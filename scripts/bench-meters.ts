@@ -75,7 +75,8 @@ export interface Cost {
   rowsUpdated: number;
   transactions: number;
   /**
-   * Postgres CPU ms per committed transaction (not per delivery; 0 when none committed): beside
+   * Postgres CPU ms per committed transaction of the system's database (any: reads and the
+   * meter's own included, as in `transactions`; not per delivery; 0 when none committed): beside
    * transactions per delivery, how much of a delivery's Postgres cost sharing a transaction
    * divides.
    */

@@ -9,7 +9,10 @@ const ATTEMPTS = 5;
  * rename a table, SHARE ROW EXCLUSIVE to create a trigger; on a partitioned table, on each
  * partition after the parent), so it can close a deadlock cycle with the app's transactions, and
  * Postgres may roll back the DDL to break it: the whole query is then run again, up to ATTEMPTS
- * times (nothing of it stayed). Other errors are thrown as they come.
+ * times (nothing of it stayed). Other errors are thrown as they come. `db`: a pool or a TypeORM
+ * DataSource, so each attempt is a transaction of its own; not a client inside an open
+ * transaction, which the failure leaves aborted. The app's transactions can be the victim too:
+ * the app retries those itself.
  * Source: https://www.postgresql.org/docs/15/explicit-locking.html#LOCKING-DEADLOCKS
  */
 export async function changeSchema(
