@@ -140,7 +140,10 @@ export class SystemMeter {
     let postgres = 0;
     for (const [pid, seconds] of busy.backends)
       postgres += seconds - (start.backends.get(pid) ?? 0);
-    const per = (value: number): number => Math.round((value / deliveries) * 100) / 100;
+    /** `value / count` to two decimals; 0 when there is no count. */
+    const ratio = (value: number, count: number): number =>
+      count === 0 ? 0 : Math.round((value / count) * 100) / 100;
+    const per = (value: number): number => ratio(value, deliveries);
     const ms = (seconds: number): number => per(seconds * 1000);
     const app = busy.app - start.app;
     const redis = busy.redis - start.redis;
@@ -153,10 +156,7 @@ export class SystemMeter {
       rowsInserted: per(settled.inserted - start.inserted),
       rowsUpdated: per(settled.updated - start.updated),
       transactions: per(settled.commits - start.commits),
-      postgresCpuMsPerTransaction:
-        settled.commits === start.commits
-          ? 0
-          : Math.round((postgres * 1000 * 100) / (settled.commits - start.commits)) / 100,
+      postgresCpuMsPerTransaction: ratio(postgres * 1000, settled.commits - start.commits),
     };
   }
 }

@@ -61,8 +61,9 @@ export async function dropBenchState(databaseName: string, queuePrefix: string):
 
 /**
  * The machine a bench ran on, printed with its figures: CPU model and count, and the load
- * averages (1, 5, 15 min) when it is printed (after the warm-up). CPU per delivery is only comparable between runs on the
- * same kind of machine: the same build's figures moved by half between two 2-core VMs.
+ * averages (1, 5, 15 min) when it is printed (after the warm-up). CPU per delivery is only
+ * comparable between runs on the same kind of machine: the same build's figures moved by half
+ * between two 2-core VMs.
  */
 export function machineLine(): string {
   const cores = cpus();

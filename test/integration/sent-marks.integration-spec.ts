@@ -8,7 +8,6 @@ import { boundOf, storePending } from './support/inbox-items';
 import { inboundEvents } from './support/inbound-events';
 import { ScriptedChannelModule, ScriptedSender } from './support/scripted-sender';
 import { startServices, type ServiceContext } from './support/service-context';
-import { changeSchema } from '../support/schema-change';
 
 interface Recorded {
   reply: string;
@@ -81,9 +80,8 @@ describe('SentMarks (integration)', () => {
       })
     ).id;
     // Fault injection: Postgres refuses to mark the messages listed in refused_marks sent.
-    await changeSchema(s.dataSource, `CREATE TABLE refused_marks (id bigint PRIMARY KEY)`);
-    await changeSchema(
-      s.dataSource,
+    await s.dataSource.query(`CREATE TABLE refused_marks (id bigint PRIMARY KEY)`);
+    await s.dataSource.query(
       `CREATE FUNCTION refuse_mark() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          IF NEW.status = 'sent' AND EXISTS (SELECT 1 FROM refused_marks WHERE id = NEW.id) THEN
@@ -92,8 +90,7 @@ describe('SentMarks (integration)', () => {
          RETURN NEW;
        END $$`,
     );
-    await changeSchema(
-      s.dataSource,
+    await s.dataSource.query(
       `CREATE TRIGGER refuse_mark BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION refuse_mark()`,
     );
   });
